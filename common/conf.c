@@ -1,0 +1,346 @@
+/* The unilogin.conf parser: a table of keys, each with its type and bounds.
+ * An unknown key, a bad value or a repeated key is an error with FILE:LINE. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/conf.h"
+#include "unilogin/error.h"
+
+#define LINE_MAX_LEN 4096
+
+enum key_type { K_STR, K_PATH, K_NAME, K_UINT, K_BOOL, K_KDF };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	size_t size;                /* of the char array, for strings */
+	unsigned long min, max;     /* for numbers */
+};
+
+#define STR(f, t) #f, t, offsetof(struct ul_conf, f), sizeof(((struct ul_conf *)0)->f), 0, 0
+#define NUM(f, lo, hi) #f, K_UINT, offsetof(struct ul_conf, f), sizeof(((struct ul_conf *)0)->f), lo, hi
+
+static const struct key keys[] = {
+	{STR(product, K_NAME)},
+	{STR(socket, K_PATH)},
+	{STR(state_dir, K_PATH)},
+	{"kdf", K_KDF, 0, 0, 0, 0},
+	{NUM(kdf_parallel, 1, 256)},
+	{NUM(lockout_attempts, 1, 1000)},
+	{NUM(lockout_seconds, 1, 86400 * 30)},
+	{"tfa_required", K_BOOL, offsetof(struct ul_conf, tfa_required), 0, 0, 0},
+	{NUM(totp_window, 0, 10)},
+	{NUM(totp_digits, 6, 8)},
+	{NUM(remember_days, 0, 3650)},
+	{STR(delivery_command, K_PATH)},
+	{STR(admin_group, K_NAME)},
+	{NUM(timeout, 1, 600)},
+	{STR(user, K_NAME)},
+	{NUM(uid_min, 1000, 4294967294UL)},
+	{NUM(uid_max, 1000, 4294967294UL)},
+	{STR(home_template, K_PATH)},
+	{STR(shell, K_PATH)},
+	{NUM(nss_timeout, 1, 60)},
+	{NUM(session_days, 1, 36500)},
+	{NUM(audit_days, 1, 36500)},
+};
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return UL_ECONFIG;
+}
+
+void
+ul_conf_defaults(struct ul_conf *c)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->socket, sizeof(c->socket), "%s", "/run/unilogin/unilogin.sock");
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", "/var/lib/unilogin");
+	snprintf(c->kdf, sizeof(c->kdf), "%s", "moderate");
+	c->kdf_opslimit = crypto_pwhash_OPSLIMIT_MODERATE;
+	c->kdf_memlimit = crypto_pwhash_MEMLIMIT_MODERATE;
+	c->kdf_parallel = cpus > 0 ? (unsigned)cpus : 1;
+	c->lockout_attempts = 5;
+	c->lockout_seconds = 900;
+	c->tfa_required = true;
+	c->totp_window = 1;
+	c->totp_digits = 6;
+	c->remember_days = 0;
+	c->timeout = 10;
+	snprintf(c->user, sizeof(c->user), "%s", "unilogin");
+	c->uid_min = 900000000;
+	c->uid_max = 999999999;
+	snprintf(c->home_template, sizeof(c->home_template), "%s", "/home/%u");
+	snprintf(c->shell, sizeof(c->shell), "%s", "/bin/bash");
+	c->nss_timeout = 1;
+	c->session_days = 90;
+	c->audit_days = 365;
+}
+
+int
+ul_conf_parse_kdf(const char *v, unsigned long long *ops, size_t *mem)
+{
+	unsigned long long o, m;
+	char *end;
+
+	if (strcmp(v, "interactive") == 0) {
+		*ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+		*mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+		return 0;
+	}
+	if (strcmp(v, "moderate") == 0) {
+		*ops = crypto_pwhash_OPSLIMIT_MODERATE;
+		*mem = crypto_pwhash_MEMLIMIT_MODERATE;
+		return 0;
+	}
+	if (strcmp(v, "sensitive") == 0) {
+		*ops = crypto_pwhash_OPSLIMIT_SENSITIVE;
+		*mem = crypto_pwhash_MEMLIMIT_SENSITIVE;
+		return 0;
+	}
+	if (!isdigit((unsigned char)v[0]))
+		return UL_EINVAL;
+	errno = 0;
+	o = strtoull(v, &end, 10);
+	if (errno != 0 || *end != ':' || !isdigit((unsigned char)end[1]))
+		return UL_EINVAL;
+	m = strtoull(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return UL_EINVAL;
+	if (o < crypto_pwhash_OPSLIMIT_MIN || o > 1000 || m < 1 || m > 65536)
+		return UL_EINVAL;
+	*ops = o;
+	*mem = (size_t)m * 1024 * 1024;
+	return 0;
+}
+
+static bool
+valid_name(const char *v)
+{
+	if (*v == '\0')
+		return false;
+	for (; *v; v++)
+		if (!isalnum((unsigned char)*v) && *v != '_' && *v != '-' && *v != '.')
+			return false;
+	return true;
+}
+
+static int
+set_number(const struct key *k, void *field, const char *value, char *err,
+    size_t errlen)
+{
+	unsigned long long n;
+	char *end;
+
+	errno = 0;
+	if (!isdigit((unsigned char)value[0]))
+		return fail(err, errlen, "%s: not a number: %s", k->name, value);
+	n = strtoull(value, &end, 10);
+	if (errno != 0 || *end != '\0' || n < k->min || n > k->max)
+		return fail(err, errlen, "%s: must be a number from %lu to %lu",
+		    k->name, k->min, k->max);
+	if (k->size == sizeof(uint32_t))
+		*(uint32_t *)field = (uint32_t)n;
+	else
+		*(unsigned *)field = (unsigned)n;
+	return 0;
+}
+
+static int
+set_string(const struct key *k, char *field, const char *value, char *err,
+    size_t errlen)
+{
+	if (strlen(value) >= k->size)
+		return fail(err, errlen, "%s: value too long", k->name);
+	if (k->type == K_PATH && value[0] != '/')
+		return fail(err, errlen, "%s: must be an absolute path", k->name);
+	if (k->type == K_NAME && !valid_name(value))
+		return fail(err, errlen,
+		    "%s: must be letters, digits, '_', '-' or '.'", k->name);
+	memcpy(field, value, strlen(value) + 1);
+	return 0;
+}
+
+int
+ul_conf_set(struct ul_conf *c, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const struct key *k = &keys[i];
+		void *field = (char *)c + k->offset;
+
+		if (strcmp(k->name, key) != 0)
+			continue;
+		switch (k->type) {
+		case K_STR:
+		case K_PATH:
+		case K_NAME:
+			return set_string(k, field, value, err, errlen);
+		case K_UINT:
+			return set_number(k, field, value, err, errlen);
+		case K_BOOL:
+			if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+				*(bool *)field = true;
+			else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
+				*(bool *)field = false;
+			else
+				return fail(err, errlen, "%s: must be yes or no", key);
+			return 0;
+		case K_KDF:
+			if (strlen(value) >= sizeof(c->kdf) ||
+			    ul_conf_parse_kdf(value, &c->kdf_opslimit, &c->kdf_memlimit) != 0)
+				return fail(err, errlen,
+				    "kdf: must be interactive, moderate, sensitive or "
+				    "OPSLIMIT:MEMLIMIT_MIB (e.g. 2:64)");
+			memcpy(c->kdf, value, strlen(value) + 1);
+			return 0;
+		}
+	}
+	return fail(err, errlen, "unknown key: %s", key);
+}
+
+int
+ul_conf_check(const struct ul_conf *c, char *err, size_t errlen)
+{
+	if (c->uid_min > c->uid_max)
+		return fail(err, errlen, "uid_min must not be above uid_max");
+	if (strstr(c->home_template, "%u") == NULL)
+		return fail(err, errlen, "home_template: must contain %%u");
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* One line: blank, a comment, or key = value (an inline comment starts at
+ * a '#' after white space). */
+static int
+parse_line(struct ul_conf *c, char *line, unsigned char *seen, char *err,
+    size_t errlen)
+{
+	char *eq, *key, *value, *hash;
+
+	line = trim(line);
+	if (*line == '\0' || *line == '#')
+		return 0;
+	for (hash = strchr(line, '#'); hash; hash = strchr(hash + 1, '#'))
+		if (isspace((unsigned char)hash[-1])) {
+			*hash = '\0';
+			break;
+		}
+	eq = strchr(line, '=');
+	if (eq == NULL)
+		return fail(err, errlen, "expected `key = value`");
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	if (*value == '\0')
+		return fail(err, errlen, "%s: missing value", key);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, key) == 0) {
+			if (seen[i])
+				return fail(err, errlen, "%s: given twice", key);
+			seen[i] = 1;
+		}
+	return ul_conf_set(c, key, value, err, errlen);
+}
+
+/* A file read by root decides where secrets go: it must belong to root or
+ * to us and be writable by no one else. */
+static int
+check_file(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return fail(err, errlen, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(err, errlen, "%s: not a regular file", path);
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return fail(err, errlen, "%s: refused: owned by uid %u", path,
+		    (unsigned)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return fail(err, errlen, "%s: refused: writable by group or others",
+		    path);
+	return 0;
+}
+
+int
+ul_conf_load(struct ul_conf *c, const char *path, bool missing_ok, char *err,
+    size_t errlen)
+{
+	unsigned char seen[sizeof(keys) / sizeof(keys[0])] = {0};
+	char line[LINE_MAX_LEN + 2], msg[UL_CONF_ERR_MAX];
+	unsigned lineno = 0;
+	FILE *f;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT && missing_ok)
+			return 0;
+		fail(err, errlen, "%s: %s", path, strerror(errno));
+		return UL_EIO;
+	}
+	r = check_file(fd, path, err, errlen);
+	if (r != 0) {
+		close(fd);
+		return r;
+	}
+	f = fdopen(fd, "r");
+	if (f == NULL) {
+		close(fd);
+		fail(err, errlen, "%s: %s", path, strerror(errno));
+		return UL_EIO;
+	}
+	while (r == 0 && fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strlen(line) > LINE_MAX_LEN) {
+			r = fail(err, errlen, "%s:%u: line too long", path, lineno);
+			break;
+		}
+		r = parse_line(c, line, seen, msg, sizeof(msg));
+		if (r != 0)
+			fail(err, errlen, "%s:%u: %s", path, lineno, msg);
+	}
+	if (r == 0 && ferror(f)) {
+		fail(err, errlen, "%s: read error", path);
+		r = UL_EIO;
+	}
+	fclose(f);
+	if (r == 0 && ul_conf_check(c, msg, sizeof(msg)) != 0)
+		r = fail(err, errlen, "%s: %s", path, msg);
+	return r;
+}

@@ -1,0 +1,63 @@
+/* unilogin.conf: `key = value` lines, `#` comments.  One parser for the
+ * helper, the PAM module, the NSS module and the tools; the keys and their
+ * defaults are those of INTERFACES.md. */
+#ifndef UL_CONF_H
+#define UL_CONF_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UL_CONF_ERR_MAX 512
+
+struct ul_conf {
+	char product[33];
+	char socket[108];           /* sun_path */
+	char state_dir[PATH_MAX];
+	char kdf[32];               /* as written, for messages */
+	unsigned long long kdf_opslimit;
+	size_t kdf_memlimit;        /* bytes */
+	unsigned kdf_parallel;
+	unsigned lockout_attempts;
+	unsigned lockout_seconds;
+	bool tfa_required;
+	unsigned totp_window;
+	unsigned totp_digits;
+	unsigned remember_days;
+	char delivery_command[PATH_MAX];
+	char admin_group[64];
+	unsigned timeout;           /* seconds */
+	char user[64];
+	uint32_t uid_min;
+	uint32_t uid_max;
+	char home_template[256];
+	char shell[256];
+	unsigned nss_timeout;
+	unsigned session_days;
+	unsigned audit_days;
+};
+
+/* The built-in defaults. */
+void ul_conf_defaults(struct ul_conf *c);
+
+/* Reads FILE over the current values.  A missing file is no error when
+ * missing_ok.  On error, err holds "FILE:LINE: message" and the return is
+ * UL_ECONFIG (or UL_EIO when the file cannot be read). */
+int ul_conf_load(struct ul_conf *c, const char *path, bool missing_ok,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Sets one key from its text, as a line of the file would.  On error err
+ * holds the message (without FILE:LINE). */
+int ul_conf_set(struct ul_conf *c, const char *key, const char *value,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Checks what one key cannot check alone (uid_min <= uid_max, ...). */
+int ul_conf_check(const struct ul_conf *c, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Parses a kdf value ("interactive", "moderate", "sensitive",
+ * "OPSLIMIT:MEMLIMIT_MIB"). */
+int ul_conf_parse_kdf(const char *v, unsigned long long *ops, size_t *mem);
+
+#endif

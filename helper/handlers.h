@@ -1,0 +1,70 @@
+/* The handlers: the rules live here, one function per request.  Each reads
+ * its fields from c->in, writes its answer fields to c->out and returns 0
+ * or a UL_E* code (with c->message saying why, for a person). */
+#ifndef UL_HANDLERS_H
+#define UL_HANDLERS_H
+
+#include "helper/helper.h"
+
+/* h_login.c: the login path */
+int ul_h_status(struct ul_call *c);
+int ul_h_lookup(struct ul_call *c);
+int ul_h_login_begin(struct ul_call *c);
+int ul_h_login_legacy(struct ul_call *c);
+int ul_h_account_check(struct ul_call *c);
+
+/* h_users.c: unified users (U1-U7) */
+int ul_h_user_add(struct ul_call *c);
+int ul_h_user_verify(struct ul_call *c);
+int ul_h_user_passwd(struct ul_call *c);
+int ul_h_user_reset(struct ul_call *c);
+int ul_h_user_show(struct ul_call *c);
+int ul_h_user_list(struct ul_call *c);
+int ul_h_user_lock(struct ul_call *c);
+int ul_h_user_unlock(struct ul_call *c);
+int ul_h_user_delete(struct ul_call *c);
+int ul_h_self_verify(struct ul_call *c);
+int ul_h_self_reset(struct ul_call *c);
+int ul_h_self_reset_send(struct ul_call *c);
+
+/* h_accounts.c: products and product accounts (L*) */
+int ul_h_product_add(struct ul_call *c);
+int ul_h_product_list(struct ul_call *c);
+int ul_h_account_add(struct ul_call *c);
+int ul_h_account_show(struct ul_call *c);
+int ul_h_account_list(struct ul_call *c);
+
+/* ---- shared by the handlers (dispatch.c) ---- */
+
+/* The request's email, normalised (U1); UL_EINVAL with a message when it
+ * is missing or not an address. */
+int ul_call_email(struct ul_call *c, uint16_t tag, char out[UL_EMAIL_MAX + 1]);
+
+/* An audit record (S8) and its syslog line, never with a secret. */
+struct ul_event {
+	const char *event;
+	const char *email;
+	const char *product;
+	const char *account;
+	int result;
+	const char *detail;
+};
+/* Appends to the audit log inside t (committed with the change) and logs. */
+int ul_audit(struct ul_call *c, struct ul_txn *t, const struct ul_event *e)
+    __attribute__((warn_unused_result));
+/* The same in a transaction of its own, for events with no other change. */
+void ul_audit_alone(struct ul_call *c, const struct ul_event *e);
+
+/* Opens a transaction on the helper's store; on failure sets a message. */
+int ul_call_txn(struct ul_call *c, bool write, struct ul_txn **t)
+    __attribute__((warn_unused_result));
+/* Commits; on failure (a full disk, S7) sets a message. */
+int ul_call_commit(struct ul_call *c, struct ul_txn *t)
+    __attribute__((warn_unused_result));
+
+/* True when a list page has no room for another record. */
+bool ul_page_full(const struct ul_msg *m);
+
+int64_t ul_now(void);
+
+#endif

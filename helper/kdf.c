@@ -1,0 +1,36 @@
+/* Password hashing with argon2id (U3). */
+#include "config.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#include "helper/kdf.h"
+#include "unilogin/error.h"
+
+int
+ul_kdf_hash(const struct ul_conf *c, const char *password,
+    char out[UL_HASH_STR_MAX])
+{
+	memset(out, 0, UL_HASH_STR_MAX);
+	if (crypto_pwhash_str_alg(out, password, strlen(password), c->kdf_opslimit,
+		c->kdf_memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return UL_ENOMEM;
+	return 0;
+}
+
+int
+ul_kdf_verify(const char *hash, const char *password)
+{
+	if (hash[0] == '\0')
+		return UL_EAUTH;
+	return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0
+	    ? 0 : UL_EAUTH;
+}
+
+bool
+ul_kdf_needs_rehash(const struct ul_conf *c, const char *hash)
+{
+	return crypto_pwhash_str_needs_rehash(hash, c->kdf_opslimit,
+	    c->kdf_memlimit) != 0;
+}

@@ -1,0 +1,206 @@
+/* unilogind: reads its config, opens the store and its keys, takes its
+ * socket from systemd or makes it, and serves. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/util.h"
+#include "helper/helper.h"
+#include "helper/kdf.h"
+#include "helper/log.h"
+#include "helper/server.h"
+#include "unilogin/error.h"
+
+#define DEFAULT_CONF SYSCONFDIR "/unilogin/unilogin.conf"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: unilogind [--config FILE] [--foreground] [--check-config]\n"
+	    "  --config FILE    read FILE (default " DEFAULT_CONF ")\n"
+	    "  --foreground     stay in the foreground and log to stderr\n"
+	    "  --check-config   check the config, print the first error, exit\n"
+	    "  --version        print the version\n");
+}
+
+static int
+load_config(struct ul_helper *h, const char *path, bool explicit_path)
+{
+	char err[UL_CONF_ERR_MAX];
+
+	ul_conf_defaults(&h->conf);
+	snprintf(h->conf_path, sizeof(h->conf_path), "%s", path);
+	if (ul_conf_load(&h->conf, path, !explicit_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	return 0;
+}
+
+/* systemd socket activation: LISTEN_PID is us and LISTEN_FDS >= 1. */
+static int
+activated_socket(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+
+	if (pid == NULL || fds == NULL || atol(pid) != (long)getpid() || atoi(fds) < 1)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	fcntl(3, F_SETFL, fcntl(3, F_GETFL) | O_NONBLOCK);
+	return 3;
+}
+
+static int
+make_socket(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[sizeof(sa.sun_path)];
+	struct stat st;
+	int fd;
+
+	if (ul_strlcpy(sa.sun_path, path, sizeof(sa.sun_path)) != 0)
+		return -1;
+	memcpy(dir, sa.sun_path, sizeof(dir));
+	/* the directory must let every local user reach the socket (0755) */
+	if (mkdir(dirname(dir), 0755) != 0 && errno != EEXIST) {
+		ul_log(LOG_ERR, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			ul_log(LOG_ERR, "%s: exists and is not a socket", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    chmod(path, 0666) != 0 || listen(fd, 512) != 0) {
+		ul_log(LOG_ERR, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+open_state(struct ul_helper *h)
+{
+	char err[512];
+	int r;
+
+	r = ul_store_open(&h->store, h->conf.state_dir, err, sizeof(err));
+	if (r == 0)
+		r = ul_keys_load(h->conf.state_dir, &h->keys, err, sizeof(err));
+	if (r != 0) {
+		ul_log(LOG_ERR, "%s", err);
+		return r;
+	}
+	if (h->conf.admin_group[0] != '\0') {
+		h->has_admin_gid = ul_files_gid(h->conf.admin_group, &h->admin_gid) == 0;
+		if (!h->has_admin_gid)
+			ul_log(LOG_WARNING, "admin_group %s is not in /etc/group: "
+			    "only root may administer", h->conf.admin_group);
+	}
+	return 0;
+}
+
+/* S1: a login for an unknown email verifies against this hash, made at the
+ * configured cost from a random password nobody knows. */
+static int
+make_dummy_hash(struct ul_helper *h)
+{
+	char pw[33];
+	uint8_t rnd[16];
+	int r;
+
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(pw, sizeof(pw), rnd, sizeof(rnd));
+	r = ul_kdf_hash(&h->conf, pw, h->dummy_hash);
+	sodium_memzero(pw, sizeof(pw));
+	sodium_memzero(rnd, sizeof(rnd));
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"check-config", no_argument, NULL, 'k'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static struct ul_helper h;
+	const char *conf = DEFAULT_CONF;
+	bool explicit_conf = false, foreground = false, check = false;
+	int opt, fd, r;
+
+	while ((opt = getopt_long(argc, argv, "c:fh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': conf = optarg; explicit_conf = true; break;
+		case 'f': foreground = true; break;
+		case 'k': check = true; break;
+		case 'V': printf("unilogind %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "unilogind: libsodium failed to start\n");
+		return 1;
+	}
+	r = load_config(&h, conf, explicit_conf);
+	if (r != 0 || check)
+		return r;
+
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+	/* no core dumps and no ptrace by other users: memory holds secrets (S4) */
+	prctl(PR_SET_DUMPABLE, 0);
+	ul_log_init(foreground);
+	if (!foreground && daemon(0, 0) != 0) {
+		ul_log(LOG_ERR, "daemon: %s", strerror(errno));
+		return 1;
+	}
+	if (open_state(&h) != 0 || make_dummy_hash(&h) != 0)
+		return 1;
+	fd = activated_socket();
+	if (fd < 0)
+		fd = make_socket(h.conf.socket);
+	if (fd < 0)
+		return 1;
+	ul_log(LOG_INFO, "serving %s (state %s, kdf %s, %u hashes at once)",
+	    fd == 3 ? "the socket from systemd" : h.conf.socket, h.conf.state_dir,
+	    h.conf.kdf, h.conf.kdf_parallel);
+	r = ul_server_run(&h, fd);
+	close(fd);
+	ul_keys_free(h.keys);
+	ul_store_close(h.store);
+	return r == 0 ? 0 : 1;
+}

@@ -1,0 +1,36 @@
+/* Record layout of the store: each record is a format byte followed by
+ * tagged fields (u8 tag, u16 length, bytes), so that a later version can add
+ * a field without rewriting the store.  Used by store.c alone. */
+#ifndef UL_RECORD_H
+#define UL_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "helper/store.h"
+
+#define UL_RECORD_MAX 8192
+#define UL_RECORD_FORMAT 1
+
+struct ul_record {
+	uint8_t buf[UL_RECORD_MAX];
+	size_t len;
+	int error;
+};
+
+int ul_record_user_encode(struct ul_record *r, const struct ul_user *u);
+int ul_record_user_decode(const void *p, size_t n, struct ul_user *u);
+int ul_record_product_encode(struct ul_record *r, const struct ul_product *p);
+int ul_record_product_decode(const void *p, size_t n, struct ul_product *pr);
+int ul_record_account_encode(struct ul_record *r, const struct ul_account *a);
+int ul_record_account_decode(const void *p, size_t n, struct ul_account *a);
+int ul_record_audit_encode(struct ul_record *r, const struct ul_audit *e);
+int ul_record_audit_decode(const void *p, size_t n, struct ul_audit *e);
+
+int ul_record_failures_encode(struct ul_record *r, const struct ul_failures *f);
+int ul_record_failures_decode(const void *p, size_t n, struct ul_failures *f);
+
+/* Wipes what the record held (password hashes pass through it). */
+void ul_record_wipe(struct ul_record *r);
+
+#endif

@@ -1,0 +1,47 @@
+/* Inside the store: what store.c and store_accounts.c share.  Only the
+ * store's own files include this header (and with it lmdb.h). */
+#ifndef UL_STORE_INTERNAL_H
+#define UL_STORE_INTERNAL_H
+
+#include <lmdb.h>
+
+#include "helper/record.h"
+#include "helper/store.h"
+
+#define KEY_MAX 512
+#define MAP_SIZE ((size_t)64 << 30)  /* address space only: the file grows as used */
+
+enum { DB_META, DB_USERS, DB_PRODUCTS, DB_ACCOUNTS, DB_ACCT_UNIX, DB_ACCT_UID,
+	DB_OWNED, DB_AUDIT, DB_FAILURES, DB_COUNT };
+
+
+struct ul_store {
+	MDB_env *env;
+	MDB_dbi dbi[DB_COUNT];
+};
+
+struct ul_txn {
+	struct ul_store *st;
+	MDB_txn *txn;
+	struct ul_record rec;       /* scratch for encoding */
+};
+
+/* A key of parts joined by NUL: "product\0name". */
+struct st_key {
+	char buf[KEY_MAX];
+	size_t len;
+};
+
+
+int st_map_error(int rc);
+int st_key_make(struct st_key *k, const char *a, const char *b);
+MDB_val st_val_of(const struct st_key *k);
+int st_get(struct ul_txn *t, int db, const struct st_key *k, MDB_val *v);
+int st_put_raw(struct ul_txn *t, int db, const struct st_key *k, const void *v,
+    size_t n);
+int st_put_record(struct ul_txn *t, int db, const struct st_key *k);
+int st_del(struct ul_txn *t, int db, const struct st_key *k);
+int st_seek_after(struct ul_txn *t, int db, const struct st_key *from,
+    bool strict, const char *prefix, size_t plen, MDB_val *k, MDB_val *v);
+
+#endif

@@ -1,0 +1,347 @@
+/* pam_unilogin's logic: options, the login exchange (INTERFACES.md) and the
+ * mapping of the helper's answers to PAM codes.  The module never sees a
+ * password hash: it asks, passes the answers to the helper, and wipes them. */
+#include "config.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "common/client.h"
+#include "common/util.h"
+#include "pam/module.h"
+#include "unilogin/error.h"
+
+#define DEFAULT_CONF SYSCONFDIR "/unilogin/unilogin.conf"
+
+struct ul_pam {
+	pam_handle_t *pamh;
+	int flags;
+	struct ul_pam_opts o;
+	struct ul_client *cl;
+	const char *user;
+	const char *service;
+	const char *rhost;
+	const char *tty;
+};
+
+int
+ul_pam_options(pam_handle_t *pamh, int argc, const char **argv,
+    struct ul_pam_opts *o)
+{
+	static const struct { const char *name; size_t off; } flags[] = {
+		{"debug", offsetof(struct ul_pam_opts, debug)},
+		{"use_first_pass", offsetof(struct ul_pam_opts, use_first_pass)},
+		{"try_first_pass", offsetof(struct ul_pam_opts, try_first_pass)},
+		{"use_authtok", offsetof(struct ul_pam_opts, use_authtok)},
+		{"apikey", offsetof(struct ul_pam_opts, apikey)},
+	};
+	static const char *const keys[] = {"socket", "product", "timeout"};
+	const char *conf = DEFAULT_CONF;
+	char err[UL_CONF_ERR_MAX];
+	bool explicit_conf = false;
+
+	memset(o, 0, sizeof(*o));
+	for (int i = 0; i < argc; i++)
+		if (strncmp(argv[i], "conf=", 5) == 0) {
+			conf = argv[i] + 5;
+			explicit_conf = true;
+		}
+	ul_conf_defaults(&o->conf);
+	if (ul_conf_load(&o->conf, conf, !explicit_conf, err, sizeof(err)) != 0) {
+		pam_syslog(pamh, LOG_ERR, "%s", err);
+		return PAM_SERVICE_ERR;
+	}
+	for (int i = 0; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		bool known = strncmp(argv[i], "conf=", 5) == 0;
+
+		for (size_t k = 0; !known && k < sizeof(flags) / sizeof(flags[0]); k++)
+			if (strcmp(argv[i], flags[k].name) == 0) {
+				*(bool *)((char *)o + flags[k].off) = true;
+				known = true;
+			}
+		for (size_t k = 0; !known && eq && k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (strlen(keys[k]) == (size_t)(eq - argv[i]) &&
+			    strncmp(argv[i], keys[k], strlen(keys[k])) == 0) {
+				known = true;
+				if (ul_conf_set(&o->conf, keys[k], eq + 1, err, sizeof(err)) != 0) {
+					pam_syslog(pamh, LOG_ERR, "option %s", err);
+					return PAM_SERVICE_ERR;
+				}
+			}
+		if (!known)
+			pam_syslog(pamh, LOG_WARNING, "unknown option: %s", argv[i]);
+	}
+	if (o->conf.product[0] == '\0') {
+		pam_syslog(pamh, LOG_ERR, "no product: set product= in the PAM line "
+		    "or `product` in %s", conf);
+		return PAM_SERVICE_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
+int
+ul_pam_code(int result, bool account)
+{
+	switch (result) {
+	case 0:
+		return PAM_SUCCESS;
+	case UL_ENOACCOUNT:
+		return PAM_USER_UNKNOWN;
+	case UL_ELOCKEDOUT:
+		return account ? PAM_PERM_DENIED : PAM_MAXTRIES;
+	case UL_ESUSPENDED:
+		return account ? PAM_ACCT_EXPIRED : PAM_AUTH_ERR;
+	case UL_EAUTH:
+	case UL_ENOTCONFIRMED:
+	case UL_ELOCKED:
+	case UL_EBANNED:
+	case UL_ETFAREQUIRED:
+	case UL_EEXPIRED:
+		return account ? PAM_PERM_DENIED : PAM_AUTH_ERR;
+	default:
+		/* the helper cannot decide: fail closed (S6) */
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+}
+
+static bool
+transport_error(int r)
+{
+	return r == UL_EUNAVAIL || r == UL_ETIMEDOUT || r == UL_ETRUST ||
+	    r == UL_EVERSION || r == UL_EPROTO || r == UL_EIO;
+}
+
+static int
+start(struct ul_pam *p, pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	const void *item;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	p->pamh = pamh;
+	p->flags = flags;
+	r = ul_pam_options(pamh, argc, argv, &p->o);
+	if (r != PAM_SUCCESS)
+		return r;
+	r = pam_get_user(pamh, &p->user, NULL);
+	if (r != PAM_SUCCESS || p->user == NULL || p->user[0] == '\0')
+		return r != PAM_SUCCESS ? r : PAM_USER_UNKNOWN;
+	if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
+		p->service = item;
+	if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS)
+		p->rhost = item;
+	if (pam_get_item(pamh, PAM_TTY, &item) == PAM_SUCCESS)
+		p->tty = item;
+	if (ul_client_new(&p->cl, p->o.conf.socket, (int)p->o.conf.timeout * 1000,
+		p->o.conf.user) != 0)
+		return PAM_BUF_ERR;
+	return PAM_SUCCESS;
+}
+
+static void
+finish(struct ul_pam *p)
+{
+	ul_client_free(p->cl);
+	p->cl = NULL;
+}
+
+/* S6: the helper cannot answer.  A local user outside the product range
+ * (root, local admins) is left to the next module of the stack. */
+static int
+unavailable(struct ul_pam *p, int r)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	pam_syslog(p->pamh, LOG_ERR, "helper at %s: %s", p->o.conf.socket,
+	    ul_strerror(r));
+	if (getpwnam_r(p->user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
+	    (res->pw_uid < p->o.conf.uid_min || res->pw_uid > p->o.conf.uid_max))
+		return PAM_USER_UNKNOWN;
+	return PAM_AUTHINFO_UNAVAIL;
+}
+
+static void
+begin(struct ul_pam *p, uint16_t type)
+{
+	ul_client_begin(p->cl, type);
+	ul_msg_put_str(p->cl->req, UL_F_PRODUCT, p->o.conf.product);
+	ul_msg_put_str(p->cl->req, UL_F_UNIX_USER, p->user);
+	ul_msg_put_str(p->cl->req, UL_F_SERVICE, p->service);
+	ul_msg_put_str(p->cl->req, UL_F_RHOST, p->rhost);
+	ul_msg_put_str(p->cl->req, UL_F_TTY, p->tty);
+}
+
+static void
+tell(struct ul_pam *p, int r)
+{
+	const char *msg = ul_client_message(p->cl);
+
+	if (msg == NULL)
+		msg = ul_user_message(r);
+	if (msg != NULL && !(p->flags & PAM_SILENT))
+		pam_error(p->pamh, "%s", msg);
+}
+
+/* Asks one question; the answer is the caller's to wipe and free. */
+static int
+ask(struct ul_pam *p, int style, const char *prompt, char **answer)
+{
+	int r = pam_prompt(p->pamh, style, answer, "%s", prompt);
+
+	if (r != PAM_SUCCESS || *answer == NULL) {
+		*answer = NULL;
+		return r != PAM_SUCCESS ? r : PAM_CONV_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
+/* The password: PAM_AUTHTOK with use_first_pass (or try_first_pass when
+ * set), else a prompt. */
+static int
+get_password(struct ul_pam *p, char **pw)
+{
+	const void *tok = NULL;
+
+	*pw = NULL;
+	if ((p->o.use_first_pass || p->o.try_first_pass) &&
+	    pam_get_item(p->pamh, PAM_AUTHTOK, &tok) == PAM_SUCCESS && tok != NULL) {
+		*pw = strdup(tok);
+		return *pw ? PAM_SUCCESS : PAM_BUF_ERR;
+	}
+	if (p->o.use_first_pass)
+		return PAM_AUTH_ERR;
+	return ask(p, PAM_PROMPT_ECHO_OFF, "Password: ", pw);
+}
+
+static void
+put_env(struct ul_pam *p, const char *name, uint16_t tag)
+{
+	const char *v = ul_msg_str(p->cl->rep, tag);
+	char buf[512];
+
+	if (v == NULL)
+		return;
+	snprintf(buf, sizeof(buf), "%s=%s", name, v);
+	pam_putenv(p->pamh, buf);
+}
+
+static void
+log_result(struct ul_pam *p, const char *email, int r, int code)
+{
+	pam_syslog(p->pamh, code == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE,
+	    "auth %s: user=%s product=%s email=%s service=%s rhost=%s (%s)",
+	    code == PAM_SUCCESS ? "ok" : "failed", p->user, p->o.conf.product,
+	    email ? email : "-", p->service ? p->service : "-",
+	    p->rhost ? p->rhost : "-", ul_strerror(r));
+}
+
+static int
+authenticate(struct ul_pam *p)
+{
+	UL_SECRET char *email = NULL;
+	UL_SECRET char *password = NULL;
+	const char *kind;
+	int r, code;
+
+	begin(p, UL_REQ_LOOKUP);
+	r = ul_client_call(p->cl);
+	if (transport_error(r))
+		return unavailable(p, r);
+	if (r != 0)
+		return ul_pam_code(r, false);
+	kind = ul_msg_str(p->cl->rep, UL_F_KIND);
+	bool linked = kind != NULL && strcmp(kind, "linked") == 0;
+
+	if (linked) {
+		/* Email first, as a person reads the screen. */
+		if (ask(p, PAM_PROMPT_ECHO_ON, "Email: ", &email) != PAM_SUCCESS)
+			return PAM_CONV_ERR;
+	}
+	code = get_password(p, &password);
+	if (code != PAM_SUCCESS)
+		return code;
+	begin(p, linked ? UL_REQ_LOGIN_BEGIN : UL_REQ_LOGIN_LEGACY);
+	if (linked)
+		ul_msg_put_str(p->cl->req, UL_F_EMAIL, email);
+	ul_msg_put_str(p->cl->req, UL_F_PASSWORD, password);
+	r = ul_client_call(p->cl);
+	if (transport_error(r))
+		return unavailable(p, r);
+	code = ul_pam_code(r, false);
+	log_result(p, email, r, code);
+	if (code != PAM_SUCCESS) {
+		tell(p, r);
+		return code;
+	}
+	put_env(p, "UNILOGIN_EMAIL", UL_F_EMAIL);
+	put_env(p, "UNILOGIN_ACCOUNT", UL_F_ACCOUNT);
+	put_env(p, "UNILOGIN_ROLE", UL_F_ROLE);
+	/* later modules of the stack may reuse it (use_first_pass) */
+	pam_set_item(p->pamh, PAM_AUTHTOK, password);
+	return PAM_SUCCESS;
+}
+
+int
+ul_pam_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct ul_pam p;
+	int r = start(&p, pamh, flags, argc, argv);
+
+	if (r == PAM_SUCCESS)
+		r = authenticate(&p);
+	finish(&p);
+	return r;
+}
+
+int
+ul_pam_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct ul_pam p;
+	int r = start(&p, pamh, flags, argc, argv);
+
+	if (r == PAM_SUCCESS) {
+		begin(&p, UL_REQ_ACCOUNT_CHECK);
+		ul_msg_put_str(p.cl->req, UL_F_EMAIL, pam_getenv(pamh, "UNILOGIN_EMAIL"));
+		r = ul_client_call(p.cl);
+		if (transport_error(r)) {
+			r = unavailable(&p, r);
+		} else {
+			if (r != 0)
+				pam_syslog(pamh, LOG_NOTICE, "account %s refused: %s",
+				    p.user, ul_strerror(r));
+			r = ul_pam_code(r, true);
+		}
+	}
+	finish(&p);
+	return r;
+}
+
+int
+ul_pam_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh; (void)flags; (void)argc; (void)argv;
+	return PAM_IGNORE;
+}
+
+int
+ul_pam_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh; (void)flags; (void)argc; (void)argv;
+	return PAM_IGNORE;
+}
+
+int
+ul_pam_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh; (void)flags; (void)argc; (void)argv;
+	return PAM_IGNORE;
+}

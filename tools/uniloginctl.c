@@ -1,0 +1,45 @@
+/* uniloginctl: the admin tool.  Each command is a row of the table: its
+ * words, its arguments, the request it sends; the helper decides. */
+#include "config.h"
+
+#include "tools/cli.h"
+#include "unilogin/proto.h"
+
+#define NEW_PASSWORD {UL_F_NEW_PASSWORD, "New password: ", true}
+
+static const struct ul_cli_cmd commands[] = {
+	{"status", "", UL_REQ_STATUS, {0}, 0, {0}, {{0}}, false, NULL},
+	{"user add", "EMAIL", UL_REQ_USER_ADD, {UL_F_EMAIL}, 0, {0}, {{0}}, false, NULL},
+	{"user verify", "EMAIL [CODE]", UL_REQ_USER_VERIFY, {UL_F_EMAIL}, UL_F_CODE,
+	    {0}, {{0}}, false, NULL},
+	{"user passwd", "EMAIL", UL_REQ_USER_PASSWD, {UL_F_EMAIL}, 0, {0},
+	    {NEW_PASSWORD}, false, NULL},
+	{"user reset", "EMAIL", UL_REQ_USER_RESET, {UL_F_EMAIL}, 0, {0}, {{0}},
+	    false, NULL},
+	{"user show", "EMAIL", UL_REQ_USER_SHOW, {UL_F_EMAIL}, 0, {0}, {{0}}, false, NULL},
+	{"user list", "", UL_REQ_USER_LIST, {0}, 0, {0}, {{0}}, true, NULL},
+	{"user lock", "EMAIL", UL_REQ_USER_LOCK, {UL_F_EMAIL}, 0, {0}, {{0}}, false, NULL},
+	{"user unlock", "EMAIL", UL_REQ_USER_UNLOCK, {UL_F_EMAIL}, 0, {0}, {{0}},
+	    false, NULL},
+	{"user delete", "EMAIL", UL_REQ_USER_DELETE, {UL_F_EMAIL}, 0, {0}, {{0}},
+	    false, NULL},
+	{"product add", "NAME [--display NAME]", UL_REQ_PRODUCT_ADD, {UL_F_PRODUCT},
+	    0, {"display"}, {{0}}, false, NULL},
+	{"product list", "", UL_REQ_PRODUCT_LIST, {0}, 0, {0}, {{0}}, true, NULL},
+	{"account add", "PRODUCT ACCOUNT --email EMAIL [--unix-user USER] [--uid N] "
+	    "[--parent ACCOUNT] [--friendly-name TEXT] [--legacy-password]",
+	    UL_REQ_ACCOUNT_ADD, {UL_F_PRODUCT, UL_F_ACCOUNT}, 0,
+	    {"email", "unix-user", "uid", "parent", "friendly-name", "legacy-password"},
+	    {{0}}, false, NULL},
+	{"account show", "PRODUCT ACCOUNT", UL_REQ_ACCOUNT_SHOW,
+	    {UL_F_PRODUCT, UL_F_ACCOUNT}, 0, {0}, {{0}}, false, NULL},
+	{"account list", "[--product PRODUCT]", UL_REQ_ACCOUNT_LIST, {0}, 0,
+	    {"product"}, {{0}}, true, NULL},
+	{NULL, NULL, 0, {0}, 0, {0}, {{0}}, false, NULL},
+};
+
+int
+main(int argc, char **argv)
+{
+	return ul_cli_main("uniloginctl", commands, argc, argv);
+}
