@@ -234,11 +234,13 @@ decide(struct ul_call *c, struct login *l, const char **why)
 	struct ul_txn *t;
 	int r;
 
-	if (access_role(&l->account, l->email) == NULL) {
+	/* The person proved this identity: its own state may be told (S2);
+	 * whether it may use this account is not (S1). */
+	r = user_state(&l->user);
+	if (r == 0 && access_role(&l->account, l->email) == NULL) {
 		*why = "no access to this account";
 		return UL_EAUTH;
 	}
-	r = user_state(&l->user);
 	if (r == 0) {
 		if (ul_call_txn(c, false, &t) != 0)
 			return UL_ESTORE;

@@ -80,7 +80,9 @@ make_socket(const char *path)
 		return -1;
 	memcpy(dir, sa.sun_path, sizeof(dir));
 	/* the directory must let every local user reach the socket (0755) */
-	if (mkdir(dirname(dir), 0755) != 0 && errno != EEXIST) {
+	if (mkdir(dirname(dir), 0755) == 0) {
+		chmod(dir, 0755);   /* our umask is 077 */
+	} else if (errno != EEXIST) {
 		ul_log(LOG_ERR, "%s: %s", dir, strerror(errno));
 		return -1;
 	}

@@ -234,9 +234,14 @@ put_env(struct ul_pam *p, const char *name, uint16_t tag)
 	pam_putenv(p->pamh, buf);
 }
 
+/* One line per login.  The email is the helper's normalised one, only
+ * after a success: a failed answer may be a password typed in the wrong
+ * field (the helper logs the failed email when it is one). */
 static void
-log_result(struct ul_pam *p, const char *email, int r, int code)
+log_result(struct ul_pam *p, int r, int code)
 {
+	const char *email = code == PAM_SUCCESS ? ul_msg_str(p->cl->rep, UL_F_EMAIL) : NULL;
+
 	pam_syslog(p->pamh, code == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE,
 	    "auth %s: user=%s product=%s email=%s service=%s rhost=%s (%s)",
 	    code == PAM_SUCCESS ? "ok" : "failed", p->user, p->o.conf.product,
@@ -277,7 +282,7 @@ authenticate(struct ul_pam *p)
 	if (transport_error(r))
 		return unavailable(p, r);
 	code = ul_pam_code(r, false);
-	log_result(p, email, r, code);
+	log_result(p, r, code);
 	if (code != PAM_SUCCESS) {
 		tell(p, r);
 		return code;

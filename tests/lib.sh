@@ -1,0 +1,158 @@
+# tests/lib.sh: sourced by the test scripts.  Starts a real unilogind on a
+# temporary socket and state dir, and drives the real PAM stack through
+# tests/pamdrive with a PAM service dir of the test's own.  Nothing in the
+# machine's /etc is touched.
+#
+# A test script: `. "$top_srcdir/tests/lib.sh"`, then ul_config, ul_start,
+# steps with the assertions below, and `ul_done` at the end.
+
+set -eu
+
+: "${top_builddir:=$(pwd)}"
+: "${top_srcdir:=$top_builddir}"
+UL_BIN=$top_builddir
+PAMDRIVE=$top_builddir/tests/pamdrive
+MODULE=$top_builddir/.libs/pam_unilogin.so
+PASSWORD='correct horse battery'
+ul_failures=0
+ul_checks=0
+
+T=$(mktemp -d /tmp/ultest.XXXXXX)
+chmod 755 "$T"
+HELPER_PID=
+
+ul_cleanup() {
+	if [ -n "$HELPER_PID" ]; then
+		kill -TERM "$HELPER_PID" 2>/dev/null || true
+		wait "$HELPER_PID" 2>/dev/null || true
+	fi
+	if [ "$ul_failures" -eq 0 ] && [ -z "${UL_KEEP:-}" ]; then
+		rm -rf "$T"
+	else
+		echo "# kept $T for a look"
+	fi
+}
+trap ul_cleanup EXIT
+
+ul_skip() { echo "SKIP: $*"; exit 77; }
+
+# ---- assertions: each prints one line; a failure is counted, not fatal ----
+
+pass() { ul_checks=$((ul_checks + 1)); echo "PASS: $*"; }
+fail() { ul_checks=$((ul_checks + 1)); ul_failures=$((ul_failures + 1)); echo "FAIL: $*"; }
+
+expect_eq() { # WHAT EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected [$2], got [$3]"; fi
+}
+
+expect_contains() { # WHAT TEXT NEEDLE
+	case "$2" in
+	*"$3"*) pass "$1" ;;
+	*) fail "$1: [$3] not in:"; printf '%s\n' "$2" | sed 's/^/#   /' ;;
+	esac
+}
+
+expect_lacks() { # WHAT TEXT NEEDLE
+	case "$2" in
+	*"$3"*) fail "$1: [$3] found in:"; printf '%s\n' "$2" | sed 's/^/#   /' ;;
+	*) pass "$1" ;;
+	esac
+}
+
+ul_done() {
+	echo "# $ul_checks checks, $ul_failures failed"
+	[ "$ul_failures" -eq 0 ] || exit 1
+	[ "$ul_checks" -gt 0 ] || { echo "no checks ran"; exit 99; }
+	exit 0
+}
+
+# ---- the helper ----
+
+# ul_config [KEY = VALUE]...: the test config; extra lines override.
+ul_config() {
+	{
+		for line in "$@"; do echo "$line"; done
+		# the test's defaults, for the keys the test did not set
+		for line in "product = comms" "socket = $T/run/unilogin.sock" \
+		    "state_dir = $T/state" "kdf = 1:8" "kdf_parallel = 2" \
+		    "tfa_required = no" "timeout = 3"; do
+			key=${line%% =*}
+			case " $* " in *" $key = "*) ;; *) echo "$line" ;; esac
+		done
+	} >"$T/unilogin.conf"
+	chmod 644 "$T/unilogin.conf"
+	ul_pam_service
+}
+
+ctl() { "$UL_BIN/uniloginctl" --config "$T/unilogin.conf" "$@"; }
+self() { "$UL_BIN/unilogin" --config "$T/unilogin.conf" "$@"; }
+
+# Waits until the helper answers `status` (bounded: 20 s).
+ul_wait_ready() {
+	i=0
+	while ! ctl status >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ "$i" -gt 400 ] || ! kill -0 "$HELPER_PID" 2>/dev/null; then
+			echo "helper did not start:"; cat "$T/helper.log"; exit 99
+		fi
+		sleep 0.05
+	done
+}
+
+ul_start() {
+	"$UL_BIN/unilogind" --config "$T/unilogin.conf" --foreground \
+		2>>"$T/helper.log" &
+	HELPER_PID=$!
+	ul_wait_ready
+}
+
+ul_stop() {
+	kill -TERM "$HELPER_PID"
+	wait "$HELPER_PID" || true
+	HELPER_PID=
+}
+
+ul_kill9() {
+	kill -KILL "$HELPER_PID"
+	wait "$HELPER_PID" 2>/dev/null || true
+	HELPER_PID=
+}
+
+# ---- PAM ----
+
+# ul_pam_service [MODULE OPTIONS...]: the test's service "ultest".
+ul_pam_service() {
+	mkdir -p "$T/pam.d"
+	{
+		echo "auth     required $MODULE conf=$T/unilogin.conf $*"
+		echo "account  required $MODULE conf=$T/unilogin.conf $*"
+		echo "password required $MODULE conf=$T/unilogin.conf $*"
+		echo "session  required $MODULE conf=$T/unilogin.conf $*"
+	} >"$T/pam.d/ultest"
+}
+
+# pam USER [pamdrive options] < answers: prints what a person sees; the
+# status line of each operation is part of the output.
+pam() {
+	user=$1; shift
+	"$PAMDRIVE" -d "$T/pam.d" "$@" ultest "$user" 2>>"$T/pam.err" || true
+}
+
+# answers LINE...: one answer per line, for pam's stdin.
+answers() { printf '%s\n' "$@"; }
+
+# ---- fixtures ----
+
+# ul_user EMAIL [PASSWORD]: a confirmed user with a password (U2).
+ul_user() {
+	code=$(ctl --json user add "$1" | sed -n 's/.*"confirmation_code":"\([^"]*\)".*/\1/p')
+	[ -n "$code" ] || { echo "no confirmation code for $1"; exit 99; }
+	answers "$code" "${2:-$PASSWORD}" | self --password-stdin verify "$1" >/dev/null
+}
+
+# ul_account PRODUCT ACCOUNT EMAIL [options]: a product account linked to EMAIL.
+ul_account() {
+	p=$1 a=$2 e=$3; shift 3
+	ctl product add "$p" >/dev/null 2>&1 || true
+	ctl account add "$p" "$a" --email "$e" "$@" >/dev/null
+}
