@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian 12 packages unilogin needs to build, test and demo,
+# when some are missing.  Run as root; the README's commands call it.
+set -eu
+
+PACKAGES="
+build-essential autoconf automake libtool pkg-config
+libpam0g-dev libsodium-dev liboath-dev liblmdb-dev libqrencode-dev
+libjson-c-dev libcmocka-dev
+oathtool lmdb-utils python3 util-linux
+"
+
+missing=
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "missing packages:$missing (run as root to install them)" >&2
+		exit 1
+	fi
+	echo "== installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
