@@ -24,7 +24,12 @@ for kind in garbage truncated oversized version badfield unknowntype; do
 	expect_contains "$kind: the next real login succeeds" "$out" "auth: PAM_SUCCESS"
 done
 
+# slowloris: a connection that sends nothing is closed after its deadline
+got=$(python3 "$top_srcdir/tests/rawframe.py" "$T/run/unilogin.sock" idle)
+expect_eq "idle: the helper closes a silent connection" "closed" "$got"
+
 log=$(cat "$T/helper.log")
+expect_contains "an idle connection is logged" "$log" "no complete request in 5000 ms"
 expect_contains "a malformed frame is logged" "$log" "malformed"
 expect_contains "an oversized frame is logged" "$log" "oversized frame"
 expect_contains "a wrong version is logged" "$log" "protocol version 2"

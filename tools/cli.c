@@ -309,43 +309,64 @@ print_json(const struct ul_msg *m)
 	}
 }
 
+/* A list prints as a table: the first record's fields are the columns;
+ * a record without one of them shows "-". */
+static uint16_t table_cols[64];
+static unsigned ntable_cols;
+
+static void
+print_row(const struct ul_msg *m, unsigned from, unsigned to)
+{
+	char buf[UL_TEXT_MAX + 64];
+
+	for (unsigned c = 0; c < ntable_cols; c++) {
+		const char *v = "-";
+
+		for (unsigned i = from; i < to; i++)
+			if (m->fields[i].tag == table_cols[c]) {
+				field_text(m, &m->fields[i], buf, sizeof(buf));
+				v = buf;
+				break;
+			}
+		printf("%s%s", c ? "\t" : "", v);
+	}
+	printf("\n");
+}
+
 static void
 print_text(const struct ul_msg *m)
 {
 	char buf[UL_TEXT_MAX + 64];
-	bool in_record = false, first = true;
+	unsigned i = 0;
 
-	for (unsigned i = 0; i < m->nfields; i++) {
+	/* fields before the first record: one "name: value" line each */
+	for (; i < m->nfields && m->fields[i].tag != UL_F_RECORD; i++) {
 		const struct ul_field *f = &m->fields[i];
 
-		if (f->tag == UL_F_RECORD) {
-			/* a list prints as a table: a header, then one line each */
-			if (!table_header_done) {
-				for (unsigned j = i + 1; j < m->nfields &&
-				     m->fields[j].tag != UL_F_RECORD; j++)
-					if (printable_field(m->fields[j].tag))
-						printf("%s%s", j == i + 1 ? "" : "\t",
-						    ul_field_info(m->fields[j].tag)->name);
-				printf("\n");
-				table_header_done = true;
-			}
-			if (in_record)
-				printf("\n");
-			in_record = true;
-			first = true;
-			continue;
-		}
 		if (!printable_field(f->tag))
 			continue;
 		field_text(m, f, buf, sizeof(buf));
-		if (in_record)
-			printf("%s%s", first ? "" : "\t", buf);
-		else
-			printf("%s: %s\n", ul_field_info(f->tag)->name, buf);
-		first = false;
+		printf("%s: %s\n", ul_field_info(f->tag)->name, buf);
 	}
-	if (in_record)
-		printf("\n");
+	while (i < m->nfields) {
+		unsigned end = i + 1;
+
+		while (end < m->nfields && m->fields[end].tag != UL_F_RECORD)
+			end++;
+		if (!table_header_done) {
+			ntable_cols = 0;
+			for (unsigned j = i + 1; j < end && ntable_cols < 64; j++)
+				if (printable_field(m->fields[j].tag)) {
+					table_cols[ntable_cols] = m->fields[j].tag;
+					printf("%s%s", ntable_cols++ ? "\t" : "",
+					    ul_field_info(m->fields[j].tag)->name);
+				}
+			printf("\n");
+			table_header_done = true;
+		}
+		print_row(m, i + 1, end);
+		i = end;
+	}
 }
 
 void
