@@ -21,7 +21,7 @@ bad "bad boolean" "tfa_required = maybe" "tfa_required: must be yes or no"
 bad "bad kdf" "kdf = fast" \
 	"kdf: must be interactive, moderate, sensitive or OPSLIMIT:MEMLIMIT_MIB (e.g. 2:64)"
 bad "relative path" "delivery_command = send-sms" "delivery_command: must be an absolute path"
-bad "key given twice" "kdf = 2:8" "kdf: given twice"
+bad "key given twice" "state_dir = /tmp/x" "state_dir: given twice"
 bad "no equals sign" "tfa_required" "expected \`key = value\`"
 
 # the helper itself refuses to start, and says where
