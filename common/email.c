@@ -24,13 +24,12 @@ ul_email_normalise(const char *in, char out[UL_EMAIL_MAX + 1])
 	for (const char *p = in; p < end; p++) {
 		unsigned char ch = (unsigned char)*p;
 
-		if (ch <= ' ' || ch == 0x7f)
+		if (ch <= ' ' || ch == 0x7f || (ch == '@' && at != NULL)) {
+			out[0] = '\0';
 			return UL_EINVAL;
-		if (ch == '@') {
-			if (at != NULL)
-				return UL_EINVAL;
-			at = p;
 		}
+		if (ch == '@')
+			at = p;
 		out[n++] = (char)tolower(ch);
 	}
 	out[n] = '\0';

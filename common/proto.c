@@ -320,7 +320,8 @@ ul_msg_finish(struct ul_msg *m)
 struct ul_msg_mark
 ul_msg_tell(const struct ul_msg *m)
 {
-	return (struct ul_msg_mark){.len = m->len, .nfields = m->nfields};
+	return (struct ul_msg_mark){.len = m->len, .nfields = m->nfields,
+	    .error = m->error};
 }
 
 void
@@ -331,7 +332,7 @@ ul_msg_rewind(struct ul_msg *m, struct ul_msg_mark mark)
 	sodium_memzero(m->buf + mark.len, m->len - mark.len);
 	m->len = mark.len;
 	m->nfields = mark.nfields;
-	m->error = 0;
+	m->error = mark.error;
 }
 
 int

@@ -29,7 +29,7 @@ read_keys(int fd, const char *path, struct ul_keys *k, char *err, size_t errlen)
 		return UL_ECONFIG;
 	}
 	n = read(fd, k, sizeof(*k));
-	if (n != (ssize_t)sizeof(*k)) {
+	if (n != (ssize_t)sizeof(*k) || st.st_size != (off_t)sizeof(*k)) {
 		snprintf(err, errlen, "%s: damaged (expected %zu bytes)", path,
 		    sizeof(*k));
 		return UL_ECONFIG;
@@ -48,10 +48,12 @@ create_keys(const char *path, struct ul_keys *k, char *err, size_t errlen)
 	}
 	randombytes_buf(k, sizeof(*k));
 	if (write(fd, k, sizeof(*k)) != (ssize_t)sizeof(*k) || fsync(fd) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		int e = errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		close(fd);
 		unlink(path);
-		return errno == ENOSPC ? UL_ENOSPC : UL_EIO;
+		return e == ENOSPC ? UL_ENOSPC : UL_EIO;
 	}
 	close(fd);
 	return 0;

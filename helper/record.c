@@ -34,6 +34,37 @@ static const struct column user_cols[] = {
 	COL(struct ul_user, 9, C_BYTES, reset.hash),
 	COL(struct ul_user, 10, C_I64, reset.expires),
 	COL(struct ul_user, 11, C_STR, pending_email),
+	COL(struct ul_user, 14, C_I64, totp_step),
+	COL(struct ul_user, 15, C_I64, tfa_changed),
+	COL(struct ul_user, 16, C_U32, next_method_id),
+	COL(struct ul_user, 17, C_BYTES, recovery),
+	COL(struct ul_user, 18, C_U32, recovery_unused),
+	COL(struct ul_user, 19, C_BYTES, sms.hash),
+	COL(struct ul_user, 20, C_I64, sms.expires),
+	COL(struct ul_user, 21, C_I64, sms_window),
+	COL(struct ul_user, 22, C_U32, sms_sent),
+};
+
+static const struct column method_cols[] = {
+	COL(struct ul_method, 1, C_U32, id),
+	COL(struct ul_method, 2, C_INT, kind),
+	COL(struct ul_method, 3, C_BOOL, active),
+	COL(struct ul_method, 4, C_U32, digits),
+	COL(struct ul_method, 5, C_BYTES, seed_box),
+	COL(struct ul_method, 6, C_STR, phone),
+	COL(struct ul_method, 7, C_I64, created),
+	COL(struct ul_method, 8, C_I64, last_used),
+};
+
+static const struct column apikey_cols[] = {
+	COL(struct ul_apikey, 1, C_STR, id),
+	COL(struct ul_apikey, 2, C_STR, email),
+	COL(struct ul_apikey, 3, C_STR, product),
+	COL(struct ul_apikey, 4, C_STR, account),
+	COL(struct ul_apikey, 5, C_BYTES, hash),
+	COL(struct ul_apikey, 6, C_I64, created),
+	COL(struct ul_apikey, 7, C_I64, expires),
+	COL(struct ul_apikey, 8, C_I64, last_used),
 };
 
 static const struct column failures_cols[] = {
@@ -280,4 +311,28 @@ int
 ul_record_failures_decode(const void *p, size_t n, struct ul_failures *f)
 {
 	return decode(p, n, f, sizeof(*f), failures_cols, NCOLS(failures_cols));
+}
+
+int
+ul_record_method_encode(struct ul_record *r, const struct ul_method *m)
+{
+	return encode(r, m, method_cols, NCOLS(method_cols));
+}
+
+int
+ul_record_method_decode(const void *p, size_t n, struct ul_method *m)
+{
+	return decode(p, n, m, sizeof(*m), method_cols, NCOLS(method_cols));
+}
+
+int
+ul_record_apikey_encode(struct ul_record *r, const struct ul_apikey *k)
+{
+	return encode(r, k, apikey_cols, NCOLS(apikey_cols));
+}
+
+int
+ul_record_apikey_decode(const void *p, size_t n, struct ul_apikey *k)
+{
+	return decode(p, n, k, sizeof(*k), apikey_cols, NCOLS(apikey_cols));
 }

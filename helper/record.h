@@ -30,6 +30,11 @@ int ul_record_audit_decode(const void *p, size_t n, struct ul_audit *e);
 int ul_record_failures_encode(struct ul_record *r, const struct ul_failures *f);
 int ul_record_failures_decode(const void *p, size_t n, struct ul_failures *f);
 
+int ul_record_method_encode(struct ul_record *r, const struct ul_method *m);
+int ul_record_method_decode(const void *p, size_t n, struct ul_method *m);
+int ul_record_apikey_encode(struct ul_record *r, const struct ul_apikey *k);
+int ul_record_apikey_decode(const void *p, size_t n, struct ul_apikey *k);
+
 /* Wipes what the record held (password hashes pass through it). */
 void ul_record_wipe(struct ul_record *r);
 

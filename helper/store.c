@@ -4,7 +4,8 @@
  * accounts (product\0name -> account), and the indexes acct_unix
  * (product\0unix_user -> name), acct_uid (uid -> product\0name), owned
  * (email\0product -> name), plus audit (sequence -> event) and failures
- * (email -> S3 counter).
+ * (email -> S3 counter), methods (email\0id -> two-factor method), remember
+ * (email\0host -> time), apikeys (id -> key) and apikeys_by_email.
  * The environment is opened without MDB_NOSYNC and MDB_WRITEMAP, so a
  * commit is on disk when it returns and a full disk is an error (S7). */
 #include "config.h"
@@ -24,7 +25,8 @@
 
 static const char *const db_names[DB_COUNT] = {
 	"meta", "users", "products", "accounts", "acct_unix", "acct_uid",
-	"owned", "audit", "failures",
+	"owned", "audit", "failures", "methods", "remember", "apikeys",
+	"apikeys_by_email",
 };
 
 int

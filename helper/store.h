@@ -18,6 +18,10 @@
 #define UL_STORE_SCHEMA 1
 #define UL_HASH_STR_MAX 128         /* crypto_pwhash_STRBYTES */
 #define UL_CODE_HASH_BYTES 32
+#define UL_RECOVERY_CODES 10
+#define UL_SEED_BOX_BYTES 60        /* nonce 24 + seed 20 + tag 16 */
+#define UL_PHONE_MAX 16
+#define UL_APIKEY_ID_MAX 16
 
 struct ul_store;
 struct ul_txn;
@@ -38,6 +42,41 @@ struct ul_user {
 	struct ul_code confirm;             /* U2 */
 	struct ul_code reset;               /* U5 */
 	char pending_email[UL_EMAIL_MAX + 1]; /* U6: takes effect on confirm */
+	/* two-factor (T1-T7) */
+	int64_t totp_step;                  /* T3: the last step accepted */
+	int64_t tfa_changed;                /* T7: remembered hosts before it are void */
+	uint32_t next_method_id;
+	uint8_t recovery[UL_RECOVERY_CODES][UL_CODE_HASH_BYTES]; /* T4, hashed */
+	uint32_t recovery_unused;           /* bit i: code i still usable */
+	struct ul_code sms;                 /* the code last sent by SMS (C1) */
+	int64_t sms_window;                 /* start of the send rate window */
+	uint32_t sms_sent;                  /* sends in that window */
+};
+
+/* A two-factor method of a user (T1): an authenticator app or a phone. */
+enum ul_method_kind { UL_METHOD_TOTP = 1, UL_METHOD_SMS = 2 };
+
+struct ul_method {
+	uint32_t id;                        /* per user, shown by `tfa list` */
+	enum ul_method_kind kind;
+	bool active;                        /* pending until confirmed (T2) */
+	uint32_t digits;
+	uint8_t seed_box[UL_SEED_BOX_BYTES];  /* the TOTP seed, encrypted */
+	char phone[UL_PHONE_MAX + 1];
+	int64_t created;
+	int64_t last_used;
+};
+
+/* An API key (T8): hashed, scoped to one account of one user. */
+struct ul_apikey {
+	char id[UL_APIKEY_ID_MAX + 1];
+	char email[UL_EMAIL_MAX + 1];
+	char product[UL_PRODUCT_MAX + 1];
+	char account[UL_ACCOUNT_MAX + 1];
+	uint8_t hash[UL_CODE_HASH_BYTES];
+	int64_t created;
+	int64_t expires;                    /* 0 = never */
+	int64_t last_used;
 };
 
 /* S3: failures in a row for one normalised email, whether or not a user
@@ -161,6 +200,36 @@ int ul_store_failures_del(struct ul_txn *t, const char *email)
  * of them, so one call stays short.  *removed says how many went. */
 int ul_store_failures_prune(struct ul_txn *t, int64_t before, unsigned max,
     unsigned *removed) __attribute__((warn_unused_result));
+
+/* Two-factor methods of a user, by id. */
+int ul_store_method_get(struct ul_txn *t, const char *email, uint32_t id,
+    struct ul_method *m) __attribute__((warn_unused_result));
+int ul_store_method_put(struct ul_txn *t, const char *email,
+    const struct ul_method *m) __attribute__((warn_unused_result));
+int ul_store_method_del(struct ul_txn *t, const char *email, uint32_t id)
+    __attribute__((warn_unused_result));
+/* The first method with an id above `after` (0 for the first). */
+int ul_store_method_next(struct ul_txn *t, const char *email, uint32_t after,
+    struct ul_method *m) __attribute__((warn_unused_result));
+
+/* T7: when a host was last remembered for a user (0 when never). */
+int ul_store_remember_get(struct ul_txn *t, const char *email,
+    const char *host, int64_t *when) __attribute__((warn_unused_result));
+int ul_store_remember_put(struct ul_txn *t, const char *email,
+    const char *host, int64_t when) __attribute__((warn_unused_result));
+/* Forgets every host of a user. */
+int ul_store_remember_clear(struct ul_txn *t, const char *email)
+    __attribute__((warn_unused_result));
+
+int ul_store_apikey_get(struct ul_txn *t, const char *id, struct ul_apikey *k)
+    __attribute__((warn_unused_result));
+int ul_store_apikey_put(struct ul_txn *t, const struct ul_apikey *k)
+    __attribute__((warn_unused_result));
+int ul_store_apikey_del(struct ul_txn *t, const char *id)
+    __attribute__((warn_unused_result));
+/* A user's keys, one per call, id after `after` ("" for the first). */
+int ul_store_apikey_next(struct ul_txn *t, const char *email,
+    const char *after, struct ul_apikey *k) __attribute__((warn_unused_result));
 
 int ul_store_audit_append(struct ul_txn *t, const struct ul_audit *e)
     __attribute__((warn_unused_result));

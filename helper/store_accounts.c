@@ -8,8 +8,8 @@
 #include "helper/store_internal.h"
 #include "unilogin/error.h"
 
-static void
-be32(uint8_t *b, uint32_t v)
+void
+st_be32(uint8_t *b, uint32_t v)
 {
 	b[0] = (uint8_t)(v >> 24);
 	b[1] = (uint8_t)(v >> 16);
@@ -17,8 +17,8 @@ be32(uint8_t *b, uint32_t v)
 	b[3] = (uint8_t)v;
 }
 
-static uint32_t
-get_be32(const uint8_t *b)
+uint32_t
+st_get_be32(const uint8_t *b)
 {
 	return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) |
 	    ((uint32_t)b[2] << 8) | b[3];
@@ -46,7 +46,7 @@ uid_key(uint32_t uid)
 {
 	struct st_key k = {.len = 4};
 
-	be32((uint8_t *)k.buf, uid);
+	st_be32((uint8_t *)k.buf, uid);
 	return k;
 }
 
@@ -288,8 +288,8 @@ ul_store_uid_allocate(struct ul_txn *t, uint32_t min, uint32_t max,
 
 	*uid = 0;
 	r = st_get(t, DB_META, &k, &v);
-	if (r == 0 && v.mv_size == 4 && get_be32(v.mv_data) > min)
-		next = get_be32(v.mv_data);
+	if (r == 0 && v.mv_size == 4 && st_get_be32(v.mv_data) > min)
+		next = st_get_be32(v.mv_data);
 	else if (r != 0 && r != UL_ENOTFOUND)
 		return r;
 	for (; next <= max; next++) {
@@ -303,7 +303,7 @@ ul_store_uid_allocate(struct ul_txn *t, uint32_t min, uint32_t max,
 	if (next > max)
 		return UL_ENOSPC;
 	*uid = (uint32_t)next;
-	be32(b, (uint32_t)next + 1 > next ? (uint32_t)next + 1 : (uint32_t)next);
+	st_be32(b, (uint32_t)next + 1 > next ? (uint32_t)next + 1 : (uint32_t)next);
 	return st_put_raw(t, DB_META, &k, b, 4);
 }
 

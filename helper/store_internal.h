@@ -9,10 +9,13 @@
 #include "helper/store.h"
 
 #define KEY_MAX 512
-#define MAP_SIZE ((size_t)64 << 30)  /* address space only: the file grows as used */
+/* Address space only: the file grows as it is used.  8 GiB holds several
+ * million users (1M users and 2M accounts take well under 1 GiB). */
+#define MAP_SIZE ((size_t)8 << 30)
 
 enum { DB_META, DB_USERS, DB_PRODUCTS, DB_ACCOUNTS, DB_ACCT_UNIX, DB_ACCT_UID,
-	DB_OWNED, DB_AUDIT, DB_FAILURES, DB_COUNT };
+	DB_OWNED, DB_AUDIT, DB_FAILURES, DB_METHODS, DB_REMEMBER, DB_APIKEYS,
+	DB_APIKEYS_BY_EMAIL, DB_COUNT };
 
 
 struct ul_store {
@@ -43,5 +46,9 @@ int st_put_record(struct ul_txn *t, int db, const struct st_key *k);
 int st_del(struct ul_txn *t, int db, const struct st_key *k);
 int st_seek_after(struct ul_txn *t, int db, const struct st_key *from,
     bool strict, const char *prefix, size_t plen, MDB_val *k, MDB_val *v);
+
+/* big-endian helpers for keys */
+void st_be32(uint8_t *b, uint32_t v);
+uint32_t st_get_be32(const uint8_t *b);
 
 #endif

@@ -241,6 +241,7 @@ int ul_msg_finish(struct ul_msg *m) __attribute__((warn_unused_result));
 struct ul_msg_mark {
 	size_t len;
 	unsigned nfields;
+	int error;                  /* an error from before the mark stays */
 };
 struct ul_msg_mark ul_msg_tell(const struct ul_msg *m);
 void ul_msg_rewind(struct ul_msg *m, struct ul_msg_mark mark);
