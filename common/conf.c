@@ -55,6 +55,7 @@ static const struct key keys[] = {
 	{NUM(nss_timeout, 1, 60)},
 	{NUM(session_days, 1, 36500)},
 	{NUM(audit_days, 1, 36500)},
+	{STR(issuer, K_NAME)},
 };
 
 static int
@@ -97,6 +98,7 @@ ul_conf_defaults(struct ul_conf *c)
 	c->nss_timeout = 1;
 	c->session_days = 90;
 	c->audit_days = 365;
+	snprintf(c->issuer, sizeof(c->issuer), "%s", "unilogin");
 }
 
 int

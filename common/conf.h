@@ -36,6 +36,7 @@ struct ul_conf {
 	unsigned nss_timeout;
 	unsigned session_days;
 	unsigned audit_days;
+	char issuer[65];            /* the Key URI's issuer (T2) */
 };
 
 /* The built-in defaults. */

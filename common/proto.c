@@ -87,6 +87,7 @@ static const struct ul_field_info fields[UL_F_TAG_END] = {
 	[UL_F_KEY] = {"key", X, STRMAX(256)},
 	[UL_F_LEGACY_PASSWORD] = {"legacy_password", X, STRMAX(UL_SECRET_MAX)},
 	[UL_F_DATA] = {"data", X, 60000},
+	[UL_F_NEW_CODE] = {"new_code", X, STRMAX(128)},
 };
 
 #undef S
@@ -117,6 +118,7 @@ static const char *const type_names[UL_MSG_TYPE_END] = {
 	[UL_REQ_APIKEY_LOGIN] = "apikey_login",
 	[UL_REQ_NSS_GETPW] = "nss_getpw",
 	[UL_REQ_NSS_LIST] = "nss_list",
+	[UL_REQ_LOGIN_SMS] = "login_sms",
 	[UL_REQ_SELF_VERIFY] = "self_verify",
 	[UL_REQ_SELF_RESET] = "self_reset",
 	[UL_REQ_SELF_RESET_SEND] = "self_reset_send",

@@ -20,30 +20,46 @@
 #define KDF UL_LANE_KDF
 #define SLOW UL_LANE_SLOW
 
+#define WRITE UL_LANE_WRITE
+
 static const struct ul_route routes[UL_MSG_TYPE_END] = {
 	[UL_REQ_STATUS] = {ul_h_status, ANY, LOOP},
 	[UL_REQ_LOOKUP] = {ul_h_lookup, ANY, LOOP},
 	[UL_REQ_LOGIN_BEGIN] = {ul_h_login_begin, ANY, KDF},
+	[UL_REQ_LOGIN_CODE] = {ul_h_login_code, ANY, WRITE},
+	[UL_REQ_LOGIN_SMS] = {ul_h_login_sms, ANY, SLOW},
 	[UL_REQ_LOGIN_LEGACY] = {ul_h_login_legacy, ANY, KDF},
+	[UL_REQ_APIKEY_LOGIN] = {ul_h_apikey_login, ANY, WRITE},
 	[UL_REQ_ACCOUNT_CHECK] = {ul_h_account_check, ANY, LOOP},
 	[UL_REQ_SELF_VERIFY] = {ul_h_self_verify, ANY, KDF},
 	[UL_REQ_SELF_RESET] = {ul_h_self_reset, ANY, KDF},
 	[UL_REQ_SELF_RESET_SEND] = {ul_h_self_reset_send, ANY, SLOW},
+	[UL_REQ_SELF_TFA] = {ul_h_self_tfa, ANY, KDF},
+	[UL_REQ_SELF_APIKEY] = {ul_h_self_apikey, ANY, KDF},
 
 	[UL_REQ_USER_ADD] = {ul_h_user_add, ADMIN, SLOW},
-	[UL_REQ_USER_VERIFY] = {ul_h_user_verify, ADMIN, LOOP},
+	[UL_REQ_USER_VERIFY] = {ul_h_user_verify, ADMIN, WRITE},
 	[UL_REQ_USER_PASSWD] = {ul_h_user_passwd, ADMIN, KDF},
 	[UL_REQ_USER_RESET] = {ul_h_user_reset, ADMIN, SLOW},
 	[UL_REQ_USER_SHOW] = {ul_h_user_show, ADMIN, LOOP},
 	[UL_REQ_USER_LIST] = {ul_h_user_list, ADMIN, LOOP},
-	[UL_REQ_USER_LOCK] = {ul_h_user_lock, ADMIN, LOOP},
-	[UL_REQ_USER_UNLOCK] = {ul_h_user_unlock, ADMIN, LOOP},
-	[UL_REQ_USER_DELETE] = {ul_h_user_delete, ADMIN, LOOP},
-	[UL_REQ_PRODUCT_ADD] = {ul_h_product_add, ADMIN, LOOP},
+	[UL_REQ_USER_LOCK] = {ul_h_user_lock, ADMIN, WRITE},
+	[UL_REQ_USER_UNLOCK] = {ul_h_user_unlock, ADMIN, WRITE},
+	[UL_REQ_USER_DELETE] = {ul_h_user_delete, ADMIN, WRITE},
+	[UL_REQ_PRODUCT_ADD] = {ul_h_product_add, ADMIN, WRITE},
 	[UL_REQ_PRODUCT_LIST] = {ul_h_product_list, ADMIN, LOOP},
 	[UL_REQ_ACCOUNT_ADD] = {ul_h_account_add, ADMIN, KDF},
 	[UL_REQ_ACCOUNT_SHOW] = {ul_h_account_show, ADMIN, LOOP},
 	[UL_REQ_ACCOUNT_LIST] = {ul_h_account_list, ADMIN, LOOP},
+	[UL_REQ_TFA_ENROLL] = {ul_h_tfa_enroll, ADMIN, SLOW},
+	[UL_REQ_TFA_CONFIRM] = {ul_h_tfa_confirm, ADMIN, WRITE},
+	[UL_REQ_TFA_LIST] = {ul_h_tfa_list, ADMIN, LOOP},
+	[UL_REQ_TFA_REMOVE] = {ul_h_tfa_remove, ADMIN, WRITE},
+	[UL_REQ_TFA_RESET] = {ul_h_tfa_reset, ADMIN, WRITE},
+	[UL_REQ_TFA_RECOVERY] = {ul_h_tfa_recovery, ADMIN, WRITE},
+	[UL_REQ_APIKEY_CREATE] = {ul_h_apikey_create, ADMIN, WRITE},
+	[UL_REQ_APIKEY_LIST] = {ul_h_apikey_list, ADMIN, LOOP},
+	[UL_REQ_APIKEY_REVOKE] = {ul_h_apikey_revoke, ADMIN, WRITE},
 };
 
 const struct ul_route *

@@ -12,9 +12,10 @@ enum ul_access {
 };
 
 enum ul_lane {
-	UL_LANE_LOOP,
-	UL_LANE_KDF,
-	UL_LANE_SLOW,
+	UL_LANE_LOOP,               /* read-only and cheap: on the event loop */
+	UL_LANE_WRITE,              /* commits (an fsync): the write pool */
+	UL_LANE_KDF,                /* a password hash: the KDF pool */
+	UL_LANE_SLOW,               /* runs the delivery command: the slow pool */
 };
 
 struct ul_route {

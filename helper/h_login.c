@@ -1,18 +1,26 @@
-/* The login path: status, LOOKUP, LOGIN_BEGIN and the account check.
+/* The login path: status, LOOKUP, LOGIN_BEGIN, the legacy login and the
+ * account check.
  *
  * S1: a wrong email, a wrong password and "no access to this account" take
- * the same path: one argon2id verify (against a dummy hash when there is no
- * user or no password), one write of the failure counter, one audit record,
- * and the same answer.  S2: states are told only after the right password. */
+ * the same path as a right password that needs a code: one argon2id verify
+ * (against a dummy hash when there is no user or no password), one
+ * committed write (the failure counter, or the audit record), and the same
+ * answer: NEED_CODE with a ticket.  The ticket remembers whether the
+ * password was right; LOGIN_CODE then fails a bad ticket as it fails a bad
+ * code.  S2: states are told only after the right password. */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "common/email.h"
+#include "helper/auth.h"
 #include "helper/handlers.h"
-#include "helper/kdf.h"
 #include "helper/log.h"
+#include "helper/tfa.h"
+#include "helper/tickets.h"
 #include "unilogin/error.h"
 
 int
@@ -37,9 +45,8 @@ ul_h_status(struct ul_call *c)
 	return 0;
 }
 
-/* The product account that PAM_USER names on this product. */
-static int
-find_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
+int
+ul_find_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
 {
 	const char *product = ul_call_arg(c, UL_F_PRODUCT);
 	const char *unix_user = ul_call_arg(c, UL_F_UNIX_USER);
@@ -63,73 +70,13 @@ ul_h_lookup(struct ul_call *c)
 
 	if (r != 0)
 		return r;
-	r = find_account(c, t, &a);
+	r = ul_find_account(c, t, &a);
 	ul_txn_abort(t);
 	if (r != 0)
 		return r;
 	ul_msg_put_str(c->out, UL_F_KIND, a.owner[0] ? "linked" : "legacy");
 	ul_msg_put_str(c->out, UL_F_ACCOUNT, a.name);
 	return 0;
-}
-
-/* L9, L10: the account's own state and its parent's. */
-static int
-account_state(struct ul_call *c, struct ul_txn *t, const struct ul_account *a)
-{
-	struct ul_account parent;
-	enum ul_account_state s = a->state;
-
-	if (a->parent[0] != '\0' &&
-	    ul_store_account_get(t, a->product, a->parent, &parent) == 0 &&
-	    parent.state > s)
-		s = parent.state;
-	if (s == UL_ACCOUNT_BANNED)
-		return UL_EBANNED;
-	if (s == UL_ACCOUNT_SUSPENDED)
-		return UL_ESUSPENDED;
-	(void)c;
-	return 0;
-}
-
-/* The role through which `email` may use account a, or NULL (L7). */
-static const char *
-access_role(const struct ul_account *a, const char *email)
-{
-	if (a->owner[0] != '\0' && strcmp(a->owner, email) == 0)
-		return "owner";
-	return NULL;
-}
-
-/* What stops a user who gave the right password (S2), in the order a
- * person can act on it. */
-static int
-user_state(const struct ul_user *u)
-{
-	if (!u->confirmed)
-		return UL_ENOTCONFIRMED;
-	if (u->locked)
-		return UL_ELOCKED;
-	return 0;
-}
-
-/* S3: counts one failure for this email, locking it out at the limit. */
-static int
-count_failure(struct ul_call *c, struct ul_txn *t, const char *email)
-{
-	struct ul_failures f;
-	int r = ul_store_failures_get(t, email, &f);
-
-	if (r != 0 && r != UL_ENOTFOUND)
-		return r;
-	f.count++;
-	f.last = ul_now();
-	if (f.count >= c->h->conf.lockout_attempts) {
-		f.locked_out_until = f.last + c->h->conf.lockout_seconds;
-		f.count = 0;
-		ul_log(LOG_WARNING, "lockout: %s for %u s after %u failures", email,
-		    c->h->conf.lockout_seconds, c->h->conf.lockout_attempts);
-	}
-	return ul_store_failures_put(t, email, &f);
 }
 
 struct login {
@@ -139,7 +86,8 @@ struct login {
 	struct ul_user user;
 	bool user_found;
 	struct ul_account account;
-	struct ul_failures failures;
+	bool locked_out;
+	char role[65];
 };
 
 static int
@@ -157,18 +105,14 @@ load_login(struct ul_call *c, struct login *l)
 	r = ul_call_txn(c, false, &t);
 	if (r != 0)
 		return r;
-	r = find_account(c, t, &l->account);
+	r = ul_find_account(c, t, &l->account);
 	if (r == 0 && l->email_valid) {
 		r = ul_store_user_get(t, l->email, &l->user);
 		l->user_found = r == 0;
 		if (r == UL_ENOTFOUND)
 			r = 0;
 	}
-	if (r == 0 && l->failkey[0]) {
-		r = ul_store_failures_get(t, l->failkey, &l->failures);
-		if (r == UL_ENOTFOUND)
-			r = 0;
-	}
+	l->locked_out = r == 0 && ul_auth_locked_out(t, l->failkey);
 	ul_txn_abort(t);
 	return r;
 }
@@ -198,22 +142,22 @@ store_rehash(struct ul_txn *t, struct login *l, const char *rehash)
 }
 
 /* Records the outcome in one transaction: the failure counter (or its
- * reset), a re-hash at the new cost (U3), and the audit record. */
+ * reset), a re-hash at the new cost, and the audit record. */
 static int
 finish_login(struct ul_call *c, struct login *l, int outcome, const char *why,
     const char *rehash)
 {
-	struct ul_event e = {.event = "login", .email = l->email_valid ? l->email : NULL,
-	    .product = l->account.product, .account = l->account.name,
-	    .result = outcome, .detail = why};
+	struct ul_event e = {.event = outcome == UL_ENEEDCODE ? "login_password" : "login",
+	    .email = l->email_valid ? l->email : NULL, .product = l->account.product,
+	    .account = l->account.name, .result = outcome, .detail = why};
 	struct ul_txn *t;
 	int r = ul_call_txn(c, true, &t);
 
 	if (r != 0)
 		return r;
 	if (outcome == UL_EAUTH && l->failkey[0])
-		r = count_failure(c, t, l->failkey);
-	else if (outcome == 0 && l->failures.count > 0)
+		r = ul_auth_count_failure(c, t, l->failkey);
+	else if (outcome == 0 && l->failkey[0])
 		r = ul_store_failures_del(t, l->failkey);
 	if (r == 0 && rehash != NULL)
 		r = store_rehash(t, l, rehash);
@@ -227,41 +171,64 @@ finish_login(struct ul_call *c, struct login *l, int outcome, const char *why,
 	return r != 0 ? r : outcome;
 }
 
-/* After the right password: who may pass, and what they are told. */
+/* After the right password: who may pass, who is told what (S2), and
+ * whether a code is needed (T6, T7). */
 static int
 decide(struct ul_call *c, struct login *l, const char **why)
 {
+	const char *rhost = ul_msg_str(c->in, UL_F_RHOST);
+	struct ul_tfa_state s;
 	struct ul_txn *t;
 	int r;
 
-	/* The person proved this identity: its own state may be told (S2);
-	 * whether it may use this account is not (S1). */
-	r = user_state(&l->user);
-	if (r == 0 && access_role(&l->account, l->email) == NULL) {
-		*why = "no access to this account";
-		return UL_EAUTH;
-	}
-	if (r == 0) {
-		if (ul_call_txn(c, false, &t) != 0)
-			return UL_ESTORE;
-		r = account_state(c, t, &l->account);
-		ul_txn_abort(t);
-	}
-	if (r == 0 && c->h->conf.tfa_required)
-		r = UL_ETFAREQUIRED;
+	/* The person proved this identity: its own state may be told;
+	 * whether it may use this account may not (S1). */
+	r = ul_auth_user_state(&l->user);
 	*why = r != 0 ? ul_strerror(r) : NULL;
+	if (r != 0 || (r = ul_call_txn(c, false, &t)) != 0)
+		return r;
+	if (ul_auth_role(t, &l->account, l->email, l->role, sizeof(l->role)) == NULL) {
+		*why = "no access to this account";
+		r = UL_EAUTH;
+	}
+	if (r == 0)
+		r = ul_auth_account_state(t, &l->account);
+	if (r == 0)
+		r = ul_tfa_state(t, l->email, &s);
+	if (r == 0 && s.active > 0)
+		r = ul_tfa_remembered(c, t, &l->user, rhost) ? 0 : UL_ENEEDCODE;
+	else if (r == 0 && c->h->conf.tfa_required)
+		r = UL_ETFAREQUIRED;
+	ul_txn_abort(t);
+	if (*why == NULL && r != 0 && r != UL_ENEEDCODE)
+		*why = ul_strerror(r);
+	if (r == 0 && s.active > 0)
+		*why = "remembered host";
 	return r;
 }
 
-/* The password that matched, re-hashed when its cost is not the configured
- * one (U3); NULL when no re-hash is due. */
-static const char *
-maybe_rehash(struct ul_call *c, const char *hash, char out[UL_HASH_STR_MAX])
+/* A wrong answer and a right password that needs a code both get a ticket
+ * and the code prompt (S1); only the ticket knows which. */
+static int
+ask_code(struct ul_call *c, struct login *l, bool good)
 {
-	if (!ul_kdf_needs_rehash(&c->h->conf, hash) ||
-	    ul_kdf_hash(&c->h->conf, ul_msg_str(c->in, UL_F_PASSWORD), out) != 0)
-		return NULL;
-	return out;
+	struct ul_ticket tk = {.uid = c->uid, .good = good};
+	const char *rhost = ul_msg_str(c->in, UL_F_RHOST);
+	char text[UL_TICKET_TEXT];
+	int r;
+
+	memcpy(tk.email, l->email, sizeof(tk.email));
+	memcpy(tk.product, l->account.product, sizeof(tk.product));
+	memcpy(tk.account, l->account.name, sizeof(tk.account));
+	if (rhost != NULL && c->uid == 0)
+		snprintf(tk.rhost, sizeof(tk.rhost), "%s", rhost);
+	r = ul_tickets_issue(c->h->tickets, &tk, text);
+	sodium_memzero(&tk, sizeof(tk));
+	if (r != 0)
+		return ul_call_say(c, r, "too many logins at once; try again");
+	ul_msg_put_str(c->out, UL_F_TICKET, text);
+	sodium_memzero(text, sizeof(text));
+	return UL_ENEEDCODE;
 }
 
 int
@@ -269,32 +236,33 @@ ul_h_login_begin(struct ul_call *c)
 {
 	static struct login zero;
 	struct login l = zero;
+	const char *pw = ul_msg_str(c->in, UL_F_PASSWORD);
 	char buf[UL_HASH_STR_MAX];
-	const char *hash, *why = NULL, *rehash = NULL;
+	const char *why = NULL, *rehash = NULL;
 	int r;
 
 	r = load_login(c, &l);
 	if (r != 0)
 		return r;
-	if (l.failures.locked_out_until > ul_now()) {
+	if (l.locked_out) {
 		ul_log(LOG_NOTICE, "login refused: %s is locked out", l.email);
 		return UL_ELOCKEDOUT;   /* no KDF while locked out (S3) */
 	}
-	hash = l.user_found && l.user.pwhash[0] ? l.user.pwhash : c->h->dummy_hash;
-	r = ul_kdf_verify(hash, ul_msg_str(c->in, UL_F_PASSWORD));
-	if (r != 0 || hash == c->h->dummy_hash) {
-		r = UL_EAUTH;
+	r = ul_auth_password(c, l.user_found ? l.user.pwhash : NULL, pw);
+	if (r != 0) {
 		why = l.user_found ? "wrong password" : "unknown email";
 	} else {
 		r = decide(c, &l, &why);
-		if (r == 0)
-			rehash = maybe_rehash(c, hash, buf);
+		if (r == 0 || r == UL_ENEEDCODE)
+			rehash = ul_auth_rehash(c, l.user.pwhash, pw, buf);
 	}
 	r = finish_login(c, &l, r, why, rehash);
+	if (r == UL_EAUTH || r == UL_ENEEDCODE)
+		return ask_code(c, &l, r == UL_ENEEDCODE);
 	if (r == 0) {
 		ul_msg_put_str(c->out, UL_F_EMAIL, l.email);
 		ul_msg_put_str(c->out, UL_F_ACCOUNT, l.account.name);
-		ul_msg_put_str(c->out, UL_F_ROLE, access_role(&l.account, l.email));
+		ul_msg_put_str(c->out, UL_F_ROLE, l.role);
 	}
 	return r;
 }
@@ -306,38 +274,34 @@ ul_h_login_legacy(struct ul_call *c)
 {
 	static struct login zero;
 	struct login l = zero;
+	const char *pw = ul_call_arg(c, UL_F_PASSWORD);
 	char buf[UL_HASH_STR_MAX];
-	const char *hash, *why = NULL, *rehash = NULL;
+	const char *why = NULL, *rehash = NULL;
 	struct ul_txn *t;
+	bool usable;
 	int r;
 
-	if (ul_call_arg(c, UL_F_PASSWORD) == NULL || (r = ul_call_txn(c, false, &t)) != 0)
+	if (pw == NULL || (r = ul_call_txn(c, false, &t)) != 0)
 		return UL_EINVAL;
-	r = find_account(c, t, &l.account);
-	if (r == 0) {
-		snprintf(l.failkey, sizeof(l.failkey), "legacy:%s/%s", l.account.product,
-		    l.account.name);
-		r = ul_store_failures_get(t, l.failkey, &l.failures);
-		r = r == UL_ENOTFOUND ? 0 : r;
-	}
+	r = ul_find_account(c, t, &l.account);
+	snprintf(l.failkey, sizeof(l.failkey), "legacy:%s/%s", l.account.product,
+	    l.account.name);
+	l.locked_out = r == 0 && ul_auth_locked_out(t, l.failkey);
 	ul_txn_abort(t);
 	if (r != 0)
 		return r;
-	if (l.failures.locked_out_until > ul_now())
+	if (l.locked_out)
 		return UL_ELOCKEDOUT;
-	bool usable = l.account.owner[0] == '\0' && l.account.pwhash[0] != '\0';
-	hash = usable ? l.account.pwhash : c->h->dummy_hash;
-	r = ul_kdf_verify(hash, ul_msg_str(c->in, UL_F_PASSWORD));
-	if (r != 0 || !usable) {
-		r = UL_EAUTH;
-		why = l.account.owner[0] ? "legacy password of a linked account (L5)"
-					 : "wrong password";
+	usable = l.account.owner[0] == '\0';
+	r = ul_auth_password(c, usable ? l.account.pwhash : NULL, pw);
+	if (r != 0) {
+		why = usable ? "wrong password" : "legacy password of a linked account (L5)";
 	} else if ((r = ul_call_txn(c, false, &t)) == 0) {
-		r = account_state(c, t, &l.account);
+		r = ul_auth_account_state(t, &l.account);
 		ul_txn_abort(t);
 		why = r != 0 ? ul_strerror(r) : NULL;
 		if (r == 0)
-			rehash = maybe_rehash(c, hash, buf);
+			rehash = ul_auth_rehash(c, l.account.pwhash, pw, buf);
 	}
 	r = finish_login(c, &l, r, why, rehash);
 	if (r == 0) {
@@ -351,7 +315,7 @@ int
 ul_h_account_check(struct ul_call *c)
 {
 	const char *raw = ul_msg_str(c->in, UL_F_EMAIL);
-	char email[UL_EMAIL_MAX + 1];
+	char email[UL_EMAIL_MAX + 1], role[65];
 	struct ul_account a;
 	struct ul_user u;
 	struct ul_txn *t;
@@ -359,15 +323,16 @@ ul_h_account_check(struct ul_call *c)
 
 	if (r != 0)
 		return r;
-	r = find_account(c, t, &a);
+	r = ul_find_account(c, t, &a);
 	if (r == 0)
-		r = account_state(c, t, &a);
+		r = ul_auth_account_state(t, &a);
 	if (r == 0 && raw != NULL && raw[0] != '\0') {
 		if (ul_email_normalise(raw, email) != 0 ||
-		    ul_store_user_get(t, email, &u) != 0 || access_role(&a, email) == NULL)
+		    ul_store_user_get(t, email, &u) != 0 ||
+		    ul_auth_role(t, &a, email, role, sizeof(role)) == NULL)
 			r = UL_EAUTH;
 		else
-			r = user_state(&u);
+			r = ul_auth_user_state(&u);
 	}
 	ul_txn_abort(t);
 	return r;

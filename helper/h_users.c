@@ -388,6 +388,21 @@ ul_h_user_unlock(struct ul_call *c)
 	return set_locked(c, false);
 }
 
+/* U7: its two-factor methods, remembered hosts and API keys end with it. */
+static int
+forget_all(struct ul_txn *t, const char *email)
+{
+	struct ul_method m;
+	struct ul_apikey k;
+	int r = 0;
+
+	while (r == 0 && ul_store_method_next(t, email, 0, &m) == 0)
+		r = ul_store_method_del(t, email, m.id);
+	while (r == 0 && ul_store_apikey_next(t, email, "", &k) == 0)
+		r = ul_store_apikey_del(t, k.id);
+	return r != 0 ? r : ul_store_remember_clear(t, email);
+}
+
 /* U7: its accounts become legacy accounts with no password. */
 static int
 unlink_all(struct ul_txn *t, const char *email, unsigned *n)
@@ -423,6 +438,8 @@ ul_h_user_delete(struct ul_call *c)
 	r = ul_store_user_get(t, email, &u);
 	if (r == 0)
 		r = unlink_all(t, email, &n);
+	if (r == 0)
+		r = forget_all(t, email);
 	if (r == 0)
 		r = ul_store_user_del(t, email);
 	if (r == 0)

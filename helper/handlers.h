@@ -12,6 +12,28 @@ int ul_h_lookup(struct ul_call *c);
 int ul_h_login_begin(struct ul_call *c);
 int ul_h_login_legacy(struct ul_call *c);
 int ul_h_account_check(struct ul_call *c);
+/* The account that PAM_USER names on the request's product (LOOKUP). */
+int ul_find_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a);
+
+/* h_code.c: the second step */
+int ul_h_login_code(struct ul_call *c);
+int ul_h_login_sms(struct ul_call *c);
+int ul_h_apikey_login(struct ul_call *c);
+
+/* h_tfa.c: two-factor settings (T1-T5) */
+int ul_h_tfa_enroll(struct ul_call *c);
+int ul_h_tfa_confirm(struct ul_call *c);
+int ul_h_tfa_list(struct ul_call *c);
+int ul_h_tfa_remove(struct ul_call *c);
+int ul_h_tfa_reset(struct ul_call *c);
+int ul_h_tfa_recovery(struct ul_call *c);
+int ul_h_self_tfa(struct ul_call *c);
+
+/* h_apikeys.c: API keys (T8) */
+int ul_h_apikey_create(struct ul_call *c);
+int ul_h_apikey_list(struct ul_call *c);
+int ul_h_apikey_revoke(struct ul_call *c);
+int ul_h_self_apikey(struct ul_call *c);
 
 /* h_users.c: unified users (U1-U7) */
 int ul_h_user_add(struct ul_call *c);

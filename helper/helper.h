@@ -9,6 +9,8 @@
 #include "common/conf.h"
 #include "helper/keys.h"
 #include "helper/store.h"
+
+struct ul_tickets;
 #include "unilogin/proto.h"
 
 struct ul_helper {
@@ -19,6 +21,7 @@ struct ul_helper {
 	char dummy_hash[UL_HASH_STR_MAX];   /* S1: verified when no user */
 	bool has_admin_gid;
 	gid_t admin_gid;
+	struct ul_tickets *tickets;         /* LOGIN_BEGIN -> LOGIN_CODE */
 };
 
 /* One request being answered. */

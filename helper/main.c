@@ -23,6 +23,8 @@
 #include "helper/kdf.h"
 #include "helper/log.h"
 #include "helper/server.h"
+#include "helper/tickets.h"
+#include "helper/totp.h"
 #include "unilogin/error.h"
 
 #define DEFAULT_CONF SYSCONFDIR "/unilogin/unilogin.conf"
@@ -190,7 +192,8 @@ main(int argc, char **argv)
 		ul_log(LOG_ERR, "daemon: %s", strerror(errno));
 		return 1;
 	}
-	if (open_state(&h) != 0 || make_dummy_hash(&h) != 0)
+	if (open_state(&h) != 0 || make_dummy_hash(&h) != 0 ||
+	    ul_tickets_new(&h.tickets) != 0 || ul_totp_init() != 0)
 		return 1;
 	fd = activated_socket();
 	if (fd < 0)
@@ -202,6 +205,7 @@ main(int argc, char **argv)
 	    h.conf.kdf, h.conf.kdf_parallel);
 	r = ul_server_run(&h, fd);
 	close(fd);
+	ul_tickets_free(h.tickets);
 	ul_keys_free(h.keys);
 	ul_store_close(h.store);
 	return r == 0 ? 0 : 1;

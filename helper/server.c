@@ -51,12 +51,12 @@ struct conn {
 };
 
 /* epoll cookies for the fds that are not connections */
-enum { EV_LISTEN = 1, EV_KDF, EV_SLOW, EV_SIGNAL };
+enum { EV_LISTEN = 1, EV_KDF, EV_SLOW, EV_WRITE, EV_SIGNAL };
 
 struct server {
 	struct ul_helper *h;
 	int epfd, listen_fd, sig_fd;
-	struct ul_pool *kdf, *slow;
+	struct ul_pool *kdf, *slow, *write;
 	struct conn *head, *tail;   /* READING and WRITING connections */
 	unsigned nconns;
 	struct ul_msg *cache[MSG_CACHE];
@@ -253,7 +253,8 @@ handle_request(struct server *s, struct conn *c)
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	c->state = BUSY;
 	c->job.run = run_job;
-	ul_pool_submit(c->route->lane == UL_LANE_KDF ? s->kdf : s->slow, &c->job);
+	ul_pool_submit(c->route->lane == UL_LANE_KDF ? s->kdf :
+	    c->route->lane == UL_LANE_WRITE ? s->write : s->slow, &c->job);
 }
 
 static void
@@ -420,6 +421,9 @@ on_event(struct server *s, struct epoll_event *ev)
 	case EV_SLOW:
 		jobs_done(s, s->slow);
 		return;
+	case EV_WRITE:
+		jobs_done(s, s->write);
+		return;
 	case EV_SIGNAL:
 		s->stop = true;
 		return;
@@ -461,11 +465,13 @@ server_init(struct server *s, struct ul_helper *h, int listen_fd)
 	if (s->sig_fd < 0 || s->epfd < 0)
 		return UL_EIO;
 	if (ul_pool_new(&s->kdf, h->conf.kdf_parallel, "ul-kdf") != 0 ||
-	    ul_pool_new(&s->slow, 2, "ul-slow") != 0)
+	    ul_pool_new(&s->slow, 2, "ul-slow") != 0 ||
+	    ul_pool_new(&s->write, 2, "ul-write") != 0)
 		return UL_ENOMEM;
 	if (add_fd(s, listen_fd, EV_LISTEN) != 0 ||
 	    add_fd(s, ul_pool_fd(s->kdf), EV_KDF) != 0 ||
 	    add_fd(s, ul_pool_fd(s->slow), EV_SLOW) != 0 ||
+	    add_fd(s, ul_pool_fd(s->write), EV_WRITE) != 0 ||
 	    add_fd(s, s->sig_fd, EV_SIGNAL) != 0)
 		return UL_EIO;
 	return 0;
@@ -476,6 +482,7 @@ server_fini(struct server *s)
 {
 	ul_pool_free(s->kdf);
 	ul_pool_free(s->slow);
+	ul_pool_free(s->write);
 	while (s->head)
 		conn_close(s, s->head);
 	for (unsigned i = 0; i < s->ncache; i++)

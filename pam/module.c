@@ -9,6 +9,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include <sodium.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
@@ -18,6 +19,7 @@
 #include "unilogin/error.h"
 
 #define DEFAULT_CONF SYSCONFDIR "/unilogin/unilogin.conf"
+#define UL_TICKET_MAX 129
 
 struct ul_pam {
 	pam_handle_t *pamh;
@@ -204,22 +206,31 @@ ask(struct ul_pam *p, int style, const char *prompt, char **answer)
 	return PAM_SUCCESS;
 }
 
-/* The password: PAM_AUTHTOK with use_first_pass (or try_first_pass when
- * set), else a prompt. */
+/* The password into buf (UL_SECRET_MAX + 1 bytes of locked memory):
+ * PAM_AUTHTOK with use_first_pass (or try_first_pass when set), else a
+ * prompt.  0, UL_EAUTH (use_first_pass and no token) or UL_EINVAL. */
 static int
-get_password(struct ul_pam *p, char **pw)
+get_password(struct ul_pam *p, char *buf)
 {
+	UL_SECRET char *answer = NULL;
 	const void *tok = NULL;
 
-	*pw = NULL;
 	if ((p->o.use_first_pass || p->o.try_first_pass) &&
-	    pam_get_item(p->pamh, PAM_AUTHTOK, &tok) == PAM_SUCCESS && tok != NULL) {
-		*pw = strdup(tok);
-		return *pw ? PAM_SUCCESS : PAM_BUF_ERR;
-	}
+	    pam_get_item(p->pamh, PAM_AUTHTOK, &tok) == PAM_SUCCESS && tok != NULL)
+		return ul_strlcpy(buf, tok, UL_SECRET_MAX + 1) == 0 ? 0 : UL_EAUTH;
 	if (p->o.use_first_pass)
-		return PAM_AUTH_ERR;
-	return ask(p, PAM_PROMPT_ECHO_OFF, "Password: ", pw);
+		return UL_EAUTH;
+	if (ask(p, PAM_PROMPT_ECHO_OFF, "Password: ", &answer) != PAM_SUCCESS)
+		return UL_EINVAL;
+	return ul_strlcpy(buf, answer, UL_SECRET_MAX + 1) == 0 ? 0 : UL_EAUTH;
+}
+
+static int
+login_legacy(struct ul_pam *p, char *password)
+{
+	begin(p, UL_REQ_LOGIN_LEGACY);
+	ul_msg_put_str(p->cl->req, UL_F_PASSWORD, password);
+	return ul_client_call(p->cl);
 }
 
 static void
@@ -249,50 +260,121 @@ log_result(struct ul_pam *p, int r, int code)
 	    p->rhost ? p->rhost : "-", ul_strerror(r));
 }
 
+/* The second step (INTERFACES.md, step 3): `Verification code: ` until a
+ * code is given; an empty answer asks for an SMS, at most three times. */
+static int
+second_step(struct ul_pam *p)
+{
+	char ticket[UL_TICKET_MAX];
+	unsigned sends = 0;
+	int r;
+
+	if (ul_strlcpy(ticket, ul_msg_str(p->cl->rep, UL_F_TICKET) ?
+		ul_msg_str(p->cl->rep, UL_F_TICKET) : "", sizeof(ticket)) != 0)
+		return UL_EPROTO;
+	for (;;) {
+		UL_SECRET char *code = NULL;
+
+		if (ask(p, PAM_PROMPT_ECHO_OFF, "Verification code: ", &code) != PAM_SUCCESS) {
+			r = UL_EINVAL;
+			break;
+		}
+		if (code[0] == '\0' && sends < 3) {
+			begin(p, UL_REQ_LOGIN_SMS);
+			ul_msg_put_str(p->cl->req, UL_F_TICKET, ticket);
+			r = ul_client_call(p->cl);
+			if (r != 0)
+				break;
+			sends++;
+			if (!(p->flags & PAM_SILENT))
+				pam_info(p->pamh, "If an SMS method is set up, a code was sent.");
+			continue;
+		}
+		begin(p, UL_REQ_LOGIN_CODE);
+		ul_msg_put_str(p->cl->req, UL_F_TICKET, ticket);
+		ul_msg_put_str(p->cl->req, UL_F_CODE, code);
+		r = ul_client_call(p->cl);
+		break;
+	}
+	sodium_memzero(ticket, sizeof(ticket));
+	return r;
+}
+
+/* A linked account: Email, Password, and the code when one is needed. */
+static int
+login_linked(struct ul_pam *p, char *password)
+{
+	UL_SECRET char *email = NULL;
+	int r;
+
+	if (ask(p, PAM_PROMPT_ECHO_ON, "Email: ", &email) != PAM_SUCCESS)
+		return UL_EINVAL;
+	r = get_password(p, password);
+	if (r != 0)
+		return r;
+	begin(p, UL_REQ_LOGIN_BEGIN);
+	ul_msg_put_str(p->cl->req, UL_F_EMAIL, email);
+	ul_msg_put_str(p->cl->req, UL_F_PASSWORD, password);
+	r = ul_client_call(p->cl);
+	return r == UL_ENEEDCODE ? second_step(p) : r;
+}
+
+/* The `apikey` option (T8): one answer, a key; a legacy account's own
+ * password works too.  A linked account never passes on a password. */
+static int
+login_apikey(struct ul_pam *p, bool linked, char *answer)
+{
+	bool key = strncmp(answer, "ulk_", 4) == 0;
+
+	if (!key && linked)
+		return UL_EAUTH;
+	begin(p, key ? UL_REQ_APIKEY_LOGIN : UL_REQ_LOGIN_LEGACY);
+	ul_msg_put_str(p->cl->req, UL_F_PASSWORD, answer);
+	return ul_client_call(p->cl);
+}
+
 static int
 authenticate(struct ul_pam *p)
 {
-	UL_SECRET char *email = NULL;
-	UL_SECRET char *password = NULL;
+	char *password = sodium_malloc(UL_SECRET_MAX + 1);
 	const char *kind;
+	bool linked;
 	int r, code;
 
+	if (password == NULL)
+		return PAM_BUF_ERR;
+	password[0] = '\0';
 	begin(p, UL_REQ_LOOKUP);
 	r = ul_client_call(p->cl);
-	if (transport_error(r))
-		return unavailable(p, r);
-	if (r != 0)
-		return ul_pam_code(r, false);
-	kind = ul_msg_str(p->cl->rep, UL_F_KIND);
-	bool linked = kind != NULL && strcmp(kind, "linked") == 0;
-
-	if (linked) {
-		/* Email first, as a person reads the screen. */
-		if (ask(p, PAM_PROMPT_ECHO_ON, "Email: ", &email) != PAM_SUCCESS)
-			return PAM_CONV_ERR;
+	kind = r == 0 ? ul_msg_str(p->cl->rep, UL_F_KIND) : NULL;
+	linked = kind != NULL && strcmp(kind, "linked") == 0;
+	if (r == 0 && p->o.apikey)
+		r = get_password(p, password) ?: login_apikey(p, linked, password);
+	else if (r == 0 && linked)
+		r = login_linked(p, password);
+	else if (r == 0)
+		r = get_password(p, password) ?: login_legacy(p, password);
+	if (transport_error(r)) {
+		code = unavailable(p, r);
+	} else if (r == UL_EINVAL) {
+		code = PAM_CONV_ERR;    /* the person left the conversation */
+	} else {
+		code = ul_pam_code(r, false);
+		if (r != UL_ENOACCOUNT)
+			log_result(p, r, code);
+		if (code != PAM_SUCCESS && r != UL_ENOACCOUNT)
+			tell(p, r);
 	}
-	code = get_password(p, &password);
-	if (code != PAM_SUCCESS)
-		return code;
-	begin(p, linked ? UL_REQ_LOGIN_BEGIN : UL_REQ_LOGIN_LEGACY);
-	if (linked)
-		ul_msg_put_str(p->cl->req, UL_F_EMAIL, email);
-	ul_msg_put_str(p->cl->req, UL_F_PASSWORD, password);
-	r = ul_client_call(p->cl);
-	if (transport_error(r))
-		return unavailable(p, r);
-	code = ul_pam_code(r, false);
-	log_result(p, r, code);
-	if (code != PAM_SUCCESS) {
-		tell(p, r);
-		return code;
+	if (code == PAM_SUCCESS) {
+		put_env(p, "UNILOGIN_EMAIL", UL_F_EMAIL);
+		put_env(p, "UNILOGIN_ACCOUNT", UL_F_ACCOUNT);
+		put_env(p, "UNILOGIN_ROLE", UL_F_ROLE);
+		/* later modules of the stack may reuse it (use_first_pass) */
+		if (!p->o.apikey)
+			pam_set_item(p->pamh, PAM_AUTHTOK, password);
 	}
-	put_env(p, "UNILOGIN_EMAIL", UL_F_EMAIL);
-	put_env(p, "UNILOGIN_ACCOUNT", UL_F_ACCOUNT);
-	put_env(p, "UNILOGIN_ROLE", UL_F_ROLE);
-	/* later modules of the stack may reuse it (use_first_pass) */
-	pam_set_item(p->pamh, PAM_AUTHTOK, password);
-	return PAM_SUCCESS;
+	sodium_free(password);      /* wipes */
+	return code;
 }
 
 int

@@ -23,8 +23,8 @@ expect_eq "keys is 0600" 600 "$(mode "$T/state/keys")"
 expect_eq "the socket is 0666 (any local user may connect)" 666 "$(mode "$T/run/unilogin.sock")"
 
 # wrong passwords too: a typo is a secret as well
-answers alice@example.com 'Typo-Secret-1' | pam alice >/dev/null
-answers 'Typo-Secret-2' alice@example.com | pam alice >/dev/null
+answers alice@example.com 'Typo-Secret-1' 000000 | pam alice >/dev/null
+answers 'Typo-Secret-2' alice@example.com 000000 | pam alice >/dev/null
 logs=$(cat "$T/helper.log" "$T/pam.err" 2>/dev/null)
 expect_lacks "S4: the password is in no log" "$logs" "$PASSWORD"
 expect_lacks "S4: a wrong password is in no log" "$logs" "Typo-Secret-1"

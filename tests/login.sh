@@ -21,10 +21,12 @@ expect_contains "L7: UNILOGIN_ROLE" "$out" "env: UNILOGIN_ROLE=owner"
 out=$(answers '  Alice@Example.COM ' "$PASSWORD" | pam alice)
 expect_contains "U1: email compared case-insensitively after trimming" "$out" "auth: PAM_SUCCESS"
 
-# S1: three wrong answers, one screen
-wrong_pw=$(answers alice@example.com 'not the password' | pam alice)
-unknown=$(answers nobody@example.com "$PASSWORD" | pam alice)
-other=$(answers bob@example.com "$PASSWORD" | pam alice)
+# S1: three wrong answers, one screen; each is asked a code as well
+wrong_pw=$(answers alice@example.com 'not the password' 000000 | pam alice)
+unknown=$(answers nobody@example.com "$PASSWORD" 000000 | pam alice)
+other=$(answers bob@example.com "$PASSWORD" 000000 | pam alice)
+expect_contains "S1: a wrong password is asked a code too" "$wrong_pw" \
+	"prompt(hidden): Verification code: "
 expect_contains "S1: wrong password refused" "$wrong_pw" "auth: PAM_AUTH_ERR"
 expect_contains "S1: wrong password message" "$wrong_pw" "error: Authentication failed."
 expect_eq "S1: unknown email looks like a wrong password" "$wrong_pw" "$unknown"
@@ -43,10 +45,10 @@ ctl user add carol@example.com >/dev/null
 answers 'a password for carol' | ctl --password-stdin user passwd carol@example.com >/dev/null
 out=$(ctl account add comms carol --email carol@example.com 2>&1 || true)
 expect_contains "L1a: no account for an unconfirmed user" "$out" "no confirmed user carol@example.com"
-out=$(answers carol@example.com 'a password for carol' | pam bob)
+out=$(answers carol@example.com 'a password for carol' 000000 | pam bob)
 expect_contains "U2: unconfirmed refused" "$out" "auth: PAM_AUTH_ERR"
 expect_contains "U2: told after the right password" "$out" "email address is not confirmed"
-out=$(answers carol@example.com 'wrong password' | pam bob)
+out=$(answers carol@example.com 'wrong password' 000000 | pam bob)
 expect_lacks "S2: not told after a wrong password" "$out" "confirmed"
 expect_contains "S2: a wrong password is just that" "$out" "error: Authentication failed."
 
@@ -55,7 +57,7 @@ ctl user lock alice@example.com >/dev/null
 out=$(answers alice@example.com "$PASSWORD" | pam alice)
 expect_contains "U7: locked user refused" "$out" "auth: PAM_AUTH_ERR"
 expect_contains "U7: locked user told after the right password" "$out" "locked by an administrator"
-out=$(answers alice@example.com 'wrong password' | pam alice)
+out=$(answers alice@example.com 'wrong password' 000000 | pam alice)
 expect_lacks "S2: lock not told after a wrong password" "$out" "locked"
 out=$(pam alice -o acct -e UNILOGIN_EMAIL=alice@example.com </dev/null)
 expect_contains "U7: the account phase refuses a user locked after auth" "$out" "acct: PAM_PERM_DENIED"

@@ -29,7 +29,7 @@ expect_contains "U2: the first password works" "$out" "auth: PAM_SUCCESS"
 
 # U4: an admin sets a new password
 answers 'second password here' | ctl --password-stdin user passwd erin@example.com >/dev/null
-out=$(answers erin@example.com "$PASSWORD" | pam erin)
+out=$(answers erin@example.com "$PASSWORD" 000000 | pam erin)
 expect_contains "U4: the old password stops working" "$out" "auth: PAM_AUTH_ERR"
 out=$(answers erin@example.com 'second password here' | pam erin)
 expect_contains "U4: the new password works" "$out" "auth: PAM_SUCCESS"

@@ -16,6 +16,7 @@
 
 #include "common/util.h"
 #include "tools/cli.h"
+#include "tools/qr.h"
 #include "unilogin/error.h"
 
 #define DEFAULT_CONF SYSCONFDIR "/unilogin/unilogin.conf"
@@ -372,10 +373,16 @@ print_text(const struct ul_msg *m)
 void
 ul_cli_print(struct ul_cli *cli)
 {
-	if (cli->json)
+	const char *uri = ul_msg_str(cli->cl->rep, UL_F_URI);
+
+	if (cli->json) {
 		print_json(cli->cl->rep);
-	else
-		print_text(cli->cl->rep);
+		return;
+	}
+	/* T2: an enrollment shows its Key URI as a QR code */
+	if (uri != NULL && ul_qr_print(stdout, uri) != 0)
+		fprintf(stderr, "%s: cannot draw the QR code\n", cli->prog);
+	print_text(cli->cl->rep);
 }
 
 static void

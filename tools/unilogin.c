@@ -2,6 +2,9 @@
  * password, and (with the later commands) manages their own login. */
 #include "config.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "common/util.h"
 #include "tools/cli.h"
 #include "unilogin/proto.h"
@@ -42,7 +45,65 @@ run_reset(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 	return ul_cli_call_print(cli, which);
 }
 
+/* Puts one answer in the request: a line (echo) or a secret. */
+static int
+put_answer(struct ul_cli *cli, uint16_t tag, const char *prompt, bool secret)
+{
+	char *v = secret ? ul_cli_read_secret(cli, prompt, false)
+			 : ul_cli_read_line(cli, prompt);
+
+	if (v == NULL) {
+		fprintf(stderr, "%s: no answer to %s\n", cli->prog, prompt);
+		return UL_EXIT_USAGE;
+	}
+	ul_msg_put_str(cli->cl->req, tag, v);
+	ul_free_secret(v);
+	return 0;
+}
+
+/* The self-service commands first ask who is asking, as the PAM module
+ * does: email, password and the current code (empty when none, T5). */
+static int
+run_self(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
+    int nargs)
+{
+	const char *action = strrchr(cmd->words, ' ');
+	int n = 0, r;
+
+	while (n < UL_CLI_MAX_ARGS && cmd->args[n])
+		n++;
+	if (nargs < n || nargs > n + (cmd->optional_code ? 1 : 0))
+		return ul_cli_usage(cli, cmd);
+	ul_client_begin(cli->cl, cmd->type);
+	if ((r = put_answer(cli, UL_F_EMAIL, "Email: ", false)) != 0 ||
+	    (r = put_answer(cli, UL_F_PASSWORD, "Password: ", true)) != 0 ||
+	    (r = put_answer(cli, UL_F_CODE,
+		"Verification code (empty if you have none): ", true)) != 0)
+		return r;
+	if (cmd->type == UL_REQ_SELF_TFA)
+		ul_msg_put_str(cli->cl->req, UL_F_ACTION, action ? action + 1 : cmd->words);
+	for (int i = 0; i < n; i++)
+		ul_msg_put_str(cli->cl->req, cmd->args[i], args[i]);
+	if (ul_cli_put_opts(cli, cmd) != 0)
+		return UL_EXIT_USAGE;
+	if (cmd->optional_code && nargs > n)
+		ul_msg_put_str(cli->cl->req, cmd->optional_code, args[n]);
+	else if (cmd->optional_code &&
+	    (r = put_answer(cli, cmd->optional_code, "Code of the new method: ", true)) != 0)
+		return r;
+	return ul_cli_call_print(cli, cmd);
+}
+
 static const struct ul_cli_cmd commands[] = {
+	{"tfa enroll", "[--digits 6|7|8 | --sms PHONE]", UL_REQ_SELF_TFA, {0}, 0,
+	    {"digits", "sms"}, {{0}}, false, run_self},
+	{"tfa confirm", "[CODE]", UL_REQ_SELF_TFA, {0}, UL_F_NEW_CODE, {0}, {{0}},
+	    false, run_self},
+	{"tfa list", "", UL_REQ_SELF_TFA, {0}, 0, {0}, {{0}}, true, run_self},
+	{"tfa remove", "ID", UL_REQ_SELF_TFA, {UL_F_ID}, 0, {0}, {{0}}, false, run_self},
+	{"tfa recovery-codes", "", UL_REQ_SELF_TFA, {0}, 0, {0}, {{0}}, false, run_self},
+	{"apikey create", "PRODUCT ACCOUNT", UL_REQ_SELF_APIKEY,
+	    {UL_F_PRODUCT, UL_F_ACCOUNT}, 0, {0}, {{0}}, false, run_self},
 	{"verify", "EMAIL [CODE]", UL_REQ_SELF_VERIFY, {UL_F_EMAIL}, UL_F_CODE, {0},
 	    {NEW_PASSWORD}, false, NULL},
 	{"reset", "EMAIL [CODE] | reset EMAIL --send", 0, {0}, 0, {"send"}, {{0}},

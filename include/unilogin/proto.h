@@ -56,6 +56,7 @@ enum ul_msg_type {
 	UL_REQ_APIKEY_LOGIN = 10,
 	UL_REQ_NSS_GETPW = 11,
 	UL_REQ_NSS_LIST = 12,
+	UL_REQ_LOGIN_SMS = 13,      /* ticket: send a code by SMS */
 
 	/* self-service: any caller, rate-limited per uid (S3) */
 	UL_REQ_SELF_VERIFY = 32,    /* email, code, new_password (U2) */
@@ -190,6 +191,7 @@ enum ul_field_tag {
 	UL_F_KEY = 109,
 	UL_F_LEGACY_PASSWORD = 110,
 	UL_F_DATA = 111,            /* one export/import line */
+	UL_F_NEW_CODE = 112,        /* the code of a method being confirmed */
 
 	UL_F_TAG_END
 };
