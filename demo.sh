@@ -29,7 +29,6 @@ product = demo
 socket = $T/run/unilogin.sock
 state_dir = $T/state
 kdf = interactive
-tfa_required = no
 CONF
 step "Starting unilogind with $T/unilogin.conf"
 cat "$T/unilogin.conf"
@@ -58,6 +57,16 @@ printf '%s\n%s\n' "$CODE" "$PASSWORD" |
 step "The admin adds a product account owned by that user (Unix user alice)"
 run ./uniloginctl --config "$T/unilogin.conf" account add demo alice --email "$EMAIL"
 
+step "The admin enrolls an authenticator app for the user (T2): a QR code, a secret"
+echo "$ uniloginctl tfa enroll $EMAIL"
+ctl tfa enroll "$EMAIL" | tee "$T/enroll.out"
+SECRET=$(sed -n 's/^secret: //p' "$T/enroll.out")
+
+step "The user confirms with one code from the app (here: oathtool); recovery codes come back"
+CODE=$(oathtool --totp -b -N "now - 30 seconds" "$SECRET")
+echo "$ oathtool --totp -b -N 'now - 30 seconds' \$SECRET   ->  $CODE"
+run ./uniloginctl --config "$T/unilogin.conf" tfa confirm "$EMAIL" "$CODE"
+
 step "A PAM service using pam_unilogin.so"
 mkdir -p "$T/pam.d"
 printf 'auth    required %s conf=%s\naccount required %s conf=%s\n' \
@@ -65,12 +74,17 @@ printf 'auth    required %s conf=%s\naccount required %s conf=%s\n' \
 	"$PWD/.libs/pam_unilogin.so" "$T/unilogin.conf" >"$T/pam.d/demo-login"
 cat "$T/pam.d/demo-login"
 
-step "Logging in as alice through the real libpam (answering: $EMAIL, the password)"
-printf '%s\n%s\n' "$EMAIL" "$PASSWORD" |
+CODE=$(oathtool --totp -b "$SECRET")
+step "Logging in as alice through the real libpam (answering: $EMAIL, the password, $CODE from oathtool)"
+printf '%s\n%s\n%s\n' "$EMAIL" "$PASSWORD" "$CODE" |
 	./tests/pamdrive -d "$T/pam.d" demo-login alice | sed 's/^/  /'
 
-step "The same with a wrong password"
-printf '%s\n%s\n' "$EMAIL" 'not the password' |
+step "The same code again (T3: a step is accepted once)"
+printf '%s\n%s\n%s\n' "$EMAIL" "$PASSWORD" "$CODE" |
+	./tests/pamdrive -d "$T/pam.d" demo-login alice | sed 's/^/  /' || true
+
+step "A wrong password: the code is asked too, and the answer is the same (S1)"
+printf '%s\n%s\n%s\n' "$EMAIL" 'not the password' "$CODE" |
 	./tests/pamdrive -d "$T/pam.d" demo-login alice | sed 's/^/  /' || true
 
 step "What the helper logged"

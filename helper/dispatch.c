@@ -182,7 +182,7 @@ static void
 log_event(struct ul_call *c, const struct ul_event *e, const char *service,
     const char *rhost)
 {
-	ul_log(e->result == 0 ? LOG_INFO : LOG_NOTICE,
+	ul_log(e->result == 0 || e->result == UL_ENEEDCODE ? LOG_INFO : LOG_NOTICE,
 	    "%s %s: email=%s product=%s account=%s service=%s rhost=%s uid=%u%s%s",
 	    e->event, e->result == 0 ? "ok" : ul_strerror(e->result),
 	    e->email && e->email[0] ? e->email : "-",

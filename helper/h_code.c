@@ -85,7 +85,8 @@ ul_h_login_code(struct ul_call *c)
 		if (r == 0)
 			r = ul_store_failures_del(t, tk.email);
 		if (r == 0 && tk.rhost[0] && c->h->conf.remember_days > 0)
-			r = ul_store_remember_put(t, tk.email, tk.rhost, ul_now());
+			r = ul_store_remember_put(t, tk.email, tk.rhost, ul_now(),
+			    u.remember_epoch);
 	} else if (outcome == UL_EAUTH && tk.good) {
 		/* a wrong password was counted at LOGIN_BEGIN */
 		r = ul_auth_count_failure(c, t, tk.email);

@@ -247,7 +247,8 @@ list(struct ul_call *c, const char *email)
 		else
 			ul_msg_put_str(c->out, UL_F_PHONE, m.phone);
 		ul_msg_put_int(c->out, UL_F_CREATED, m.created);
-		ul_msg_put_int(c->out, UL_F_LAST_USED, m.last_used);
+		if (m.last_used)
+			ul_msg_put_int(c->out, UL_F_LAST_USED, m.last_used);
 	}
 	ul_txn_abort(t);
 	return r == UL_ENOTFOUND ? 0 : r;

@@ -12,6 +12,7 @@
 #include "helper/kdf.h"
 #include "helper/keys.h"
 #include "helper/log.h"
+#include "helper/tfa.h"
 #include "unilogin/error.h"
 
 #define CONFIRM_TTL (24 * 3600)     /* U2 */
@@ -184,10 +185,8 @@ confirm(struct ul_call *c, bool with_password)
 		return ul_call_say(c, UL_ENOMEM, "cannot hash the password");
 	u.confirmed = true;
 	memset(&u.confirm, 0, sizeof(u.confirm));
-	if (with_password) {
-		memcpy(u.pwhash, hash, sizeof(u.pwhash));
-		u.pw_changed = ul_now();
-	}
+	if (with_password)
+		ul_user_set_password(&u, hash);
 	r = save_user(c, &u, "user_confirm");
 	if (r == 0)
 		ul_call_say(c, 0, "%s is confirmed", email);
@@ -210,16 +209,16 @@ int
 ul_h_user_passwd(struct ul_call *c)
 {
 	const char *pw = ul_msg_str(c->in, UL_F_NEW_PASSWORD);
-	char email[UL_EMAIL_MAX + 1];
+	char email[UL_EMAIL_MAX + 1], hash[UL_HASH_STR_MAX];
 	struct ul_user u;
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
 	if (r != 0 || (r = check_password(c, pw)) != 0 ||
 	    (r = get_user(c, email, &u)) != 0)
 		return r;
-	if (ul_kdf_hash(&c->h->conf, pw, u.pwhash) != 0)
+	if (ul_kdf_hash(&c->h->conf, pw, hash) != 0)
 		return ul_call_say(c, UL_ENOMEM, "cannot hash the password");
-	u.pw_changed = ul_now();
+	ul_user_set_password(&u, hash);
 	r = save_user(c, &u, "user_passwd");
 	if (r == 0)
 		ul_call_say(c, 0, "password of %s changed for every product", email);
@@ -277,7 +276,7 @@ int
 ul_h_self_reset(struct ul_call *c)
 {
 	const char *pw = ul_msg_str(c->in, UL_F_NEW_PASSWORD);
-	char email[UL_EMAIL_MAX + 1];
+	char email[UL_EMAIL_MAX + 1], hash[UL_HASH_STR_MAX];
 	struct ul_user u;
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
@@ -288,9 +287,9 @@ ul_h_self_reset(struct ul_call *c)
 		r = check_code(c, "reset", email, &u.reset, ul_msg_str(c->in, UL_F_CODE));
 	if (r != 0)
 		return ul_call_say(c, UL_EAUTH, "the reset code is wrong or has expired");
-	if (ul_kdf_hash(&c->h->conf, pw, u.pwhash) != 0)
+	if (ul_kdf_hash(&c->h->conf, pw, hash) != 0)
 		return ul_call_say(c, UL_ENOMEM, "cannot hash the password");
-	u.pw_changed = ul_now();
+	ul_user_set_password(&u, hash);
 	memset(&u.reset, 0, sizeof(u.reset));
 	r = save_user(c, &u, "password_reset");
 	if (r == 0)

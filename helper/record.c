@@ -43,6 +43,7 @@ static const struct column user_cols[] = {
 	COL(struct ul_user, 20, C_I64, sms.expires),
 	COL(struct ul_user, 21, C_I64, sms_window),
 	COL(struct ul_user, 22, C_U32, sms_sent),
+	COL(struct ul_user, 23, C_U32, remember_epoch),
 };
 
 static const struct column method_cols[] = {

@@ -328,9 +328,10 @@ ul_store_user_get(struct ul_txn *t, const char *email, struct ul_user *u)
 	MDB_val v;
 	int r;
 
-	memset(u, 0, sizeof(*u));
 	if (st_key_make(&k, email, NULL) != 0)
 		return UL_ENOTFOUND;
+	/* the key is built first: the caller may pass a field of *out */
+	memset(u, 0, sizeof(*u));
 	r = st_get(t, DB_USERS, &k, &v);
 	if (r != 0)
 		return r;
@@ -365,9 +366,9 @@ ul_store_user_next(struct ul_txn *t, const char *after, struct ul_user *u)
 	MDB_val k, v;
 	int r;
 
-	memset(u, 0, sizeof(*u));
 	if (after[0] != '\0' && st_key_make(&from, after, NULL) != 0)
 		return UL_EINVAL;
+	memset(u, 0, sizeof(*u));
 	r = st_seek_after(t, DB_USERS, &from, true, NULL, 0, &k, &v);
 	if (r != 0)
 		return r;
@@ -383,9 +384,10 @@ ul_store_product_get(struct ul_txn *t, const char *name, struct ul_product *p)
 	MDB_val v;
 	int r;
 
-	memset(p, 0, sizeof(*p));
 	if (st_key_make(&k, name, NULL) != 0)
 		return UL_ENOTFOUND;
+	/* the key is built first: the caller may pass a field of *out */
+	memset(p, 0, sizeof(*p));
 	r = st_get(t, DB_PRODUCTS, &k, &v);
 	return r != 0 ? r : ul_record_product_decode(v.mv_data, v.mv_size, p);
 }
@@ -409,9 +411,9 @@ ul_store_product_next(struct ul_txn *t, const char *after, struct ul_product *p)
 	MDB_val k, v;
 	int r;
 
-	memset(p, 0, sizeof(*p));
 	if (after[0] != '\0' && st_key_make(&from, after, NULL) != 0)
 		return UL_EINVAL;
+	memset(p, 0, sizeof(*p));
 	r = st_seek_after(t, DB_PRODUCTS, &from, true, NULL, 0, &k, &v);
 	return r != 0 ? r : ul_record_product_decode(v.mv_data, v.mv_size, p);
 }
@@ -426,9 +428,10 @@ ul_store_failures_get(struct ul_txn *t, const char *email, struct ul_failures *f
 	MDB_val v;
 	int r;
 
-	memset(f, 0, sizeof(*f));
 	if (st_key_make(&k, email, NULL) != 0)
 		return UL_ENOTFOUND;
+	/* the key is built first: the caller may pass a field of *out */
+	memset(f, 0, sizeof(*f));
 	r = st_get(t, DB_FAILURES, &k, &v);
 	return r != 0 ? r : ul_record_failures_decode(v.mv_data, v.mv_size, f);
 }

@@ -44,7 +44,11 @@ struct ul_user {
 	char pending_email[UL_EMAIL_MAX + 1]; /* U6: takes effect on confirm */
 	/* two-factor (T1-T7) */
 	int64_t totp_step;                  /* T3: the last step accepted */
-	int64_t tfa_changed;                /* T7: remembered hosts before it are void */
+	int64_t tfa_changed;
+	uint32_t remember_epoch;            /* T7: moves on at every password or
+					     * two-factor change; a host
+					     * remembered in an older epoch is
+					     * forgotten */
 	uint32_t next_method_id;
 	uint8_t recovery[UL_RECOVERY_CODES][UL_CODE_HASH_BYTES]; /* T4, hashed */
 	uint32_t recovery_unused;           /* bit i: code i still usable */
@@ -212,11 +216,14 @@ int ul_store_method_del(struct ul_txn *t, const char *email, uint32_t id)
 int ul_store_method_next(struct ul_txn *t, const char *email, uint32_t after,
     struct ul_method *m) __attribute__((warn_unused_result));
 
-/* T7: when a host was last remembered for a user (0 when never). */
+/* T7: when a host was last remembered for a user, and in which of the
+ * user's remember epochs. */
 int ul_store_remember_get(struct ul_txn *t, const char *email,
-    const char *host, int64_t *when) __attribute__((warn_unused_result));
+    const char *host, int64_t *when, uint32_t *epoch)
+    __attribute__((warn_unused_result));
 int ul_store_remember_put(struct ul_txn *t, const char *email,
-    const char *host, int64_t when) __attribute__((warn_unused_result));
+    const char *host, int64_t when, uint32_t epoch)
+    __attribute__((warn_unused_result));
 /* Forgets every host of a user. */
 int ul_store_remember_clear(struct ul_txn *t, const char *email)
     __attribute__((warn_unused_result));

@@ -69,9 +69,10 @@ ul_store_account_get(struct ul_txn *t, const char *product, const char *name,
 	MDB_val v;
 	int r;
 
-	memset(a, 0, sizeof(*a));
 	if (st_key_make(&k, product, name) != 0)
 		return UL_ENOTFOUND;
+	/* the key is built first: the caller may pass a field of *out */
+	memset(a, 0, sizeof(*a));
 	r = st_get(t, DB_ACCOUNTS, &k, &v);
 	return r != 0 ? r : ul_record_account_decode(v.mv_data, v.mv_size, a);
 }
@@ -80,15 +81,19 @@ static int
 account_via(struct ul_txn *t, int db, const struct st_key *k,
     const char *product, struct ul_account *a)
 {
-	char name[UL_ACCOUNT_MAX + 1];
+	char name[UL_ACCOUNT_MAX + 1], prod[UL_PRODUCT_MAX + 1];
 	MDB_val v;
 	int r;
 
+	/* product may be a->product: copy it before a is cleared */
+	if (strlen(product) >= sizeof(prod))
+		return UL_ENOTFOUND;
+	memcpy(prod, product, strlen(product) + 1);
 	memset(a, 0, sizeof(*a));
 	r = st_get(t, db, k, &v);
 	if (r == 0)
 		r = index_value(&v, name, sizeof(name));
-	return r != 0 ? r : ul_store_account_get(t, product, name, a);
+	return r != 0 ? r : ul_store_account_get(t, prod, name, a);
 }
 
 int
@@ -97,7 +102,6 @@ ul_store_account_by_unix(struct ul_txn *t, const char *product,
 {
 	struct st_key k;
 
-	memset(a, 0, sizeof(*a));
 	if (st_key_make(&k, product, unix_user) != 0)
 		return UL_ENOTFOUND;
 	return account_via(t, DB_ACCT_UNIX, &k, product, a);
@@ -109,7 +113,6 @@ ul_store_account_owned(struct ul_txn *t, const char *email, const char *product,
 {
 	struct st_key k;
 
-	memset(a, 0, sizeof(*a));
 	if (st_key_make(&k, email, product) != 0)
 		return UL_ENOTFOUND;
 	return account_via(t, DB_OWNED, &k, product, a);
@@ -233,7 +236,6 @@ ul_store_account_next(struct ul_txn *t, const char *product,
 	MDB_val k, v;
 	int r;
 
-	memset(a, 0, sizeof(*a));
 	if (product[0] != '\0') {
 		if (st_key_make(&prefix, product, "") != 0)
 			return UL_EINVAL;
@@ -241,6 +243,7 @@ ul_store_account_next(struct ul_txn *t, const char *product,
 	}
 	if (after_product[0] != '\0' && st_key_make(&from, after_product, after) != 0)
 		return UL_EINVAL;
+	memset(a, 0, sizeof(*a));
 	r = st_seek_after(t, DB_ACCOUNTS, &from, after[0] != '\0', prefix.buf,
 	    prefix.len, &k, &v);
 	return r != 0 ? r : ul_record_account_decode(v.mv_data, v.mv_size, a);
@@ -256,10 +259,10 @@ ul_store_owned_next(struct ul_txn *t, const char *email, const char *after,
 	MDB_val k, v;
 	int r;
 
-	memset(a, 0, sizeof(*a));
 	if (st_key_make(&from, email, after) != 0 ||
 	    st_key_make(&prefix, email, "") != 0)
 		return UL_EINVAL;
+	memset(a, 0, sizeof(*a));
 	r = st_seek_after(t, DB_OWNED, &from, after[0] != '\0', prefix.buf,
 	    prefix.len, &k, &v);
 	if (r == 0)

@@ -31,9 +31,10 @@ ul_store_method_get(struct ul_txn *t, const char *email, uint32_t id,
 	MDB_val v;
 	int r;
 
-	memset(m, 0, sizeof(*m));
 	if (method_key(&k, email, id) != 0)
 		return UL_ENOTFOUND;
+	/* the key is built first: the caller may pass a field of *out */
+	memset(m, 0, sizeof(*m));
 	r = st_get(t, DB_METHODS, &k, &v);
 	return r != 0 ? r : ul_record_method_decode(v.mv_data, v.mv_size, m);
 }
@@ -67,46 +68,51 @@ ul_store_method_next(struct ul_txn *t, const char *email, uint32_t after,
 	MDB_val k, v;
 	int r;
 
-	memset(m, 0, sizeof(*m));
 	if (method_key(&from, email, after) != 0 ||
 	    st_key_make(&prefix, email, "") != 0)
 		return UL_EINVAL;
+	memset(m, 0, sizeof(*m));
 	r = st_seek_after(t, DB_METHODS, &from, true, prefix.buf, prefix.len, &k, &v);
 	return r != 0 ? r : ul_record_method_decode(v.mv_data, v.mv_size, m);
 }
 
+/* the value: when (8 bytes) and epoch (4 bytes), big-endian */
 int
 ul_store_remember_get(struct ul_txn *t, const char *email, const char *host,
-    int64_t *when)
+    int64_t *when, uint32_t *epoch)
 {
+	const uint8_t *b;
 	struct st_key k;
 	MDB_val v;
 	int r;
 
 	*when = 0;
+	*epoch = 0;
 	if (st_key_make(&k, email, host) != 0)
 		return UL_ENOTFOUND;
 	r = st_get(t, DB_REMEMBER, &k, &v);
 	if (r != 0)
 		return r;
-	if (v.mv_size != 8)
+	if (v.mv_size != 12)
 		return UL_ESTORE;
-	*when = (int64_t)(((uint64_t)st_get_be32(v.mv_data) << 32) |
-	    st_get_be32((const uint8_t *)v.mv_data + 4));
+	b = v.mv_data;
+	*when = (int64_t)(((uint64_t)st_get_be32(b) << 32) | st_get_be32(b + 4));
+	*epoch = st_get_be32(b + 8);
 	return 0;
 }
 
 int
 ul_store_remember_put(struct ul_txn *t, const char *email, const char *host,
-    int64_t when)
+    int64_t when, uint32_t epoch)
 {
 	struct st_key k;
-	uint8_t b[8];
+	uint8_t b[12];
 
 	if (st_key_make(&k, email, host) != 0)
 		return UL_EINVAL;
 	st_be32(b, (uint32_t)((uint64_t)when >> 32));
 	st_be32(b + 4, (uint32_t)when);
+	st_be32(b + 8, epoch);
 	return st_put_raw(t, DB_REMEMBER, &k, b, sizeof(b));
 }
 
@@ -149,9 +155,10 @@ ul_store_apikey_get(struct ul_txn *t, const char *id, struct ul_apikey *k)
 	MDB_val v;
 	int r;
 
-	memset(k, 0, sizeof(*k));
 	if (st_key_make(&key, id, NULL) != 0)
 		return UL_ENOTFOUND;
+	/* the key is built first: the caller may pass a field of *out */
+	memset(k, 0, sizeof(*k));
 	r = st_get(t, DB_APIKEYS, &key, &v);
 	return r != 0 ? r : ul_record_apikey_decode(v.mv_data, v.mv_size, k);
 }
@@ -196,10 +203,10 @@ ul_store_apikey_next(struct ul_txn *t, const char *email, const char *after,
 	MDB_val key, v;
 	int r;
 
-	memset(k, 0, sizeof(*k));
 	if (st_key_make(&from, email, after) != 0 ||
 	    st_key_make(&prefix, email, "") != 0)
 		return UL_EINVAL;
+	memset(k, 0, sizeof(*k));
 	r = st_seek_after(t, DB_APIKEYS_BY_EMAIL, &from, after[0] != '\0',
 	    prefix.buf, prefix.len, &key, &v);
 	if (r != 0)

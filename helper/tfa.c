@@ -241,14 +241,15 @@ ul_tfa_remembered(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
     const char *rhost)
 {
 	int64_t when, now = ul_now();
+	uint32_t epoch;
 
 	if (c->h->conf.remember_days == 0 || rhost == NULL || rhost[0] == '\0' ||
 	    c->uid != 0)
 		return false;
-	if (ul_store_remember_get(t, u->email, rhost, &when) != 0)
+	if (ul_store_remember_get(t, u->email, rhost, &when, &epoch) != 0)
 		return false;
 	/* a password or two-factor change since then forgets it (T7) */
-	return when > u->pw_changed && when > u->tfa_changed &&
+	return epoch == u->remember_epoch &&
 	    now < when + (int64_t)c->h->conf.remember_days * 86400;
 }
 
@@ -256,5 +257,14 @@ int
 ul_tfa_changed(struct ul_txn *t, struct ul_user *u)
 {
 	u->tfa_changed = ul_now();
+	u->remember_epoch++;
 	return ul_store_remember_clear(t, u->email);
+}
+
+void
+ul_user_set_password(struct ul_user *u, const char hash[UL_HASH_STR_MAX])
+{
+	memcpy(u->pwhash, hash, UL_HASH_STR_MAX);
+	u->pw_changed = ul_now();
+	u->remember_epoch++;        /* T7: forgets every remembered host */
 }

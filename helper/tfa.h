@@ -52,4 +52,8 @@ bool ul_tfa_remembered(struct ul_call *c, struct ul_txn *t,
 int ul_tfa_changed(struct ul_txn *t, struct ul_user *u)
     __attribute__((warn_unused_result));
 
+/* U4, U5, T7: a new password hash; every remembered host is forgotten
+ * (the entries left in the store no longer match the user's epoch). */
+void ul_user_set_password(struct ul_user *u, const char hash[UL_HASH_STR_MAX]);
+
 #endif

@@ -99,8 +99,9 @@ ul_wait_ready() {
 	done
 }
 
+# UL_HELPER_WRAP: a command to run the helper under (e.g. faketime's env).
 ul_start() {
-	"$UL_BIN/unilogind" --config "$T/unilogin.conf" --foreground \
+	${UL_HELPER_WRAP:-} "$UL_BIN/unilogind" --config "$T/unilogin.conf" --foreground \
 		2>>"$T/helper.log" &
 	HELPER_PID=$!
 	ul_wait_ready
@@ -146,6 +147,9 @@ answers() { printf '%s\n' "$@"; }
 # ul_user EMAIL [PASSWORD]: a confirmed user with a password (U2).
 ul_user() {
 	code=$(ctl --json user add "$1" | sed -n 's/.*"confirmation_code":"\([^"]*\)".*/\1/p')
+	# with a delivery command (tests write it to $T/outbox) the code is sent
+	[ -n "$code" ] || [ ! -f "$T/outbox" ] ||
+		code=$(awk -v who="verify $1" '$0 == who {getline; c=$0} END{print c}' "$T/outbox")
 	[ -n "$code" ] || { echo "no confirmation code for $1"; exit 99; }
 	answers "$code" "${2:-$PASSWORD}" | self --password-stdin verify "$1" >/dev/null
 }
@@ -155,4 +159,21 @@ ul_account() {
 	p=$1 a=$2 e=$3; shift 3
 	ctl product add "$p" >/dev/null 2>&1 || true
 	ctl account add "$p" "$a" --email "$e" "$@" >/dev/null
+}
+
+# totp SECRET DIGITS [OFFSET]: a code from oathtool at the real clock,
+# OFFSET seconds away (e.g. -30 for the previous step).
+totp() {
+	oathtool --totp -b -d "$2" -N "now ${3:-+0} seconds" "$1"
+}
+
+# ul_totp_user EMAIL DIGITS: enrolls an authenticator app and confirms it
+# with the previous step's code, so that the current and the next step are
+# still free for logins (T3).  Sets SECRET and RECOVERY (the first code).
+ul_totp_user() {
+	ctl --json tfa enroll "$1" --digits "$2" >"$T/enroll.json"
+	SECRET=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' "$T/enroll.json")
+	[ -n "$SECRET" ] || { echo "no secret for $1"; cat "$T/enroll.json"; exit 99; }
+	ctl --json tfa confirm "$1" "$(totp "$SECRET" "$2" -30)" >"$T/confirm.json"
+	RECOVERY=$(sed -n '/"recovery_codes"/,/]/s/^ *"\([0-9a-z-]*\)",*$/\1/p' "$T/confirm.json" | head -1)
 }
