@@ -67,4 +67,23 @@ ctl user unlock alice@example.com >/dev/null
 out=$(answers alice@example.com "$PASSWORD" | pam alice)
 expect_contains "U7: unlocked user logs in again" "$out" "auth: PAM_SUCCESS"
 
+# use_first_pass / try_first_pass: the password typed for an earlier module
+# of the stack (pam_unix here, which sets PAM_AUTHTOK even for a user it
+# does not know)
+for opt in use_first_pass try_first_pass; do
+	printf 'auth optional pam_unix.so\nauth required %s conf=%s %s\n' \
+		"$MODULE" "$T/unilogin.conf" $opt >"$T/pam.d/ultest-$opt"
+	out=$(answers "$PASSWORD" alice@example.com |
+		"$PAMDRIVE" -d "$T/pam.d" -o auth ultest-$opt alice 2>>"$T/pam.err" || true)
+	expect_contains "$opt: the earlier module's password is used" "$out" "auth: PAM_SUCCESS"
+	expect_eq "$opt: the password is asked once" 1 \
+		"$(echo "$out" | grep -c 'Password')"
+done
+printf 'auth required %s conf=%s use_first_pass\n' "$MODULE" "$T/unilogin.conf" \
+	>"$T/pam.d/ultest-first"
+out=$(answers alice@example.com | "$PAMDRIVE" -d "$T/pam.d" -o auth ultest-first alice \
+	2>>"$T/pam.err" || true)
+expect_lacks "use_first_pass with no earlier password: no prompt for one" "$out" "Password"
+expect_contains "use_first_pass with no earlier password: refused" "$out" "auth: PAM_AUTH_ERR"
+
 ul_done

@@ -167,6 +167,21 @@ expect_eq "T1/S4: the seed is not in the store in clear" absent "$found"
 expect_eq "the key file is 0600" 600 "$(stat -c %a "$T/state/keys")"
 expect_eq "the key file is the helper's user's" "$(id -u)" "$(stat -c %u "$T/state/keys")"
 
+# T6 with tfa_required = no: a password suffices only without two-factor
+ul_stop
+sed -i 's/^tfa_required = yes/tfa_required = no/' "$T/unilogin.conf"
+ul_start
+ul_user plain@example.com
+ul_account comms plain plain@example.com
+out=$(answers plain@example.com "$PASSWORD" | pam plain)
+expect_contains "T6 off: a user without two-factor logs in with the password" "$out" \
+	"auth: PAM_SUCCESS"
+expect_lacks "T6 off: ... and is asked no code" "$out" "Verification code"
+out=$(answers eight@example.com "$PASSWORD" 00000000 | pam eight)
+expect_contains "T6 off: a user with two-factor is still asked the code" "$out" \
+	"prompt(hidden): Verification code: "
+expect_contains "T8: ... and a password alone does not pass" "$out" "auth: PAM_AUTH_ERR"
+
 logs=$(cat "$T/helper.log" "$T/pam.err")
 expect_lacks "S4: no API key in the logs" "$logs" "$key"
 expect_lacks "S4: no seed in the logs" "$logs" "$SECRET"
