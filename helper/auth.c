@@ -32,9 +32,16 @@ const char *
 ul_auth_role(struct ul_txn *t, const struct ul_account *a, const char *email,
     char *buf, size_t n)
 {
-	(void)t;
+	char role[UL_ROLE_MAX + 1];
+
 	if (a->owner[0] != '\0' && strcmp(a->owner, email) == 0) {
 		snprintf(buf, n, "owner");
+		return buf;
+	}
+	/* a teammate of a linked account, with the role given at invite (L7) */
+	if (a->owner[0] != '\0' &&
+	    ul_store_member_get(t, a->product, a->name, email, role) == 0) {
+		snprintf(buf, n, "%s", role);
 		return buf;
 	}
 	return NULL;

@@ -80,7 +80,7 @@ enroll_totp(struct ul_call *c, struct ul_txn *t, struct ul_user *u,
 		return UL_ENOMEM;
 	}
 	ul_totp_new_seed(seed);
-	ul_totp_seal(c->h->keys, u->email, m->id, seed, m->seed_box);
+	ul_totp_seal(c->h->keys, u->id, m->id, seed, m->seed_box);
 	r = ul_totp_base32(seed, secret, sizeof(secret));
 	sodium_free(seed);
 	if (r == 0)

@@ -140,6 +140,7 @@ ul_h_user_add(struct ul_call *c)
 	if (r == UL_ENOTFOUND) {
 		memset(&u, 0, sizeof(u));
 		memcpy(u.email, email, sizeof(u.email));
+		ul_user_new_id(&u);
 		u.created = ul_now();
 	} else if (r != 0) {
 		return r;

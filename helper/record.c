@@ -44,6 +44,7 @@ static const struct column user_cols[] = {
 	COL(struct ul_user, 21, C_I64, sms_window),
 	COL(struct ul_user, 22, C_U32, sms_sent),
 	COL(struct ul_user, 23, C_U32, remember_epoch),
+	COL(struct ul_user, 24, C_STR, id),
 };
 
 static const struct column method_cols[] = {
@@ -55,6 +56,19 @@ static const struct column method_cols[] = {
 	COL(struct ul_method, 6, C_STR, phone),
 	COL(struct ul_method, 7, C_I64, created),
 	COL(struct ul_method, 8, C_I64, last_used),
+};
+
+static const struct column session_cols[] = {
+	COL(struct ul_session, 1, C_I64, id),
+	COL(struct ul_session, 2, C_STR, product),
+	COL(struct ul_session, 3, C_STR, account),
+	COL(struct ul_session, 4, C_STR, email),
+	COL(struct ul_session, 5, C_STR, host),
+	COL(struct ul_session, 6, C_STR, service),
+	COL(struct ul_session, 7, C_STR, rhost),
+	COL(struct ul_session, 8, C_STR, tty),
+	COL(struct ul_session, 9, C_I64, started),
+	COL(struct ul_session, 10, C_I64, ended),
 };
 
 static const struct column apikey_cols[] = {
@@ -336,4 +350,16 @@ int
 ul_record_apikey_decode(const void *p, size_t n, struct ul_apikey *k)
 {
 	return decode(p, n, k, sizeof(*k), apikey_cols, NCOLS(apikey_cols));
+}
+
+int
+ul_record_session_encode(struct ul_record *r, const struct ul_session *s)
+{
+	return encode(r, s, session_cols, NCOLS(session_cols));
+}
+
+int
+ul_record_session_decode(const void *p, size_t n, struct ul_session *s)
+{
+	return decode(p, n, s, sizeof(*s), session_cols, NCOLS(session_cols));
 }

@@ -35,6 +35,9 @@ int ul_record_method_decode(const void *p, size_t n, struct ul_method *m);
 int ul_record_apikey_encode(struct ul_record *r, const struct ul_apikey *k);
 int ul_record_apikey_decode(const void *p, size_t n, struct ul_apikey *k);
 
+int ul_record_session_encode(struct ul_record *r, const struct ul_session *s);
+int ul_record_session_decode(const void *p, size_t n, struct ul_session *s);
+
 /* Wipes what the record held (password hashes pass through it). */
 void ul_record_wipe(struct ul_record *r);
 

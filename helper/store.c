@@ -26,7 +26,7 @@
 static const char *const db_names[DB_COUNT] = {
 	"meta", "users", "products", "accounts", "acct_unix", "acct_uid",
 	"owned", "audit", "failures", "methods", "remember", "apikeys",
-	"apikeys_by_email",
+	"apikeys_by_email", "members", "members_by_email", "sessions", "pending", "acct_email",
 };
 
 int
@@ -177,7 +177,7 @@ ul_store_open(struct ul_store **out, const char *dir, char *err, size_t errlen)
 		return UL_ENOMEM;
 	rc = mdb_env_create(&st->env);
 	if (rc == 0)
-		rc = mdb_env_set_maxdbs(st->env, DB_COUNT + 4);
+		rc = mdb_env_set_maxdbs(st->env, DB_COUNT + 8);
 	if (rc == 0)
 		rc = mdb_env_set_mapsize(st->env, MAP_SIZE);
 	if (rc == 0)

@@ -22,6 +22,8 @@
 #define UL_SEED_BOX_BYTES 60        /* nonce 24 + seed 20 + tag 16 */
 #define UL_PHONE_MAX 16
 #define UL_APIKEY_ID_MAX 16
+#define UL_ROLE_MAX 64
+#define UL_USER_ID_MAX 32
 
 struct ul_store;
 struct ul_txn;
@@ -34,6 +36,9 @@ struct ul_code {
 
 struct ul_user {
 	char email[UL_EMAIL_MAX + 1];       /* normalised (U1): the key */
+	char id[UL_USER_ID_MAX + 1];        /* random, made once, never changes:
+					     * what seeds and codes are bound to,
+					     * so that an email can move (U6) */
 	char pwhash[UL_HASH_STR_MAX];       /* argon2id string; "" = none */
 	bool confirmed;
 	bool locked;                        /* U7 admin lock */
@@ -185,6 +190,11 @@ int ul_store_account_del(struct ul_txn *t, const char *product,
 int ul_store_account_next(struct ul_txn *t, const char *product,
     const char *after_product, const char *after, struct ul_account *a)
     __attribute__((warn_unused_result));
+/* The accounts whose own email is `email` (L2, L4, U6), one per call, after
+ * (after_product, after) ("", "" for the first). */
+int ul_store_account_with_email(struct ul_txn *t, const char *email,
+    const char *after_product, const char *after, struct ul_account *a)
+    __attribute__((warn_unused_result));
 /* The accounts user `email` owns, one per call: product after `after`. */
 int ul_store_owned_next(struct ul_txn *t, const char *email,
     const char *after, struct ul_account *a) __attribute__((warn_unused_result));
@@ -237,6 +247,64 @@ int ul_store_apikey_del(struct ul_txn *t, const char *id)
 /* A user's keys, one per call, id after `after` ("" for the first). */
 int ul_store_apikey_next(struct ul_txn *t, const char *email,
     const char *after, struct ul_apikey *k) __attribute__((warn_unused_result));
+
+/* Teammates (L7): a role per (account, user), found from either side. */
+int ul_store_member_get(struct ul_txn *t, const char *product,
+    const char *account, const char *email, char role[UL_ROLE_MAX + 1])
+    __attribute__((warn_unused_result));
+int ul_store_member_put(struct ul_txn *t, const char *product,
+    const char *account, const char *email, const char *role)
+    __attribute__((warn_unused_result));
+int ul_store_member_del(struct ul_txn *t, const char *product,
+    const char *account, const char *email) __attribute__((warn_unused_result));
+/* The members of an account, email after `after` ("" for the first). */
+int ul_store_member_next(struct ul_txn *t, const char *product,
+    const char *account, const char *after, char email[UL_EMAIL_MAX + 1],
+    char role[UL_ROLE_MAX + 1]) __attribute__((warn_unused_result));
+/* The accounts a user is a teammate of, after (after_product,
+ * after_account) ("", "" for the first). */
+int ul_store_membership_next(struct ul_txn *t, const char *email,
+    const char *after_product, const char *after_account,
+    char product[UL_PRODUCT_MAX + 1], char account[UL_ACCOUNT_MAX + 1],
+    char role[UL_ROLE_MAX + 1]) __attribute__((warn_unused_result));
+
+/* Session history (L11). */
+struct ul_session {
+	uint64_t id;
+	char product[UL_PRODUCT_MAX + 1];
+	char account[UL_ACCOUNT_MAX + 1];
+	char email[UL_EMAIL_MAX + 1];       /* "" for a legacy login */
+	char host[65];
+	char service[65];
+	char rhost[256];
+	char tty[65];
+	int64_t started;
+	int64_t ended;
+};
+/* Records a new session and sets s->id. */
+int ul_store_session_add(struct ul_txn *t, struct ul_session *s)
+    __attribute__((warn_unused_result));
+int ul_store_session_get(struct ul_txn *t, uint64_t id, struct ul_session *s)
+    __attribute__((warn_unused_result));
+int ul_store_session_put(struct ul_txn *t, const struct ul_session *s)
+    __attribute__((warn_unused_result));
+/* Sessions in id order after *cursor (0 for the first); *cursor moves on. */
+int ul_store_session_next(struct ul_txn *t, uint64_t *cursor,
+    struct ul_session *s) __attribute__((warn_unused_result));
+
+/* U6: a user's new email waiting for its code, indexed by the new email. */
+int ul_store_pending_get(struct ul_txn *t, const char *new_email,
+    char old_email[UL_EMAIL_MAX + 1]) __attribute__((warn_unused_result));
+int ul_store_pending_put(struct ul_txn *t, const char *new_email,
+    const char *old_email) __attribute__((warn_unused_result));
+int ul_store_pending_del(struct ul_txn *t, const char *new_email)
+    __attribute__((warn_unused_result));
+
+/* Retention (L11, S8): drops sessions that ended and audit records from
+ * before `before`, at most `max` of each per call; *removed counts them. */
+int ul_store_history_prune(struct ul_txn *t, int64_t sessions_before,
+    int64_t audit_before, unsigned max, unsigned *removed)
+    __attribute__((warn_unused_result));
 
 int ul_store_audit_append(struct ul_txn *t, const struct ul_audit *e)
     __attribute__((warn_unused_result));

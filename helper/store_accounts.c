@@ -172,6 +172,10 @@ unindex(struct ul_txn *t, const struct ul_account *old)
 	if (old->owner[0] != '\0' && st_key_make(&k, old->owner, old->product) == 0 &&
 	    (r = st_del(t, DB_OWNED, &k)) != 0)
 		return r;
+	if (old->email[0] != '\0' &&
+	    st_key3(&k, old->email, old->product, old->name) == 0 &&
+	    (r = st_del(t, DB_ACCT_EMAIL, &k)) != 0)
+		return r;
 	return 0;
 }
 
@@ -208,8 +212,47 @@ ul_store_account_put(struct ul_txn *t, const struct ul_account *a)
 		    (r = st_put_raw(t, DB_OWNED, &ko, name.buf, name.len)) != 0)
 			return r;
 	}
+	if (a->email[0] != '\0') {
+		if (st_key3(&ko, a->email, a->product, a->name) != 0 ||
+		    (r = st_put_raw(t, DB_ACCT_EMAIL, &ko, "", 0)) != 0)
+			return r != 0 ? r : UL_EINVAL;
+	}
 	ul_record_account_encode(&t->rec, a);
 	return st_put_record(t, DB_ACCOUNTS, &key);
+}
+
+int
+ul_store_account_with_email(struct ul_txn *t, const char *email,
+    const char *after_product, const char *after, struct ul_account *a)
+{
+	char product[UL_PRODUCT_MAX + 1], name[UL_ACCOUNT_MAX + 1];
+	struct st_key from, prefix;
+	const char *p;
+	MDB_val k, v;
+	size_t n, lp;
+	int r;
+
+	if (st_key_make(&prefix, email, "") != 0)
+		return UL_EINVAL;
+	if (after_product[0] == '\0')
+		from = prefix;
+	else if (st_key3(&from, email, after_product, after) != 0)
+		return UL_EINVAL;
+	memset(a, 0, sizeof(*a));
+	r = st_seek_after(t, DB_ACCT_EMAIL, &from, after_product[0] != '\0',
+	    prefix.buf, prefix.len, &k, &v);
+	if (r != 0)
+		return r;
+	p = (const char *)k.mv_data + prefix.len;
+	n = k.mv_size - prefix.len;
+	lp = strnlen(p, n);
+	if (lp >= n || lp > UL_PRODUCT_MAX || n - lp - 1 > UL_ACCOUNT_MAX)
+		return UL_ESTORE;
+	memcpy(product, p, lp);
+	product[lp] = '\0';
+	memcpy(name, p + lp + 1, n - lp - 1);
+	name[n - lp - 1] = '\0';
+	return ul_store_account_get(t, product, name, a);
 }
 
 int

@@ -15,7 +15,8 @@
 
 enum { DB_META, DB_USERS, DB_PRODUCTS, DB_ACCOUNTS, DB_ACCT_UNIX, DB_ACCT_UID,
 	DB_OWNED, DB_AUDIT, DB_FAILURES, DB_METHODS, DB_REMEMBER, DB_APIKEYS,
-	DB_APIKEYS_BY_EMAIL, DB_COUNT };
+	DB_APIKEYS_BY_EMAIL, DB_MEMBERS, DB_MEMBERS_BY_EMAIL, DB_SESSIONS,
+	DB_PENDING, DB_ACCT_EMAIL, DB_COUNT };
 
 
 struct ul_store {
@@ -46,6 +47,9 @@ int st_put_record(struct ul_txn *t, int db, const struct st_key *k);
 int st_del(struct ul_txn *t, int db, const struct st_key *k);
 int st_seek_after(struct ul_txn *t, int db, const struct st_key *from,
     bool strict, const char *prefix, size_t plen, MDB_val *k, MDB_val *v);
+
+int st_key3(struct st_key *k, const char *a, const char *b, const char *c);
+int st_del_prefix(struct ul_txn *t, int db, const struct st_key *prefix);
 
 /* big-endian helpers for keys */
 void st_be32(uint8_t *b, uint32_t v);

@@ -117,8 +117,8 @@ ul_store_remember_put(struct ul_txn *t, const char *email, const char *host,
 }
 
 /* Deletes every key of db that starts with prefix. */
-static int
-del_prefix(struct ul_txn *t, int db, const struct st_key *prefix)
+int
+st_del_prefix(struct ul_txn *t, int db, const struct st_key *prefix)
 {
 	MDB_cursor *c;
 	MDB_val k = st_val_of(prefix), v;
@@ -145,7 +145,7 @@ ul_store_remember_clear(struct ul_txn *t, const char *email)
 
 	if (st_key_make(&prefix, email, "") != 0)
 		return UL_EINVAL;
-	return del_prefix(t, DB_REMEMBER, &prefix);
+	return st_del_prefix(t, DB_REMEMBER, &prefix);
 }
 
 int

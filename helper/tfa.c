@@ -67,7 +67,7 @@ check_totp(struct ul_call *c, struct ul_txn *t, struct ul_user *u,
 		after = m.id;
 		if (m.kind != UL_METHOD_TOTP || m.active == pending)
 			continue;
-		if (ul_totp_open(c->h->keys, u->email, m.id, m.seed_box, seed) != 0)
+		if (ul_totp_open(c->h->keys, u->id, m.id, m.seed_box, seed) != 0)
 			continue;
 		if (ul_totp_match(seed, m.digits, c->h->conf.totp_window, ul_now(),
 			u->totp_step, code, &step) == 0) {
@@ -91,7 +91,7 @@ check_sms(struct ul_call *c, struct ul_txn *t, struct ul_user *u,
 
 	if (u->sms.expires <= ul_now())
 		return UL_EAUTH;
-	ul_code_hash(c->h->keys, "sms", u->email, code, h);
+	ul_code_hash(c->h->keys, "sms", u->id, code, h);
 	if (sodium_memcmp(h, u->sms.hash, sizeof(h)) != 0)
 		return UL_EAUTH;
 	while ((r = ul_store_method_next(t, u->email, after, &m)) == 0) {
@@ -137,7 +137,7 @@ check_recovery(struct ul_call *c, struct ul_user *u, const char *code)
 
 	if (recovery_normalise(code, canon) != 0)
 		return UL_EAUTH;
-	ul_code_hash(c->h->keys, "recovery", u->email, canon, h);
+	ul_code_hash(c->h->keys, "recovery", u->id, canon, h);
 	sodium_memzero(canon, sizeof(canon));
 	for (int i = 0; i < UL_RECOVERY_CODES; i++)
 		if (sodium_memcmp(h, u->recovery[i], sizeof(h)) == 0 &&
@@ -195,7 +195,7 @@ ul_tfa_new_recovery(struct ul_call *c, struct ul_user *u,
 		} while (!letter);
 		snprintf(codes[i], UL_RECOVERY_TEXT, "%.4s-%.4s-%.4s", canon,
 		    canon + 4, canon + 8);
-		ul_code_hash(c->h->keys, "recovery", u->email, canon, u->recovery[i]);
+		ul_code_hash(c->h->keys, "recovery", u->id, canon, u->recovery[i]);
 		sodium_memzero(canon, sizeof(canon));
 	}
 	u->recovery_unused = (1u << UL_RECOVERY_CODES) - 1;
@@ -217,7 +217,7 @@ ul_tfa_new_sms(struct ul_call *c, struct ul_user *u, char code[16])
 	for (unsigned i = 0; i < digits; i++)
 		limit *= 10;
 	snprintf(code, 16, "%0*u", (int)digits, randombytes_uniform(limit));
-	ul_code_hash(c->h->keys, "sms", u->email, code, u->sms.hash);
+	ul_code_hash(c->h->keys, "sms", u->id, code, u->sms.hash);
 	u->sms.expires = now + UL_SMS_TTL;
 	return 0;
 }
@@ -267,4 +267,13 @@ ul_user_set_password(struct ul_user *u, const char hash[UL_HASH_STR_MAX])
 	memcpy(u->pwhash, hash, UL_HASH_STR_MAX);
 	u->pw_changed = ul_now();
 	u->remember_epoch++;        /* T7: forgets every remembered host */
+}
+
+void
+ul_user_new_id(struct ul_user *u)
+{
+	uint8_t rnd[16];
+
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(u->id, sizeof(u->id), rnd, sizeof(rnd));
 }

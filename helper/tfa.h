@@ -56,4 +56,7 @@ int ul_tfa_changed(struct ul_txn *t, struct ul_user *u)
  * (the entries left in the store no longer match the user's epoch). */
 void ul_user_set_password(struct ul_user *u, const char hash[UL_HASH_STR_MAX]);
 
+/* A new user's stable id (random). */
+void ul_user_new_id(struct ul_user *u);
+
 #endif

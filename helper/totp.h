@@ -1,6 +1,6 @@
 /* TOTP (RFC 6238, SHA-1, 30 s) through liboath, and the seeds' life: made
  * from libsodium's random bytes, sealed at rest with XChaCha20-Poly1305
- * under the helper's seed key, bound to the user and the method id. */
+ * under the helper's seed key, bound to the user's id and the method id. */
 #ifndef UL_TOTP_H
 #define UL_TOTP_H
 
@@ -16,10 +16,10 @@
 int ul_totp_init(void);
 
 void ul_totp_new_seed(uint8_t seed[UL_TOTP_SEED_BYTES]);
-void ul_totp_seal(const struct ul_keys *k, const char *email, uint32_t id,
+void ul_totp_seal(const struct ul_keys *k, const char *user_id, uint32_t id,
     const uint8_t seed[UL_TOTP_SEED_BYTES], uint8_t box[60]);
 /* UL_ESTORE when the box does not open (damaged, or not this user's). */
-int ul_totp_open(const struct ul_keys *k, const char *email, uint32_t id,
+int ul_totp_open(const struct ul_keys *k, const char *user_id, uint32_t id,
     const uint8_t box[60], uint8_t seed[UL_TOTP_SEED_BYTES])
     __attribute__((warn_unused_result));
 
