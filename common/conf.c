@@ -299,15 +299,91 @@ check_file(int fd, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-int
-ul_conf_load(struct ul_conf *c, const char *path, bool missing_ok, char *err,
-    size_t errlen)
+/* Where the lines come from: a file (read as fgets reads it) or a buffer
+ * (cut the same way), so that both go through one loop and one set of
+ * rules. */
+struct line_source {
+	FILE *file;
+	const char *text;
+	size_t left;
+};
+
+/* The next line into line[size]: at most size - 1 bytes, up to and with
+ * its '\n', NUL-terminated, as fgets() would.  false at the end. */
+static bool
+next_line(struct line_source *src, char *line, size_t size)
+{
+	const char *nl;
+	size_t n;
+
+	if (src->file != NULL)
+		return fgets(line, (int)size, src->file) != NULL;
+	if (src->left == 0)
+		return false;
+	n = src->left < size - 1 ? src->left : size - 1;
+	nl = memchr(src->text, '\n', n);
+	if (nl != NULL)
+		n = (size_t)(nl - src->text) + 1;
+	memcpy(line, src->text, n);
+	line[n] = '\0';
+	src->text += n;
+	src->left -= n;
+	return true;
+}
+
+/* Every line of src over c; an error is "NAME:LINE: message". */
+static int
+parse_lines(struct ul_conf *c, const char *name, struct line_source *src,
+    char *err, size_t errlen)
 {
 	unsigned char seen[sizeof(keys) / sizeof(keys[0])] = {0};
 	char line[LINE_MAX_LEN + 2], msg[UL_CONF_ERR_MAX];
 	unsigned lineno = 0;
-	FILE *f;
-	int fd, r = 0;
+	int r = 0;
+
+	while (r == 0 && next_line(src, line, sizeof(line))) {
+		lineno++;
+		if (strlen(line) > LINE_MAX_LEN) {
+			r = fail(err, errlen, "%s:%u: line too long", name, lineno);
+			break;
+		}
+		r = parse_line(c, line, seen, msg, sizeof(msg));
+		if (r != 0)
+			fail(err, errlen, "%s:%u: %s", name, lineno, msg);
+	}
+	return r;
+}
+
+/* What no single line can check, once the whole text is read. */
+static int
+check_all(const struct ul_conf *c, const char *name, char *err, size_t errlen)
+{
+	char msg[UL_CONF_ERR_MAX];
+
+	if (ul_conf_check(c, msg, sizeof(msg)) != 0)
+		return fail(err, errlen, "%s: %s", name, msg);
+	return 0;
+}
+
+int
+ul_conf_parse(struct ul_conf *c, const char *name, const char *text,
+    size_t len, char *err, size_t errlen)
+{
+	struct line_source src = {.file = NULL, .text = text, .left = len};
+	int r;
+
+	r = parse_lines(c, name, &src, err, errlen);
+	if (r == 0)
+		r = check_all(c, name, err, errlen);
+	return r;
+}
+
+int
+ul_conf_load(struct ul_conf *c, const char *path, bool missing_ok, char *err,
+    size_t errlen)
+{
+	struct line_source src = {.file = NULL, .text = NULL, .left = 0};
+	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
@@ -321,28 +397,19 @@ ul_conf_load(struct ul_conf *c, const char *path, bool missing_ok, char *err,
 		close(fd);
 		return r;
 	}
-	f = fdopen(fd, "r");
-	if (f == NULL) {
+	src.file = fdopen(fd, "r");
+	if (src.file == NULL) {
 		close(fd);
 		fail(err, errlen, "%s: %s", path, strerror(errno));
 		return UL_EIO;
 	}
-	while (r == 0 && fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		if (strlen(line) > LINE_MAX_LEN) {
-			r = fail(err, errlen, "%s:%u: line too long", path, lineno);
-			break;
-		}
-		r = parse_line(c, line, seen, msg, sizeof(msg));
-		if (r != 0)
-			fail(err, errlen, "%s:%u: %s", path, lineno, msg);
-	}
-	if (r == 0 && ferror(f)) {
+	r = parse_lines(c, path, &src, err, errlen);
+	if (r == 0 && ferror(src.file)) {
 		fail(err, errlen, "%s: read error", path);
 		r = UL_EIO;
 	}
-	fclose(f);
-	if (r == 0 && ul_conf_check(c, msg, sizeof(msg)) != 0)
-		r = fail(err, errlen, "%s: %s", path, msg);
+	fclose(src.file);
+	if (r == 0)
+		r = check_all(c, path, err, errlen);
 	return r;
 }

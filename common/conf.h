@@ -48,6 +48,13 @@ void ul_conf_defaults(struct ul_conf *c);
 int ul_conf_load(struct ul_conf *c, const char *path, bool missing_ok,
     char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/* Reads the text[0..len) of a config over the current values, by the
+ * rules of ul_conf_load() (without the file's owner and mode check): on
+ * error, err holds "NAME:LINE: message" and the return is UL_ECONFIG.
+ * For callers that hold the text already, and for the fuzzer. */
+int ul_conf_parse(struct ul_conf *c, const char *name, const char *text,
+    size_t len, char *err, size_t errlen) __attribute__((warn_unused_result));
+
 /* Sets one key from its text, as a line of the file would.  On error err
  * holds the message (without FILE:LINE). */
 int ul_conf_set(struct ul_conf *c, const char *key, const char *value,

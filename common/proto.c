@@ -74,6 +74,7 @@ static const struct ul_field_info fields[UL_F_TAG_END] = {
 	[UL_F_LINE] = {"line", I, 8},
 	[UL_F_LAST_USED] = {"last_used", I, 8},
 	[UL_F_REMEMBERED] = {"remembered", B, 1},
+	[UL_F_OUTCOME] = {"outcome", S, STRMAX(64)},
 
 	[UL_F_PASSWORD] = {"password", X, STRMAX(UL_SECRET_MAX)},
 	[UL_F_NEW_PASSWORD] = {"new_password", X, STRMAX(UL_SECRET_MAX)},
@@ -119,6 +120,7 @@ static const char *const type_names[UL_MSG_TYPE_END] = {
 	[UL_REQ_NSS_GETPW] = "nss_getpw",
 	[UL_REQ_NSS_LIST] = "nss_list",
 	[UL_REQ_LOGIN_SMS] = "login_sms",
+	[UL_REQ_PASSWD_BEGIN] = "passwd_begin",
 	[UL_REQ_SELF_VERIFY] = "self_verify",
 	[UL_REQ_SELF_RESET] = "self_reset",
 	[UL_REQ_SELF_RESET_SEND] = "self_reset_send",

@@ -11,7 +11,6 @@
 #include "helper/dispatch.h"
 #include "helper/handlers.h"
 #include "helper/log.h"
-#include "helper/server.h"
 #include "unilogin/error.h"
 
 #define ANY UL_ACCESS_ANY
@@ -30,12 +29,18 @@ static const struct ul_route routes[UL_MSG_TYPE_END] = {
 	[UL_REQ_LOGIN_SMS] = {ul_h_login_sms, ANY, SLOW},
 	[UL_REQ_LOGIN_LEGACY] = {ul_h_login_legacy, ANY, KDF},
 	[UL_REQ_APIKEY_LOGIN] = {ul_h_apikey_login, ANY, WRITE},
+	[UL_REQ_PASSWD_BEGIN] = {ul_h_passwd_begin, ANY, KDF},
+	[UL_REQ_PASSWD_CHANGE] = {ul_h_passwd_change, ANY, KDF},
+	[UL_REQ_SESSION_OPEN] = {ul_h_session_open, ANY, WRITE},
+	[UL_REQ_SESSION_CLOSE] = {ul_h_session_close, ANY, WRITE},
 	[UL_REQ_ACCOUNT_CHECK] = {ul_h_account_check, ANY, LOOP},
 	[UL_REQ_SELF_VERIFY] = {ul_h_self_verify, ANY, KDF},
 	[UL_REQ_SELF_RESET] = {ul_h_self_reset, ANY, KDF},
 	[UL_REQ_SELF_RESET_SEND] = {ul_h_self_reset_send, ANY, SLOW},
 	[UL_REQ_SELF_TFA] = {ul_h_self_tfa, ANY, KDF},
 	[UL_REQ_SELF_APIKEY] = {ul_h_self_apikey, ANY, KDF},
+	[UL_REQ_SELF_LINK] = {ul_h_self_link, ANY, KDF},
+	[UL_REQ_SELF_ACCOUNTS] = {ul_h_self_accounts, ANY, KDF},
 
 	[UL_REQ_USER_ADD] = {ul_h_user_add, ADMIN, SLOW},
 	[UL_REQ_USER_VERIFY] = {ul_h_user_verify, ADMIN, WRITE},
@@ -46,6 +51,7 @@ static const struct ul_route routes[UL_MSG_TYPE_END] = {
 	[UL_REQ_USER_LOCK] = {ul_h_user_lock, ADMIN, WRITE},
 	[UL_REQ_USER_UNLOCK] = {ul_h_user_unlock, ADMIN, WRITE},
 	[UL_REQ_USER_DELETE] = {ul_h_user_delete, ADMIN, WRITE},
+	[UL_REQ_USER_SET_EMAIL] = {ul_h_user_set_email, ADMIN, SLOW},
 	[UL_REQ_PRODUCT_ADD] = {ul_h_product_add, ADMIN, WRITE},
 	[UL_REQ_PRODUCT_LIST] = {ul_h_product_list, ADMIN, LOOP},
 	[UL_REQ_ACCOUNT_ADD] = {ul_h_account_add, ADMIN, KDF},
@@ -57,6 +63,17 @@ static const struct ul_route routes[UL_MSG_TYPE_END] = {
 	[UL_REQ_TFA_REMOVE] = {ul_h_tfa_remove, ADMIN, WRITE},
 	[UL_REQ_TFA_RESET] = {ul_h_tfa_reset, ADMIN, WRITE},
 	[UL_REQ_TFA_RECOVERY] = {ul_h_tfa_recovery, ADMIN, WRITE},
+	[UL_REQ_ACCOUNT_PASSWD] = {ul_h_account_passwd, ADMIN, KDF},
+	[UL_REQ_ACCOUNT_LINK] = {ul_h_account_link, ADMIN, WRITE},
+	[UL_REQ_ACCOUNT_UNLINK] = {ul_h_account_unlink, ADMIN, WRITE},
+	[UL_REQ_ACCOUNT_INVITE] = {ul_h_account_invite, ADMIN, WRITE},
+	[UL_REQ_ACCOUNT_REMOVE] = {ul_h_account_remove, ADMIN, WRITE},
+	[UL_REQ_ACCOUNT_SUSPEND] = {ul_h_account_suspend, ADMIN, WRITE},
+	[UL_REQ_ACCOUNT_REINSTATE] = {ul_h_account_reinstate, ADMIN, WRITE},
+	[UL_REQ_ACCOUNT_BAN] = {ul_h_account_ban, ADMIN, WRITE},
+	[UL_REQ_ACCOUNTS] = {ul_h_accounts, ADMIN, LOOP},
+	[UL_REQ_SESSIONS] = {ul_h_sessions, ADMIN, LOOP},
+	[UL_REQ_AUDIT] = {ul_h_audit, ADMIN, LOOP},
 	[UL_REQ_APIKEY_CREATE] = {ul_h_apikey_create, ADMIN, WRITE},
 	[UL_REQ_APIKEY_LIST] = {ul_h_apikey_list, ADMIN, LOOP},
 	[UL_REQ_APIKEY_REVOKE] = {ul_h_apikey_revoke, ADMIN, WRITE},
@@ -227,26 +244,21 @@ ul_audit_alone(struct ul_call *c, const struct ul_event *e)
 		ul_log(LOG_ERR, "audit: cannot record %s", e->event);
 }
 
+#define PASSWORD_MIN 8
+
+int
+ul_check_password(struct ul_call *c, const char *pw)
+{
+	if (pw == NULL)
+		return UL_EINVAL;
+	if (strlen(pw) < PASSWORD_MIN)
+		return ul_call_say(c, UL_ERULE,
+		    "the password must have at least %d characters", PASSWORD_MIN);
+	return 0;
+}
+
 bool
 ul_page_full(const struct ul_msg *m)
 {
 	return m->len > UL_FRAME_MAX - 4096 || m->nfields > UL_FIELDS_MAX - 64;
-}
-
-void
-ul_maintenance(struct ul_helper *h)
-{
-	struct ul_txn *t;
-	unsigned n = 0;
-
-	if (ul_txn_begin(h->store, true, &t) != 0)
-		return;
-	/* S3 counters end lockout_seconds after their last failure */
-	if (ul_store_failures_prune(t, ul_now() - h->conf.lockout_seconds, 10000,
-		&n) != 0 || n == 0) {
-		ul_txn_abort(t);
-		return;
-	}
-	if (ul_txn_commit(t) != 0)
-		ul_log(LOG_WARNING, "maintenance: cannot prune failure counters");
 }

@@ -7,6 +7,7 @@
 
 #include "common/util.h"
 #include "helper/handlers.h"
+#include "helper/kdf.h"
 #include "helper/log.h"
 #include "unilogin/error.h"
 
@@ -179,29 +180,30 @@ account_from_request(struct ul_call *c, struct ul_account *a)
 	return ul_call_email(c, UL_F_EMAIL, a->email);
 }
 
-/* L1a: an account added with an email is linked at once to the confirmed
- * user with that email, who may link one account per product (L3). */
+/* L9, L10: a subuser's parent is an account of the same product, not a
+ * subuser itself, and not banned. */
 static int
-link_owner(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
+check_parent(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
 {
-	struct ul_account other;
-	struct ul_user u;
-	int r = ul_store_user_get(t, a->email, &u);
+	const char *parent = ul_msg_str(c->in, UL_F_PARENT);
+	struct ul_account p;
+	int r;
 
-	if (r == UL_ENOTFOUND || (r == 0 && !u.confirmed))
-		return ul_call_say(c, UL_ERULE, "L1a: there is no confirmed user %s "
-		    "to link the account to", a->email);
-	if (r != 0)
-		return r;
-	r = ul_store_account_owned(t, a->email, a->product, &other);
+	if (parent == NULL || parent[0] == '\0')
+		return 0;
+	r = ul_store_account_get(t, a->product, parent, &p);
+	if (r == UL_ENOTFOUND)
+		return ul_call_say(c, r, "no account %s of %s to be the parent",
+		    parent, a->product);
+	if (r == 0 && p.parent[0] != '\0')
+		return ul_call_say(c, UL_ERULE, "L9: subusers are one level deep: %s "
+		    "is itself a subuser of %s", parent, p.parent);
+	if (r == 0 && p.state == UL_ACCOUNT_BANNED)
+		return ul_call_say(c, UL_ERULE, "L10: %s is banned: it cannot have "
+		    "subusers", parent);
 	if (r == 0)
-		return ul_call_say(c, UL_ERULE, "L3: %s already links account %s of "
-		    "product %s; a user links at most one account per product",
-		    a->email, other.name, a->product);
-	if (r != UL_ENOTFOUND)
-		return r;
-	memcpy(a->owner, a->email, sizeof(a->owner));
-	return 0;
+		snprintf(a->parent, sizeof(a->parent), "%s", parent);
+	return r;
 }
 
 static int
@@ -231,7 +233,17 @@ add_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
 			return ul_call_say(c, UL_ERULE, "no free uid left in uid_min..uid_max");
 	}
 	if (r == 0)
-		r = link_owner(c, t, a);
+		r = check_parent(c, t, a);
+	/* L1a: with an email and no legacy password the account is linked at
+	 * once; a legacy account may not take an email that is a product's
+	 * unique identifier (L5) */
+	if (r == 0 && a->pwhash[0] == '\0') {
+		r = ul_link_allowed(c, t, a, a->email);
+		if (r == 0)
+			memcpy(a->owner, a->email, sizeof(a->owner));
+	} else if (r == 0) {
+		r = ul_legacy_allowed(c, t, a->product, a->email);
+	}
 	if (r == 0 && a->friendly_name[0] == '\0')
 		snprintf(a->friendly_name, sizeof(a->friendly_name),
 		    "Your first %s account", p.display_name);
@@ -244,10 +256,15 @@ int
 ul_h_account_add(struct ul_call *c)
 {
 	struct ul_account a;
+	const char *legacy = ul_msg_str(c->in, UL_F_LEGACY_PASSWORD);
 	struct ul_event e = {.event = "account_add"};
 	struct ul_txn *t;
 	int r = account_from_request(c, &a);
 
+	/* L1: a legacy account's own password, hashed before the write */
+	if (r == 0 && legacy != NULL && (r = ul_check_password(c, legacy)) == 0 &&
+	    ul_kdf_hash(&c->h->conf, legacy, a.pwhash) != 0)
+		r = ul_call_say(c, UL_ENOMEM, "cannot hash the password");
 	if (r != 0 || (r = ul_call_txn(c, true, &t)) != 0)
 		return r;
 	r = add_account(c, t, &a);
@@ -322,4 +339,47 @@ ul_h_account_list(struct ul_call *c)
 	}
 	ul_txn_abort(t);
 	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+/* L1: an admin sets a legacy account's password; a linked account has only
+ * its owner's unified password (L5). */
+int
+ul_h_account_passwd(struct ul_call *c)
+{
+	const char *pw = ul_msg_str(c->in, UL_F_NEW_PASSWORD);
+	const char *product = ul_call_arg(c, UL_F_PRODUCT);
+	const char *name = ul_call_arg(c, UL_F_ACCOUNT);
+	struct ul_event e = {.event = "account_passwd", .product = product,
+	    .account = name};
+	char hash[UL_HASH_STR_MAX];
+	struct ul_account a;
+	struct ul_txn *t;
+	int r;
+
+	if (product == NULL || name == NULL || (r = ul_check_password(c, pw)) != 0)
+		return UL_EINVAL;
+	if (ul_kdf_hash(&c->h->conf, pw, hash) != 0)
+		return ul_call_say(c, UL_ENOMEM, "cannot hash the password");
+	if ((r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	r = ul_store_account_get(t, product, name, &a);
+	if (r == UL_ENOTFOUND)
+		r = ul_call_say(c, r, "no account %s of %s", name, product);
+	else if (r == 0 && a.owner[0] != '\0')
+		r = ul_call_say(c, UL_ERULE, "L5: account %s of %s is linked to %s: "
+		    "it has no password of its own", name, product, a.owner);
+	if (r == 0) {
+		memcpy(a.pwhash, hash, sizeof(a.pwhash));
+		r = ul_store_account_put(t, &a);
+	}
+	if (r == 0)
+		r = ul_audit(c, t, &e);
+	if (r != 0) {
+		ul_txn_abort(t);
+		return r;
+	}
+	r = ul_call_commit(c, t);
+	if (r == 0)
+		ul_call_say(c, 0, "the password of account %s of %s is set", name, product);
+	return r;
 }

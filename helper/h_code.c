@@ -31,16 +31,19 @@ check_ticket_code(struct ul_call *c, struct ul_txn *t, const struct ul_ticket *t
 		*why = "wrong email or password before the code";
 		return UL_EAUTH;
 	}
-	if (ul_store_user_get(t, tk->email, u) != 0 ||
-	    ul_store_account_get(t, tk->product, tk->account, a) != 0) {
+	memset(a, 0, sizeof(*a));
+	role[0] = '\0';
+	if (ul_store_user_get(t, tk->email, u) != 0 || (tk->product[0] != '\0' &&
+	    ul_store_account_get(t, tk->product, tk->account, a) != 0)) {
 		*why = "the user or account went away";
 		return UL_EAUTH;
 	}
 	/* the state may have changed since the password: tell it (S2) */
 	r = ul_auth_user_state(u);
-	if (r == 0 && ul_auth_role(t, a, u->email, role, rolelen) == NULL)
+	if (r == 0 && tk->product[0] != '\0' &&
+	    ul_auth_role(t, a, u->email, role, rolelen) == NULL)
 		r = UL_EAUTH;
-	if (r == 0)
+	if (r == 0 && tk->product[0] != '\0')
 		r = ul_auth_account_state(t, a);
 	if (r != 0) {
 		*why = ul_strerror(r);
@@ -65,7 +68,7 @@ ul_h_login_code(struct ul_call *c)
 	int r, outcome;
 
 	if (ul_tickets_find(c->h->tickets, ul_msg_str(c->in, UL_F_TICKET), c->uid,
-		true, &tk) != 0) {
+		true, &tk) != 0 || tk.purpose == UL_TICKET_CHANGE) {
 		ul_log(LOG_NOTICE, "login code from uid %u: unknown or expired ticket",
 		    (unsigned)c->uid);
 		return UL_EAUTH;
@@ -77,14 +80,16 @@ ul_h_login_code(struct ul_call *c)
 		return UL_ELOCKEDOUT;
 	}
 	outcome = check_ticket_code(c, t, &tk, &u, &a, role, sizeof(role), &why);
-	e = (struct ul_event){.event = "login", .email = tk.email, .product = tk.product,
+	e = (struct ul_event){.event = tk.purpose == UL_TICKET_LOGIN ? "login" :
+	    "password_check", .email = tk.email, .product = tk.product,
 	    .account = tk.account, .result = outcome, .detail = why};
 	r = 0;
 	if (outcome == 0) {
 		r = ul_store_user_put(t, &u);
 		if (r == 0)
 			r = ul_store_failures_del(t, tk.email);
-		if (r == 0 && tk.rhost[0] && c->h->conf.remember_days > 0)
+		if (r == 0 && tk.rhost[0] && c->h->conf.remember_days > 0 &&
+		    tk.purpose == UL_TICKET_LOGIN)
 			r = ul_store_remember_put(t, tk.email, tk.rhost, ul_now(),
 			    u.remember_epoch);
 	} else if (outcome == UL_EAUTH && tk.good) {
@@ -98,6 +103,11 @@ ul_h_login_code(struct ul_call *c)
 		return ul_call_say(c, r, "the store failed: %s", ul_strerror(r));
 	}
 	r = ul_call_commit(c, t);
+	if (r == 0 && outcome == 0 && tk.purpose == UL_TICKET_PASSWD_CODE) {
+		/* the code proved it: the holder may now set a new password */
+		tk.purpose = UL_TICKET_CHANGE;
+		return ul_ticket_reply(c, &tk, 0);
+	}
 	if (r == 0 && outcome == 0) {
 		ul_msg_put_str(c->out, UL_F_EMAIL, tk.email);
 		ul_msg_put_str(c->out, UL_F_ACCOUNT, tk.account);

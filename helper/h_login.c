@@ -212,23 +212,15 @@ decide(struct ul_call *c, struct login *l, const char **why)
 static int
 ask_code(struct ul_call *c, struct login *l, bool good)
 {
-	struct ul_ticket tk = {.uid = c->uid, .good = good};
+	struct ul_ticket tk = {.purpose = UL_TICKET_LOGIN, .good = good};
 	const char *rhost = ul_msg_str(c->in, UL_F_RHOST);
-	char text[UL_TICKET_TEXT];
-	int r;
 
 	memcpy(tk.email, l->email, sizeof(tk.email));
 	memcpy(tk.product, l->account.product, sizeof(tk.product));
 	memcpy(tk.account, l->account.name, sizeof(tk.account));
 	if (rhost != NULL && c->uid == 0)
 		snprintf(tk.rhost, sizeof(tk.rhost), "%s", rhost);
-	r = ul_tickets_issue(c->h->tickets, &tk, text);
-	sodium_memzero(&tk, sizeof(tk));
-	if (r != 0)
-		return ul_call_say(c, r, "too many logins at once; try again");
-	ul_msg_put_str(c->out, UL_F_TICKET, text);
-	sodium_memzero(text, sizeof(text));
-	return UL_ENEEDCODE;
+	return ul_ticket_reply(c, &tk, UL_ENEEDCODE);
 }
 
 int

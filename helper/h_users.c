@@ -17,7 +17,6 @@
 
 #define CONFIRM_TTL (24 * 3600)     /* U2 */
 #define RESET_TTL 3600              /* U5 */
-#define PASSWORD_MIN 8
 
 /* A new single-use code for purpose, stored hashed in slot (C1, C2). */
 static void
@@ -75,17 +74,6 @@ send_code(struct ul_call *c, const char *kind, const char *email,
 		return ul_call_say(c, UL_EDELIVERY, "created; delivery failed: %s",
 		    reason);
 	}
-	return 0;
-}
-
-static int
-check_password(struct ul_call *c, const char *pw)
-{
-	if (pw == NULL)
-		return UL_EINVAL;
-	if (strlen(pw) < PASSWORD_MIN)
-		return ul_call_say(c, UL_ERULE,
-		    "the password must have at least %d characters", PASSWORD_MIN);
 	return 0;
 }
 
@@ -171,9 +159,13 @@ confirm(struct ul_call *c, bool with_password)
 
 	if (r != 0)
 		return r;
-	if (with_password && (r = check_password(c, pw)) != 0)
-		return r;
 	r = get_user(c, email, &u);
+	/* not a user's email: maybe one waiting to replace a user's (U6) */
+	if (r == UL_ENOTFOUND)
+		return ul_confirm_new_email(c, email, ul_msg_str(c->in, UL_F_CODE),
+		    with_password ? pw : NULL);
+	if (with_password && (r = ul_check_password(c, pw)) != 0)
+		return r;
 	if (r == 0 && u.confirmed)
 		return ul_call_say(c, UL_ERULE, "%s is already confirmed", email);
 	if (r == 0)
@@ -214,7 +206,7 @@ ul_h_user_passwd(struct ul_call *c)
 	struct ul_user u;
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
-	if (r != 0 || (r = check_password(c, pw)) != 0 ||
+	if (r != 0 || (r = ul_check_password(c, pw)) != 0 ||
 	    (r = get_user(c, email, &u)) != 0)
 		return r;
 	if (ul_kdf_hash(&c->h->conf, pw, hash) != 0)
@@ -281,7 +273,7 @@ ul_h_self_reset(struct ul_call *c)
 	struct ul_user u;
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
-	if (r != 0 || (r = check_password(c, pw)) != 0)
+	if (r != 0 || (r = ul_check_password(c, pw)) != 0)
 		return r;
 	r = get_user(c, email, &u);
 	if (r == 0)
@@ -388,16 +380,23 @@ ul_h_user_unlock(struct ul_call *c)
 	return set_locked(c, false);
 }
 
-/* U7: its two-factor methods, remembered hosts and API keys end with it. */
+/* U7: its two-factor methods, teammate roles, remembered hosts and API
+ * keys end with it. */
 static int
 forget_all(struct ul_txn *t, const char *email)
 {
+	char product[UL_PRODUCT_MAX + 1], account[UL_ACCOUNT_MAX + 1];
+	char role[UL_ROLE_MAX + 1];
 	struct ul_method m;
 	struct ul_apikey k;
 	int r = 0;
 
 	while (r == 0 && ul_store_method_next(t, email, 0, &m) == 0)
 		r = ul_store_method_del(t, email, m.id);
+	/* U7: its teammate roles end */
+	while (r == 0 && ul_store_membership_next(t, email, "", "", product, account,
+		role) == 0)
+		r = ul_store_member_del(t, product, account, email);
 	while (r == 0 && ul_store_apikey_next(t, email, "", &k) == 0)
 		r = ul_store_apikey_del(t, k.id);
 	return r != 0 ? r : ul_store_remember_clear(t, email);

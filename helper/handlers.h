@@ -15,6 +15,19 @@ int ul_h_account_check(struct ul_call *c);
 /* The account that PAM_USER names on the request's product (LOOKUP). */
 int ul_find_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a);
 
+/* h_history.c: sessions (L11) and the audit log (S8) */
+int ul_h_session_open(struct ul_call *c);
+int ul_h_session_close(struct ul_call *c);
+int ul_h_sessions(struct ul_call *c);
+int ul_h_audit(struct ul_call *c);
+
+/* h_passwd.c: password changes (U4, L1) */
+int ul_h_passwd_begin(struct ul_call *c);
+int ul_h_passwd_change(struct ul_call *c);
+struct ul_ticket;
+/* Issues tk to the caller, puts UL_F_TICKET and returns `result`. */
+int ul_ticket_reply(struct ul_call *c, struct ul_ticket *tk, int result);
+
 /* h_code.c: the second step */
 int ul_h_login_code(struct ul_call *c);
 int ul_h_login_sms(struct ul_call *c);
@@ -48,6 +61,13 @@ int ul_h_user_delete(struct ul_call *c);
 int ul_h_self_verify(struct ul_call *c);
 int ul_h_self_reset(struct ul_call *c);
 int ul_h_self_reset_send(struct ul_call *c);
+
+/* h_email.c: U6 */
+int ul_h_user_set_email(struct ul_call *c);
+/* The code of a user's new email: moves the user and its accounts there;
+ * a password, when given, becomes the user's. */
+int ul_confirm_new_email(struct ul_call *c, const char *new_email,
+    const char *code, const char *password);
 
 /* h_accounts.c: products and product accounts (L*) */
 int ul_h_product_add(struct ul_call *c);
@@ -83,6 +103,27 @@ int ul_call_txn(struct ul_call *c, bool write, struct ul_txn **t)
 /* Commits; on failure (a full disk, S7) sets a message. */
 int ul_call_commit(struct ul_call *c, struct ul_txn *t)
     __attribute__((warn_unused_result));
+
+/* A new password is given and long enough; a message otherwise. */
+int ul_check_password(struct ul_call *c, const char *pw);
+
+/* h_links.c: L2-L4 for linking account a to user email, and L5 for a new
+ * legacy account; 0 or UL_ERULE with the rule's message. */
+int ul_link_allowed(struct ul_call *c, struct ul_txn *t,
+    const struct ul_account *a, const char *email);
+int ul_legacy_allowed(struct ul_call *c, struct ul_txn *t, const char *product,
+    const char *email);
+int ul_h_account_link(struct ul_call *c);
+int ul_h_account_unlink(struct ul_call *c);
+int ul_h_self_link(struct ul_call *c);
+int ul_h_account_invite(struct ul_call *c);
+int ul_h_account_remove(struct ul_call *c);
+int ul_h_account_suspend(struct ul_call *c);
+int ul_h_account_reinstate(struct ul_call *c);
+int ul_h_account_ban(struct ul_call *c);
+int ul_h_accounts(struct ul_call *c);
+int ul_h_self_accounts(struct ul_call *c);
+int ul_h_account_passwd(struct ul_call *c);
 
 /* True when a list page has no room for another record. */
 bool ul_page_full(const struct ul_msg *m);

@@ -69,6 +69,7 @@ static const struct column session_cols[] = {
 	COL(struct ul_session, 8, C_STR, tty),
 	COL(struct ul_session, 9, C_I64, started),
 	COL(struct ul_session, 10, C_I64, ended),
+	COL(struct ul_session, 11, C_I64, opener_uid),
 };
 
 static const struct column apikey_cols[] = {

@@ -280,6 +280,7 @@ struct ul_session {
 	char tty[65];
 	int64_t started;
 	int64_t ended;
+	int64_t opener_uid;         /* the caller that opened it */
 };
 /* Records a new session and sets s->id. */
 int ul_store_session_add(struct ul_txn *t, struct ul_session *s)

@@ -15,11 +15,20 @@
 #define UL_TICKETS_MAX 4096
 #define UL_TICKET_TEXT 33           /* 32 hex digits + NUL */
 
+/* What a ticket lets its holder do next. */
+enum ul_ticket_purpose {
+	UL_TICKET_LOGIN = 0,        /* LOGIN_CODE, then logged in */
+	UL_TICKET_PASSWD_CODE,      /* LOGIN_CODE, then a change ticket */
+	UL_TICKET_CHANGE,           /* PASSWD_CHANGE: set a new password */
+};
+
 struct ul_ticket {
 	uint8_t id[16];
 	uid_t uid;
 	int64_t expires;
+	enum ul_ticket_purpose purpose;
 	bool good;                  /* the password was right */
+	bool legacy;                /* a legacy account's own password */
 	char email[UL_EMAIL_MAX + 1];
 	char product[UL_PRODUCT_MAX + 1];
 	char account[UL_ACCOUNT_MAX + 1];

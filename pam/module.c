@@ -15,22 +15,12 @@
 
 #include "common/client.h"
 #include "common/util.h"
+#include "pam/internal.h"
 #include "pam/module.h"
 #include "unilogin/error.h"
 
 #define DEFAULT_CONF SYSCONFDIR "/unilogin/unilogin.conf"
-#define UL_TICKET_MAX 129
 
-struct ul_pam {
-	pam_handle_t *pamh;
-	int flags;
-	struct ul_pam_opts o;
-	struct ul_client *cl;
-	const char *user;
-	const char *service;
-	const char *rhost;
-	const char *tty;
-};
 
 int
 ul_pam_options(pam_handle_t *pamh, int argc, const char **argv,
@@ -113,15 +103,15 @@ ul_pam_code(int result, bool account)
 	}
 }
 
-static bool
-transport_error(int r)
+bool
+pm_transport_error(int r)
 {
 	return r == UL_EUNAVAIL || r == UL_ETIMEDOUT || r == UL_ETRUST ||
 	    r == UL_EVERSION || r == UL_EPROTO || r == UL_EIO;
 }
 
-static int
-start(struct ul_pam *p, pam_handle_t *pamh, int flags, int argc,
+int
+pm_start(struct ul_pam *p, pam_handle_t *pamh, int flags, int argc,
     const char **argv)
 {
 	const void *item;
@@ -148,8 +138,8 @@ start(struct ul_pam *p, pam_handle_t *pamh, int flags, int argc,
 	return PAM_SUCCESS;
 }
 
-static void
-finish(struct ul_pam *p)
+void
+pm_finish(struct ul_pam *p)
 {
 	ul_client_free(p->cl);
 	p->cl = NULL;
@@ -157,8 +147,8 @@ finish(struct ul_pam *p)
 
 /* S6: the helper cannot answer.  A local user outside the product range
  * (root, local admins) is left to the next module of the stack. */
-static int
-unavailable(struct ul_pam *p, int r)
+int
+pm_unavailable(struct ul_pam *p, int r)
 {
 	struct passwd pw, *res = NULL;
 	char buf[4096];
@@ -171,8 +161,8 @@ unavailable(struct ul_pam *p, int r)
 	return PAM_AUTHINFO_UNAVAIL;
 }
 
-static void
-begin(struct ul_pam *p, uint16_t type)
+void
+pm_begin(struct ul_pam *p, uint16_t type)
 {
 	ul_client_begin(p->cl, type);
 	ul_msg_put_str(p->cl->req, UL_F_PRODUCT, p->o.conf.product);
@@ -182,8 +172,8 @@ begin(struct ul_pam *p, uint16_t type)
 	ul_msg_put_str(p->cl->req, UL_F_TTY, p->tty);
 }
 
-static void
-tell(struct ul_pam *p, int r)
+void
+pm_tell(struct ul_pam *p, int r)
 {
 	const char *msg = ul_client_message(p->cl);
 
@@ -194,8 +184,8 @@ tell(struct ul_pam *p, int r)
 }
 
 /* Asks one question; the answer is the caller's to wipe and free. */
-static int
-ask(struct ul_pam *p, int style, const char *prompt, char **answer)
+int
+pm_ask(struct ul_pam *p, int style, const char *prompt, char **answer)
 {
 	int r = pam_prompt(p->pamh, style, answer, "%s", prompt);
 
@@ -220,7 +210,7 @@ get_password(struct ul_pam *p, char *buf)
 		return ul_strlcpy(buf, tok, UL_SECRET_MAX + 1) == 0 ? 0 : UL_EAUTH;
 	if (p->o.use_first_pass)
 		return UL_EAUTH;
-	if (ask(p, PAM_PROMPT_ECHO_OFF, "Password: ", &answer) != PAM_SUCCESS)
+	if (pm_ask(p, PAM_PROMPT_ECHO_OFF, "Password: ", &answer) != PAM_SUCCESS)
 		return UL_EINVAL;
 	return ul_strlcpy(buf, answer, UL_SECRET_MAX + 1) == 0 ? 0 : UL_EAUTH;
 }
@@ -228,7 +218,7 @@ get_password(struct ul_pam *p, char *buf)
 static int
 login_legacy(struct ul_pam *p, char *password)
 {
-	begin(p, UL_REQ_LOGIN_LEGACY);
+	pm_begin(p, UL_REQ_LOGIN_LEGACY);
 	ul_msg_put_str(p->cl->req, UL_F_PASSWORD, password);
 	return ul_client_call(p->cl);
 }
@@ -262,8 +252,8 @@ log_result(struct ul_pam *p, int r, int code)
 
 /* The second step (INTERFACES.md, step 3): `Verification code: ` until a
  * code is given; an empty answer asks for an SMS, at most three times. */
-static int
-second_step(struct ul_pam *p)
+int
+pm_second_step(struct ul_pam *p)
 {
 	char ticket[UL_TICKET_MAX];
 	unsigned sends = 0;
@@ -275,12 +265,12 @@ second_step(struct ul_pam *p)
 	for (;;) {
 		UL_SECRET char *code = NULL;
 
-		if (ask(p, PAM_PROMPT_ECHO_OFF, "Verification code: ", &code) != PAM_SUCCESS) {
+		if (pm_ask(p, PAM_PROMPT_ECHO_OFF, "Verification code: ", &code) != PAM_SUCCESS) {
 			r = UL_EINVAL;
 			break;
 		}
 		if (code[0] == '\0' && sends < 3) {
-			begin(p, UL_REQ_LOGIN_SMS);
+			pm_begin(p, UL_REQ_LOGIN_SMS);
 			ul_msg_put_str(p->cl->req, UL_F_TICKET, ticket);
 			r = ul_client_call(p->cl);
 			if (r != 0)
@@ -290,7 +280,7 @@ second_step(struct ul_pam *p)
 				pam_info(p->pamh, "If an SMS method is set up, a code was sent.");
 			continue;
 		}
-		begin(p, UL_REQ_LOGIN_CODE);
+		pm_begin(p, UL_REQ_LOGIN_CODE);
 		ul_msg_put_str(p->cl->req, UL_F_TICKET, ticket);
 		ul_msg_put_str(p->cl->req, UL_F_CODE, code);
 		r = ul_client_call(p->cl);
@@ -307,16 +297,16 @@ login_linked(struct ul_pam *p, char *password)
 	UL_SECRET char *email = NULL;
 	int r;
 
-	if (ask(p, PAM_PROMPT_ECHO_ON, "Email: ", &email) != PAM_SUCCESS)
+	if (pm_ask(p, PAM_PROMPT_ECHO_ON, "Email: ", &email) != PAM_SUCCESS)
 		return UL_EINVAL;
 	r = get_password(p, password);
 	if (r != 0)
 		return r;
-	begin(p, UL_REQ_LOGIN_BEGIN);
+	pm_begin(p, UL_REQ_LOGIN_BEGIN);
 	ul_msg_put_str(p->cl->req, UL_F_EMAIL, email);
 	ul_msg_put_str(p->cl->req, UL_F_PASSWORD, password);
 	r = ul_client_call(p->cl);
-	return r == UL_ENEEDCODE ? second_step(p) : r;
+	return r == UL_ENEEDCODE ? pm_second_step(p) : r;
 }
 
 /* The `apikey` option (T8): one answer, a key; a legacy account's own
@@ -328,7 +318,7 @@ login_apikey(struct ul_pam *p, bool linked, char *answer)
 
 	if (!key && linked)
 		return UL_EAUTH;
-	begin(p, key ? UL_REQ_APIKEY_LOGIN : UL_REQ_LOGIN_LEGACY);
+	pm_begin(p, key ? UL_REQ_APIKEY_LOGIN : UL_REQ_LOGIN_LEGACY);
 	ul_msg_put_str(p->cl->req, UL_F_PASSWORD, answer);
 	return ul_client_call(p->cl);
 }
@@ -344,7 +334,7 @@ authenticate(struct ul_pam *p)
 	if (password == NULL)
 		return PAM_BUF_ERR;
 	password[0] = '\0';
-	begin(p, UL_REQ_LOOKUP);
+	pm_begin(p, UL_REQ_LOOKUP);
 	r = ul_client_call(p->cl);
 	kind = r == 0 ? ul_msg_str(p->cl->rep, UL_F_KIND) : NULL;
 	linked = kind != NULL && strcmp(kind, "linked") == 0;
@@ -354,8 +344,8 @@ authenticate(struct ul_pam *p)
 		r = login_linked(p, password);
 	else if (r == 0)
 		r = get_password(p, password) ?: login_legacy(p, password);
-	if (transport_error(r)) {
-		code = unavailable(p, r);
+	if (pm_transport_error(r)) {
+		code = pm_unavailable(p, r);
 	} else if (r == UL_EINVAL) {
 		code = PAM_CONV_ERR;    /* the person left the conversation */
 	} else {
@@ -363,7 +353,7 @@ authenticate(struct ul_pam *p)
 		if (r != UL_ENOACCOUNT)
 			log_result(p, r, code);
 		if (code != PAM_SUCCESS && r != UL_ENOACCOUNT)
-			tell(p, r);
+			pm_tell(p, r);
 	}
 	if (code == PAM_SUCCESS) {
 		put_env(p, "UNILOGIN_EMAIL", UL_F_EMAIL);
@@ -381,11 +371,11 @@ int
 ul_pam_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct ul_pam p;
-	int r = start(&p, pamh, flags, argc, argv);
+	int r = pm_start(&p, pamh, flags, argc, argv);
 
 	if (r == PAM_SUCCESS)
 		r = authenticate(&p);
-	finish(&p);
+	pm_finish(&p);
 	return r;
 }
 
@@ -393,14 +383,14 @@ int
 ul_pam_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct ul_pam p;
-	int r = start(&p, pamh, flags, argc, argv);
+	int r = pm_start(&p, pamh, flags, argc, argv);
 
 	if (r == PAM_SUCCESS) {
-		begin(&p, UL_REQ_ACCOUNT_CHECK);
+		pm_begin(&p, UL_REQ_ACCOUNT_CHECK);
 		ul_msg_put_str(p.cl->req, UL_F_EMAIL, pam_getenv(pamh, "UNILOGIN_EMAIL"));
 		r = ul_client_call(p.cl);
-		if (transport_error(r)) {
-			r = unavailable(&p, r);
+		if (pm_transport_error(r)) {
+			r = pm_unavailable(&p, r);
 		} else {
 			if (r != 0)
 				pam_syslog(pamh, LOG_NOTICE, "account %s refused: %s",
@@ -408,27 +398,6 @@ ul_pam_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 			r = ul_pam_code(r, true);
 		}
 	}
-	finish(&p);
+	pm_finish(&p);
 	return r;
-}
-
-int
-ul_pam_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
-{
-	(void)pamh; (void)flags; (void)argc; (void)argv;
-	return PAM_IGNORE;
-}
-
-int
-ul_pam_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
-{
-	(void)pamh; (void)flags; (void)argc; (void)argv;
-	return PAM_IGNORE;
-}
-
-int
-ul_pam_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
-{
-	(void)pamh; (void)flags; (void)argc; (void)argv;
-	return PAM_IGNORE;
 }

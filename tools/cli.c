@@ -410,14 +410,12 @@ exit_for(int r)
 }
 
 int
-ul_cli_call(struct ul_cli *cli, int *status)
+ul_cli_fail(struct ul_cli *cli, int r)
 {
-	int r = ul_client_call(cli->cl);
 	const char *msg;
 
-	*status = exit_for(r);
 	if (r == 0)
-		return 0;
+		return UL_EXIT_OK;
 	msg = exit_for(r) == UL_EXIT_UNREACHABLE && r != UL_EVERSION
 	    ? NULL : ul_client_message(cli->cl);
 	if (exit_for(r) == UL_EXIT_UNREACHABLE)
@@ -434,6 +432,15 @@ ul_cli_call(struct ul_cli *cli, int *status)
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 		json_object_put(o);
 	}
+	return exit_for(r);
+}
+
+int
+ul_cli_call(struct ul_cli *cli, int *status)
+{
+	int r = ul_client_call(cli->cl);
+
+	*status = ul_cli_fail(cli, r);
 	return r;
 }
 

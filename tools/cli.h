@@ -70,6 +70,8 @@ int ul_cli_call_print(struct ul_cli *cli, const struct ul_cli_cmd *cmd);
 /* Calls the helper; on failure prints the error; returns the result code
  * (0 on success) and sets *status to the exit status. */
 int ul_cli_call(struct ul_cli *cli, int *status);
+/* Prints the error of result r (when not 0); returns its exit status. */
+int ul_cli_fail(struct ul_cli *cli, int r);
 /* Prints the current reply (text or JSON). */
 void ul_cli_print(struct ul_cli *cli);
 /* Prints a usage error for cmd and returns UL_EXIT_USAGE. */

@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "common/util.h"
 #include "tools/cli.h"
+#include "unilogin/error.h"
 #include "unilogin/proto.h"
 
 #define NEW_PASSWORD {UL_F_NEW_PASSWORD, "New password: ", true}
@@ -91,10 +94,65 @@ run_self(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 	else if (cmd->optional_code &&
 	    (r = put_answer(cli, cmd->optional_code, "Code of the new method: ", true)) != 0)
 		return r;
+	for (int i = 0; i < 3 && cmd->secrets[i].tag; i++)
+		if ((r = put_answer(cli, cmd->secrets[i].tag, cmd->secrets[i].prompt,
+		    true)) != 0)
+			return r;
 	return ul_cli_call_print(cli, cmd);
 }
 
+/* U4: email, password and code (empty when none), then the new password:
+ * PASSWD_BEGIN, LOGIN_CODE when a code is needed, PASSWD_CHANGE. */
+static int
+run_passwd(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
+    int nargs)
+{
+	char *email, *pw, *code = NULL, *new = NULL, ticket[200];
+	int r, status = UL_EXIT_USAGE;
+
+	(void)args;
+	if (nargs != 0)
+		return ul_cli_usage(cli, cmd);
+	email = ul_cli_read_line(cli, "Email: ");
+	pw = email ? ul_cli_read_secret(cli, "Password: ", false) : NULL;
+	code = pw ? ul_cli_read_secret(cli,
+	    "Verification code (empty if you have none): ", false) : NULL;
+	new = code ? ul_cli_read_secret(cli, "New password: ", true) : NULL;
+	if (new == NULL)
+		goto out;
+	ul_client_begin(cli->cl, UL_REQ_PASSWD_BEGIN);
+	ul_msg_put_str(cli->cl->req, UL_F_EMAIL, email);
+	ul_msg_put_str(cli->cl->req, UL_F_PASSWORD, pw);
+	r = ul_client_call(cli->cl);
+	if (r == UL_ENEEDCODE) {
+		snprintf(ticket, sizeof(ticket), "%s",
+		    ul_msg_str(cli->cl->rep, UL_F_TICKET) ? ul_msg_str(cli->cl->rep, UL_F_TICKET) : "");
+		ul_client_begin(cli->cl, UL_REQ_LOGIN_CODE);
+		ul_msg_put_str(cli->cl->req, UL_F_TICKET, ticket);
+		ul_msg_put_str(cli->cl->req, UL_F_CODE, code);
+		r = ul_cli_call(cli, &status);
+	} else if (r != 0) {
+		status = ul_cli_fail(cli, r);
+	}
+	if (r != 0)
+		goto out;
+	snprintf(ticket, sizeof(ticket), "%s",
+	    ul_msg_str(cli->cl->rep, UL_F_TICKET) ? ul_msg_str(cli->cl->rep, UL_F_TICKET) : "");
+	ul_client_begin(cli->cl, UL_REQ_PASSWD_CHANGE);
+	ul_msg_put_str(cli->cl->req, UL_F_TICKET, ticket);
+	ul_msg_put_str(cli->cl->req, UL_F_NEW_PASSWORD, new);
+	status = ul_cli_call_print(cli, cmd);
+out:
+	ul_free_secret(email);
+	ul_free_secret(pw);
+	ul_free_secret(code);
+	ul_free_secret(new);
+	sodium_memzero(ticket, sizeof(ticket));
+	return status;
+}
+
 static const struct ul_cli_cmd commands[] = {
+	{"passwd", "", UL_REQ_PASSWD_CHANGE, {0}, 0, {0}, {{0}}, false, run_passwd},
 	{"tfa enroll", "[--digits 6|7|8 | --sms PHONE]", UL_REQ_SELF_TFA, {0}, 0,
 	    {"digits", "sms"}, {{0}}, false, run_self},
 	{"tfa confirm", "[CODE]", UL_REQ_SELF_TFA, {0}, UL_F_NEW_CODE, {0}, {{0}},
@@ -102,6 +160,10 @@ static const struct ul_cli_cmd commands[] = {
 	{"tfa list", "", UL_REQ_SELF_TFA, {0}, 0, {0}, {{0}}, true, run_self},
 	{"tfa remove", "ID", UL_REQ_SELF_TFA, {UL_F_ID}, 0, {0}, {{0}}, false, run_self},
 	{"tfa recovery-codes", "", UL_REQ_SELF_TFA, {0}, 0, {0}, {{0}}, false, run_self},
+	{"accounts", "", UL_REQ_SELF_ACCOUNTS, {0}, 0, {0}, {{0}}, true, run_self},
+	{"link", "PRODUCT ACCOUNT", UL_REQ_SELF_LINK, {UL_F_PRODUCT, UL_F_ACCOUNT},
+	    0, {0}, {{UL_F_LEGACY_PASSWORD, "The account's own password: ", false}},
+	    false, run_self},
 	{"apikey create", "PRODUCT ACCOUNT", UL_REQ_SELF_APIKEY,
 	    {UL_F_PRODUCT, UL_F_ACCOUNT}, 0, {0}, {{0}}, false, run_self},
 	{"verify", "EMAIL [CODE]", UL_REQ_SELF_VERIFY, {UL_F_EMAIL}, UL_F_CODE, {0},

@@ -57,6 +57,7 @@ enum ul_msg_type {
 	UL_REQ_NSS_GETPW = 11,
 	UL_REQ_NSS_LIST = 12,
 	UL_REQ_LOGIN_SMS = 13,      /* ticket: send a code by SMS */
+	UL_REQ_PASSWD_BEGIN = 14,   /* email?, password: a change ticket */
 
 	/* self-service: any caller, rate-limited per uid (S3) */
 	UL_REQ_SELF_VERIFY = 32,    /* email, code, new_password (U2) */
@@ -178,6 +179,7 @@ enum ul_field_tag {
 	UL_F_LINE = 67,
 	UL_F_LAST_USED = 68,
 	UL_F_REMEMBERED = 69,
+	UL_F_OUTCOME = 70,
 
 	UL_F_PASSWORD = 100,
 	UL_F_NEW_PASSWORD = 101,
