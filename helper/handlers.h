@@ -21,6 +21,10 @@ int ul_h_session_close(struct ul_call *c);
 int ul_h_sessions(struct ul_call *c);
 int ul_h_audit(struct ul_call *c);
 
+/* h_export.c: export and import (JSONL) */
+int ul_h_export(struct ul_call *c);
+int ul_h_import(struct ul_call *c);
+
 /* h_passwd.c: password changes (U4, L1) */
 int ul_h_passwd_begin(struct ul_call *c);
 int ul_h_passwd_change(struct ul_call *c);

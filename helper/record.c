@@ -11,18 +11,9 @@
 #include "helper/record.h"
 #include "unilogin/error.h"
 
-enum col_type { C_STR, C_I64, C_U32, C_BOOL, C_BYTES, C_INT };
+#define COL(st, tag, type, f) {tag, type, offsetof(st, f), sizeof(((st *)0)->f), #f}
 
-struct column {
-	uint8_t tag;
-	enum col_type type;
-	size_t offset;
-	size_t size;
-};
-
-#define COL(st, tag, type, f) {tag, type, offsetof(st, f), sizeof(((st *)0)->f)}
-
-static const struct column user_cols[] = {
+static const struct ul_column user_cols[] = {
 	COL(struct ul_user, 1, C_STR, email),
 	COL(struct ul_user, 2, C_STR, pwhash),
 	COL(struct ul_user, 3, C_BOOL, confirmed),
@@ -47,7 +38,7 @@ static const struct column user_cols[] = {
 	COL(struct ul_user, 24, C_STR, id),
 };
 
-static const struct column method_cols[] = {
+static const struct ul_column method_cols[] = {
 	COL(struct ul_method, 1, C_U32, id),
 	COL(struct ul_method, 2, C_INT, kind),
 	COL(struct ul_method, 3, C_BOOL, active),
@@ -58,7 +49,7 @@ static const struct column method_cols[] = {
 	COL(struct ul_method, 8, C_I64, last_used),
 };
 
-static const struct column session_cols[] = {
+static const struct ul_column session_cols[] = {
 	COL(struct ul_session, 1, C_I64, id),
 	COL(struct ul_session, 2, C_STR, product),
 	COL(struct ul_session, 3, C_STR, account),
@@ -72,7 +63,7 @@ static const struct column session_cols[] = {
 	COL(struct ul_session, 11, C_I64, opener_uid),
 };
 
-static const struct column apikey_cols[] = {
+static const struct ul_column apikey_cols[] = {
 	COL(struct ul_apikey, 1, C_STR, id),
 	COL(struct ul_apikey, 2, C_STR, email),
 	COL(struct ul_apikey, 3, C_STR, product),
@@ -83,19 +74,19 @@ static const struct column apikey_cols[] = {
 	COL(struct ul_apikey, 8, C_I64, last_used),
 };
 
-static const struct column failures_cols[] = {
+static const struct ul_column failures_cols[] = {
 	COL(struct ul_failures, 1, C_U32, count),
 	COL(struct ul_failures, 2, C_I64, last),
 	COL(struct ul_failures, 3, C_I64, locked_out_until),
 };
 
-static const struct column product_cols[] = {
+static const struct ul_column product_cols[] = {
 	COL(struct ul_product, 1, C_STR, name),
 	COL(struct ul_product, 2, C_STR, display_name),
 	COL(struct ul_product, 3, C_I64, created),
 };
 
-static const struct column account_cols[] = {
+static const struct ul_column account_cols[] = {
 	COL(struct ul_account, 1, C_STR, product),
 	COL(struct ul_account, 2, C_STR, name),
 	COL(struct ul_account, 3, C_STR, unix_user),
@@ -109,7 +100,7 @@ static const struct column account_cols[] = {
 	COL(struct ul_account, 11, C_I64, created),
 };
 
-static const struct column audit_cols[] = {
+static const struct ul_column audit_cols[] = {
 	COL(struct ul_audit, 1, C_I64, time),
 	COL(struct ul_audit, 2, C_STR, event),
 	COL(struct ul_audit, 3, C_STR, email),
@@ -162,7 +153,7 @@ get_i64(const uint8_t *p)
 }
 
 static int
-encode(struct ul_record *r, const void *st, const struct column *cols,
+encode(struct ul_record *r, const void *st, const struct ul_column *cols,
     size_t ncols)
 {
 	ul_record_wipe(r);
@@ -198,7 +189,7 @@ encode(struct ul_record *r, const void *st, const struct column *cols,
 }
 
 static int
-decode_column(const struct column *c, char *f, const uint8_t *v, size_t n)
+decode_column(const struct ul_column *c, char *f, const uint8_t *v, size_t n)
 {
 	switch (c->type) {
 	case C_STR:
@@ -235,7 +226,7 @@ decode_column(const struct column *c, char *f, const uint8_t *v, size_t n)
 
 static int
 decode(const void *p, size_t n, void *st, size_t stsize,
-    const struct column *cols, size_t ncols)
+    const struct ul_column *cols, size_t ncols)
 {
 	const uint8_t *b = p;
 	size_t pos = 1;
@@ -363,4 +354,23 @@ int
 ul_record_session_decode(const void *p, size_t n, struct ul_session *s)
 {
 	return decode(p, n, s, sizeof(*s), session_cols, NCOLS(session_cols));
+}
+
+const struct ul_column *
+ul_record_columns(enum ul_record_kind kind, size_t *n, size_t *size)
+{
+	static const struct {
+		const struct ul_column *cols;
+		size_t n, size;
+	} kinds[] = {
+		[UL_REC_USER] = {user_cols, NCOLS(user_cols), sizeof(struct ul_user)},
+		[UL_REC_PRODUCT] = {product_cols, NCOLS(product_cols), sizeof(struct ul_product)},
+		[UL_REC_ACCOUNT] = {account_cols, NCOLS(account_cols), sizeof(struct ul_account)},
+		[UL_REC_METHOD] = {method_cols, NCOLS(method_cols), sizeof(struct ul_method)},
+		[UL_REC_APIKEY] = {apikey_cols, NCOLS(apikey_cols), sizeof(struct ul_apikey)},
+	};
+
+	*n = kinds[kind].n;
+	*size = kinds[kind].size;
+	return kinds[kind].cols;
 }

@@ -12,6 +12,24 @@
 #define UL_RECORD_MAX 8192
 #define UL_RECORD_FORMAT 1
 
+/* A struct field as the store and the export see it. */
+enum ul_col_type { C_STR, C_I64, C_U32, C_BOOL, C_BYTES, C_INT };
+
+struct ul_column {
+	uint8_t tag;                /* in the store's records */
+	enum ul_col_type type;
+	size_t offset;
+	size_t size;
+	const char *name;           /* in the export */
+};
+
+enum ul_record_kind { UL_REC_USER, UL_REC_PRODUCT, UL_REC_ACCOUNT,
+	UL_REC_METHOD, UL_REC_APIKEY };
+
+/* The columns of a kind of record, their number and the struct's size. */
+const struct ul_column *ul_record_columns(enum ul_record_kind kind, size_t *n,
+    size_t *size);
+
 struct ul_record {
 	uint8_t buf[UL_RECORD_MAX];
 	size_t len;

@@ -307,6 +307,12 @@ int ul_store_history_prune(struct ul_txn *t, int64_t sessions_before,
     int64_t audit_before, unsigned max, unsigned *removed)
     __attribute__((warn_unused_result));
 
+/* The uid counter itself, for export and import (0 when unset). */
+int ul_store_next_uid(struct ul_txn *t, uint32_t *next)
+    __attribute__((warn_unused_result));
+int ul_store_set_next_uid(struct ul_txn *t, uint32_t next)
+    __attribute__((warn_unused_result));
+
 int ul_store_audit_append(struct ul_txn *t, const struct ul_audit *e)
     __attribute__((warn_unused_result));
 /* Audit records from `since` (unix seconds), one per call after cursor

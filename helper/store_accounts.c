@@ -354,6 +354,29 @@ ul_store_uid_allocate(struct ul_txn *t, uint32_t min, uint32_t max,
 }
 
 int
+ul_store_next_uid(struct ul_txn *t, uint32_t *next)
+{
+	struct st_key k = {.buf = "next_uid", .len = 8};
+	MDB_val v;
+	int r = st_get(t, DB_META, &k, &v);
+
+	*next = 0;
+	if (r == 0 && v.mv_size == 4)
+		*next = st_get_be32(v.mv_data);
+	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+int
+ul_store_set_next_uid(struct ul_txn *t, uint32_t next)
+{
+	struct st_key k = {.buf = "next_uid", .len = 8};
+	uint8_t b[4];
+
+	st_be32(b, next);
+	return st_put_raw(t, DB_META, &k, b, 4);
+}
+
+int
 ul_store_audit_append(struct ul_txn *t, const struct ul_audit *e)
 {
 	MDB_cursor *c;

@@ -2,10 +2,111 @@
  * words, its arguments, the request it sends; the helper decides. */
 #include "config.h"
 
+#include <stdio.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
 #include "tools/cli.h"
 #include "unilogin/proto.h"
 
 #define NEW_PASSWORD {UL_F_NEW_PASSWORD, "New password: ", true}
+
+/* export: every page's lines to stdout, as they come. */
+static int
+run_export(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
+    int nargs)
+{
+	char after[1100] = "";
+	int status = 0;
+
+	(void)args;
+	if (nargs != 0)
+		return ul_cli_usage(cli, cmd);
+	do {
+		ul_client_begin(cli->cl, UL_REQ_EXPORT);
+		if (after[0])
+			ul_msg_put_str(cli->cl->req, UL_F_AFTER, after);
+		if (ul_cli_call(cli, &status) != 0)
+			return status;
+		for (unsigned i = 0; i < cli->cl->rep->nfields; i++)
+			if (cli->cl->rep->fields[i].tag == UL_F_DATA)
+				printf("%s\n", ul_field_str(cli->cl->rep, &cli->cl->rep->fields[i]));
+		snprintf(after, sizeof(after), "%s", ul_msg_str(cli->cl->rep, UL_F_NEXT) ?
+		    ul_msg_str(cli->cl->rep, UL_F_NEXT) : "");
+	} while (after[0]);
+	return fflush(stdout) == 0 ? 0 : UL_EXIT_RULE;
+}
+
+/* Sends one import batch (lines from `first`); the exit status. */
+static int
+send_batch(struct ul_cli *cli, unsigned long first, unsigned long last, bool tty)
+{
+	int status = 0;
+
+	ul_msg_put_int(cli->cl->req, UL_F_LINE, (int64_t)first);
+	if (ul_cli_call(cli, &status) == 0 && tty)
+		fprintf(stderr, "\rimported %lu lines", last);
+	return status;
+}
+
+/* import: lines from stdin in batches that fit a frame; each batch is one
+ * transaction on the helper's side.  Progress on a terminal. */
+static int
+run_import(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
+    int nargs)
+{
+	bool tty = isatty(STDERR_FILENO);
+	unsigned long lineno = 0, first = 1;
+	unsigned batch = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int status = 0;
+
+	(void)args;
+	if (nargs != 0)
+		return ul_cli_usage(cli, cmd);
+	ul_client_begin(cli->cl, UL_REQ_IMPORT);
+	while (status == 0 && (len = getline(&line, &cap, stdin)) >= 0) {
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (batch > 0 && (cli->cl->req->len + (size_t)len + 64 > UL_FRAME_MAX - 256 ||
+		    batch >= 500)) {
+			status = send_batch(cli, first, lineno - 1, tty);
+			ul_client_begin(cli->cl, UL_REQ_IMPORT);
+			first = lineno;
+			batch = 0;
+		}
+		if (status == 0 && ul_msg_put_str(cli->cl->req, UL_F_DATA, line) != 0) {
+			fprintf(stderr, "%s: line %lu: too long\n", cli->prog, lineno);
+			status = UL_EXIT_RULE;
+		}
+		batch++;
+	}
+	if (status == 0 && batch > 0)
+		status = send_batch(cli, first, lineno, tty);
+	if (tty)
+		fprintf(stderr, "\n");
+	if (status == 0)
+		printf("imported %lu lines\n", lineno);
+	ul_free_secret(line);
+	return status;
+}
+
+/* account list [PRODUCT] */
+static int
+run_account_list(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
+    int nargs)
+{
+	if (nargs > 1)
+		return ul_cli_usage(cli, cmd);
+	ul_client_begin(cli->cl, UL_REQ_ACCOUNT_LIST);
+	if (nargs == 1)
+		ul_msg_put_str(cli->cl->req, UL_F_PRODUCT, args[0]);
+	return ul_cli_call_print(cli, cmd);
+}
 
 static const struct ul_cli_cmd commands[] = {
 	{"status", "", UL_REQ_STATUS, {0}, 0, {0}, {{0}}, false, NULL},
@@ -35,8 +136,8 @@ static const struct ul_cli_cmd commands[] = {
 	    {{0}}, false, NULL},
 	{"account show", "PRODUCT ACCOUNT", UL_REQ_ACCOUNT_SHOW,
 	    {UL_F_PRODUCT, UL_F_ACCOUNT}, 0, {0}, {{0}}, false, NULL},
-	{"account list", "[--product PRODUCT]", UL_REQ_ACCOUNT_LIST, {0}, 0,
-	    {"product"}, {{0}}, true, NULL},
+	{"account list", "[PRODUCT]", UL_REQ_ACCOUNT_LIST, {0}, 0, {0}, {{0}}, true,
+	    run_account_list},
 	{"account passwd", "PRODUCT ACCOUNT", UL_REQ_ACCOUNT_PASSWD,
 	    {UL_F_PRODUCT, UL_F_ACCOUNT}, 0, {0}, {NEW_PASSWORD}, false, NULL},
 	{"account link", "PRODUCT ACCOUNT EMAIL", UL_REQ_ACCOUNT_LINK,
@@ -75,6 +176,8 @@ static const struct ul_cli_cmd commands[] = {
 	    0, {"product", "email", "account"}, {{0}}, true, NULL},
 	{"audit", "[--since ISO-TIME]", UL_REQ_AUDIT, {0}, 0, {"since"}, {{0}}, true,
 	    NULL},
+	{"export", "> dump.jsonl", UL_REQ_EXPORT, {0}, 0, {0}, {{0}}, false, run_export},
+	{"import", "< dump.jsonl", UL_REQ_IMPORT, {0}, 0, {0}, {{0}}, false, run_import},
 	{NULL, NULL, 0, {0}, 0, {0}, {{0}}, false, NULL},
 };
 
