@@ -21,6 +21,10 @@ int ul_h_session_close(struct ul_call *c);
 int ul_h_sessions(struct ul_call *c);
 int ul_h_audit(struct ul_call *c);
 
+/* h_nss.c: accounts as Unix users and groups */
+int ul_h_nss_getpw(struct ul_call *c);
+int ul_h_nss_list(struct ul_call *c);
+
 /* h_export.c: export and import (JSONL) */
 int ul_h_export(struct ul_call *c);
 int ul_h_import(struct ul_call *c);

@@ -7,7 +7,7 @@ PACKAGES="
 build-essential autoconf automake libtool pkg-config
 libpam0g-dev libsodium-dev liboath-dev liblmdb-dev libqrencode-dev
 libjson-c-dev libcmocka-dev
-oathtool lmdb-utils python3 util-linux faketime
+oathtool lmdb-utils python3 util-linux faketime libnss-wrapper
 "
 
 missing=
