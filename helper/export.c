@@ -260,6 +260,37 @@ check_item(const struct ul_item *item, char *err, size_t n)
 	return 0;
 }
 
+/* Exactly one JSON value on the line, and nothing after it but blanks. */
+static json_object *
+parse_one(const char *line, enum json_tokener_error *jerr)
+{
+	json_tokener *tok = json_tokener_new();
+	size_t len = strlen(line), used;
+	json_object *o;
+
+	if (tok == NULL) {
+		*jerr = json_tokener_error_parse_eof;
+		return NULL;
+	}
+	o = json_tokener_parse_ex(tok, line, (int)len);
+	*jerr = json_tokener_get_error(tok);
+	used = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (o == NULL) {
+		if (*jerr == json_tokener_continue)
+			*jerr = json_tokener_error_parse_eof;
+		return NULL;
+	}
+	while (used < len && (line[used] == ' ' || line[used] == '\t' || line[used] == '\r'))
+		used++;
+	if (used != len) {
+		json_object_put(o);
+		*jerr = json_tokener_success;
+		return NULL;
+	}
+	return o;
+}
+
 int
 ul_import_parse(const char *line, struct ul_item *item, char *err, size_t n)
 {
@@ -270,9 +301,11 @@ ul_import_parse(const char *line, struct ul_item *item, char *err, size_t n)
 	int r = 0;
 
 	memset(item, 0, sizeof(*item));
-	o = json_tokener_parse_verbose(line, &jerr);
+	o = parse_one(line, &jerr);
 	if (o == NULL)
-		return fail(err, n, "not JSON: %s", json_tokener_error_desc(jerr));
+		return jerr == json_tokener_success
+		    ? fail(err, n, "not one JSON object: something follows it")
+		    : fail(err, n, "not JSON: %s", json_tokener_error_desc(jerr));
 	if (!json_object_is_type(o, json_type_object) ||
 	    !json_object_object_get_ex(o, "type", &type) ||
 	    !json_object_is_type(type, json_type_string)) {

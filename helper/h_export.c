@@ -186,7 +186,7 @@ ul_h_import(struct ul_call *c)
 		if (f->len <= 1)
 			continue;       /* a blank line */
 		if (ul_import_parse(ul_field_str(c->in, f), item, err, sizeof(err)) != 0)
-			r = ul_call_say(c, UL_EINVAL, "line %u: %s", line, err);
+			r = ul_call_say(c, UL_ERULE, "line %u: %s", line, err);
 		else if ((r = ul_import_apply(t, item)) != 0)
 			r = ul_call_say(c, r, "line %u: cannot store it: %s", line,
 			    ul_strerror(r));

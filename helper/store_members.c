@@ -164,19 +164,21 @@ id_of(const MDB_val *k)
 	return ((uint64_t)st_get_be32(b) << 32) | st_get_be32(b + 4);
 }
 
+/* Session ids come from a counter in meta, never from the last record:
+ * an id is never given twice, even after every session was pruned. */
 int
 ul_store_session_add(struct ul_txn *t, struct ul_session *s)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_SESSIONS], &c);
+	struct st_key k = {.buf = "next_session", .len = 12}, next;
+	MDB_val v;
+	int r = st_get(t, DB_META, &k, &v);
 
-	if (rc != 0)
-		return st_map_error(rc);
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	s->id = rc == 0 && k.mv_size == 8 ? id_of(&k) + 1 : 1;
-	mdb_cursor_close(c);
-	return ul_store_session_put(t, s);
+	s->id = r == 0 && v.mv_size == 8 ? id_of(&v) : 1;
+	if (r != 0 && r != UL_ENOTFOUND)
+		return r;
+	next = id_key(s->id + 1);
+	r = st_put_raw(t, DB_META, &k, next.buf, next.len);
+	return r != 0 ? r : ul_store_session_put(t, s);
 }
 
 int
@@ -259,45 +261,52 @@ ul_store_pending_del(struct ul_txn *t, const char *new_email)
 	return st_del(t, DB_PENDING, &k);
 }
 
-/* Deletes records from the start of an id-keyed db while keep() says no. */
+/* Deletes records from the front of an id-keyed db (ids grow with time):
+ * sessions that ended before `before` (one still open is kept, and passed
+ * over), audit records from before it.  The walk stops at the first record
+ * that started at or after `before`; `max` bounds the deletions. */
 static int
 prune_front(struct ul_txn *t, int db, int64_t before, unsigned max,
     unsigned *removed)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
+	unsigned gone = 0;
 	int rc = mdb_cursor_open(t->txn, t->st->dbi[db], &c);
 
 	if (rc != 0)
 		return st_map_error(rc);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && max > 0; max--) {
-		int64_t when;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && gone < max;) {
+		int64_t started, ended;
 
 		if (db == DB_SESSIONS) {
 			struct ul_session s;
 
 			if (ul_record_session_decode(v.mv_data, v.mv_size, &s) != 0)
 				break;
-			/* an open session stays however old it is */
-			when = s.ended != 0 ? s.ended : INT64_MAX;
+			started = s.started;
+			ended = s.ended != 0 ? s.ended : INT64_MAX;
 		} else {
 			struct ul_audit a;
 
 			if (ul_record_audit_decode(v.mv_data, v.mv_size, &a) != 0)
 				break;
-			when = a.time;
+			started = ended = a.time;
 		}
-		if (when >= before) {
-			rc = db == DB_SESSIONS ? mdb_cursor_get(c, &k, &v, MDB_NEXT) : MDB_NOTFOUND;
+		if (started >= before)
+			break;
+		if (ended >= before) {
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 			continue;
 		}
 		rc = mdb_cursor_del(c, 0);
 		if (rc != 0)
 			break;
-		(*removed)++;
+		gone++;
 		rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
 	}
 	mdb_cursor_close(c);
+	*removed += gone;
 	return rc == 0 || rc == MDB_NOTFOUND || rc == EINVAL ? 0 : st_map_error(rc);
 }
 

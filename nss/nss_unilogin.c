@@ -6,7 +6,10 @@
  * `files` entries (root, local admins) keep working and nothing hangs.
  * Inside unilogind itself every answer is UNAVAIL: the helper resolves its
  * own users from /etc files only (S5), and must never ask itself.
- * No password hash ever comes here: pw_passwd is "x". */
+ * No password hash ever comes here: pw_passwd is "x", and the shadow
+ * entry (which pam_unix's account check wants to see) is a locked password
+ * "!*" with no ageing and no expiry: a product account never has a usable
+ * local password (S6). */
 #include "config.h"
 
 #include <errno.h>
@@ -14,6 +17,7 @@
 #include <nss.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <shadow.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +45,11 @@ enum nss_status _nss_unilogin_getpwent_r(struct passwd *, char *, size_t, int *)
 enum nss_status _nss_unilogin_setgrent(void);
 enum nss_status _nss_unilogin_endgrent(void);
 enum nss_status _nss_unilogin_getgrent_r(struct group *, char *, size_t, int *);
+enum nss_status _nss_unilogin_getspnam_r(const char *, struct spwd *, char *,
+    size_t, int *);
+enum nss_status _nss_unilogin_setspent(void);
+enum nss_status _nss_unilogin_endspent(void);
+enum nss_status _nss_unilogin_getspent_r(struct spwd *, char *, size_t, int *);
 
 struct entry {
 	const char *name, *gecos, *home, *shell;
@@ -190,10 +199,41 @@ fill_group(const struct entry *e, struct group *gr, char *buf, size_t len,
 	return NSS_STATUS_SUCCESS;
 }
 
+static enum nss_status
+fill_shadow(const struct entry *e, struct spwd *sp, char *buf, size_t len,
+    int *errnop)
+{
+	if (e->name == NULL || e->uid == 0)
+		return status_of(UL_ENOTFOUND, errnop);
+	memset(sp, 0, sizeof(*sp));
+	sp->sp_lstchg = sp->sp_min = sp->sp_max = sp->sp_warn = -1;
+	sp->sp_inact = sp->sp_expire = -1;
+	sp->sp_flag = ~0UL;
+	if ((sp->sp_namp = stash(&buf, &len, e->name)) == NULL ||
+	    (sp->sp_pwdp = stash(&buf, &len, "!*")) == NULL) {
+		*errnop = ERANGE;
+		return NSS_STATUS_TRYAGAIN;
+	}
+	return NSS_STATUS_SUCCESS;
+}
+
+enum db { DB_PASSWD, DB_GROUP, DB_SHADOW };
+
+static enum nss_status
+fill(enum db db, const struct entry *e, void *out, char *buf, size_t len,
+    int *errnop)
+{
+	switch (db) {
+	case DB_GROUP: return fill_group(e, out, buf, len, errnop);
+	case DB_SHADOW: return fill_shadow(e, out, buf, len, errnop);
+	default: return fill_passwd(e, out, buf, len, errnop);
+	}
+}
+
 /* One lookup by name or uid, filled by `fill`. */
 static enum nss_status
 lookup(const char *name, int64_t uid, void *out, char *buf, size_t len,
-    int *errnop, bool group)
+    int *errnop, enum db db)
 {
 	struct ul_client *cl;
 	struct entry e;
@@ -205,8 +245,7 @@ lookup(const char *name, int64_t uid, void *out, char *buf, size_t len,
 		return status_of(r, errnop);
 	}
 	read_entry(cl->rep, 0, &e);
-	s = group ? fill_group(&e, out, buf, len, errnop)
-		  : fill_passwd(&e, out, buf, len, errnop);
+	s = fill(db, &e, out, buf, len, errnop);
 	ul_client_free(cl);
 	return s;
 }
@@ -215,28 +254,28 @@ EXPORT enum nss_status
 _nss_unilogin_getpwnam_r(const char *name, struct passwd *pw, char *buf,
     size_t len, int *errnop)
 {
-	return lookup(name, -1, pw, buf, len, errnop, false);
+	return lookup(name, -1, pw, buf, len, errnop, DB_PASSWD);
 }
 
 EXPORT enum nss_status
 _nss_unilogin_getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t len,
     int *errnop)
 {
-	return lookup(NULL, uid, pw, buf, len, errnop, false);
+	return lookup(NULL, uid, pw, buf, len, errnop, DB_PASSWD);
 }
 
 EXPORT enum nss_status
 _nss_unilogin_getgrnam_r(const char *name, struct group *gr, char *buf,
     size_t len, int *errnop)
 {
-	return lookup(name, -1, gr, buf, len, errnop, true);
+	return lookup(name, -1, gr, buf, len, errnop, DB_GROUP);
 }
 
 EXPORT enum nss_status
 _nss_unilogin_getgrgid_r(gid_t gid, struct group *gr, char *buf, size_t len,
     int *errnop)
 {
-	return lookup(NULL, gid, gr, buf, len, errnop, true);
+	return lookup(NULL, gid, gr, buf, len, errnop, DB_GROUP);
 }
 
 /* Enumeration: a page of entries at a time, one cursor per database. */
@@ -250,6 +289,7 @@ struct walk {
 
 static struct walk pw_walk = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = true};
 static struct walk gr_walk = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = true};
+static struct walk sp_walk = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = true};
 
 static void
 walk_reset(struct walk *w)
@@ -297,7 +337,7 @@ walk_next(struct walk *w, struct entry *e)
 
 static enum nss_status
 walk_get(struct walk *w, void *out, char *buf, size_t len, int *errnop,
-    bool group)
+    enum db db)
 {
 	enum nss_status s;
 	struct entry e;
@@ -310,8 +350,7 @@ walk_get(struct walk *w, void *out, char *buf, size_t len, int *errnop,
 	if (r != 0) {
 		s = status_of(r, errnop);
 	} else {
-		s = group ? fill_group(&e, out, buf, len, errnop)
-			  : fill_passwd(&e, out, buf, len, errnop);
+		s = fill(db, &e, out, buf, len, errnop);
 		if (s == NSS_STATUS_TRYAGAIN)
 			w->next = at;   /* the caller retries with a larger buffer */
 	}
@@ -336,7 +375,7 @@ _nss_unilogin_endpwent(void)
 EXPORT enum nss_status
 _nss_unilogin_getpwent_r(struct passwd *pw, char *buf, size_t len, int *errnop)
 {
-	return walk_get(&pw_walk, pw, buf, len, errnop, false);
+	return walk_get(&pw_walk, pw, buf, len, errnop, DB_PASSWD);
 }
 
 EXPORT enum nss_status
@@ -356,5 +395,32 @@ _nss_unilogin_endgrent(void)
 EXPORT enum nss_status
 _nss_unilogin_getgrent_r(struct group *gr, char *buf, size_t len, int *errnop)
 {
-	return walk_get(&gr_walk, gr, buf, len, errnop, true);
+	return walk_get(&gr_walk, gr, buf, len, errnop, DB_GROUP);
+}
+
+EXPORT enum nss_status
+_nss_unilogin_getspnam_r(const char *name, struct spwd *sp, char *buf,
+    size_t len, int *errnop)
+{
+	return lookup(name, -1, sp, buf, len, errnop, DB_SHADOW);
+}
+
+EXPORT enum nss_status
+_nss_unilogin_setspent(void)
+{
+	walk_reset(&sp_walk);
+	return NSS_STATUS_SUCCESS;
+}
+
+EXPORT enum nss_status
+_nss_unilogin_endspent(void)
+{
+	walk_reset(&sp_walk);
+	return NSS_STATUS_SUCCESS;
+}
+
+EXPORT enum nss_status
+_nss_unilogin_getspent_r(struct spwd *sp, char *buf, size_t len, int *errnop)
+{
+	return walk_get(&sp_walk, sp, buf, len, errnop, DB_SHADOW);
 }

@@ -5,7 +5,8 @@
  * password only) and keeps the helper's change ticket in the PAM handle;
  * the update phase takes PAM_AUTHTOK from an earlier module (use_authtok)
  * or asks `New password: ` twice, and spends the ticket on it.
- * session: open and close are recorded in the product's session history. */
+ * session: open and close are recorded in the product's session history
+ * (best effort: PAM_IGNORE when it cannot be recorded). */
 #include "config.h"
 
 #include <stdio.h>
@@ -167,10 +168,13 @@ ul_pam_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		pm_begin(&p, UL_REQ_SESSION_OPEN);
 		ul_msg_put_str(p.cl->req, UL_F_EMAIL, pam_getenv(pamh, "UNILOGIN_EMAIL"));
 		r = ul_client_call(p.cl);
-		if (pm_transport_error(r)) {
-			r = pm_unavailable(&p, r);
-		} else if (r != 0) {
-			r = r == UL_ENOACCOUNT ? PAM_USER_UNKNOWN : PAM_SESSION_ERR;
+		/* the history is best effort: a session that cannot be recorded
+		 * (no product account, no helper) is logged, never refused */
+		if (r != 0) {
+			if (r != UL_ENOACCOUNT)
+				pam_syslog(pamh, LOG_WARNING, "session of %s not recorded: %s",
+				    p.user, ul_strerror(r));
+			r = PAM_IGNORE;
 		} else {
 			id = ul_msg_str(p.cl->rep, UL_F_ID);
 			copy = id ? strdup(id) : NULL;
@@ -196,8 +200,10 @@ ul_pam_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		pm_begin(&p, UL_REQ_SESSION_CLOSE);
 		ul_msg_put_str(p.cl->req, UL_F_ID, id);
 		r = ul_client_call(p.cl);
-		r = pm_transport_error(r) ? pm_unavailable(&p, r)
-		    : r == 0 ? PAM_SUCCESS : PAM_SESSION_ERR;
+		if (r != 0)
+			pam_syslog(pamh, LOG_WARNING, "end of session %s not recorded: %s",
+			    (const char *)id, ul_strerror(r));
+		r = r == 0 ? PAM_SUCCESS : PAM_IGNORE;
 	}
 	pm_finish(&p);
 	return r;

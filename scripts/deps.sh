@@ -8,6 +8,7 @@ build-essential autoconf automake libtool pkg-config
 libpam0g-dev libsodium-dev liboath-dev liblmdb-dev libqrencode-dev
 libjson-c-dev libcmocka-dev
 oathtool lmdb-utils python3 util-linux faketime libnss-wrapper
+openssh-server openssh-client sudo python3-pexpect systemd man-db groff-base
 "
 
 missing=

@@ -1,0 +1,142 @@
+#!/bin/sh
+# End to end: a real OpenSSH sshd on a loopback port, with its own config,
+# host key and PAM service (a copy of the sshd binary named ultest-sshd uses
+# /etc/pam.d/ultest-sshd, written here and removed after), and the real ssh
+# client answering the prompts on a terminal.  Product accounts resolve
+# through libnss_unilogin in a private mount namespace (a private
+# nsswitch.conf bind-mounted for sshd alone); a local admin for the S6
+# fallback is made with useradd and removed after.
+. "$top_srcdir/tests/lib.sh"
+[ "$(id -u)" -eq 0 ] || ul_skip "needs root (sshd, /etc/pam.d/ultest-sshd)"
+SSHD=$(command -v sshd || echo /usr/sbin/sshd)
+[ -x "$SSHD" ] && command -v ssh >/dev/null || ul_skip "needs openssh-server and openssh-client"
+/usr/bin/python3 -c 'import pexpect' 2>/dev/null || ul_skip "needs python3-pexpect"
+command -v oathtool >/dev/null || ul_skip "needs oathtool"
+DRIVE="/usr/bin/python3 $top_srcdir/tests/e2e/drive.py"
+PAMFILE=/etc/pam.d/ultest-sshd
+LOCAL=ultestadm
+[ -e "$PAMFILE" ] && ul_skip "$PAMFILE exists already: another run?"
+
+SSHD_PID=
+e2e_cleanup() {
+	[ -z "$SSHD_PID" ] || kill "$SSHD_PID" 2>/dev/null || true
+	rm -f "$PAMFILE"
+	id "$LOCAL" >/dev/null 2>&1 && userdel -r "$LOCAL" >/dev/null 2>&1 || true
+	ul_cleanup
+}
+trap e2e_cleanup EXIT
+
+mkdir -p "$T/home"
+ul_config "tfa_required = yes" "remember_days = 30" "timeout = 2" \
+	"home_template = $T/home/%u" "shell = /bin/sh"
+ul_start
+for u in alice leg ban sus; do ul_user $u@example.com; done
+ul_account comms alice alice@example.com
+ul_totp_user alice@example.com 6
+ALICE_SECRET=$SECRET
+answers 'legacy password 1' | ctl --password-stdin account add comms leg \
+	--email leg@example.com --legacy-password >/dev/null
+for u in ban sus; do
+	ul_account comms $u $u@example.com
+	ul_totp_user $u@example.com 6
+done
+ctl account ban comms ban >/dev/null
+ctl account suspend comms sus >/dev/null
+
+cat >"$PAMFILE" <<EOF
+# written by unilogin's tests/e2e/sshd.sh and removed when it ends
+auth     [success=done user_unknown=ignore authinfo_unavail=die default=die] $MODULE conf=$T/unilogin.conf
+auth     required pam_unix.so
+account  [success=ok user_unknown=ignore default=die] $MODULE conf=$T/unilogin.conf
+account  required pam_unix.so
+session  optional $MODULE conf=$T/unilogin.conf
+session  required pam_unix.so
+EOF
+printf 'passwd: files unilogin\ngroup: files unilogin\nshadow: files unilogin\nhosts: files\n' \
+	>"$T/nsswitch.conf"
+
+PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
+cat >"$T/sshd_config" <<EOF
+Port $PORT
+ListenAddress 127.0.0.1
+HostKey $T/hostkey
+PidFile $T/sshd.pid
+UsePAM yes
+KbdInteractiveAuthentication yes
+PasswordAuthentication no
+PubkeyAuthentication no
+AuthenticationMethods keyboard-interactive
+UseDNS no
+StrictModes no
+MaxAuthTries 3
+EOF
+mkdir -p /run/sshd
+cp "$SSHD" "$T/ultest-sshd"
+unshare -m --propagation private sh -c '
+	mount --bind "$1/nsswitch.conf" /etc/nsswitch.conf || exit 1
+	exec env LD_LIBRARY_PATH="$2/.libs" UNILOGIN_CONF="$1/unilogin.conf" \
+		"$1/ultest-sshd" -D -e -f "$1/sshd_config"' sh "$T" "$top_builddir" \
+	2>"$T/sshd.log" &
+SSHD_PID=$!
+i=0
+until grep -q "Server listening" "$T/sshd.log" 2>/dev/null; do
+	i=$((i + 1))
+	if [ $i -gt 200 ] || ! kill -0 "$SSHD_PID" 2>/dev/null; then
+		cat "$T/sshd.log"; fail "sshd did not start"; ul_done
+	fi
+	sleep 0.05
+done
+
+ssh_as() { # USER ANSWER... : the transcript and "exit: N"
+	user=$1; shift
+	$DRIVE "$@" -- ssh -p "$PORT" -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o PreferredAuthentications=keyboard-interactive \
+		-o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1 \
+		"$user@127.0.0.1" 'echo "E2E-OK as $USER uid $(id -u)"'
+}
+
+# (the wrong code first: a full login remembers this host, T7)
+out=$(ssh_as alice alice@example.com "$PASSWORD" 000000)
+expect_lacks "sshd: a wrong code is refused" "$out" "E2E-OK"
+expect_contains "sshd: ... and ssh gives up" "$out" "Permission denied"
+
+out=$(ssh_as alice alice@example.com "$PASSWORD" "$(totp "$ALICE_SECRET" 6)")
+expect_contains "sshd: asks Email" "$out" "Email:"
+expect_contains "sshd: asks Password" "$out" "Password:"
+expect_contains "sshd: asks the code" "$out" "Verification code:"
+expect_contains "sshd: a linked user with TOTP runs a command" "$out" "E2E-OK as alice uid 900000000"
+expect_contains "sshd: exit status 0" "$out" "exit: 0"
+
+out=$(ssh_as leg 'legacy password 1')
+expect_lacks "sshd: a legacy account is asked no email" "$out" "Email:"
+expect_contains "sshd: a legacy account logs in with its password" "$out" "E2E-OK as leg"
+
+out=$(ssh_as ban ban@example.com "$PASSWORD" 000000)
+expect_contains "sshd: a banned account's message reaches the user" "$out" "This account is banned."
+expect_lacks "sshd: ... and it is refused" "$out" "E2E-OK"
+out=$(ssh_as sus sus@example.com "$PASSWORD" 000000)
+expect_contains "sshd: a suspended account's message reaches the user" "$out" \
+	"This account is suspended for billing and cannot be accessed."
+expect_lacks "sshd: ... and it is refused" "$out" "E2E-OK"
+
+# T7: a full login from 127.0.0.1 was remembered: no code this time
+out=$(ssh_as alice alice@example.com "$PASSWORD")
+expect_lacks "sshd: a remembered host is not asked the code" "$out" "Verification code:"
+expect_contains "sshd: ... and logs in" "$out" "E2E-OK as alice"
+
+# S6: the helper stopped: refused within timeout; local admins fall back
+useradd -M -s /bin/sh "$LOCAL"
+echo "$LOCAL:local admin password" | chpasswd
+ul_stop
+s=$(date +%s%N)
+out=$(ssh_as alice alice@example.com "$PASSWORD" 000000)
+e=$(date +%s%N)
+expect_lacks "S6: helper stopped: a product account is refused" "$out" "E2E-OK"
+echo "# refused after $(( (e - s) / 1000000 )) ms with the helper stopped (timeout 2 s)"
+out=$(ssh_as "$LOCAL" 'local admin password')
+expect_contains "S6: helper stopped: a local admin logs in through pam_unix" "$out" \
+	"E2E-OK as $LOCAL"
+logs=$(cat "$T/helper.log" "$T/sshd.log")
+expect_lacks "S4: no password in the logs" "$logs" "$PASSWORD"
+ul_done
