@@ -21,6 +21,7 @@ struct ul_pam {
 	const char *service;
 	const char *rhost;
 	const char *tty;
+	char account[UL_ACCOUNT_MAX + 1];   /* from LOOKUP, for the log */
 };
 
 /* Reads options and PAM items and prepares the client. */

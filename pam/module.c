@@ -244,10 +244,11 @@ log_result(struct ul_pam *p, int r, int code)
 	const char *email = code == PAM_SUCCESS ? ul_msg_str(p->cl->rep, UL_F_EMAIL) : NULL;
 
 	pam_syslog(p->pamh, code == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE,
-	    "auth %s: user=%s product=%s email=%s service=%s rhost=%s (%s)",
+	    "auth %s: user=%s product=%s account=%s email=%s service=%s rhost=%s (%s)",
 	    code == PAM_SUCCESS ? "ok" : "failed", p->user, p->o.conf.product,
-	    email ? email : "-", p->service ? p->service : "-",
-	    p->rhost ? p->rhost : "-", ul_strerror(r));
+	    p->account[0] ? p->account : "-", email ? email : "-",
+	    p->service ? p->service : "-", p->rhost ? p->rhost : "-",
+	    ul_strerror(r));
 }
 
 /* The second step (INTERFACES.md, step 3): `Verification code: ` until a
@@ -338,6 +339,9 @@ authenticate(struct ul_pam *p)
 	r = ul_client_call(p->cl);
 	kind = r == 0 ? ul_msg_str(p->cl->rep, UL_F_KIND) : NULL;
 	linked = kind != NULL && strcmp(kind, "linked") == 0;
+	if (r == 0 && ul_msg_str(p->cl->rep, UL_F_ACCOUNT) != NULL)
+		(void)ul_strlcpy(p->account, ul_msg_str(p->cl->rep, UL_F_ACCOUNT),
+		    sizeof(p->account));
 	if (r == 0 && p->o.apikey)
 		r = get_password(p, password) ?: login_apikey(p, linked, password);
 	else if (r == 0 && linked)
