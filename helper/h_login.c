@@ -18,6 +18,7 @@
 #include "common/email.h"
 #include "helper/auth.h"
 #include "helper/handlers.h"
+#include "helper/kdf.h"
 #include "helper/log.h"
 #include "helper/tfa.h"
 #include "helper/tickets.h"
@@ -42,6 +43,7 @@ ul_h_status(struct ul_call *c)
 	ul_msg_put_int(c->out, UL_F_USERS, (int64_t)n.users);
 	ul_msg_put_int(c->out, UL_F_PRODUCTS, (int64_t)n.products);
 	ul_msg_put_int(c->out, UL_F_ACCOUNTS, (int64_t)n.accounts);
+	ul_msg_put_int(c->out, UL_F_KDF_RUNS, (int64_t)ul_kdf_runs());
 	return 0;
 }
 

@@ -16,5 +16,7 @@ int ul_kdf_hash(const struct ul_conf *c, const char *password,
 int ul_kdf_verify(const char *hash, const char *password)
     __attribute__((warn_unused_result));
 bool ul_kdf_needs_rehash(const struct ul_conf *c, const char *hash);
+/* Hashes and verifies run since start. */
+unsigned long ul_kdf_runs(void);
 
 #endif

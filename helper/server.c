@@ -28,6 +28,9 @@
 #define FRAME_TIMEOUT_MS 5000   /* to send a whole request once connected or answered */
 #define MSG_CACHE 32            /* spare frames kept for reuse */
 #define MAINTENANCE_MS 60000
+#define RATE_BURST 10           /* KDF requests a non-root caller may send ... */
+#define RATE_PER_MIN 10         /* ... and then this many a minute (S3) */
+#define RATE_UIDS 256
 
 enum conn_state { READING, BUSY, WRITING };
 
@@ -53,6 +56,13 @@ struct conn {
 /* epoll cookies for the fds that are not connections */
 enum { EV_LISTEN = 1, EV_KDF, EV_SLOW, EV_WRITE, EV_SIGNAL };
 
+/* S3: unprivileged callers' password checks, a token bucket per uid. */
+struct bucket {
+	uid_t uid;
+	double tokens;
+	int64_t last;               /* monotonic ms */
+};
+
 struct server {
 	struct ul_helper *h;
 	int epfd, listen_fd, sig_fd;
@@ -64,7 +74,37 @@ struct server {
 	bool stop;
 	int64_t next_maintenance;
 	unsigned long refused;
+	struct bucket buckets[RATE_UIDS];
+	unsigned nbuckets;
 };
+
+/* Takes one token of uid's bucket; false when it is empty. */
+static bool
+rate_take(struct server *s, uid_t uid)
+{
+	int64_t now = ul_monotonic_ms();
+	struct bucket *b = NULL, *oldest = &s->buckets[0];
+
+	for (unsigned i = 0; i < s->nbuckets; i++) {
+		if (s->buckets[i].uid == uid)
+			b = &s->buckets[i];
+		if (s->buckets[i].last < oldest->last)
+			oldest = &s->buckets[i];
+	}
+	if (b == NULL) {
+		/* a new uid takes a free bucket, or the one idle the longest */
+		b = s->nbuckets < RATE_UIDS ? &s->buckets[s->nbuckets++] : oldest;
+		*b = (struct bucket){.uid = uid, .tokens = RATE_BURST, .last = now};
+	}
+	b->tokens += (double)(now - b->last) * RATE_PER_MIN / 60000.0;
+	if (b->tokens > RATE_BURST)
+		b->tokens = RATE_BURST;
+	b->last = now;
+	if (b->tokens < 1.0)
+		return false;
+	b->tokens -= 1.0;
+	return true;
+}
 
 static struct ul_msg *
 msg_get(struct server *s)
@@ -239,6 +279,14 @@ handle_request(struct server *s, struct conn *c)
 		    (unsigned)c->uid, (int)c->pid, name);
 		ul_reply_error(c->out, UL_EPERM,
 		    "permission denied: this needs root or the admin group");
+		send_reply(s, c);
+		return;
+	}
+	if (c->route->lane == UL_LANE_KDF && !c->admin && !rate_take(s, c->uid)) {
+		ul_log(LOG_NOTICE, "uid %u pid %d: %s refused: more than %d password "
+		    "checks a minute", (unsigned)c->uid, (int)c->pid, name, RATE_PER_MIN);
+		ul_reply_error(c->out, UL_EBUSY,
+		    "too many requests from this user; try again in a minute");
 		send_reply(s, c);
 		return;
 	}

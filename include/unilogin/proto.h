@@ -180,6 +180,7 @@ enum ul_field_tag {
 	UL_F_LAST_USED = 68,
 	UL_F_REMEMBERED = 69,
 	UL_F_OUTCOME = 70,
+	UL_F_KDF_RUNS = 71,
 
 	UL_F_PASSWORD = 100,
 	UL_F_NEW_PASSWORD = 101,
