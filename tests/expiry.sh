@@ -12,7 +12,7 @@ done
 printf '#!/bin/sh\n{ echo "$1 $2"; cat; echo "--"; } >>"%s/outbox"\n' "$T" >"$T/deliver"
 chmod 755 "$T/deliver"
 echo "+0" >"$T/clock"
-UL_HELPER_WRAP="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$T/clock FAKETIME_NO_CACHE=1"
+UL_HELPER_WRAP="env LD_PRELOAD=$ASAN_PRELOAD${ASAN_PRELOAD:+:}$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$T/clock FAKETIME_NO_CACHE=1"
 ul_config "delivery_command = $T/deliver"
 ul_start
 ul_user sms@example.com

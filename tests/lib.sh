@@ -21,10 +21,46 @@ T=$(mktemp -d /tmp/ultest.XXXXXX)
 chmod 755 "$T"
 HELPER_PID=
 
+# UL_VALGRIND=1: the helper runs under valgrind; an error or a definite
+# leak it reports fails the test when the helper stops.
+if [ -n "${UL_VALGRIND:-}" ]; then
+	UL_HELPER_WRAP="valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+	    --log-file=$T/valgrind.%p"
+fi
+
+UL_TIMEOUT=3
+[ -z "${UL_VALGRIND:-}" ] || UL_TIMEOUT=30
+
+# A sanitizer build (UL_SANITIZERS=yes): a program we did not build that
+# loads our module (getent through nss_wrapper, a preload) needs the ASan
+# runtime first; setuid programs and sshd cannot have it.
+ASAN_PRELOAD=
+if [ "${UL_SANITIZERS:-no}" = yes ]; then
+	ASAN_PRELOAD=$(${CC:-gcc} -print-file-name=libasan.so)
+fi
+ul_no_sanitizers() {
+	[ "${UL_SANITIZERS:-no}" != yes ] ||
+		ul_skip "$1 cannot load a module built with sanitizers"
+}
+
+# Stops the helper (TERM) and checks how it ended.
+ul_reap() {
+	kill -TERM "$HELPER_PID" 2>/dev/null || true
+	rc=0
+	wait "$HELPER_PID" 2>/dev/null || rc=$?
+	HELPER_PID=
+	if [ "$rc" -eq 99 ]; then
+		fail "valgrind found errors in the helper:"
+		cat "$T"/valgrind.* 2>/dev/null | sed 's/^/#   /' | head -60
+	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 143 ]; then
+		fail "the helper ended with status $rc"
+	fi
+}
+
 ul_cleanup() {
 	if [ -n "$HELPER_PID" ]; then
-		kill -TERM "$HELPER_PID" 2>/dev/null || true
-		wait "$HELPER_PID" 2>/dev/null || true
+		ul_reap
 	fi
 	if [ "$ul_failures" -eq 0 ] && [ -z "${UL_KEEP:-}" ]; then
 		rm -rf "$T"
@@ -60,6 +96,8 @@ expect_lacks() { # WHAT TEXT NEEDLE
 }
 
 ul_done() {
+	# the helper's own verdict (valgrind, a crash) counts too
+	[ -z "$HELPER_PID" ] || ul_reap
 	echo "# $ul_checks checks, $ul_failures failed"
 	[ "$ul_failures" -eq 0 ] || exit 1
 	[ "$ul_checks" -gt 0 ] || { echo "no checks ran"; exit 99; }
@@ -75,7 +113,7 @@ ul_config() {
 		# the test's defaults, for the keys the test did not set
 		for line in "product = comms" "socket = $T/run/unilogin.sock" \
 		    "state_dir = $T/state" "kdf = 1:8" "kdf_parallel = 2" \
-		    "tfa_required = no" "timeout = 3"; do
+		    "tfa_required = no" "timeout = $UL_TIMEOUT"; do
 			key=${line%% =*}
 			case " $* " in *" $key = "*) ;; *) echo "$line" ;; esac
 		done
@@ -87,12 +125,12 @@ ul_config() {
 ctl() { "$UL_BIN/uniloginctl" --config "$T/unilogin.conf" "$@"; }
 self() { "$UL_BIN/unilogin" --config "$T/unilogin.conf" "$@"; }
 
-# Waits until the helper answers `status` (bounded: 20 s).
+# Waits until the helper answers `status` (bounded: 60 s).
 ul_wait_ready() {
 	i=0
 	while ! ctl status >/dev/null 2>&1; do
 		i=$((i + 1))
-		if [ "$i" -gt 400 ] || ! kill -0 "$HELPER_PID" 2>/dev/null; then
+		if [ "$i" -gt 1200 ] || ! kill -0 "$HELPER_PID" 2>/dev/null; then
 			echo "helper did not start:"; cat "$T/helper.log"; exit 99
 		fi
 		sleep 0.05
@@ -108,9 +146,7 @@ ul_start() {
 }
 
 ul_stop() {
-	kill -TERM "$HELPER_PID"
-	wait "$HELPER_PID" || true
-	HELPER_PID=
+	ul_reap
 }
 
 ul_kill9() {

@@ -21,7 +21,7 @@ ul_account other ann2 ann@example.com
 printf 'root:x:0:0:root:/root:/bin/bash\nadmin:x:1000:1000::/home/admin:/bin/bash\n' >"$T/passwd"
 printf 'root:x:0:\nadmin:x:1000:\n' >"$T/group"
 nss() {
-	env LD_PRELOAD="$WRAPPER" NSS_WRAPPER_PASSWD="$T/passwd" NSS_WRAPPER_GROUP="$T/group" \
+	env LD_PRELOAD="$ASAN_PRELOAD${ASAN_PRELOAD:+ }$WRAPPER" NSS_WRAPPER_PASSWD="$T/passwd" NSS_WRAPPER_GROUP="$T/group" \
 	    NSS_WRAPPER_MODULE_SO_PATH="$top_builddir/.libs/libnss_unilogin.so.2" \
 	    NSS_WRAPPER_MODULE_FN_PREFIX=unilogin UNILOGIN_CONF="$T/unilogin.conf" "$@"
 }

@@ -111,7 +111,10 @@ read_stdin_line(void)
 	ssize_t n = getline(&line, &cap, stdin);
 
 	if (n < 0) {
-		ul_free_secret(line);
+		/* at end of input the buffer holds no string: wipe all of it */
+		if (line != NULL)
+			sodium_memzero(line, cap);
+		free(line);
 		return NULL;
 	}
 	if (n > 0 && line[n - 1] == '\n')
