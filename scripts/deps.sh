@@ -9,6 +9,7 @@ libpam0g-dev libsodium-dev liboath-dev liblmdb-dev libqrencode-dev
 libjson-c-dev libcmocka-dev
 oathtool lmdb-utils python3 util-linux faketime libnss-wrapper
 openssh-server openssh-client sudo python3-pexpect systemd man-db groff-base
+valgrind clang libclang-rt-14-dev
 "
 
 missing=
