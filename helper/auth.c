@@ -128,13 +128,7 @@ self_code(struct ul_call *c, struct ul_user *u)
 		r = ul_auth_count_failure(c, t, u->email);
 	e.result = v;
 	e.detail = v == 0 ? how : "wrong code";
-	if (r == 0)
-		r = ul_audit(c, t, &e);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	r = ul_call_commit(c, t);
+	r = ul_call_finish(c, t, r, &e);
 	return r != 0 ? r : v;
 }
 

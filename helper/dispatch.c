@@ -193,6 +193,19 @@ ul_call_commit(struct ul_call *c, struct ul_txn *t)
 	return 0;
 }
 
+int
+ul_call_finish(struct ul_call *c, struct ul_txn *t, int r,
+    const struct ul_event *e)
+{
+	if (r == 0 && e != NULL)
+		r = ul_audit(c, t, e);
+	if (r != 0) {
+		ul_txn_abort(t);
+		return r;
+	}
+	return ul_call_commit(c, t);
+}
+
 static void
 copy(char *dst, size_t n, const char *src)
 {

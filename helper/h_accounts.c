@@ -82,13 +82,7 @@ ul_h_product_add(struct ul_call *c)
 	snprintf(p.display_name, sizeof(p.display_name), "%s", display ? display : name);
 	p.created = ul_now();
 	r = r == UL_ENOTFOUND ? ul_store_product_put(t, &p) : r;
-	if (r == 0)
-		r = ul_audit(c, t, &e);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	return ul_call_commit(c, t);
+	return ul_call_finish(c, t, r, &e);
 }
 
 int
@@ -271,13 +265,7 @@ ul_h_account_add(struct ul_call *c)
 	e.email = a.email;
 	e.product = a.product;
 	e.account = a.name;
-	if (r == 0)
-		r = ul_audit(c, t, &e);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	r = ul_call_commit(c, t);
+	r = ul_call_finish(c, t, r, &e);
 	if (r == 0)
 		put_account(c->out, &a);
 	return r;
@@ -372,13 +360,7 @@ ul_h_account_passwd(struct ul_call *c)
 		memcpy(a.pwhash, hash, sizeof(a.pwhash));
 		r = ul_store_account_put(t, &a);
 	}
-	if (r == 0)
-		r = ul_audit(c, t, &e);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	r = ul_call_commit(c, t);
+	r = ul_call_finish(c, t, r, &e);
 	if (r == 0)
 		ul_call_say(c, 0, "the password of account %s of %s is set", name, product);
 	return r;

@@ -63,13 +63,7 @@ create(struct ul_call *c, const char *product, const char *account,
 		e.detail = k.id;
 		r = ul_store_apikey_put(t, &k);
 	}
-	if (r == 0)
-		r = ul_audit(c, t, &e);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	r = ul_call_commit(c, t);
+	r = ul_call_finish(c, t, r, &e);
 	if (r == 0) {
 		ul_msg_put_str(c->out, UL_F_ID, k.id);
 		ul_msg_put_str(c->out, UL_F_KEY, key);

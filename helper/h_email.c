@@ -86,13 +86,7 @@ ul_h_user_set_email(struct ul_call *c)
 		r = ul_store_user_put(t, &u);
 	e.email = old;
 	e.detail = new;
-	if (r == 0)
-		r = ul_audit(c, t, &e);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	if ((r = ul_call_commit(c, t)) != 0)
+	if ((r = ul_call_finish(c, t, r, &e)) != 0)
 		return r;
 	ul_msg_put_str(c->out, UL_F_EMAIL, old);
 	ul_msg_put_str(c->out, UL_F_PENDING_EMAIL, new);

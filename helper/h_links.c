@@ -119,13 +119,7 @@ finish(struct ul_call *c, struct ul_txn *t, const struct ul_account *a, int r,
 
 	if (r == 0)
 		r = ul_store_account_put(t, a);
-	if (r == 0)
-		r = ul_audit(c, t, &e);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	return ul_call_commit(c, t);
+	return ul_call_finish(c, t, r, &e);
 }
 
 /* L2-L5: links a to email; its legacy password stops working at once. */
@@ -277,13 +271,7 @@ ul_h_account_invite(struct ul_call *c)
 		r = ul_store_member_put(t, a.product, a.name, email, role);
 	e = (struct ul_event){.event = "account_invite", .email = email,
 	    .product = a.product, .account = a.name, .detail = role};
-	if (r == 0)
-		r = ul_audit(c, t, &e);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	r = ul_call_commit(c, t);
+	r = ul_call_finish(c, t, r, &e);
 	if (r == 0)
 		ul_call_say(c, 0, "%s may log in to %s of %s as %s", email, a.name,
 		    a.product, role);
@@ -311,13 +299,7 @@ ul_h_account_remove(struct ul_call *c)
 		r = end_keys(t, &a, email);
 	e = (struct ul_event){.event = "account_remove", .email = email,
 	    .product = a.product, .account = a.name};
-	if (r == 0)
-		r = ul_audit(c, t, &e);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	return ul_call_commit(c, t);
+	return ul_call_finish(c, t, r, &e);
 }
 
 /* L9, L10: suspend, reinstate, ban.  A ban is permanent and takes every

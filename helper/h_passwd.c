@@ -47,13 +47,7 @@ note(struct ul_call *c, const char *failkey, const struct ul_event *e)
 		return r;
 	if (failkey != NULL && failkey[0] != '\0')
 		r = ul_auth_count_failure(c, t, failkey);
-	if (r == 0)
-		r = ul_audit(c, t, e);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	return ul_call_commit(c, t);
+	return ul_call_finish(c, t, r, e);
 }
 
 /* A legacy account's own password (L1). */
@@ -213,14 +207,8 @@ ul_h_passwd_change(struct ul_call *c)
 	e.product = tk.product;
 	e.account = tk.account;
 	e.detail = tk.legacy ? "legacy account" : "every product";
-	if (r == 0)
-		r = ul_audit(c, t, &e);
+	r = ul_call_finish(c, t, r, &e);
 	sodium_memzero(&tk, sizeof(tk));
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	r = ul_call_commit(c, t);
 	if (r == 0)
 		ul_call_say(c, 0, "%s", e.email ? "The password is changed for every "
 		    "product." : "The account's password is changed.");

@@ -133,6 +133,11 @@ int ul_h_accounts(struct ul_call *c);
 int ul_h_self_accounts(struct ul_call *c);
 int ul_h_account_passwd(struct ul_call *c);
 
+/* Ends a change: when r is 0, appends the audit record e (when given) and
+ * commits; otherwise, or when that fails, aborts.  The first failure, or 0. */
+int ul_call_finish(struct ul_call *c, struct ul_txn *t, int r,
+    const struct ul_event *e) __attribute__((warn_unused_result));
+
 /* True when a list page has no room for another record. */
 bool ul_page_full(const struct ul_msg *m);
 
