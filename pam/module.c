@@ -164,6 +164,9 @@ pm_unavailable(struct ul_pam *p, int r)
 void
 pm_begin(struct ul_pam *p, uint16_t type)
 {
+	if (p->o.debug)
+		pam_syslog(p->pamh, LOG_DEBUG, "%s for user %s on product %s via %s",
+		    ul_msg_type_name(type), p->user, p->o.conf.product, p->o.conf.socket);
 	ul_client_begin(p->cl, type);
 	ul_msg_put_str(p->cl->req, UL_F_PRODUCT, p->o.conf.product);
 	ul_msg_put_str(p->cl->req, UL_F_UNIX_USER, p->user);
