@@ -58,6 +58,9 @@ static const struct key keys[] = {
 	{STR(issuer, K_NAME)},
 };
 
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -130,7 +130,11 @@ ul_code_normalise(const char *in, char out[UL_CODE_LEN + 1])
 		out[n++] = (char)c;
 	}
 	out[n] = '\0';
-	return n == UL_CODE_LEN ? 0 : UL_EINVAL;
+	if (n != UL_CODE_LEN) {
+		sodium_memzero(out, UL_CODE_LEN + 1);
+		return UL_EINVAL;
+	}
+	return 0;
 }
 
 void

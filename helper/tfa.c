@@ -135,8 +135,10 @@ check_recovery(struct ul_call *c, struct ul_user *u, const char *code)
 	char canon[13];
 	int found = -1;
 
-	if (recovery_normalise(code, canon) != 0)
+	if (recovery_normalise(code, canon) != 0) {
+		sodium_memzero(canon, sizeof(canon));
 		return UL_EAUTH;
+	}
 	ul_code_hash(c->h->keys, "recovery", u->id, canon, h);
 	sodium_memzero(canon, sizeof(canon));
 	for (int i = 0; i < UL_RECOVERY_CODES; i++)

@@ -140,8 +140,8 @@ append_encoded(char *out, size_t n, size_t *pos, const char *s)
 	return 0;
 }
 
-int
-ul_totp_uri(const char *issuer, const char *email, const char *secret,
+static int
+build_uri(const char *issuer, const char *email, const char *secret,
     unsigned digits, char *out, size_t n)
 {
 	size_t pos = 0;
@@ -164,4 +164,16 @@ ul_totp_uri(const char *issuer, const char *email, const char *secret,
 	r = snprintf(out + pos, n - pos, "&algorithm=SHA1&digits=%u&period=%d",
 	    digits, UL_TOTP_PERIOD);
 	return r < 0 || (size_t)r >= n - pos ? UL_ETOOBIG : 0;
+}
+
+int
+ul_totp_uri(const char *issuer, const char *email, const char *secret,
+    unsigned digits, char *out, size_t n)
+{
+	int r = n > 0 ? build_uri(issuer, email, secret, digits, out, n) : UL_ETOOBIG;
+
+	/* the output is set on success only */
+	if (r != 0 && n > 0)
+		sodium_memzero(out, n);
+	return r;
 }
