@@ -168,7 +168,19 @@ ul_now(void)
 int
 ul_call_txn(struct ul_call *c, bool write, struct ul_txn **t)
 {
-	int r = ul_txn_begin(c->h->store, write, t);
+	int r;
+
+	/* with the disk full, the store's reserve is for logins: an admin's
+	 * change is refused before it starts */
+	*t = NULL;
+	if (write && c->admin && c->in->type >= UL_REQ_USER_ADD &&
+	    ul_store_disk_full(c->h->store)) {
+		ul_log(LOG_ERR, "store: no space left on %s: %s refused, nothing changed",
+		    c->h->conf.state_dir, ul_msg_type_name(c->in->type));
+		return ul_call_say(c, UL_ENOSPC,
+		    "no space left for the store: nothing was changed");
+	}
+	r = ul_txn_begin(c->h->store, write, t);
 
 	if (r != 0) {
 		ul_log(LOG_ERR, "store: cannot begin a transaction: %s", ul_strerror(r));

@@ -198,6 +198,9 @@ ul_maintenance(struct ul_helper *h)
 	struct ul_txn *t;
 	unsigned n = 0, m = 0;
 
+	if (ul_store_reserve(h->store) == UL_ENOSPC)
+		ul_log(LOG_WARNING, "maintenance: the disk of %s is full: logins live "
+		    "on the store's reserve; changes are refused", h->conf.state_dir);
 	if (ul_txn_begin(h->store, true, &t) != 0)
 		return;
 	/* S3 counters end lockout_seconds after their last failure; history

@@ -352,14 +352,16 @@ read_frame(struct server *s, struct conn *c)
 				return false;
 			}
 			memcpy(c->in->buf, c->hdr, 4);
-			c->got = 4;
+			c->got = c->in->len = 4;
 		}
 	}
 	while (c->got < c->frame_size) {
 		n = recv(c->fd, c->in->buf + c->got, c->frame_size - c->got, MSG_DONTWAIT);
 		if (n <= 0)
 			goto short_read;
+		/* len covers what arrived, so a frame cut short is wiped too */
 		c->got += (size_t)n;
+		c->in->len = c->got;
 	}
 	c->in->len = c->frame_size;
 	list_remove(s, c);

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -200,8 +202,44 @@ ul_store_open(struct ul_store **out, const char *dir, char *err, size_t errlen)
 		free(st);
 		return r;
 	}
+	snprintf(st->dir, sizeof(st->dir), "%s", dir);
+	ul_store_reserve(st);
 	*out = st;
 	return 0;
+}
+
+bool
+ul_store_disk_full(struct ul_store *st)
+{
+	struct statvfs v;
+
+	return statvfs(st->dir, &v) == 0 &&
+	    (uint64_t)v.f_bavail * v.f_frsize < UL_STORE_FREE_MIN;
+}
+
+int
+ul_store_reserve(struct ul_store *st)
+{
+	char path[4200];
+	MDB_envinfo info;
+	MDB_stat stat;
+	struct stat sb;
+	off_t want;
+	int fd, e;
+
+	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &stat) != 0)
+		return UL_ESTORE;
+	want = (off_t)(info.me_last_pgno + 1) * stat.ms_psize + UL_STORE_RESERVE;
+	snprintf(path, sizeof(path), "%s/data.mdb", st->dir);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return UL_ESTORE;
+	/* only grow it, and only when less than half of the reserve is left */
+	e = fstat(fd, &sb) != 0 ? errno
+	    : sb.st_size >= want - UL_STORE_RESERVE / 2 ? 0
+	    : posix_fallocate(fd, 0, want);
+	close(fd);
+	return e == 0 ? 0 : e == ENOSPC ? UL_ENOSPC : UL_ESTORE;
 }
 
 void

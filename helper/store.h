@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "unilogin/proto.h"
 
@@ -144,6 +145,16 @@ struct ul_store_counts {
 int ul_store_open(struct ul_store **out, const char *dir, char *err,
     size_t errlen) __attribute__((warn_unused_result));
 void ul_store_close(struct ul_store *st);
+
+/* A full disk (S7): the store keeps UL_STORE_RESERVE bytes allocated past
+ * its last page, so that logins go on (their few writes fit there) while
+ * the file system is full; changes are refused when less than
+ * UL_STORE_FREE_MIN bytes are free.  ul_store_reserve grows the reserve
+ * back when half of it is used (at open and in the upkeep). */
+#define UL_STORE_RESERVE ((off_t)4 << 20)
+#define UL_STORE_FREE_MIN ((uint64_t)1 << 20)
+int ul_store_reserve(struct ul_store *st);
+bool ul_store_disk_full(struct ul_store *st);
 
 int ul_txn_begin(struct ul_store *st, bool write, struct ul_txn **out)
     __attribute__((warn_unused_result));

@@ -22,6 +22,7 @@ enum { DB_META, DB_USERS, DB_PRODUCTS, DB_ACCOUNTS, DB_ACCT_UNIX, DB_ACCT_UID,
 struct ul_store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
+	char dir[4096];
 };
 
 struct ul_txn {

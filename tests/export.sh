@@ -224,9 +224,7 @@ while IFS='|' read -r what needle line; do
 	} >"$T/bad$k.jsonl"
 	badline=$((2 * k + 1))
 	out=$(ctl import <"$T/bad$k.jsonl" 2>&1) && rc=0 || rc=$?
-	# BUG: exits 2 ("usage"): helper/h_export.c ul_h_import refuses a bad
-	# line with UL_EINVAL, which common/error.c maps to exit status 2; a
-	# damaged input line is a refusal (exit 1), not a usage error.
+	# a damaged line is a refusal (exit 1), not a usage error
 	expect_eq "$what: import exits 1" 1 "$rc"
 	expect_contains "$what: the message names line $badline" "$out" "line $badline: "
 	expect_contains "$what: the message says what is wrong" "$out" "$needle"
@@ -253,7 +251,6 @@ awk 'BEGIN {
 	}
 }' >"$T/many.jsonl"
 out=$(ctl import <"$T/many.jsonl" 2>&1) && rc=0 || rc=$?
-# BUG: exits 2, as above
 expect_eq "three batches, the third bad: import exits 1" 1 "$rc"
 expect_contains "three batches: the message names the absolute line" "$out" \
 	'line 1203: unknown field "shoe_size"'
