@@ -33,8 +33,10 @@ ul_email_normalise(const char *in, char out[UL_EMAIL_MAX + 1])
 		out[n++] = (char)tolower(ch);
 	}
 	out[n] = '\0';
-	if (at == NULL || at == in || at + 1 == end ||
-	    strchr(out + (at - in) + 1, '.') == NULL || out[n - 1] == '.') {
+	/* a domain with a dot, not at its start or end, and no empty label */
+	if (at == NULL || at == in || at + 1 == end || at[1] == '.' ||
+	    strchr(out + (at - in) + 1, '.') == NULL || out[n - 1] == '.' ||
+	    strstr(out + (at - in) + 1, "..") != NULL) {
 		out[0] = '\0';
 		return UL_EINVAL;
 	}

@@ -110,6 +110,20 @@ ul_export_line(const struct ul_item *item, char *out, size_t n)
 	return r;
 }
 
+/* Untrusted text for a message: at most 64 bytes, control characters as
+ * '?', in a buffer per thread (one message is made at a time). */
+static const char *
+shown(const char *s)
+{
+	static _Thread_local char buf[65];
+	size_t i;
+
+	for (i = 0; s[i] && i < sizeof(buf) - 1; i++)
+		buf[i] = (unsigned char)s[i] < ' ' || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 static int fail(char *err, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -226,7 +240,7 @@ parse_field(struct ul_item *item, const char *key, json_object *v, char *err,
 				return parse_column(&cols[i], (char *)st + cols[i].offset, v,
 				    err, n);
 	}
-	return fail(err, n, "unknown field \"%.64s\"", key);
+	return fail(err, n, "unknown field \"%s\"", shown(key));
 }
 
 /* What every item of a kind must have, beyond well-typed fields. */
@@ -236,22 +250,37 @@ check_item(const struct ul_item *item, char *err, size_t n)
 	char norm[UL_EMAIL_MAX + 1];
 	const char *email = NULL;
 
+	/* every email the line names is stored normalised (U1) */
+	const char *also[2] = {NULL, NULL};
+
 	switch (item->kind) {
-	case UL_ITEM_USER: email = item->u.user.email; break;
+	case UL_ITEM_USER:
+		email = item->u.user.email;
+		also[0] = item->u.user.pending_email;
+		break;
 	case UL_ITEM_METHOD: case UL_ITEM_MEMBER: email = item->email; break;
 	case UL_ITEM_APIKEY: email = item->u.apikey.email; break;
 	case UL_ITEM_PRODUCT:
 		return item->u.product.name[0] ? 0 : fail(err, n, "%s", "no name");
 	case UL_ITEM_ACCOUNT:
-		return item->u.account.product[0] && item->u.account.name[0] &&
-		    item->u.account.unix_user[0] ? 0
-		    : fail(err, n, "%s", "product, name and unix_user are needed");
+		if (!item->u.account.product[0] || !item->u.account.name[0] ||
+		    !item->u.account.unix_user[0])
+			return fail(err, n, "%s", "product, name and unix_user are needed");
+		email = item->u.account.email[0] ? item->u.account.email : NULL;
+		also[0] = item->u.account.owner;
+		break;
 	case UL_ITEM_META:
 		return 0;
 	}
 	/* emails are stored normalised (U1): anything else is a damaged line */
-	if (ul_email_normalise(email, norm) != 0 || strcmp(norm, email) != 0)
-		return fail(err, n, "not a normalised email: \"%.64s\"", email);
+	for (int i = 0; i < 2; i++) {
+		const char *e = i == 0 ? email : also[0];
+
+		if (e == NULL || (i == 1 && e[0] == '\0'))
+			continue;
+		if (ul_email_normalise(e, norm) != 0 || strcmp(norm, e) != 0)
+			return fail(err, n, "not a normalised email: \"%s\"", shown(e));
+	}
 	if (item->kind == UL_ITEM_MEMBER && (!item->product[0] || !item->account[0] ||
 	    !item->role[0]))
 		return fail(err, n, "%s", "product, account and role are needed");
@@ -317,7 +346,7 @@ ul_import_parse(const char *line, struct ul_item *item, char *err, size_t n)
 		if (strcmp(t, type_names[k]) == 0)
 			break;
 	if (k == sizeof(type_names) / sizeof(type_names[0])) {
-		r = fail(err, n, "unknown type \"%.32s\"", t);
+		r = fail(err, n, "unknown type \"%s\"", shown(t));
 	} else {
 		item->kind = (enum ul_item_kind)k;
 		json_object_object_foreach(o, key, v) {

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Writes the fuzzers' seed corpora: a handful of small valid inputs per
 target (and a few near misses), in the layouts of include/unilogin/proto.h,
-helper/record.c, common/conf.c and tests/fuzz/fuzz_inputs.c.
+helper/record.c, common/conf.c, tests/fuzz/fuzz_inputs.c and the export
+lines of helper/export.c.
 
 usage: make_corpus.py [DIR]   (default: the corpus/ beside this script)
 
 The files it writes are kept in the tree; run it again after a change of
 a layout, and commit what changed."""
+import base64
+import json
 import os
 import struct
 import sys
@@ -199,6 +202,82 @@ def inputs():
         "recovery_text": b"\x06\x00\x00abcd-efgh-jkmn",
     }
 
+# ---- import lines (helper/export.c): one JSON object, keys in the order
+# the export writes them (type, the context fields, then the columns of
+# helper/record.c's table); a zero field is left out ----
+
+
+def b64(n, fill):
+    return base64.b64encode(bytes([fill]) * n).decode()
+
+
+def line(*pairs):
+    return json.dumps(dict(pairs), separators=(",", ":"), ensure_ascii=False)
+
+
+def import_lines():
+    user = line(("type", "user"), ("email", "a@example.com"),
+                ("pwhash", "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA"),
+                ("confirmed", True), ("locked", True),
+                ("created", 1700000000), ("pw_changed", -1),
+                ("confirm.hash", b64(32, 0x11)), ("confirm.expires", 1700086400),
+                ("reset.hash", b64(32, 0x22)), ("reset.expires", 1700003600),
+                ("pending_email", "new@example.com"),
+                ("totp_step", 9223372036854775807),
+                ("tfa_changed", -9223372036854775808),
+                ("next_method_id", 3), ("recovery", b64(320, 0x33)),
+                ("recovery_unused", 0x3ff), ("sms.hash", b64(32, 0x44)),
+                ("sms.expires", 1700000300), ("sms_window", 1700000000),
+                ("sms_sent", 2), ("remember_epoch", 4294967295),
+                ("id", "0123456789abcdef0123456789abcdef"))
+    return {
+        "meta": line(("type", "meta"), ("next_uid", 900000123)),
+        "meta_zero": line(("type", "meta"), ("next_uid", 0)),
+        "product": line(("type", "product"), ("name", "acme"),
+                        ("display_name", "Acme \"Cloud\" \\ / \t\x01 Dàve ✓"),
+                        ("created", 1700000000)),
+        "user": user,
+        "user_minimal": line(("type", "user"), ("email", "b@example.com")),
+        "method_totp": line(("type", "method"), ("user", "a@example.com"),
+                            ("id", 1), ("kind", 1), ("active", True),
+                            ("digits", 6), ("seed_box", b64(60, 0x55)),
+                            ("created", 1700000000), ("last_used", 1700000600)),
+        "method_sms": line(("type", "method"), ("user", "a@example.com"),
+                           ("id", 2), ("kind", 2), ("digits", 6),
+                           ("phone", "+15550100"), ("created", 1700000000)),
+        "account": line(("type", "account"), ("product", "acme"),
+                        ("name", "alice"), ("unix_user", "u900000001"),
+                        ("uid", 900000001), ("email", "a@example.com"),
+                        ("owner", "a@example.com"), ("parent", "team"),
+                        ("friendly_name", "Alice's \"first\" account \\o/ é"),
+                        ("state", 2), ("created", 1700000000)),
+        "account_legacy": line(("type", "account"), ("product", "acme"),
+                               ("name", "old"), ("unix_user", "u900000002"),
+                               ("uid", 900000002), ("email", "old@example.com"),
+                               ("pwhash", "$argon2id$v=19$m=8,t=1,p=1$x$y"),
+                               ("created", 1700000000)),
+        "member": line(("type", "member"), ("user", "b@example.com"),
+                       ("product", "acme"), ("account", "alice"),
+                       ("role", "billing")),
+        "apikey": line(("type", "apikey"), ("id", "k1a2b3c4d5e6f7"),
+                       ("email", "a@example.com"), ("product", "acme"),
+                       ("account", "alice"), ("hash", b64(32, 0x66)),
+                       ("created", 1700000000), ("expires", 1800000000),
+                       ("last_used", 1700000500)),
+        # near misses, each refused for one reason
+        "bad_trailing": line(("type", "product"), ("name", "p")) + " x",
+        "bad_two_objects": line(("type", "user"), ("email", "a@example.com")) +
+                           line(("type", "user"), ("email", "b@example.com")),
+        "bad_email": line(("type", "user"), ("email", "A@Example.com")),
+        "bad_base64": line(("type", "apikey"), ("id", "k"),
+                           ("email", "a@example.com"), ("hash", b64(33, 0x66))),
+        "bad_nul": '{"type":"product","name":"p\\u0000q"}',
+        "bad_range": line(("type", "meta"), ("next_uid", 4294967296)),
+        "bad_unknown": line(("type", "member"), ("user", "b@example.com"),
+                            ("colour", "red")),
+        "bad_cut": line(("type", "account"), ("product", "acme"))[:-1],
+    }
+
 
 def write(top, target, items):
     d = os.path.join(top, target)
@@ -217,6 +296,7 @@ def main():
     write(top, "fuzz_record", records())
     write(top, "fuzz_conf", CONFS)
     write(top, "fuzz_inputs", inputs())
+    write(top, "fuzz_import", import_lines())
 
 
 if __name__ == "__main__":
