@@ -72,6 +72,10 @@ int ul_cli_call_print(struct ul_cli *cli, const struct ul_cli_cmd *cmd);
 int ul_cli_call(struct ul_cli *cli, int *status);
 /* Prints the error of result r (when not 0); returns its exit status. */
 int ul_cli_fail(struct ul_cli *cli, int r);
+/* output.c: a new listing begins; the listing (or document) ends, and
+ * with --json the document is printed. */
+void ul_cli_output_start(void);
+void ul_cli_output_end(struct ul_cli *cli, bool list);
 /* Prints the current reply (text or JSON). */
 void ul_cli_print(struct ul_cli *cli);
 /* Prints a usage error for cmd and returns UL_EXIT_USAGE. */
