@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "helper/pool.h"
 #include "unilogin/error.h"
 
 struct ul_pool {
+	int nice;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct ul_job *head, *tail;     /* queued */
@@ -28,6 +30,11 @@ static void *
 worker(void *arg)
 {
 	struct ul_pool *p = arg;
+
+	/* password hashes yield the CPU to the loop's cheap requests */
+	if (p->nice != 0 && setpriority(PRIO_PROCESS, (id_t)gettid(), p->nice) != 0) {
+		/* not fatal: the hash runs at the loop's priority */
+	}
 
 	for (;;) {
 		struct ul_job *job;
@@ -60,13 +67,14 @@ worker(void *arg)
 }
 
 int
-ul_pool_new(struct ul_pool **out, unsigned threads, const char *name)
+ul_pool_new(struct ul_pool **out, unsigned threads, const char *name, int nice)
 {
 	struct ul_pool *p = calloc(1, sizeof(*p));
 
 	*out = NULL;
 	if (p == NULL)
 		return UL_ENOMEM;
+	p->nice = nice;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

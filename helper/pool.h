@@ -12,9 +12,10 @@ struct ul_job {
 
 struct ul_pool;
 
-/* Starts `threads` workers; done jobs are announced on the returned fd. */
-int ul_pool_new(struct ul_pool **out, unsigned threads, const char *name)
-    __attribute__((warn_unused_result));
+/* Starts `threads` workers at this nice value (0 = as the loop); done
+ * jobs are announced on ul_pool_fd(). */
+int ul_pool_new(struct ul_pool **out, unsigned threads, const char *name,
+    int nice) __attribute__((warn_unused_result));
 int ul_pool_fd(const struct ul_pool *p);
 void ul_pool_submit(struct ul_pool *p, struct ul_job *job);
 /* Takes every finished job (a list through ->next), or NULL. */

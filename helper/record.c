@@ -162,11 +162,14 @@ encode(struct ul_record *r, const void *st, const struct ul_column *cols,
 	for (size_t i = 0; i < ncols; i++) {
 		const char *f = (const char *)st + cols[i].offset;
 
+		/* a zero field is left out: decode starts from a zeroed struct,
+		 * so absent reads as zero (most users have no codes pending) */
+		if (cols[i].type == C_STR ? f[0] == '\0'
+		    : sodium_is_zero((const uint8_t *)f, cols[i].size))
+			continue;
 		switch (cols[i].type) {
 		case C_STR:
-			/* empty strings are left out: absent reads as "" */
-			if (f[0] != '\0')
-				put(r, cols[i].tag, f, strnlen(f, cols[i].size));
+			put(r, cols[i].tag, f, strnlen(f, cols[i].size));
 			break;
 		case C_I64:
 			put_i64(r, cols[i].tag, *(const int64_t *)f);

@@ -26,7 +26,9 @@
 #define CONNS_MAX 512           /* open connections in all */
 #define CONNS_PER_UID 64        /* for callers other than root */
 #define FRAME_TIMEOUT_MS 5000   /* to send a whole request once connected or answered */
-#define MSG_CACHE 32            /* spare frames kept for reuse */
+#define MSG_CACHE 160           /* spare frames kept for reuse: two for each
+				 * of 64 busy connections and more, so that
+				 * a busy loop makes no mmap calls */
 #define MAINTENANCE_MS 60000
 #define RATE_BURST 10           /* KDF requests a non-root caller may send ... */
 #define RATE_PER_MIN 10         /* ... and then this many a minute (S3) */
@@ -514,9 +516,9 @@ server_init(struct server *s, struct ul_helper *h, int listen_fd)
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->sig_fd < 0 || s->epfd < 0)
 		return UL_EIO;
-	if (ul_pool_new(&s->kdf, h->conf.kdf_parallel, "ul-kdf") != 0 ||
-	    ul_pool_new(&s->slow, 2, "ul-slow") != 0 ||
-	    ul_pool_new(&s->write, 2, "ul-write") != 0)
+	if (ul_pool_new(&s->kdf, h->conf.kdf_parallel, "ul-kdf", 10) != 0 ||
+	    ul_pool_new(&s->slow, 2, "ul-slow", 0) != 0 ||
+	    ul_pool_new(&s->write, 2, "ul-write", 0) != 0)
 		return UL_ENOMEM;
 	if (add_fd(s, listen_fd, EV_LISTEN) != 0 ||
 	    add_fd(s, ul_pool_fd(s->kdf), EV_KDF) != 0 ||

@@ -55,13 +55,15 @@ static int
 check_totp(struct ul_call *c, struct ul_txn *t, struct ul_user *u,
     const char *code, bool pending, struct ul_method *out)
 {
-	uint8_t *seed = sodium_malloc(UL_TOTP_SEED_BYTES);
+	/* one locked buffer per thread, made once: a code check makes no
+	 * mmap calls (sodium_malloc maps and unmaps pages every time) */
+	static _Thread_local uint8_t *seed;
 	struct ul_method m;
 	uint32_t after = 0;
 	int64_t step;
 	int r, found = UL_EAUTH;
 
-	if (seed == NULL)
+	if (seed == NULL && (seed = sodium_malloc(UL_TOTP_SEED_BYTES)) == NULL)
 		return UL_ENOMEM;
 	while (found != 0 && (r = ul_store_method_next(t, u->email, after, &m)) == 0) {
 		after = m.id;
@@ -76,7 +78,7 @@ check_totp(struct ul_call *c, struct ul_txn *t, struct ul_user *u,
 			found = 0;
 		}
 	}
-	sodium_free(seed);
+	sodium_memzero(seed, UL_TOTP_SEED_BYTES);
 	return found;
 }
 
