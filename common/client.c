@@ -18,8 +18,8 @@
 #include "unilogin/error.h"
 
 int
-ul_client_new(struct ul_client **out, const char *socket_path, int timeout_ms,
-    const char *helper_user)
+ul_client_new_ex(struct ul_client **out, const char *socket_path, int timeout_ms,
+    uid_t helper_uid, bool secrets)
 {
 	struct ul_client *c;
 
@@ -31,21 +31,30 @@ ul_client_new(struct ul_client **out, const char *socket_path, int timeout_ms,
 		return UL_ENOMEM;
 	c->fd = -1;
 	c->timeout_ms = timeout_ms;
-	c->helper_uid = 0;
-	if (helper_user != NULL)
-		(void)ul_files_uid(helper_user, &c->helper_uid, NULL);
+	c->helper_uid = helper_uid;
 	if (ul_strlcpy(c->path, socket_path, sizeof(c->path)) != 0) {
 		free(c);
 		return UL_EINVAL;
 	}
-	c->req = ul_msg_new();
-	c->rep = ul_msg_new();
+	c->req = secrets ? ul_msg_new() : ul_msg_new_plain();
+	c->rep = secrets ? ul_msg_new() : ul_msg_new_plain();
 	if (c->req == NULL || c->rep == NULL) {
 		ul_client_free(c);
 		return UL_ENOMEM;
 	}
 	*out = c;
 	return 0;
+}
+
+int
+ul_client_new(struct ul_client **out, const char *socket_path, int timeout_ms,
+    const char *helper_user)
+{
+	uid_t uid = 0;
+
+	if (helper_user != NULL)
+		(void)ul_files_uid(helper_user, &uid, NULL);
+	return ul_client_new_ex(out, socket_path, timeout_ms, uid, true);
 }
 
 static void

@@ -4,6 +4,7 @@
 #ifndef UL_CLIENT_H
 #define UL_CLIENT_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "unilogin/proto.h"
@@ -22,6 +23,11 @@ struct ul_client {
  * is trusted).  0 or UL_ENOMEM / UL_EINVAL. */
 int ul_client_new(struct ul_client **out, const char *socket_path,
     int timeout_ms, const char *helper_user) __attribute__((warn_unused_result));
+/* The same with the helper's uid already known, and, when !secrets, frames
+ * in plain memory (for lookups that carry no secret: NSS). */
+int ul_client_new_ex(struct ul_client **out, const char *socket_path,
+    int timeout_ms, uid_t helper_uid, bool secrets)
+    __attribute__((warn_unused_result));
 void ul_client_free(struct ul_client *c);
 
 /* Starts a request of this type in c->req. */

@@ -2,6 +2,7 @@
  * Every length is checked against what remains before it is read. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -215,6 +216,7 @@ ul_msg_new(void)
 	m = sodium_malloc(sizeof(*m));
 	if (m == NULL)
 		return NULL;
+	m->plain = false;
 	/* Only the header matters; the buffer is wiped as it is reused. */
 	m->len = 0;
 	m->nfields = 0;
@@ -224,13 +226,32 @@ ul_msg_new(void)
 	return m;
 }
 
+struct ul_msg *
+ul_msg_new_plain(void)
+{
+	struct ul_msg *m = malloc(sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	m->len = 0;
+	m->nfields = 0;
+	m->error = 0;
+	m->version = 0;
+	m->type = 0;
+	m->plain = true;
+	return m;
+}
+
 void
 ul_msg_free(struct ul_msg *m)
 {
 	if (m == NULL)
 		return;
 	sodium_memzero(m->buf, m->len);
-	sodium_free(m);
+	if (m->plain)
+		free(m);
+	else
+		sodium_free(m);
 }
 
 void

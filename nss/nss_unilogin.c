@@ -22,9 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/client.h"
 #include "common/conf.h"
+#include "common/util.h"
 #include "unilogin/error.h"
 
 #define DEFAULT_CONF SYSCONFDIR "/unilogin/unilogin.conf"
@@ -51,6 +53,9 @@ enum nss_status _nss_unilogin_setspent(void);
 enum nss_status _nss_unilogin_endspent(void);
 enum nss_status _nss_unilogin_getspent_r(struct spwd *, char *, size_t, int *);
 
+static void put_query(struct ul_client *cl, uint16_t type, const char *name,
+    int64_t uid);
+
 struct entry {
 	const char *name, *gecos, *home, *shell;
 	uint32_t uid;
@@ -59,6 +64,7 @@ struct entry {
 static pthread_once_t conf_once = PTHREAD_ONCE_INIT;
 static struct ul_conf conf;
 static bool conf_ok;
+static uid_t helper_uid;            /* trusted besides root (S5) */
 
 static void
 load_conf(void)
@@ -70,6 +76,8 @@ load_conf(void)
 	ul_conf_defaults(&conf);
 	conf_ok = ul_conf_load(&conf, path ? path : DEFAULT_CONF, path == NULL, err,
 	    sizeof(err)) == 0 && conf.product[0] != '\0';
+	if (ul_files_uid(conf.user, &helper_uid, NULL) != 0)
+		helper_uid = 0;
 }
 
 static bool
@@ -102,15 +110,12 @@ ask(struct ul_client **cl, uint16_t type, const char *name, int64_t uid,
 	*cl = NULL;
 	if (!usable())
 		return UL_EUNAVAIL;
-	r = ul_client_new(cl, conf.socket, (int)conf.nss_timeout * 1000, conf.user);
+	/* a lookup carries no secret: frames in plain memory, which is cheap */
+	r = ul_client_new_ex(cl, conf.socket, (int)conf.nss_timeout * 1000,
+	    helper_uid, false);
 	if (r != 0)
 		return r;
-	ul_client_begin(*cl, type);
-	ul_msg_put_str((*cl)->req, UL_F_PRODUCT, conf.product);
-	if (name != NULL)
-		ul_msg_put_str((*cl)->req, UL_F_UNIX_USER, name);
-	if (uid >= 0)
-		ul_msg_put_int((*cl)->req, UL_F_UID, uid);
+	put_query(*cl, type, name, uid);
 	if (after != NULL && after[0] != '\0')
 		ul_msg_put_str((*cl)->req, UL_F_AFTER, after);
 	return ul_client_call(*cl);
@@ -230,6 +235,76 @@ fill(enum db db, const struct entry *e, void *out, char *buf, size_t len,
 	}
 }
 
+/* Lookups are frequent: each thread keeps its client (and with it its
+ * connection to the helper) for the next one.  A child of fork() must not
+ * share its parent's connection, so a client remembers its process. */
+static pthread_key_t client_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+struct cached {
+	struct ul_client *cl;
+	pid_t pid;
+};
+
+static void
+drop_cached(void *p)
+{
+	struct cached *c = p;
+
+	ul_client_free(c->cl);
+	free(c);
+}
+
+static void
+make_key(void)
+{
+	if (pthread_key_create(&client_key, drop_cached) != 0)
+		client_key = (pthread_key_t)-1;
+}
+
+static struct ul_client *
+cached_client(void)
+{
+	struct cached *c;
+
+	pthread_once(&key_once, make_key);
+	if (client_key == (pthread_key_t)-1)
+		return NULL;
+	c = pthread_getspecific(client_key);
+	if (c != NULL && c->pid != getpid()) {
+		/* a forked child: close our copy, keep the parent's alone */
+		if (c->cl->fd >= 0)
+			close(c->cl->fd);
+		c->cl->fd = -1;
+		c->pid = getpid();
+	}
+	if (c == NULL) {
+		c = calloc(1, sizeof(*c));
+		if (c == NULL || ul_client_new_ex(&c->cl, conf.socket,
+		    (int)conf.nss_timeout * 1000, helper_uid, false) != 0) {
+			free(c);
+			return NULL;
+		}
+		c->pid = getpid();
+		if (pthread_setspecific(client_key, c) != 0) {
+			drop_cached(c);
+			return NULL;
+		}
+	}
+	return c->cl;
+}
+
+static void
+put_query(struct ul_client *cl, uint16_t type, const char *name, int64_t uid)
+{
+	ul_client_begin(cl, type);
+	ul_msg_put_str(cl->req, UL_F_PRODUCT, conf.product);
+	if (name != NULL)
+		ul_msg_put_str(cl->req, UL_F_UNIX_USER, name);
+	if (uid >= 0)
+		ul_msg_put_int(cl->req, UL_F_UID, uid);
+}
+
 /* One lookup by name or uid, filled by `fill`. */
 static enum nss_status
 lookup(const char *name, int64_t uid, void *out, char *buf, size_t len,
@@ -237,17 +312,23 @@ lookup(const char *name, int64_t uid, void *out, char *buf, size_t len,
 {
 	struct ul_client *cl;
 	struct entry e;
-	enum nss_status s;
-	int r = ask(&cl, UL_REQ_NSS_GETPW, name, uid, NULL);
+	bool reused;
+	int r;
 
-	if (r != 0) {
-		ul_client_free(cl);
-		return status_of(r, errnop);
+	if (!usable() || (cl = cached_client()) == NULL)
+		return status_of(UL_EUNAVAIL, errnop);
+	reused = cl->fd >= 0;
+	put_query(cl, UL_REQ_NSS_GETPW, name, uid);
+	r = ul_client_call(cl);
+	/* the helper closes an idle connection: once more on a fresh one */
+	if (reused && (r == UL_EUNAVAIL || r == UL_EIO)) {
+		put_query(cl, UL_REQ_NSS_GETPW, name, uid);
+		r = ul_client_call(cl);
 	}
+	if (r != 0)
+		return status_of(r, errnop);
 	read_entry(cl->rep, 0, &e);
-	s = fill(db, &e, out, buf, len, errnop);
-	ul_client_free(cl);
-	return s;
+	return fill(db, &e, out, buf, len, errnop);
 }
 
 EXPORT enum nss_status

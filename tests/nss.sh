@@ -49,6 +49,27 @@ out=$(nss getent passwd nosuch) && rc=0 || rc=$?
 expect_eq "an unknown name is not found" 2 "$rc"
 expect_lacks "no password hash, ever" "$(nss getent passwd ann)" '$argon2'
 
+# a process keeps its connection between lookups; when the helper has gone
+# meanwhile (restarted here), the next lookup reconnects
+if [ -x /usr/bin/python3 ]; then
+	mkfifo "$T/go" "$T/done"
+	nss /usr/bin/python3 -c '
+import pwd, sys
+a = pwd.getpwnam("ann").pw_uid
+open(sys.argv[2], "w").write("1\n")          # first lookup done
+open(sys.argv[1]).read()                      # wait: the helper restarts
+print(a, pwd.getpwnam("ann").pw_uid, pwd.getpwnam("ben").pw_uid)
+' "$T/go" "$T/done" >"$T/two.out" 2>"$T/two.err" &
+	PY=$!
+	read -r _ <"$T/done"
+	ul_stop
+	ul_start
+	echo go >"$T/go"
+	wait $PY || true
+	expect_eq "a kept connection is renewed after the helper restarts" \
+		"$ann_uid $ann_uid 900000500" "$(cat "$T/two.out")"
+fi
+
 # a banned account still resolves: files it owns keep their owner
 ctl account ban comms ben >/dev/null
 expect_contains "a banned account still resolves" "$(nss getent passwd ben)" "ben:x:900000500"

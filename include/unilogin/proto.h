@@ -226,11 +226,15 @@ struct ul_msg {
 	uint16_t version;
 	uint16_t type;
 	int error;                  /* first encoding error, sticky */
+	bool plain;                 /* plain heap memory (no secret ever in it) */
 	unsigned nfields;
 	struct ul_field fields[UL_FIELDS_MAX];
 };
 
 struct ul_msg *ul_msg_new(void) __attribute__((warn_unused_result));
+/* The same in plain heap memory, for messages that never hold a secret
+ * (NSS lookups): no mmap, mprotect or mlock per frame. */
+struct ul_msg *ul_msg_new_plain(void) __attribute__((warn_unused_result));
 void ul_msg_free(struct ul_msg *m);
 
 /* Encoding: start, put fields, finish.  A put past a bound records the
