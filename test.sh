@@ -24,6 +24,8 @@ step "The suite under AddressSanitizer and UndefinedBehaviorSanitizer"
 ./scripts/check-sanitizers.sh
 step "The helper under valgrind"
 ./scripts/check-valgrind.sh
+step "Benchmarks, quick (so that they keep working)"
+make --no-print-directory bench-quick
 if grep -q '^fuzz-quick:' Makefile; then
 	step "Fuzzing, ${FUZZ_SECONDS:-60} s a target"
 	make --no-print-directory fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}"

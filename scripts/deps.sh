@@ -10,6 +10,7 @@ libjson-c-dev libcmocka-dev
 oathtool lmdb-utils python3 util-linux faketime libnss-wrapper
 openssh-server openssh-client sudo python3-pexpect systemd man-db groff-base
 valgrind clang libclang-rt-14-dev
+pamtester libpam-wrapper libpam-oath libpam-google-authenticator
 "
 
 missing=
