@@ -3,6 +3,7 @@
 # --expires-days).  The helper runs under libfaketime, whose clock the test
 # moves forward; nothing in the helper knows it is a test.
 . "$top_srcdir/tests/lib.sh"
+ul_no_sanitizers "libfaketime together with ASan (the helper stalls)"
 FAKETIME_LIB=
 for f in /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.1; do
 	[ -e "$f" ] && FAKETIME_LIB=$f

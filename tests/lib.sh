@@ -39,9 +39,9 @@ ASAN_PRELOAD=
 if [ "${UL_SANITIZERS:-no}" = yes ]; then
 	ASAN_PRELOAD=$(${CC:-gcc} -print-file-name=libasan.so)
 fi
-ul_no_sanitizers() {
+ul_no_sanitizers() { # WHAT: what does not work in a sanitizer build
 	[ "${UL_SANITIZERS:-no}" != yes ] ||
-		ul_skip "$1 cannot load a module built with sanitizers"
+		ul_skip "not in a sanitizer build: $1"
 }
 
 # Stops the helper (TERM) and checks how it ended.

@@ -13,6 +13,7 @@
 #    process of nobody (the control) has them owned by nobody; and nobody
 #    cannot read the helper's /proc/PID/environ or list /proc/PID/fd.
 . "$top_srcdir/tests/lib.sh"
+ul_no_sanitizers "a scan of memory (ASan shadow regions are terabytes)"
 [ "$(id -u)" -eq 0 ] || ul_skip "root is needed to read the helper's memory"
 command -v oathtool >/dev/null || ul_skip "oathtool is needed for TOTP codes"
 PY=/usr/bin/python3

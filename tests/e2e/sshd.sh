@@ -7,7 +7,7 @@
 # nsswitch.conf bind-mounted for sshd alone); a local admin for the S6
 # fallback is made with useradd and removed after.
 . "$top_srcdir/tests/lib.sh"
-ul_no_sanitizers "sshd, sudo and su"
+ul_no_sanitizers "sshd, sudo and su cannot load an instrumented module"
 [ "$(id -u)" -eq 0 ] || ul_skip "needs root (sshd, /etc/pam.d/ultest-sshd)"
 SSHD=$(command -v sshd || echo /usr/sbin/sshd)
 [ -x "$SSHD" ] && command -v ssh >/dev/null || ul_skip "needs openssh-server and openssh-client"

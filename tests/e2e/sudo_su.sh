@@ -6,7 +6,7 @@
 # product account from files: a local user with the account's name and uid
 # (inside uid_min..uid_max) is made with useradd and removed after.
 . "$top_srcdir/tests/lib.sh"
-ul_no_sanitizers "sshd, sudo and su"
+ul_no_sanitizers "sshd, sudo and su cannot load an instrumented module"
 [ "$(id -u)" -eq 0 ] || ul_skip "needs root (sudoers drop-in, useradd, mount namespace)"
 command -v sudo >/dev/null && command -v su >/dev/null || ul_skip "needs sudo and su"
 /usr/bin/python3 -c 'import pexpect' 2>/dev/null || ul_skip "needs python3-pexpect"
