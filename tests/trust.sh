@@ -65,6 +65,8 @@ fake "$T/nobodys/sock" nobody ""
 mv "$T/nobodys/sock" "$T/evil/sock2"
 chown root "$T/evil/sock2"
 out=$(login_via "$T/evil/sock2")
+# the fake notes the connection once it sees the module hang up
+i=0; while [ ! -s "$T/io/got" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 kill $FAKE; wait $FAKE 2>/dev/null || true
 expect_contains "a peer that is not root or the helper user: refused" "$out" \
 	"auth: PAM_AUTHINFO_UNAVAIL"
