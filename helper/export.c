@@ -118,7 +118,7 @@ shown(const char *s)
 	static _Thread_local char buf[65];
 	size_t i;
 
-	for (i = 0; s[i] && i < sizeof(buf) - 1; i++)
+	for (i = 0; i < sizeof(buf) - 1 && s[i]; i++)
 		buf[i] = (unsigned char)s[i] < ' ' || s[i] == 0x7f ? '?' : s[i];
 	buf[i] = '\0';
 	return buf;

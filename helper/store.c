@@ -127,7 +127,7 @@ check_schema(struct ul_store *st, MDB_txn *txn, char *err, size_t errlen)
 	if (have > UL_STORE_SCHEMA) {
 		snprintf(err, errlen,
 		    "store: schema %u is newer than this unilogind knows (%u); "
-		    "refusing to open it", have, UL_STORE_SCHEMA);
+		    "refusing to open it", have, (unsigned)UL_STORE_SCHEMA);
 		return UL_ESTORE;
 	}
 	return 0;
