@@ -5,8 +5,7 @@
  * Each test opens a real store in a fresh mkdtemp directory.  The schema
  * test alone reaches past store.h to LMDB, to write a newer schema number
  * the way a later unilogind would.
- *
- * Linked with -Wl,--wrap=mdb_env_set_mapsize: see the wrapper below. */
+ */
 #include "config.h"
 
 #include <setjmp.h>
@@ -26,93 +25,7 @@
 #include "helper/store.h"
 #include "unilogin/error.h"
 
-struct fixture {
-	char root[64];              /* the mkdtemp directory */
-	char dir[96];               /* the store, created by ul_store_open */
-	struct ul_store *st;
-	char err[256];
-};
-
-/* ---- helpers ---- */
-/* The store asks LMDB for 64 GiB of address space; valgrind cannot map
- * that much.  Where this process cannot reserve the size asked for, ask
- * for 1 GiB instead, so that the same tests run under valgrind.  Natively
- * the reservation succeeds and the store's own size is used. */
-int __real_mdb_env_set_mapsize(MDB_env *env, size_t size);
-int __wrap_mdb_env_set_mapsize(MDB_env *env, size_t size);
-
-int
-__wrap_mdb_env_set_mapsize(MDB_env *env, size_t size)
-{
-	void *p = mmap(NULL, size, PROT_NONE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	if (p == MAP_FAILED)
-		size = (size_t)1 << 30;
-	else
-		munmap(p, size);
-	return __real_mdb_env_set_mapsize(env, size);
-}
-
-
-static int
-setup(void **state)
-{
-	struct fixture *fx = test_calloc(1, sizeof(*fx));
-
-	snprintf(fx->root, sizeof(fx->root), "/tmp/ul-store-XXXXXX");
-	if (mkdtemp(fx->root) == NULL)
-		return -1;
-	snprintf(fx->dir, sizeof(fx->dir), "%s/store", fx->root);
-	if (ul_store_open(&fx->st, fx->dir, fx->err, sizeof(fx->err)) != 0) {
-		fprintf(stderr, "store: %s\n", fx->err);
-		return -1;
-	}
-	*state = fx;
-	return 0;
-}
-
-static void
-remove_in(const char *dir, const char *name)
-{
-	char p[160];
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	unlink(p);
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *fx = *state;
-
-	ul_store_close(fx->st);
-	remove_in(fx->dir, "data.mdb");
-	remove_in(fx->dir, "lock.mdb");
-	rmdir(fx->dir);
-	rmdir(fx->root);
-	test_free(fx);
-	return 0;
-}
-
-static struct ul_txn *
-begin(struct fixture *fx, bool write)
-{
-	struct ul_txn *t = NULL;
-
-	assert_int_equal(ul_txn_begin(fx->st, write, &t), 0);
-	assert_non_null(t);
-	return t;
-}
-
-static void
-reopen(struct fixture *fx)
-{
-	ul_store_close(fx->st);
-	fx->st = NULL;
-	assert_int_equal(ul_store_open(&fx->st, fx->dir, fx->err,
-	    sizeof(fx->err)), 0);
-}
+#include "tests/unit/store_fixture.h"
 
 static struct ul_user
 user(const char *email)
