@@ -190,6 +190,21 @@ ul_call_txn(struct ul_call *c, bool write, struct ul_txn **t)
 }
 
 int
+ul_call_user(struct ul_call *c, const char *email, struct ul_user *u)
+{
+	struct ul_txn *t;
+	int r = ul_call_txn(c, false, &t);
+
+	if (r != 0)
+		return r;
+	r = ul_store_user_get(t, email, u);
+	ul_txn_abort(t);
+	if (r == UL_ENOTFOUND)
+		return ul_call_say(c, r, "no user %s", email);
+	return r;
+}
+
+int
 ul_call_commit(struct ul_call *c, struct ul_txn *t)
 {
 	int r = ul_txn_commit(t);

@@ -38,16 +38,9 @@ static int
 target_user(struct ul_call *c, struct ul_user *u)
 {
 	char email[UL_EMAIL_MAX + 1];
-	struct ul_txn *t;
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
-	if (r != 0 || (r = ul_call_txn(c, false, &t)) != 0)
-		return r;
-	r = ul_store_user_get(t, email, u);
-	ul_txn_abort(t);
-	if (r == UL_ENOTFOUND)
-		return ul_call_say(c, r, "no user %s", email);
-	return r;
+	return r != 0 ? r : ul_call_user(c, email, u);
 }
 
 /* Puts u and an audit record, and commits. */

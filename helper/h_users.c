@@ -77,22 +77,6 @@ send_code(struct ul_call *c, const char *kind, const char *email,
 	return 0;
 }
 
-/* Reads user `email` in a read transaction; a message when missing. */
-static int
-get_user(struct ul_call *c, const char *email, struct ul_user *u)
-{
-	struct ul_txn *t;
-	int r = ul_call_txn(c, false, &t);
-
-	if (r != 0)
-		return r;
-	r = ul_store_user_get(t, email, u);
-	ul_txn_abort(t);
-	if (r == UL_ENOTFOUND)
-		return ul_call_say(c, r, "no user %s", email);
-	return r;
-}
-
 /* Saves u and an audit record in one transaction. */
 static int
 save_user(struct ul_call *c, const struct ul_user *u, const char *event)
@@ -122,7 +106,7 @@ ul_h_user_add(struct ul_call *c)
 
 	if (r != 0)
 		return r;
-	r = get_user(c, email, &u);
+	r = ul_call_user(c, email, &u);
 	if (r == 0 && u.confirmed)
 		return ul_call_say(c, UL_EEXIST, "user %s already exists", email);
 	if (r == UL_ENOTFOUND) {
@@ -159,7 +143,7 @@ confirm(struct ul_call *c, bool with_password)
 
 	if (r != 0)
 		return r;
-	r = get_user(c, email, &u);
+	r = ul_call_user(c, email, &u);
 	/* not a user's email: maybe one waiting to replace a user's (U6) */
 	if (r == UL_ENOTFOUND)
 		return ul_confirm_new_email(c, email, ul_msg_str(c->in, UL_F_CODE),
@@ -207,7 +191,7 @@ ul_h_user_passwd(struct ul_call *c)
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
 	if (r != 0 || (r = ul_check_password(c, pw)) != 0 ||
-	    (r = get_user(c, email, &u)) != 0)
+	    (r = ul_call_user(c, email, &u)) != 0)
 		return r;
 	if (ul_kdf_hash(&c->h->conf, pw, hash) != 0)
 		return ul_call_say(c, UL_ENOMEM, "cannot hash the password");
@@ -229,7 +213,7 @@ ul_h_user_reset(struct ul_call *c)
 	struct ul_user u;
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
-	if (r != 0 || (r = get_user(c, email, &u)) != 0)
+	if (r != 0 || (r = ul_call_user(c, email, &u)) != 0)
 		return r;
 	issue_code(c, "reset", email, &u.reset, RESET_TTL, code);
 	r = save_user(c, &u, "reset_code");
@@ -254,7 +238,7 @@ ul_h_self_reset_send(struct ul_call *c)
 		return ul_call_say(c, UL_ERULE, "no delivery command is set up here: "
 		    "ask an administrator for a reset code");
 	/* The answer is the same whether or not the address is known. */
-	if (get_user(c, email, &u) == 0 && u.confirmed) {
+	if (ul_call_user(c, email, &u) == 0 && u.confirmed) {
 		issue_code(c, "reset", email, &u.reset, RESET_TTL, code);
 		if (save_user(c, &u, "reset_code") == 0 &&
 		    send_code(c, "reset", email, code, UL_F_RESET_CODE, reset_text) != 0)
@@ -275,7 +259,7 @@ ul_h_self_reset(struct ul_call *c)
 
 	if (r != 0 || (r = ul_check_password(c, pw)) != 0)
 		return r;
-	r = get_user(c, email, &u);
+	r = ul_call_user(c, email, &u);
 	if (r == 0)
 		r = check_code(c, "reset", email, &u.reset, ul_msg_str(c->in, UL_F_CODE));
 	if (r != 0)
@@ -359,7 +343,7 @@ set_locked(struct ul_call *c, bool locked)
 	struct ul_user u;
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
-	if (r != 0 || (r = get_user(c, email, &u)) != 0)
+	if (r != 0 || (r = ul_call_user(c, email, &u)) != 0)
 		return r;
 	u.locked = locked;
 	r = save_user(c, &u, locked ? "user_lock" : "user_unlock");

@@ -108,6 +108,9 @@ void ul_audit_alone(struct ul_call *c, const struct ul_event *e);
 /* Opens a transaction on the helper's store; on failure sets a message. */
 int ul_call_txn(struct ul_call *c, bool write, struct ul_txn **t)
     __attribute__((warn_unused_result));
+/* Reads user `email` in a read transaction; "no user" when missing. */
+int ul_call_user(struct ul_call *c, const char *email, struct ul_user *u)
+    __attribute__((warn_unused_result));
 /* Commits; on failure (a full disk, S7) sets a message. */
 int ul_call_commit(struct ul_call *c, struct ul_txn *t)
     __attribute__((warn_unused_result));
