@@ -19,12 +19,12 @@
 #include <sodium.h>
 
 #include "common/util.h"
-#include "helper/helper.h"
-#include "helper/kdf.h"
-#include "helper/log.h"
-#include "helper/server.h"
-#include "helper/tickets.h"
-#include "helper/totp.h"
+#include "helper/core/helper.h"
+#include "helper/rules/kdf.h"
+#include "helper/server/log.h"
+#include "helper/server/server.h"
+#include "helper/rules/tickets.h"
+#include "helper/rules/totp.h"
 #include "unilogin/error.h"
 
 #define DEFAULT_CONF SYSCONFDIR "/unilogin/unilogin.conf"

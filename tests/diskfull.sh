@@ -84,7 +84,7 @@ expect_eq "small changes: every acknowledged user is there, the refused one is n
 
 # 3. logins of existing users on the full disk.  Every login commits one
 # write transaction (failure counter and audit record, S3/S8: see
-# finish_login in helper/h_login.c); LMDB's free pages carry a while.
+# finish_login in helper/handlers/h_login.c); LMDB's free pages carry a while.
 out=$(answers 'legacy-password-1' | pam dave -o auth)
 expect_contains "a legacy login works on a full disk" "$out" "auth: PAM_SUCCESS"
 out=$(answers bob@example.com 'wrong password' 000000 | pam bob -o auth)

@@ -27,11 +27,11 @@
 
 #include "common/conf.h"
 #include "common/email.h"
-#include "helper/helper.h"
-#include "helper/keys.h"
-#include "helper/tfa.h"
-#include "helper/tickets.h"
-#include "helper/totp.h"
+#include "helper/core/helper.h"
+#include "helper/rules/keys.h"
+#include "helper/rules/tfa.h"
+#include "helper/rules/tickets.h"
+#include "helper/rules/totp.h"
 #include "tests/fuzz/fuzz.h"
 #include "unilogin/error.h"
 

@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-#include "helper/record.h"
-#include "helper/store.h"
+#include "helper/store/record.h"
+#include "helper/store/store.h"
 #include "tests/fuzz/fuzz.h"
 #include "unilogin/error.h"
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the fuzzers' seed corpora: a handful of small valid inputs per
 target (and a few near misses), in the layouts of include/unilogin/proto.h,
-helper/record.c, common/conf.c, tests/fuzz/fuzz_inputs.c and the export
-lines of helper/export.c.
+helper/store/record.c, common/conf.c, tests/fuzz/fuzz_inputs.c and the export
+lines of helper/store/export.c.
 
 usage: make_corpus.py [DIR]   (default: the corpus/ beside this script)
 
@@ -75,7 +75,7 @@ def frames():
     }
 
 
-# ---- records (helper/record.c): format byte, then u8 tag, u16 length ----
+# ---- records (helper/store/record.c): format byte, then u8 tag, u16 length ----
 
 
 def rs(tag, text):
@@ -202,9 +202,9 @@ def inputs():
         "recovery_text": b"\x06\x00\x00abcd-efgh-jkmn",
     }
 
-# ---- import lines (helper/export.c): one JSON object, keys in the order
+# ---- import lines (helper/store/export.c): one JSON object, keys in the order
 # the export writes them (type, the context fields, then the columns of
-# helper/record.c's table); a zero field is left out ----
+# helper/store/record.c's table); a zero field is left out ----
 
 
 def b64(n, fill):

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "helper/store.h"
+#include "helper/store/store.h"
 
 struct fixture {
 	char root[64];              /* the mkdtemp directory */

@@ -1,4 +1,4 @@
-/* Unit tests for common/email.c and helper/keys.c: email addresses as
+/* Unit tests for common/email.c and helper/rules/keys.c: email addresses as
  * user keys, and the helper's key file and single-use codes (C1, C2).
  *
  * The key file tests work in a fresh mkdtemp directory. */
@@ -19,7 +19,7 @@
 #include <sodium.h>
 
 #include "common/email.h"
-#include "helper/keys.h"
+#include "helper/rules/keys.h"
 #include "unilogin/error.h"
 
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";

@@ -1,4 +1,4 @@
-/* Unit tests for helper/store.c and helper/store_accounts.c: the LMDB
+/* Unit tests for helper/store/lmdb/store.c and helper/store/lmdb/store_accounts.c: the LMDB
  * store of users, products, accounts and their indexes, uid allocation,
  * failure counters, the audit log and counts.
  *
@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
-#include "helper/store.h"
+#include "helper/store/store.h"
 #include "unilogin/error.h"
 
 #include "tests/unit/store_fixture.h"

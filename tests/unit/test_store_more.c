@@ -1,6 +1,6 @@
-/* Unit tests for the store's newer parts (helper/store_tfa.c,
- * helper/store_members.c, the uid counter and account_with_email of
- * helper/store_accounts.c) and for the export lines of helper/export.c.
+/* Unit tests for the store's newer parts (helper/store/lmdb/store_tfa.c,
+ * helper/store/lmdb/store_members.c, the uid counter and account_with_email of
+ * helper/store/lmdb/store_accounts.c) and for the export lines of helper/store/export.c.
  *
  * Each store test opens a real store in a fresh mkdtemp directory, as
  * tests/unit/test_store.c does; the export tests need no store.
@@ -20,8 +20,8 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
-#include "helper/export.h"
-#include "helper/store.h"
+#include "helper/store/export.h"
+#include "helper/store/store.h"
 #include "unilogin/error.h"
 
 #include "tests/unit/store_fixture.h"
@@ -900,7 +900,7 @@ test_history_prune_reaches_past_open_sessions(void **state)
 		total += removed;
 	}
 	sessions_left(t, left, sizeof(left));
-	/* BUG: helper/store_members.c prune_front() counts every session it
+	/* BUG: helper/store/lmdb/store_members.c prune_front() counts every session it
 	 * looks at against `max`, the open ones it skips too, and every call
 	 * starts again at the first session: with `max` or more open sessions
 	 * at the front, no later session is ever pruned (the helper calls it
@@ -1232,7 +1232,7 @@ test_import_refuses_bad_values(void **state)
 static void
 test_import_refuses_trailing_data(void **state)
 {
-	/* BUG: helper/export.c ul_import_parse() uses
+	/* BUG: helper/store/export.c ul_import_parse() uses
 	 * json_tokener_parse_verbose(), which stops after the first JSON value
 	 * and ignores the rest: both lines are accepted as the first object
 	 * alone (the second user is silently lost on import). */

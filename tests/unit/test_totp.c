@@ -1,4 +1,4 @@
-/* Tests of helper/totp.c: the window and replay rule of ul_totp_match
+/* Tests of helper/rules/totp.c: the window and replay rule of ul_totp_match
  * (T3) against codes that liboath computes for the real clock, the sealed
  * seeds (bound to user and method), base32 and the Key URI (T2). */
 #include "config.h"
@@ -16,9 +16,9 @@
 #include <liboath/oath.h>
 #include <sodium.h>
 
-#include "helper/keys.h"
-#include "helper/store.h"
-#include "helper/totp.h"
+#include "helper/rules/keys.h"
+#include "helper/store/store.h"
+#include "helper/rules/totp.h"
 #include "unilogin/error.h"
 
 static uint8_t seed[UL_TOTP_SEED_BYTES];

@@ -1,0 +1,367 @@
+/* Products and product accounts: add, show, list. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "helper/handlers/handlers.h"
+#include "helper/rules/kdf.h"
+#include "helper/server/log.h"
+#include "unilogin/error.h"
+
+static bool
+valid_product(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > UL_PRODUCT_MAX || !(islower((unsigned char)s[0]) ||
+	    isdigit((unsigned char)s[0])))
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
+		    *s != '-' && *s != '_')
+			return false;
+	return true;
+}
+
+/* [a-z_][a-z0-9_-]{0,31} (L1a) */
+static bool
+valid_unix_user(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > UL_UNIX_USER_MAX || !(islower((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
+		    *s != '-' && *s != '_')
+			return false;
+	return true;
+}
+
+/* Printable text of at most max bytes: names, friendly names. */
+static bool
+valid_text(const char *s, size_t max)
+{
+	if (s[0] == '\0' || strlen(s) > max)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			return false;
+	return true;
+}
+
+int
+ul_h_product_add(struct ul_call *c)
+{
+	const char *name = ul_call_arg(c, UL_F_PRODUCT);
+	const char *display = ul_msg_str(c->in, UL_F_DISPLAY_NAME);
+	struct ul_event e = {.event = "product_add", .product = name};
+	struct ul_product p;
+	struct ul_txn *t;
+	int r;
+
+	if (name == NULL)
+		return UL_EINVAL;
+	if (!valid_product(name))
+		return ul_call_say(c, UL_EINVAL, "a product name is 1 to %d of "
+		    "a-z, 0-9, '-' and '_', starting with a letter or digit",
+		    UL_PRODUCT_MAX);
+	if (display != NULL && !valid_text(display, sizeof(p.display_name) - 1))
+		return ul_call_say(c, UL_EINVAL, "bad display name");
+	if ((r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	r = ul_store_product_get(t, name, &p);
+	if (r == 0) {
+		ul_txn_abort(t);
+		return ul_call_say(c, UL_EEXIST, "product %s already exists", name);
+	}
+	snprintf(p.name, sizeof(p.name), "%s", name);
+	snprintf(p.display_name, sizeof(p.display_name), "%s", display ? display : name);
+	p.created = ul_now();
+	r = r == UL_ENOTFOUND ? ul_store_product_put(t, &p) : r;
+	return ul_call_finish(c, t, r, &e);
+}
+
+int
+ul_h_product_list(struct ul_call *c)
+{
+	const char *after = ul_msg_str(c->in, UL_F_AFTER);
+	char last[UL_PRODUCT_MAX + 1];
+	struct ul_product p;
+	struct ul_txn *t;
+	int r = ul_call_txn(c, false, &t);
+
+	if (r != 0)
+		return r;
+	snprintf(last, sizeof(last), "%s", after ? after : "");
+	while ((r = ul_store_product_next(t, last, &p)) == 0) {
+		if (ul_page_full(c->out)) {
+			ul_msg_put_str(c->out, UL_F_NEXT, last);
+			break;
+		}
+		ul_msg_put_mark(c->out, UL_F_RECORD);
+		ul_msg_put_str(c->out, UL_F_PRODUCT, p.name);
+		ul_msg_put_str(c->out, UL_F_DISPLAY_NAME, p.display_name);
+		memcpy(last, p.name, sizeof(last));
+	}
+	ul_txn_abort(t);
+	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+static const char *const state_names[] = {"active", "suspended", "banned"};
+
+static void
+put_account(struct ul_msg *m, const struct ul_account *a)
+{
+	ul_msg_put_str(m, UL_F_PRODUCT, a->product);
+	ul_msg_put_str(m, UL_F_ACCOUNT, a->name);
+	ul_msg_put_str(m, UL_F_UNIX_USER, a->unix_user);
+	ul_msg_put_int(m, UL_F_UID, a->uid);
+	ul_msg_put_str(m, UL_F_EMAIL, a->email);
+	ul_msg_put_bool(m, UL_F_LEGACY, a->owner[0] == '\0');
+	if (a->owner[0])
+		ul_msg_put_str(m, UL_F_OWNER, a->owner);
+	if (a->parent[0])
+		ul_msg_put_str(m, UL_F_PARENT, a->parent);
+	ul_msg_put_str(m, UL_F_FRIENDLY_NAME, a->friendly_name);
+	ul_msg_put_str(m, UL_F_STATE, state_names[a->state % 3]);
+}
+
+/* Fills a from the request: names, uid, email, friendly name. */
+static int
+account_from_request(struct ul_call *c, struct ul_account *a)
+{
+	const char *product = ul_call_arg(c, UL_F_PRODUCT);
+	const char *name = ul_call_arg(c, UL_F_ACCOUNT);
+	const char *unix_user = ul_msg_str(c->in, UL_F_UNIX_USER);
+	const char *friendly = ul_msg_str(c->in, UL_F_FRIENDLY_NAME);
+	int64_t uid = 0;
+	uid_t local;
+
+	memset(a, 0, sizeof(*a));
+	if (product == NULL || name == NULL)
+		return UL_EINVAL;
+	if (!valid_text(name, UL_ACCOUNT_MAX))
+		return ul_call_say(c, UL_EINVAL, "bad account name");
+	if (unix_user == NULL || unix_user[0] == '\0') {
+		if (!valid_unix_user(name))
+			return ul_call_say(c, UL_EINVAL, "--unix-user is needed: "
+			    "\"%s\" is not a valid Unix user name", name);
+		unix_user = name;
+	}
+	if (!valid_unix_user(unix_user))
+		return ul_call_say(c, UL_EINVAL, "not a valid Unix user name: %s "
+		    "(expected [a-z_][a-z0-9_-]{0,31})", unix_user);
+	if (ul_files_uid(unix_user, &local, NULL) == 0)
+		return ul_call_say(c, UL_ERULE, "%s is a local user in /etc/passwd; "
+		    "a product account needs a name of its own", unix_user);
+	if (ul_msg_int(c->in, UL_F_UID, &uid) == 0 &&
+	    (uid < c->h->conf.uid_min || uid > c->h->conf.uid_max))
+		return ul_call_say(c, UL_ERULE, "uid %lld is outside uid_min..uid_max "
+		    "(%u..%u)", (long long)uid, c->h->conf.uid_min, c->h->conf.uid_max);
+	if (friendly != NULL && friendly[0] && !valid_text(friendly, UL_TEXT_MAX))
+		return ul_call_say(c, UL_EINVAL, "bad friendly name");
+	snprintf(a->product, sizeof(a->product), "%s", product);
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	snprintf(a->unix_user, sizeof(a->unix_user), "%s", unix_user);
+	snprintf(a->friendly_name, sizeof(a->friendly_name), "%s",
+	    friendly ? friendly : "");
+	a->uid = (uint32_t)uid;
+	a->created = ul_now();
+	return ul_call_email(c, UL_F_EMAIL, a->email);
+}
+
+/* L9, L10: a subuser's parent is an account of the same product, not a
+ * subuser itself, and not banned. */
+static int
+check_parent(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
+{
+	const char *parent = ul_msg_str(c->in, UL_F_PARENT);
+	struct ul_account p;
+	int r;
+
+	if (parent == NULL || parent[0] == '\0')
+		return 0;
+	r = ul_store_account_get(t, a->product, parent, &p);
+	if (r == UL_ENOTFOUND)
+		return ul_call_say(c, r, "no account %s of %s to be the parent",
+		    parent, a->product);
+	if (r == 0 && p.parent[0] != '\0')
+		return ul_call_say(c, UL_ERULE, "L9: subusers are one level deep: %s "
+		    "is itself a subuser of %s", parent, p.parent);
+	if (r == 0 && p.state == UL_ACCOUNT_BANNED)
+		return ul_call_say(c, UL_ERULE, "L10: %s is banned: it cannot have "
+		    "subusers", parent);
+	if (r == 0)
+		snprintf(a->parent, sizeof(a->parent), "%s", parent);
+	return r;
+}
+
+static int
+add_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
+{
+	struct ul_product p;
+	struct ul_account other;
+	int r = ul_store_product_get(t, a->product, &p);
+
+	if (r == UL_ENOTFOUND)
+		return ul_call_say(c, UL_ENOTFOUND, "no product %s: add it with "
+		    "`uniloginctl product add %s`", a->product, a->product);
+	if (r == 0 && ul_store_account_get(t, a->product, a->name, &other) == 0)
+		return ul_call_say(c, UL_EEXIST, "account %s of %s already exists",
+		    a->name, a->product);
+	if (r == 0 &&
+	    ul_store_account_by_unix(t, a->product, a->unix_user, &other) == 0)
+		return ul_call_say(c, UL_EEXIST, "Unix user %s is already account "
+		    "%s of %s", a->unix_user, other.name, a->product);
+	if (r == 0 && a->uid != 0 && ul_store_account_by_uid(t, a->uid, &other) == 0)
+		return ul_call_say(c, UL_EEXIST, "uid %u is already account %s of %s",
+		    a->uid, other.name, other.product);
+	if (r == 0 && a->uid == 0) {
+		r = ul_store_uid_allocate(t, c->h->conf.uid_min, c->h->conf.uid_max,
+		    &a->uid);
+		if (r == UL_ENOSPC)
+			return ul_call_say(c, UL_ERULE, "no free uid left in uid_min..uid_max");
+	}
+	if (r == 0)
+		r = check_parent(c, t, a);
+	/* L1a: with an email and no legacy password the account is linked at
+	 * once; a legacy account may not take an email that is a product's
+	 * unique identifier (L5) */
+	if (r == 0 && a->pwhash[0] == '\0') {
+		r = ul_link_allowed(c, t, a, a->email);
+		if (r == 0)
+			memcpy(a->owner, a->email, sizeof(a->owner));
+	} else if (r == 0) {
+		r = ul_legacy_allowed(c, t, a->product, a->email);
+	}
+	if (r == 0 && a->friendly_name[0] == '\0')
+		snprintf(a->friendly_name, sizeof(a->friendly_name),
+		    "Your first %s account", p.display_name);
+	if (r == 0)
+		r = ul_store_account_put(t, a);
+	return r;
+}
+
+int
+ul_h_account_add(struct ul_call *c)
+{
+	struct ul_account a;
+	const char *legacy = ul_msg_str(c->in, UL_F_LEGACY_PASSWORD);
+	struct ul_event e = {.event = "account_add"};
+	struct ul_txn *t;
+	int r = account_from_request(c, &a);
+
+	/* L1: a legacy account's own password, hashed before the write */
+	if (r == 0 && legacy != NULL && (r = ul_check_password(c, legacy)) == 0 &&
+	    ul_kdf_hash(&c->h->conf, legacy, a.pwhash) != 0)
+		r = ul_call_say(c, UL_ENOMEM, "cannot hash the password");
+	if (r != 0 || (r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	r = add_account(c, t, &a);
+	e.email = a.email;
+	e.product = a.product;
+	e.account = a.name;
+	r = ul_call_finish(c, t, r, &e);
+	if (r == 0)
+		put_account(c->out, &a);
+	return r;
+}
+
+int
+ul_h_account_show(struct ul_call *c)
+{
+	const char *product = ul_call_arg(c, UL_F_PRODUCT);
+	const char *name = ul_call_arg(c, UL_F_ACCOUNT);
+	struct ul_account a;
+	struct ul_txn *t;
+	int r;
+
+	if (product == NULL || name == NULL)
+		return UL_EINVAL;
+	if ((r = ul_call_txn(c, false, &t)) != 0)
+		return r;
+	r = ul_store_account_get(t, product, name, &a);
+	ul_txn_abort(t);
+	if (r == UL_ENOTFOUND)
+		return ul_call_say(c, r, "no account %s of %s", name, product);
+	if (r == 0)
+		put_account(c->out, &a);
+	return r;
+}
+
+int
+ul_h_account_list(struct ul_call *c)
+{
+	const char *product = ul_msg_str(c->in, UL_F_PRODUCT);
+	const char *after = ul_msg_str(c->in, UL_F_AFTER);
+	char lp[UL_PRODUCT_MAX + 1] = "", ln[UL_ACCOUNT_MAX + 1] = "";
+	char next[UL_PRODUCT_MAX + UL_ACCOUNT_MAX + 2];
+	struct ul_account a;
+	struct ul_txn *t;
+	const char *slash;
+	int r;
+
+	/* the cursor is "product/name": a product name holds no '/' */
+	if (after != NULL && (slash = strchr(after, '/')) != NULL &&
+	    (size_t)(slash - after) < sizeof(lp)) {
+		memcpy(lp, after, (size_t)(slash - after));
+		lp[slash - after] = '\0';
+		snprintf(ln, sizeof(ln), "%s", slash + 1);
+	}
+	if ((r = ul_call_txn(c, false, &t)) != 0)
+		return r;
+	while ((r = ul_store_account_next(t, product ? product : "", lp, ln, &a)) == 0) {
+		if (ul_page_full(c->out)) {
+			snprintf(next, sizeof(next), "%s/%s", lp, ln);
+			ul_msg_put_str(c->out, UL_F_NEXT, next);
+			break;
+		}
+		ul_msg_put_mark(c->out, UL_F_RECORD);
+		put_account(c->out, &a);
+		memcpy(lp, a.product, sizeof(lp));
+		memcpy(ln, a.name, sizeof(ln));
+	}
+	ul_txn_abort(t);
+	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+/* L1: an admin sets a legacy account's password; a linked account has only
+ * its owner's unified password (L5). */
+int
+ul_h_account_passwd(struct ul_call *c)
+{
+	const char *pw = ul_msg_str(c->in, UL_F_NEW_PASSWORD);
+	const char *product = ul_call_arg(c, UL_F_PRODUCT);
+	const char *name = ul_call_arg(c, UL_F_ACCOUNT);
+	struct ul_event e = {.event = "account_passwd", .product = product,
+	    .account = name};
+	char hash[UL_HASH_STR_MAX];
+	struct ul_account a;
+	struct ul_txn *t;
+	int r;
+
+	if (product == NULL || name == NULL || (r = ul_check_password(c, pw)) != 0)
+		return UL_EINVAL;
+	if (ul_kdf_hash(&c->h->conf, pw, hash) != 0)
+		return ul_call_say(c, UL_ENOMEM, "cannot hash the password");
+	if ((r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	r = ul_store_account_get(t, product, name, &a);
+	if (r == UL_ENOTFOUND)
+		r = ul_call_say(c, r, "no account %s of %s", name, product);
+	else if (r == 0 && a.owner[0] != '\0')
+		r = ul_call_say(c, UL_ERULE, "L5: account %s of %s is linked to %s: "
+		    "it has no password of its own", name, product, a.owner);
+	if (r == 0) {
+		memcpy(a.pwhash, hash, sizeof(a.pwhash));
+		r = ul_store_account_put(t, &a);
+	}
+	r = ul_call_finish(c, t, r, &e);
+	if (r == 0)
+		ul_call_say(c, 0, "the password of account %s of %s is set", name, product);
+	return r;
+}

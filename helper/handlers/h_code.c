@@ -1,0 +1,248 @@
+/* The second step of a login: LOGIN_CODE (a TOTP, SMS or recovery code
+ * against the ticket of LOGIN_BEGIN), LOGIN_SMS (an empty answer asks for
+ * a code by SMS), and APIKEY_LOGIN (T8: a key instead of both). */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "helper/rules/auth.h"
+#include "helper/handlers/handlers.h"
+#include "helper/rules/keys.h"
+#include "helper/server/log.h"
+#include "helper/rules/tfa.h"
+#include "helper/rules/tickets.h"
+#include "unilogin/error.h"
+
+/* Inside t: the code against the ticket's user.  Returns the outcome and
+ * leaves what to store in u; *why says it for the log. */
+static int
+check_ticket_code(struct ul_call *c, struct ul_txn *t, const struct ul_ticket *tk,
+    struct ul_user *u, struct ul_account *a, char *role, size_t rolelen,
+    const char **why)
+{
+	const char *code = ul_msg_str(c->in, UL_F_CODE);
+	struct ul_method m;
+	int r;
+
+	if (!tk->good) {
+		*why = "wrong email or password before the code";
+		return UL_EAUTH;
+	}
+	memset(a, 0, sizeof(*a));
+	role[0] = '\0';
+	if (ul_store_user_get(t, tk->email, u) != 0 || (tk->product[0] != '\0' &&
+	    ul_store_account_get(t, tk->product, tk->account, a) != 0)) {
+		*why = "the user or account went away";
+		return UL_EAUTH;
+	}
+	/* the state may have changed since the password: tell it (S2) */
+	r = ul_auth_user_state(u);
+	if (r == 0 && tk->product[0] != '\0' &&
+	    ul_auth_role(t, a, u->email, role, rolelen) == NULL)
+		r = UL_EAUTH;
+	if (r == 0 && tk->product[0] != '\0')
+		r = ul_auth_account_state(t, a);
+	if (r != 0) {
+		*why = ul_strerror(r);
+		return r;
+	}
+	r = ul_tfa_check(c, t, u, code, false, &m, why);
+	if (r != 0)
+		*why = "wrong code";
+	return r;
+}
+
+int
+ul_h_login_code(struct ul_call *c)
+{
+	struct ul_ticket tk;
+	struct ul_event e = {.event = "login"};
+	struct ul_account a;
+	struct ul_user u;
+	struct ul_txn *t;
+	char role[65];
+	const char *why = NULL;
+	int r, outcome;
+
+	if (ul_tickets_find(c->h->tickets, ul_msg_str(c->in, UL_F_TICKET), c->uid,
+		true, &tk) != 0 || tk.purpose == UL_TICKET_CHANGE) {
+		ul_log(LOG_NOTICE, "login code from uid %u: unknown or expired ticket",
+		    (unsigned)c->uid);
+		return UL_EAUTH;
+	}
+	if ((r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	if (ul_auth_locked_out(t, tk.email)) {
+		ul_txn_abort(t);
+		return UL_ELOCKEDOUT;
+	}
+	outcome = check_ticket_code(c, t, &tk, &u, &a, role, sizeof(role), &why);
+	e = (struct ul_event){.event = tk.purpose == UL_TICKET_LOGIN ? "login" :
+	    "password_check", .email = tk.email, .product = tk.product,
+	    .account = tk.account, .result = outcome, .detail = why};
+	r = 0;
+	if (outcome == 0) {
+		r = ul_store_user_put(t, &u);
+		if (r == 0)
+			r = ul_store_failures_del(t, tk.email);
+		if (r == 0 && tk.rhost[0] && c->h->conf.remember_days > 0 &&
+		    tk.purpose == UL_TICKET_LOGIN)
+			r = ul_store_remember_put(t, tk.email, tk.rhost, ul_now(),
+			    u.remember_epoch);
+	} else if (outcome == UL_EAUTH && tk.good) {
+		/* a wrong password was counted at LOGIN_BEGIN */
+		r = ul_auth_count_failure(c, t, tk.email);
+	}
+	if (r == 0)
+		r = ul_audit(c, t, &e);
+	if (r != 0) {
+		ul_txn_abort(t);
+		return ul_call_say(c, r, "the store failed: %s", ul_strerror(r));
+	}
+	r = ul_call_commit(c, t);
+	if (r == 0 && outcome == 0 && tk.purpose == UL_TICKET_PASSWD_CODE) {
+		/* the code proved it: the holder may now set a new password */
+		tk.purpose = UL_TICKET_CHANGE;
+		return ul_ticket_reply(c, &tk, 0);
+	}
+	if (r == 0 && outcome == 0) {
+		ul_msg_put_str(c->out, UL_F_EMAIL, tk.email);
+		ul_msg_put_str(c->out, UL_F_ACCOUNT, tk.account);
+		ul_msg_put_str(c->out, UL_F_ROLE, role);
+	}
+	sodium_memzero(&tk, sizeof(tk));
+	return r != 0 ? r : outcome;
+}
+
+/* Sends an SMS code for the ticket's user when the password was right and
+ * an SMS method is active; the answer is the same in every case (S1). */
+static void
+send_for_ticket(struct ul_call *c, const struct ul_ticket *tk)
+{
+	char code[16], phone[UL_PHONE_MAX + 1], reason[256];
+	struct ul_tfa_state s;
+	struct ul_user u;
+	struct ul_txn *t;
+	int r;
+
+	if (!tk->good || c->h->conf.delivery_command[0] == '\0' ||
+	    ul_call_txn(c, true, &t) != 0)
+		return;
+	r = ul_store_user_get(t, tk->email, &u);
+	if (r == 0)
+		r = ul_tfa_state(t, tk->email, &s);
+	if (r == 0 && !s.sms_active)
+		r = UL_ENOTFOUND;
+	if (r == 0 && (r = ul_tfa_new_sms(c, &u, code)) == UL_EBUSY)
+		ul_log(LOG_NOTICE, "sms for %s: send rate reached", tk->email);
+	if (r == 0)
+		r = ul_store_user_put(t, &u);
+	if (r != 0) {
+		ul_txn_abort(t);
+		return;
+	}
+	if (ul_call_commit(c, t) != 0)
+		return;
+	memcpy(phone, s.phone, sizeof(phone));
+	if (ul_tfa_send_sms(c, phone, code, reason, sizeof(reason)) != 0)
+		ul_log(LOG_ERR, "sms for %s: delivery failed: %s", tk->email, reason);
+	else
+		ul_log(LOG_INFO, "sms for %s: code sent", tk->email);
+	sodium_memzero(code, sizeof(code));
+}
+
+int
+ul_h_login_sms(struct ul_call *c)
+{
+	const char *text = ul_msg_str(c->in, UL_F_TICKET);
+	struct ul_ticket tk;
+
+	if (ul_tickets_find(c->h->tickets, text, c->uid, false, &tk) == 0 &&
+	    ul_tickets_sms(c->h->tickets, text, c->uid) <= 3)
+		send_for_ticket(c, &tk);
+	sodium_memzero(&tk, sizeof(tk));
+	return ul_call_say(c, 0, "If an SMS method is set up, a code was sent.");
+}
+
+/* "ulk_<id>_<secret>" (C1): the id and the secret, or UL_EAUTH. */
+static int
+parse_key(const char *key, char id[UL_APIKEY_ID_MAX + 1], const char **secret)
+{
+	const char *us;
+
+	if (key == NULL || strncmp(key, "ulk_", 4) != 0)
+		return UL_EAUTH;
+	us = strchr(key + 4, '_');
+	if (us == NULL || us == key + 4 || (size_t)(us - key - 4) > UL_APIKEY_ID_MAX ||
+	    us[1] == '\0')
+		return UL_EAUTH;
+	memcpy(id, key + 4, (size_t)(us - key - 4));
+	id[us - key - 4] = '\0';
+	*secret = us + 1;
+	return 0;
+}
+
+/* T8: the key names its user and its account; it works where that
+ * account's unix_user is PAM_USER and nothing is suspended, banned, locked
+ * or expired. */
+static int
+check_key(struct ul_call *c, struct ul_txn *t, struct ul_apikey *k,
+    struct ul_account *a, char *role, size_t rolelen)
+{
+	char id[UL_APIKEY_ID_MAX + 1];
+	uint8_t h[UL_CODE_HASH_BYTES];
+	const char *secret;
+	struct ul_user u;
+	int r;
+
+	if (parse_key(ul_msg_str(c->in, UL_F_PASSWORD), id, &secret) != 0 ||
+	    ul_store_apikey_get(t, id, k) != 0)
+		return UL_EAUTH;
+	ul_code_hash(c->h->keys, "apikey", id, secret, h);
+	if (sodium_memcmp(h, k->hash, sizeof(h)) != 0 ||
+	    (k->expires != 0 && k->expires <= ul_now()) ||
+	    strcmp(k->product, a->product) != 0 || strcmp(k->account, a->name) != 0)
+		return UL_EAUTH;
+	if (ul_store_user_get(t, k->email, &u) != 0 ||
+	    ul_auth_role(t, a, k->email, role, rolelen) == NULL)
+		return UL_EAUTH;
+	r = ul_auth_user_state(&u);
+	return r != 0 ? r : ul_auth_account_state(t, a);
+}
+
+int
+ul_h_apikey_login(struct ul_call *c)
+{
+	struct ul_event e = {.event = "login_apikey"};
+	struct ul_account a;
+	struct ul_apikey k;
+	struct ul_txn *t;
+	char role[65];
+	int r;
+
+	memset(&k, 0, sizeof(k));
+	if ((r = ul_call_txn(c, false, &t)) != 0)
+		return r;
+	r = ul_find_account(c, t, &a);
+	if (r == 0)
+		r = check_key(c, t, &k, &a, role, sizeof(role));
+	ul_txn_abort(t);
+	if (r == UL_ENOACCOUNT)
+		return r;
+	e.email = k.email;
+	e.product = a.product;
+	e.account = a.name;
+	e.result = r;
+	e.detail = r == 0 ? k.id : NULL;
+	ul_audit_alone(c, &e);
+	if (r == 0) {
+		ul_msg_put_str(c->out, UL_F_EMAIL, k.email);
+		ul_msg_put_str(c->out, UL_F_ACCOUNT, a.name);
+		ul_msg_put_str(c->out, UL_F_ROLE, role);
+	}
+	sodium_memzero(&k, sizeof(k));
+	return r;
+}

@@ -1,0 +1,219 @@
+/* Session history (L11) and the audit log (S8): recording sessions, and
+ * listing both for admins. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/email.h"
+#include "helper/handlers/handlers.h"
+#include "helper/server/log.h"
+#include "helper/server/server.h"
+#include "unilogin/error.h"
+
+int
+ul_h_session_open(struct ul_call *c)
+{
+	const char *raw = ul_msg_str(c->in, UL_F_EMAIL);
+	struct ul_session s = {.started = ul_now()};
+	struct ul_account a;
+	struct ul_txn *t;
+	char id[32];
+	int r;
+
+	if ((r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	r = ul_find_account(c, t, &a);
+	if (r != 0) {
+		ul_txn_abort(t);
+		return r;
+	}
+	snprintf(s.product, sizeof(s.product), "%s", a.product);
+	snprintf(s.account, sizeof(s.account), "%s", a.name);
+	/* who: the email of the login, or nobody for a legacy login */
+	if (raw != NULL && ul_email_normalise(raw, s.email) != 0)
+		s.email[0] = '\0';
+	if (gethostname(s.host, sizeof(s.host) - 1) != 0)
+		s.host[0] = '\0';
+	snprintf(s.service, sizeof(s.service), "%s",
+	    ul_msg_str(c->in, UL_F_SERVICE) ? ul_msg_str(c->in, UL_F_SERVICE) : "");
+	snprintf(s.rhost, sizeof(s.rhost), "%s",
+	    ul_msg_str(c->in, UL_F_RHOST) ? ul_msg_str(c->in, UL_F_RHOST) : "");
+	snprintf(s.tty, sizeof(s.tty), "%s",
+	    ul_msg_str(c->in, UL_F_TTY) ? ul_msg_str(c->in, UL_F_TTY) : "");
+	s.opener_uid = c->uid;
+	r = ul_store_session_add(t, &s);
+	if (r != 0) {
+		ul_txn_abort(t);
+		return r;
+	}
+	if ((r = ul_call_commit(c, t)) != 0)
+		return r;
+	snprintf(id, sizeof(id), "%" PRIu64, s.id);
+	ul_msg_put_str(c->out, UL_F_ID, id);
+	ul_log(LOG_INFO, "session %s open: product=%s account=%s email=%s service=%s "
+	    "rhost=%s tty=%s", id, s.product, s.account, s.email[0] ? s.email : "-",
+	    s.service[0] ? s.service : "-", s.rhost[0] ? s.rhost : "-",
+	    s.tty[0] ? s.tty : "-");
+	return 0;
+}
+
+int
+ul_h_session_close(struct ul_call *c)
+{
+	const char *text = ul_call_arg(c, UL_F_ID);
+	struct ul_session s;
+	struct ul_txn *t;
+	char *end;
+	uint64_t id;
+	int r;
+
+	if (text == NULL)
+		return UL_EINVAL;
+	id = strtoull(text, &end, 10);
+	if (*end != '\0' || id == 0)
+		return ul_call_say(c, UL_EINVAL, "bad session id");
+	if ((r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	r = ul_store_session_get(t, id, &s);
+	/* only the process user that opened it (or root) ends a session */
+	if (r == 0 && s.opener_uid != c->uid && c->uid != 0)
+		r = UL_EPERM;
+	if (r == 0 && s.ended == 0) {
+		s.ended = ul_now();
+		r = ul_store_session_put(t, &s);
+	}
+	if (r != 0) {
+		ul_txn_abort(t);
+		return r;
+	}
+	r = ul_call_commit(c, t);
+	if (r == 0)
+		ul_log(LOG_INFO, "session %s closed", text);
+	return r;
+}
+
+static bool
+session_matches(struct ul_call *c, const struct ul_session *s)
+{
+	const char *product = ul_msg_str(c->in, UL_F_PRODUCT);
+	const char *account = ul_msg_str(c->in, UL_F_ACCOUNT);
+	const char *raw = ul_msg_str(c->in, UL_F_EMAIL);
+	char email[UL_EMAIL_MAX + 1];
+
+	if (product && strcmp(product, s->product) != 0)
+		return false;
+	if (account && strcmp(account, s->account) != 0)
+		return false;
+	if (raw && (ul_email_normalise(raw, email) != 0 || strcmp(email, s->email) != 0))
+		return false;
+	return true;
+}
+
+/* `uniloginctl sessions [--product P] [--email E] [--account A]` */
+int
+ul_h_sessions(struct ul_call *c)
+{
+	const char *after = ul_msg_str(c->in, UL_F_AFTER);
+	uint64_t cursor = after ? strtoull(after, NULL, 10) : 0, last = cursor;
+	struct ul_session s;
+	struct ul_txn *t;
+	char id[32];
+	int r = ul_call_txn(c, false, &t);
+
+	if (r != 0)
+		return r;
+	while ((r = ul_store_session_next(t, &cursor, &s)) == 0) {
+		if (ul_page_full(c->out)) {
+			snprintf(id, sizeof(id), "%" PRIu64, last);
+			ul_msg_put_str(c->out, UL_F_NEXT, id);
+			break;
+		}
+		last = cursor;
+		if (!session_matches(c, &s))
+			continue;
+		snprintf(id, sizeof(id), "%" PRIu64, s.id);
+		ul_msg_put_mark(c->out, UL_F_RECORD);
+		ul_msg_put_str(c->out, UL_F_ID, id);
+		ul_msg_put_str(c->out, UL_F_PRODUCT, s.product);
+		ul_msg_put_str(c->out, UL_F_ACCOUNT, s.account);
+		ul_msg_put_str(c->out, UL_F_EMAIL, s.email[0] ? s.email : "-");
+		ul_msg_put_str(c->out, UL_F_HOST, s.host);
+		ul_msg_put_str(c->out, UL_F_SERVICE, s.service);
+		ul_msg_put_str(c->out, UL_F_RHOST, s.rhost[0] ? s.rhost : "-");
+		ul_msg_put_str(c->out, UL_F_TTY, s.tty[0] ? s.tty : "-");
+		ul_msg_put_int(c->out, UL_F_STARTED, s.started);
+		if (s.ended)
+			ul_msg_put_int(c->out, UL_F_ENDED, s.ended);
+	}
+	ul_txn_abort(t);
+	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+/* `uniloginctl audit [--since ISO-TIME]` */
+int
+ul_h_audit(struct ul_call *c)
+{
+	const char *after = ul_msg_str(c->in, UL_F_AFTER);
+	uint64_t cursor = after ? strtoull(after, NULL, 10) : 0;
+	int64_t since = 0;
+	struct ul_audit e;
+	struct ul_txn *t;
+	char id[32];
+	int r = ul_call_txn(c, false, &t);
+
+	if (r != 0)
+		return r;
+	(void)ul_msg_int(c->in, UL_F_SINCE, &since);
+	for (uint64_t last = cursor; (r = ul_store_audit_next(t, since, &cursor, &e)) == 0;
+	     last = cursor) {
+		if (ul_page_full(c->out)) {
+			snprintf(id, sizeof(id), "%" PRIu64, last);
+			ul_msg_put_str(c->out, UL_F_NEXT, id);
+			break;
+		}
+		ul_msg_put_mark(c->out, UL_F_RECORD);
+		ul_msg_put_int(c->out, UL_F_TIME, e.time);
+		ul_msg_put_str(c->out, UL_F_EVENT, e.event);
+		ul_msg_put_str(c->out, UL_F_OUTCOME, e.result == 0 ? "ok" : ul_strerror(e.result));
+		ul_msg_put_str(c->out, UL_F_EMAIL, e.email[0] ? e.email : "-");
+		ul_msg_put_str(c->out, UL_F_PRODUCT, e.product[0] ? e.product : "-");
+		ul_msg_put_str(c->out, UL_F_ACCOUNT, e.account[0] ? e.account : "-");
+		ul_msg_put_str(c->out, UL_F_SERVICE, e.service[0] ? e.service : "-");
+		ul_msg_put_str(c->out, UL_F_RHOST, e.rhost[0] ? e.rhost : "-");
+		ul_msg_put_int(c->out, UL_F_UID, e.caller_uid);
+		ul_msg_put_str(c->out, UL_F_DETAIL, e.detail[0] ? e.detail : "-");
+	}
+	ul_txn_abort(t);
+	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+void
+ul_maintenance(struct ul_helper *h)
+{
+	int64_t now = ul_now();
+	struct ul_txn *t;
+	unsigned n = 0, m = 0;
+
+	if (ul_store_reserve(h->store) == UL_ENOSPC)
+		ul_log(LOG_WARNING, "maintenance: the disk of %s is full: logins live "
+		    "on the store's reserve; changes are refused", h->conf.state_dir);
+	if (ul_txn_begin(h->store, true, &t) != 0)
+		return;
+	/* S3 counters end lockout_seconds after their last failure; history
+	 * ends after session_days / audit_days (L11, S8) */
+	if (ul_store_failures_prune(t, now - h->conf.lockout_seconds, 10000, &n) != 0 ||
+	    ul_store_history_prune(t, now - (int64_t)h->conf.session_days * 86400,
+		now - (int64_t)h->conf.audit_days * 86400, 10000, &m) != 0 ||
+	    n + m == 0) {
+		ul_txn_abort(t);
+		return;
+	}
+	if (ul_txn_commit(t) != 0)
+		ul_log(LOG_WARNING, "maintenance: cannot prune old records");
+	else if (m > 0)
+		ul_log(LOG_INFO, "maintenance: %u old history records pruned", m);
+}

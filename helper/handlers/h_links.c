@@ -1,0 +1,431 @@
+/* Linking product accounts to unified users (L2-L6), teammates (L7),
+ * "My accounts" (L8), suspension (L9) and bans (L10). */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "helper/rules/auth.h"
+#include "helper/handlers/handlers.h"
+#include "helper/rules/kdf.h"
+#include "helper/server/log.h"
+#include "unilogin/error.h"
+
+static const char *const state_names[] = {"active", "suspended", "banned"};
+
+int
+ul_link_allowed(struct ul_call *c, struct ul_txn *t, const struct ul_account *a,
+    const char *email)
+{
+	struct ul_account other;
+	struct ul_user u;
+	int r = ul_store_user_get(t, email, &u);
+
+	if (r == UL_ENOTFOUND || (r == 0 && !u.confirmed))
+		return ul_call_say(c, UL_ERULE, "L1a: there is no confirmed user %s "
+		    "to link the account to", email);
+	if (r != 0)
+		return r;
+	if (strcmp(a->email, email) != 0)
+		return ul_call_say(c, UL_ERULE, "L2: the account's email (%s) and the "
+		    "user's (%s) differ: change one email first", a->email, email);
+	if (a->state == UL_ACCOUNT_BANNED)
+		return ul_call_say(c, UL_ERULE, "L10: account %s of %s is banned",
+		    a->name, a->product);
+	r = ul_store_account_owned(t, email, a->product, &other);
+	if (r == 0 && strcmp(other.name, a->name) != 0)
+		return ul_call_say(c, UL_ERULE, "L3: %s already links account %s of "
+		    "product %s; a user links at most one account per product",
+		    email, other.name, a->product);
+	if (r != 0 && r != UL_ENOTFOUND)
+		return r;
+	/* L4: the account named after the email goes first */
+	r = ul_store_account_get(t, a->product, email, &other);
+	if (r == 0 && strcmp(other.name, a->name) != 0 && other.owner[0] == '\0')
+		return ul_call_say(c, UL_ERULE, "L4: account %s of %s, named after "
+		    "the email, must be linked first", other.name, a->product);
+	return r == UL_ENOTFOUND || r == 0 ? 0 : r;
+}
+
+int
+ul_legacy_allowed(struct ul_call *c, struct ul_txn *t, const char *product,
+    const char *email)
+{
+	struct ul_account other;
+	int r = ul_store_account_owned(t, email, product, &other);
+
+	if (r == 0)
+		return ul_call_say(c, UL_ERULE, "L5: %s is the unique identifier of "
+		    "product %s (it links account %s): no further account of %s can "
+		    "be created with it", email, product, other.name, product);
+	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+/* Ends the API keys scoped to an account (all of them, or one user's). */
+static int
+end_keys(struct ul_txn *t, const struct ul_account *a, const char *email)
+{
+	char last[UL_APIKEY_ID_MAX + 1] = "";
+	struct ul_apikey k;
+	int r;
+
+	while ((r = ul_store_apikey_next(t, email, last, &k)) == 0) {
+		memcpy(last, k.id, sizeof(last));
+		if (strcmp(k.product, a->product) == 0 && strcmp(k.account, a->name) == 0 &&
+		    (r = ul_store_apikey_del(t, k.id)) != 0)
+			return r;
+	}
+	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+/* Ends every teammate of an account, and the keys of each (T8). */
+static int
+end_members(struct ul_txn *t, const struct ul_account *a)
+{
+	char email[UL_EMAIL_MAX + 1], role[UL_ROLE_MAX + 1];
+	int r;
+
+	while ((r = ul_store_member_next(t, a->product, a->name, "", email, role)) == 0)
+		if ((r = end_keys(t, a, email)) != 0 ||
+		    (r = ul_store_member_del(t, a->product, a->name, email)) != 0)
+			return r;
+	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+/* Reads PRODUCT and ACCOUNT of the request and that account. */
+static int
+request_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
+{
+	const char *product = ul_call_arg(c, UL_F_PRODUCT);
+	const char *name = ul_call_arg(c, UL_F_ACCOUNT);
+	int r;
+
+	if (product == NULL || name == NULL)
+		return UL_EINVAL;
+	r = ul_store_account_get(t, product, name, a);
+	if (r == UL_ENOTFOUND)
+		return ul_call_say(c, r, "no account %s of %s", name, product);
+	return r;
+}
+
+/* Saves a, audits, commits; on any failure aborts. */
+static int
+finish(struct ul_call *c, struct ul_txn *t, const struct ul_account *a, int r,
+    const char *event, const char *email, const char *detail)
+{
+	struct ul_event e = {.event = event, .email = email, .product = a->product,
+	    .account = a->name, .detail = detail};
+
+	if (r == 0)
+		r = ul_store_account_put(t, a);
+	return ul_call_finish(c, t, r, &e);
+}
+
+/* L2-L5: links a to email; its legacy password stops working at once. */
+static int
+link(struct ul_call *c, struct ul_txn *t, struct ul_account *a, const char *email)
+{
+	int r;
+
+	if (a->owner[0] != '\0') {
+		ul_txn_abort(t);
+		return ul_call_say(c, UL_ERULE, "account %s of %s is already linked to %s",
+		    a->name, a->product, a->owner);
+	}
+	r = ul_link_allowed(c, t, a, email);
+	if (r == 0) {
+		memcpy(a->owner, email, sizeof(a->owner));
+		a->pwhash[0] = '\0';
+	}
+	r = finish(c, t, a, r, "account_link", email, NULL);
+	if (r == 0)
+		ul_call_say(c, 0, "account %s of %s is linked to %s: its own password "
+		    "no longer works", a->name, a->product, email);
+	return r;
+}
+
+int
+ul_h_account_link(struct ul_call *c)
+{
+	char email[UL_EMAIL_MAX + 1];
+	struct ul_account a;
+	struct ul_txn *t;
+	int r = ul_call_email(c, UL_F_EMAIL, email);
+
+	if (r != 0 || (r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	if ((r = request_account(c, t, &a)) != 0) {
+		ul_txn_abort(t);
+		return r;
+	}
+	return link(c, t, &a, email);
+}
+
+/* L6: the user proves the unified credentials (email, password, code) and
+ * the account's own password, and the link is made in one step. */
+int
+ul_h_self_link(struct ul_call *c)
+{
+	const char *legacy = ul_call_arg(c, UL_F_LEGACY_PASSWORD);
+	struct ul_account a;
+	struct ul_user u;
+	struct ul_txn *t;
+	int r;
+
+	if (legacy == NULL)
+		return UL_EINVAL;
+	if ((r = ul_auth_self(c, &u)) != 0 || (r = ul_call_txn(c, false, &t)) != 0)
+		return r;
+	r = request_account(c, t, &a);
+	ul_txn_abort(t);
+	if (r != 0)
+		return r;
+	/* a linked account has no legacy password: the same path (S1) */
+	if (ul_auth_password(c, a.owner[0] ? NULL : a.pwhash, legacy) != 0)
+		return ul_call_say(c, UL_EAUTH, "the account's own password is wrong");
+	if ((r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	/* re-read: nothing may have changed since the password was checked */
+	struct ul_account now;
+	if ((r = request_account(c, t, &now)) != 0 || strcmp(now.pwhash, a.pwhash) != 0) {
+		ul_txn_abort(t);
+		return r != 0 ? r : ul_call_say(c, UL_ERULE, "the account changed; try again");
+	}
+	return link(c, t, &now, u.email);
+}
+
+int
+ul_h_account_unlink(struct ul_call *c)
+{
+	char owner[UL_EMAIL_MAX + 1];
+	struct ul_account a;
+	struct ul_txn *t;
+	int r;
+
+	if ((r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	r = request_account(c, t, &a);
+	if (r == 0 && a.owner[0] == '\0')
+		r = ul_call_say(c, UL_ERULE, "account %s of %s is not linked", a.name,
+		    a.product);
+	memcpy(owner, a.owner, sizeof(owner));
+	/* back to legacy with no usable password; teammates and keys end (T8) */
+	if (r == 0)
+		r = end_members(t, &a);
+	if (r == 0)
+		r = end_keys(t, &a, owner);
+	a.owner[0] = '\0';
+	a.pwhash[0] = '\0';
+	if (r != 0) {
+		ul_txn_abort(t);
+		return r;
+	}
+	r = finish(c, t, &a, 0, "account_unlink", owner, NULL);
+	if (r == 0)
+		ul_call_say(c, 0, "account %s of %s is a legacy account again, with "
+		    "no usable password until `account passwd` sets one", a.name,
+		    a.product);
+	return r;
+}
+
+static bool
+valid_role(const char *r)
+{
+	size_t n = strlen(r);
+
+	if (n == 0 || n > UL_ROLE_MAX)
+		return false;
+	for (; *r; r++)
+		if (!isalnum((unsigned char)*r) && *r != '_' && *r != '-' && *r != '.')
+			return false;
+	return true;
+}
+
+int
+ul_h_account_invite(struct ul_call *c)
+{
+	const char *role = ul_msg_str(c->in, UL_F_ROLE);
+	char email[UL_EMAIL_MAX + 1];
+	struct ul_event e = {.event = "account_invite"};
+	struct ul_account a;
+	struct ul_user u;
+	struct ul_txn *t;
+	int r = ul_call_email(c, UL_F_EMAIL, email);
+
+	if (role == NULL || role[0] == '\0')
+		role = "member";
+	if (r == 0 && (!valid_role(role) || strcmp(role, "owner") == 0))
+		r = ul_call_say(c, UL_EINVAL, "a role is 1 to %d of letters, digits, "
+		    "'_', '-' and '.', and not \"owner\"", UL_ROLE_MAX);
+	if (r != 0 || (r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	r = request_account(c, t, &a);
+	if (r == 0 && a.owner[0] == '\0')
+		r = ul_call_say(c, UL_ERULE, "L7: invitations need a linked account");
+	else if (r == 0 && strcmp(a.owner, email) == 0)
+		r = ul_call_say(c, UL_ERULE, "%s owns the account already", email);
+	else if (r == 0 && ul_store_user_get(t, email, &u) != 0)
+		r = ul_call_say(c, UL_ENOTFOUND, "no user %s", email);
+	if (r == 0)
+		r = ul_store_member_put(t, a.product, a.name, email, role);
+	e = (struct ul_event){.event = "account_invite", .email = email,
+	    .product = a.product, .account = a.name, .detail = role};
+	r = ul_call_finish(c, t, r, &e);
+	if (r == 0)
+		ul_call_say(c, 0, "%s may log in to %s of %s as %s", email, a.name,
+		    a.product, role);
+	return r;
+}
+
+int
+ul_h_account_remove(struct ul_call *c)
+{
+	char email[UL_EMAIL_MAX + 1], role[UL_ROLE_MAX + 1];
+	struct ul_event e = {.event = "account_remove"};
+	struct ul_account a;
+	struct ul_txn *t;
+	int r = ul_call_email(c, UL_F_EMAIL, email);
+
+	if (r != 0 || (r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	r = request_account(c, t, &a);
+	if (r == 0 && ul_store_member_get(t, a.product, a.name, email, role) != 0)
+		r = ul_call_say(c, UL_ENOTFOUND, "%s is no teammate of %s of %s", email,
+		    a.name, a.product);
+	if (r == 0)
+		r = ul_store_member_del(t, a.product, a.name, email);
+	if (r == 0)
+		r = end_keys(t, &a, email);
+	e = (struct ul_event){.event = "account_remove", .email = email,
+	    .product = a.product, .account = a.name};
+	return ul_call_finish(c, t, r, &e);
+}
+
+/* L9, L10: suspend, reinstate, ban.  A ban is permanent and takes every
+ * subuser with it; its API keys end (T8). */
+static int
+set_state(struct ul_call *c, enum ul_account_state to)
+{
+	static const char *const events[] = {"account_reinstate", "account_suspend",
+	    "account_ban"};
+	struct ul_account a, sub;
+	char lp[UL_PRODUCT_MAX + 1], ln[UL_ACCOUNT_MAX + 1];
+	struct ul_txn *t;
+	unsigned subs = 0;
+	int r;
+
+	if ((r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	r = request_account(c, t, &a);
+	if (r == 0 && a.state == UL_ACCOUNT_BANNED)
+		r = ul_call_say(c, UL_ERULE, "L10: account %s of %s is banned; a ban "
+		    "is permanent and no command lifts it", a.name, a.product);
+	if (r == 0 && to == UL_ACCOUNT_BANNED) {
+		r = end_members(t, &a);
+		if (r == 0)
+			r = end_keys(t, &a, a.owner);
+		snprintf(lp, sizeof(lp), "%s", a.product);
+		ln[0] = '\0';
+		while (r == 0 && (r = ul_store_account_next(t, a.product, lp, ln, &sub)) == 0) {
+			snprintf(ln, sizeof(ln), "%s", sub.name);
+			if (strcmp(sub.parent, a.name) != 0 || sub.state == UL_ACCOUNT_BANNED)
+				continue;
+			sub.state = UL_ACCOUNT_BANNED;
+			subs++;
+			if ((r = end_members(t, &sub)) == 0 && (r = end_keys(t, &sub, sub.owner)) == 0)
+				r = ul_store_account_put(t, &sub);
+		}
+		r = r == UL_ENOTFOUND ? 0 : r;
+	}
+	a.state = to;
+	r = finish(c, t, &a, r, events[to], a.owner, state_names[to]);
+	if (r == 0 && to == UL_ACCOUNT_BANNED)
+		ul_call_say(c, 0, "account %s of %s is banned, with %u subusers", a.name,
+		    a.product, subs);
+	else if (r == 0)
+		ul_call_say(c, 0, "account %s of %s is %s", a.name, a.product,
+		    state_names[to]);
+	return r;
+}
+
+int
+ul_h_account_suspend(struct ul_call *c)
+{
+	return set_state(c, UL_ACCOUNT_SUSPENDED);
+}
+
+int
+ul_h_account_reinstate(struct ul_call *c)
+{
+	return set_state(c, UL_ACCOUNT_ACTIVE);
+}
+
+int
+ul_h_account_ban(struct ul_call *c)
+{
+	return set_state(c, UL_ACCOUNT_BANNED);
+}
+
+/* One row of "My accounts" (L8). */
+static void
+put_reachable(struct ul_call *c, struct ul_txn *t, const struct ul_account *a,
+    const char *role)
+{
+	struct ul_product p;
+	int state = ul_auth_account_state(t, a);
+
+	if (ul_store_product_get(t, a->product, &p) != 0)
+		snprintf(p.display_name, sizeof(p.display_name), "%s", a->product);
+	ul_msg_put_mark(c->out, UL_F_RECORD);
+	ul_msg_put_str(c->out, UL_F_PRODUCT, a->product);
+	ul_msg_put_str(c->out, UL_F_DISPLAY_NAME, p.display_name);
+	ul_msg_put_str(c->out, UL_F_ACCOUNT, a->name);
+	ul_msg_put_str(c->out, UL_F_FRIENDLY_NAME, a->friendly_name);
+	ul_msg_put_str(c->out, UL_F_ROLE, role);
+	ul_msg_put_str(c->out, UL_F_STATE, state == UL_EBANNED ? "banned" :
+	    state == UL_ESUSPENDED ? "suspended" : "active");
+	ul_msg_put_str(c->out, UL_F_UNIX_USER, a->unix_user);
+}
+
+/* L8: every account a user can reach: owned, then as a teammate. */
+static int
+reachable(struct ul_call *c, const char *email)
+{
+	char product[UL_PRODUCT_MAX + 1] = "", account[UL_ACCOUNT_MAX + 1] = "";
+	char role[UL_ROLE_MAX + 1], after[UL_PRODUCT_MAX + 1] = "";
+	struct ul_account a;
+	struct ul_txn *t;
+	int r = ul_call_txn(c, false, &t);
+
+	if (r != 0)
+		return r;
+	while ((r = ul_store_owned_next(t, email, after, &a)) == 0) {
+		snprintf(after, sizeof(after), "%s", a.product);
+		put_reachable(c, t, &a, "owner");
+	}
+	while (r == UL_ENOTFOUND && ul_store_membership_next(t, email, product,
+		account, product, account, role) == 0)
+		if (ul_store_account_get(t, product, account, &a) == 0)
+			put_reachable(c, t, &a, role);
+	ul_txn_abort(t);
+	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+int
+ul_h_accounts(struct ul_call *c)
+{
+	char email[UL_EMAIL_MAX + 1];
+	int r = ul_call_email(c, UL_F_EMAIL, email);
+
+	return r != 0 ? r : reachable(c, email);
+}
+
+int
+ul_h_self_accounts(struct ul_call *c)
+{
+	struct ul_user u;
+	int r = ul_auth_self(c, &u);
+
+	return r != 0 ? r : reachable(c, u.email);
+}

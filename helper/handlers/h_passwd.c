@@ -1,0 +1,216 @@
+/* Password changes (U4, L1): PAM `password` and `unilogin passwd`.
+ *
+ * PASSWD_BEGIN checks the current password (and, like a login, asks the
+ * code of a user with two-factor through LOGIN_CODE); what it hands out is a
+ * change ticket, which PASSWD_CHANGE spends on the new password.  The
+ * unified password changes for every product at once (U4). */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/email.h"
+#include "helper/rules/auth.h"
+#include "helper/handlers/handlers.h"
+#include "helper/rules/kdf.h"
+#include "helper/server/log.h"
+#include "helper/rules/tfa.h"
+#include "helper/rules/tickets.h"
+#include "unilogin/error.h"
+
+int
+ul_ticket_reply(struct ul_call *c, struct ul_ticket *tk, int result)
+{
+	char text[UL_TICKET_TEXT];
+	int r;
+
+	tk->uid = c->uid;
+	r = ul_tickets_issue(c->h->tickets, tk, text);
+	sodium_memzero(tk, sizeof(*tk));
+	if (r != 0)
+		return ul_call_say(c, r, "too many logins at once; try again");
+	ul_msg_put_str(c->out, UL_F_TICKET, text);
+	sodium_memzero(text, sizeof(text));
+	return result;
+}
+
+/* Records a failure (S3) or an audit record, in a transaction of its own. */
+static int
+note(struct ul_call *c, const char *failkey, const struct ul_event *e)
+{
+	struct ul_txn *t;
+	int r = ul_call_txn(c, true, &t);
+
+	if (r != 0)
+		return r;
+	if (failkey != NULL && failkey[0] != '\0')
+		r = ul_auth_count_failure(c, t, failkey);
+	return ul_call_finish(c, t, r, e);
+}
+
+/* A legacy account's own password (L1). */
+static int
+begin_legacy(struct ul_call *c, const struct ul_account *a, const char *pw)
+{
+	struct ul_ticket tk = {.purpose = UL_TICKET_CHANGE, .good = true, .legacy = true};
+	struct ul_event e = {.event = "password_check", .product = a->product,
+	    .account = a->name};
+	char failkey[UL_PRODUCT_MAX + UL_ACCOUNT_MAX + 16];
+	struct ul_txn *t;
+	bool out;
+	int r;
+
+	snprintf(failkey, sizeof(failkey), "legacy:%s/%s", a->product, a->name);
+	if ((r = ul_call_txn(c, false, &t)) != 0)
+		return r;
+	out = ul_auth_locked_out(t, failkey);
+	ul_txn_abort(t);
+	if (out)
+		return UL_ELOCKEDOUT;
+	r = ul_auth_password(c, a->owner[0] ? NULL : a->pwhash, pw);
+	e.result = r;
+	if (r != 0) {
+		(void)note(c, failkey, &e);
+		return UL_EAUTH;
+	}
+	if ((r = note(c, NULL, &e)) != 0)
+		return r;
+	snprintf(tk.product, sizeof(tk.product), "%s", a->product);
+	snprintf(tk.account, sizeof(tk.account), "%s", a->name);
+	return ul_ticket_reply(c, &tk, 0);
+}
+
+/* The unified password; a is the account PAM_USER names, or NULL for
+ * `unilogin passwd`. */
+static int
+begin_unified(struct ul_call *c, const struct ul_account *a, const char *raw,
+    const char *pw)
+{
+	struct ul_ticket tk = {.purpose = UL_TICKET_PASSWD_CODE};
+	struct ul_event e = {.event = "password_check"};
+	struct ul_tfa_state s = {0};
+	char email[UL_EMAIL_MAX + 1], role[UL_ROLE_MAX + 1];
+	struct ul_user u;
+	struct ul_txn *t;
+	bool valid = ul_email_normalise(raw, email) == 0, found = false, out = false;
+	int r, state = 0;
+
+	if ((r = ul_call_txn(c, false, &t)) != 0)
+		return r;
+	if (valid) {
+		found = ul_store_user_get(t, email, &u) == 0;
+		out = ul_auth_locked_out(t, email);
+		if (found && ul_tfa_state(t, email, &s) != 0)
+			found = false;
+		if (found && a != NULL && ul_auth_role(t, a, email, role, sizeof(role)) == NULL)
+			state = UL_EAUTH;       /* no access: as a wrong password (S1) */
+	}
+	ul_txn_abort(t);
+	if (out)
+		return UL_ELOCKEDOUT;
+	r = ul_auth_password(c, found ? u.pwhash : NULL, pw);
+	e.email = valid ? email : NULL;
+	e.product = a ? a->product : NULL;
+	e.account = a ? a->name : NULL;
+	e.result = r != 0 ? r : state;
+	if (r == 0 && state == 0 && (state = ul_auth_user_state(&u)) != 0)
+		return state;   /* told after the right password (S2) */
+	if ((r = note(c, e.result != 0 ? email : NULL, &e)) != 0)
+		return r;
+	snprintf(tk.email, sizeof(tk.email), "%s", valid ? email : "");
+	if (a != NULL) {
+		snprintf(tk.product, sizeof(tk.product), "%s", a->product);
+		snprintf(tk.account, sizeof(tk.account), "%s", a->name);
+	}
+	tk.good = e.result == 0;
+	if (tk.good && s.active == 0) {
+		tk.purpose = UL_TICKET_CHANGE;  /* no code to ask */
+		return ul_ticket_reply(c, &tk, 0);
+	}
+	/* the code is asked after a wrong answer too (S1) */
+	return ul_ticket_reply(c, &tk, UL_ENEEDCODE);
+}
+
+int
+ul_h_passwd_begin(struct ul_call *c)
+{
+	const char *pw = ul_call_arg(c, UL_F_PASSWORD);
+	const char *email = ul_msg_str(c->in, UL_F_EMAIL);
+	struct ul_account a;
+	struct ul_txn *t;
+	int r;
+
+	if (pw == NULL)
+		return UL_EINVAL;
+	if (!ul_msg_has(c->in, UL_F_PRODUCT))
+		return email ? begin_unified(c, NULL, email, pw)
+			     : ul_call_say(c, UL_EINVAL, "missing email");
+	if ((r = ul_call_txn(c, false, &t)) != 0)
+		return r;
+	r = ul_find_account(c, t, &a);
+	ul_txn_abort(t);
+	if (r != 0)
+		return r;
+	if (a.owner[0] == '\0')
+		return begin_legacy(c, &a, pw);
+	return email ? begin_unified(c, &a, email, pw)
+		     : ul_call_say(c, UL_EINVAL, "missing email");
+}
+
+/* Sets the new password where the change ticket points. */
+static int
+store_password(struct ul_call *c, struct ul_txn *t, const struct ul_ticket *tk,
+    const char hash[UL_HASH_STR_MAX])
+{
+	struct ul_account a;
+	struct ul_user u;
+	int r;
+
+	if (!tk->legacy) {
+		r = ul_store_user_get(t, tk->email, &u);
+		if (r == 0)
+			ul_user_set_password(&u, hash);     /* U4, and T7 forgets */
+		return r != 0 ? r : ul_store_user_put(t, &u);
+	}
+	r = ul_store_account_get(t, tk->product, tk->account, &a);
+	if (r == 0 && a.owner[0] != '\0')
+		return ul_call_say(c, UL_ERULE, "L5: the account was linked meanwhile");
+	if (r == 0)
+		memcpy(a.pwhash, hash, sizeof(a.pwhash));
+	return r != 0 ? r : ul_store_account_put(t, &a);
+}
+
+int
+ul_h_passwd_change(struct ul_call *c)
+{
+	const char *pw = ul_msg_str(c->in, UL_F_NEW_PASSWORD);
+	char hash[UL_HASH_STR_MAX];
+	struct ul_event e = {.event = "password_change"};
+	struct ul_ticket tk;
+	struct ul_txn *t;
+	int r;
+
+	if ((r = ul_check_password(c, pw)) != 0)
+		return r;
+	if (ul_tickets_find(c->h->tickets, ul_msg_str(c->in, UL_F_TICKET), c->uid,
+		true, &tk) != 0 || tk.purpose != UL_TICKET_CHANGE || !tk.good)
+		return ul_call_say(c, UL_EAUTH, "the change was not authorised (or "
+		    "took more than 5 minutes): start again");
+	if (ul_kdf_hash(&c->h->conf, pw, hash) != 0)
+		return ul_call_say(c, UL_ENOMEM, "cannot hash the password");
+	if ((r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	r = store_password(c, t, &tk, hash);
+	e.email = tk.legacy ? NULL : tk.email;
+	e.product = tk.product;
+	e.account = tk.account;
+	e.detail = tk.legacy ? "legacy account" : "every product";
+	r = ul_call_finish(c, t, r, &e);
+	sodium_memzero(&tk, sizeof(tk));
+	if (r == 0)
+		ul_call_say(c, 0, "%s", e.email ? "The password is changed for every "
+		    "product." : "The account's password is changed.");
+	return r;
+}

@@ -1,0 +1,417 @@
+/* Two-factor settings (T1-T5): enroll, confirm, list, remove, reset and
+ * recovery codes, for admins (uniloginctl tfa ...) and for the user
+ * (unilogin tfa ..., after email, password and current code: T5). */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "helper/rules/auth.h"
+#include "helper/handlers/handlers.h"
+#include "helper/server/log.h"
+#include "helper/rules/tfa.h"
+#include "helper/rules/totp.h"
+#include "unilogin/error.h"
+
+static const char *const method_names[] = {"", "totp", "sms"};
+
+/* E.164: '+', then 7 to 15 digits, the first not 0. */
+static bool
+valid_phone(const char *p)
+{
+	size_t n;
+
+	if (p[0] != '+' || p[1] < '1' || p[1] > '9')
+		return false;
+	for (n = 1; p[n]; n++)
+		if (!isdigit((unsigned char)p[n]))
+			return false;
+	return n - 1 >= 7 && n - 1 <= 15;
+}
+
+/* The admin's target: a confirmed user (T2). */
+static int
+target_user(struct ul_call *c, struct ul_user *u)
+{
+	char email[UL_EMAIL_MAX + 1];
+	int r = ul_call_email(c, UL_F_EMAIL, email);
+
+	return r != 0 ? r : ul_call_user(c, email, u);
+}
+
+/* Puts u and an audit record, and commits. */
+static int
+save(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
+    const char *event, const char *detail)
+{
+	struct ul_event e = {.event = event, .email = u->email, .detail = detail};
+	int r = ul_store_user_put(t, u);
+
+	if (r == 0)
+		r = ul_audit(c, t, &e);
+	if (r != 0) {
+		ul_txn_abort(t);
+		return ul_call_say(c, r, "the store failed: %s", ul_strerror(r));
+	}
+	return ul_call_commit(c, t);
+}
+
+static int
+enroll_totp(struct ul_call *c, struct ul_txn *t, struct ul_user *u,
+    struct ul_method *m)
+{
+	char secret[64], uri[UL_TEXT_MAX];
+	uint8_t *seed = sodium_malloc(UL_TOTP_SEED_BYTES);
+	int r;
+
+	if (seed == NULL) {
+		ul_txn_abort(t);
+		return UL_ENOMEM;
+	}
+	ul_totp_new_seed(seed);
+	ul_totp_seal(c->h->keys, u->id, m->id, seed, m->seed_box);
+	r = ul_totp_base32(seed, secret, sizeof(secret));
+	sodium_free(seed);
+	if (r == 0)
+		r = ul_totp_uri(c->h->conf.issuer, u->email, secret, m->digits, uri,
+		    sizeof(uri));
+	if (r == 0)
+		r = ul_store_method_put(t, u->email, m);
+	if (r == 0)
+		r = save(c, t, u, "tfa_enroll", "totp");
+	else
+		ul_txn_abort(t);
+	if (r == 0) {
+		ul_msg_put_str(c->out, UL_F_URI, uri);
+		ul_msg_put_str(c->out, UL_F_SECRET, secret);
+		ul_call_say(c, 0, "Scan the code or type the secret into an "
+		    "authenticator app, then confirm with one code: tfa confirm");
+	}
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(uri, sizeof(uri));
+	return r;
+}
+
+static int
+enroll_sms(struct ul_call *c, struct ul_txn *t, struct ul_user *u,
+    struct ul_method *m)
+{
+	char code[16], reason[256];
+	int r = ul_tfa_new_sms(c, u, code);
+
+	if (r == UL_EBUSY) {
+		ul_txn_abort(t);
+		return ul_call_say(c, r, "too many codes sent; try again in 15 minutes");
+	}
+	r = ul_store_method_put(t, u->email, m);
+	if (r == 0)
+		r = save(c, t, u, "tfa_enroll", "sms");
+	else
+		ul_txn_abort(t);
+	if (r == 0) {
+		/* T2: an SMS enrollment sends a code at once */
+		r = ul_tfa_send_sms(c, m->phone, code, reason, sizeof(reason));
+		if (r != 0)
+			ul_call_say(c, r, "created; delivery failed: %s", reason);
+		else
+			ul_call_say(c, 0, "A code was sent to %s: confirm it with "
+			    "tfa confirm", m->phone);
+	}
+	sodium_memzero(code, sizeof(code));
+	return r;
+}
+
+/* A pending method for u (T2); the caller checked who may ask. */
+static int
+enroll(struct ul_call *c, struct ul_user *u)
+{
+	const char *phone = ul_msg_str(c->in, UL_F_PHONE);
+	struct ul_method m = {.created = ul_now(), .digits = c->h->conf.totp_digits};
+	struct ul_txn *t;
+	int64_t digits;
+	int r;
+
+	if (!u->confirmed)
+		return ul_call_say(c, UL_ERULE, "T2: %s must confirm the email "
+		    "address before enrolling two-factor", u->email);
+	if (ul_msg_int(c->in, UL_F_DIGITS, &digits) == 0) {
+		if (digits < 6 || digits > 8)
+			return ul_call_say(c, UL_EINVAL, "--digits must be 6, 7 or 8");
+		m.digits = (uint32_t)digits;
+	}
+	if (phone != NULL) {
+		if (!valid_phone(phone))
+			return ul_call_say(c, UL_EINVAL, "%s is not an E.164 phone "
+			    "number (like +15551234567)", phone);
+		if (c->h->conf.delivery_command[0] == '\0')
+			return ul_call_say(c, UL_ERULE, "no delivery_command is set up: "
+			    "SMS codes cannot be sent");
+		snprintf(m.phone, sizeof(m.phone), "%s", phone);
+	}
+	m.kind = phone ? UL_METHOD_SMS : UL_METHOD_TOTP;
+	if ((r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	if ((r = ul_store_user_get(t, u->email, u)) != 0) {
+		ul_txn_abort(t);
+		return r;
+	}
+	m.id = ++u->next_method_id;
+	ul_msg_put_str(c->out, UL_F_EMAIL, u->email);
+	ul_msg_put_int(c->out, UL_F_DIGITS, m.digits);
+	ul_msg_put_str(c->out, UL_F_METHOD, method_names[m.kind]);
+	char id[16];
+	snprintf(id, sizeof(id), "%u", m.id);
+	ul_msg_put_str(c->out, UL_F_ID, id);
+	return phone ? enroll_sms(c, t, u, &m) : enroll_totp(c, t, u, &m);
+}
+
+/* One valid code from a pending method makes it active (T2); the first
+ * active method brings ten recovery codes (T4). */
+static int
+confirm(struct ul_call *c, const char *email, const char *code)
+{
+	char codes[UL_RECOVERY_CODES][UL_RECOVERY_TEXT];
+	struct ul_tfa_state before;
+	struct ul_method m;
+	struct ul_user u;
+	struct ul_txn *t;
+	const char *how;
+	int r;
+
+	if ((r = ul_call_txn(c, true, &t)) != 0)
+		return r;
+	r = ul_store_user_get(t, email, &u);
+	if (r == 0)
+		r = ul_tfa_state(t, email, &before);
+	if (r == 0 && before.pending == 0)
+		r = ul_call_say(c, UL_ERULE, "%s has no pending method: enroll first",
+		    email);
+	else if (r == 0 && ul_tfa_check(c, t, &u, code, true, &m, &how) != 0)
+		r = ul_call_say(c, UL_EAUTH, "the code is wrong or has expired");
+	if (r == 0) {
+		m.active = true;
+		r = ul_store_method_put(t, email, &m);
+	}
+	if (r == 0)
+		r = ul_tfa_changed(t, &u);
+	if (r != 0) {
+		ul_txn_abort(t);
+		return r;
+	}
+	if (before.active == 0)
+		ul_tfa_new_recovery(c, &u, codes);
+	r = save(c, t, &u, "tfa_confirm", how);
+	if (r == 0 && before.active == 0) {
+		for (int i = 0; i < UL_RECOVERY_CODES; i++)
+			ul_msg_put_str(c->out, UL_F_RECOVERY_CODE, codes[i]);
+		ul_call_say(c, 0, "Two-factor is on.  Keep these recovery codes "
+		    "somewhere safe: each works once, they are shown only now.");
+	} else if (r == 0) {
+		ul_call_say(c, 0, "The %s method is active.", how);
+	}
+	sodium_memzero(codes, sizeof(codes));
+	return r;
+}
+
+static int
+list(struct ul_call *c, const char *email)
+{
+	struct ul_method m;
+	struct ul_txn *t;
+	uint32_t after = 0;
+	char id[16];
+	int r = ul_call_txn(c, false, &t);
+
+	if (r != 0)
+		return r;
+	while ((r = ul_store_method_next(t, email, after, &m)) == 0) {
+		after = m.id;
+		snprintf(id, sizeof(id), "%u", m.id);
+		ul_msg_put_mark(c->out, UL_F_RECORD);
+		ul_msg_put_str(c->out, UL_F_ID, id);
+		ul_msg_put_str(c->out, UL_F_METHOD, method_names[m.kind % 3]);
+		ul_msg_put_str(c->out, UL_F_STATE, m.active ? "active" : "pending");
+		if (m.kind == UL_METHOD_TOTP)
+			ul_msg_put_int(c->out, UL_F_DIGITS, m.digits);
+		else
+			ul_msg_put_str(c->out, UL_F_PHONE, m.phone);
+		ul_msg_put_int(c->out, UL_F_CREATED, m.created);
+		if (m.last_used)
+			ul_msg_put_int(c->out, UL_F_LAST_USED, m.last_used);
+	}
+	ul_txn_abort(t);
+	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+/* Removes one method (id) or all of them (id 0, the admin's reset). */
+static int
+remove_methods(struct ul_call *c, const char *email, uint32_t id)
+{
+	struct ul_tfa_state after;
+	struct ul_method m;
+	struct ul_user u;
+	struct ul_txn *t;
+	int r = ul_call_txn(c, true, &t);
+
+	if (r != 0)
+		return r;
+	r = ul_store_user_get(t, email, &u);
+	if (r == 0 && id != 0 && ul_store_method_get(t, email, id, &m) != 0)
+		r = ul_call_say(c, UL_ENOTFOUND, "%s has no method %u", email, id);
+	if (r == 0 && id != 0)
+		r = ul_store_method_del(t, email, id);
+	while (r == 0 && id == 0 && ul_store_method_next(t, email, 0, &m) == 0)
+		r = ul_store_method_del(t, email, m.id);
+	if (r == 0)
+		r = ul_tfa_state(t, email, &after);
+	if (r == 0 && after.active == 0) {
+		/* no method left: the recovery codes and any SMS code go too */
+		u.recovery_unused = 0;
+		memset(u.recovery, 0, sizeof(u.recovery));
+		memset(&u.sms, 0, sizeof(u.sms));
+	}
+	if (r == 0)
+		r = ul_tfa_changed(t, &u);
+	if (r != 0) {
+		ul_txn_abort(t);
+		return r;
+	}
+	r = save(c, t, &u, id ? "tfa_remove" : "tfa_reset", NULL);
+	if (r == 0)
+		ul_call_say(c, 0, id ? "method removed" :
+		    "two-factor of %s reset: every method and recovery code is gone",
+		    email);
+	return r;
+}
+
+static int
+recovery_codes(struct ul_call *c, const char *email)
+{
+	char codes[UL_RECOVERY_CODES][UL_RECOVERY_TEXT];
+	struct ul_tfa_state s;
+	struct ul_user u;
+	struct ul_txn *t;
+	int r = ul_call_txn(c, true, &t);
+
+	if (r != 0)
+		return r;
+	r = ul_store_user_get(t, email, &u);
+	if (r == 0)
+		r = ul_tfa_state(t, email, &s);
+	if (r == 0 && s.active == 0)
+		r = ul_call_say(c, UL_ERULE, "%s has no active two-factor method", email);
+	if (r != 0) {
+		ul_txn_abort(t);
+		return r;
+	}
+	ul_tfa_new_recovery(c, &u, codes);  /* voids the old set */
+	r = save(c, t, &u, "tfa_recovery_codes", NULL);
+	for (int i = 0; r == 0 && i < UL_RECOVERY_CODES; i++)
+		ul_msg_put_str(c->out, UL_F_RECOVERY_CODE, codes[i]);
+	if (r == 0)
+		ul_call_say(c, 0, "New recovery codes; the old ones no longer work.");
+	sodium_memzero(codes, sizeof(codes));
+	return r;
+}
+
+static uint32_t
+method_id(struct ul_call *c)
+{
+	const char *id = ul_call_arg(c, UL_F_ID);
+	char *end;
+	unsigned long n = id ? strtoul(id, &end, 10) : 0;
+
+	return id && *end == '\0' && n > 0 && n < UINT32_MAX ? (uint32_t)n : 0;
+}
+
+int
+ul_h_tfa_enroll(struct ul_call *c)
+{
+	struct ul_user u;
+	int r = target_user(c, &u);
+
+	return r != 0 ? r : enroll(c, &u);
+}
+
+int
+ul_h_tfa_confirm(struct ul_call *c)
+{
+	char email[UL_EMAIL_MAX + 1];
+	int r = ul_call_email(c, UL_F_EMAIL, email);
+
+	return r != 0 ? r : confirm(c, email, ul_msg_str(c->in, UL_F_CODE));
+}
+
+int
+ul_h_tfa_list(struct ul_call *c)
+{
+	char email[UL_EMAIL_MAX + 1];
+	int r = ul_call_email(c, UL_F_EMAIL, email);
+
+	return r != 0 ? r : list(c, email);
+}
+
+int
+ul_h_tfa_remove(struct ul_call *c)
+{
+	char email[UL_EMAIL_MAX + 1];
+	uint32_t id = method_id(c);
+	int r = ul_call_email(c, UL_F_EMAIL, email);
+
+	if (r == 0 && id == 0)
+		return ul_call_say(c, UL_EINVAL, "ID is a method number from tfa list");
+	return r != 0 ? r : remove_methods(c, email, id);
+}
+
+int
+ul_h_tfa_reset(struct ul_call *c)
+{
+	struct ul_user u;
+	int r = target_user(c, &u);
+
+	/* lost device: audited as tfa_reset with the admin's uid (T5) */
+	return r != 0 ? r : remove_methods(c, u.email, 0);
+}
+
+int
+ul_h_tfa_recovery(struct ul_call *c)
+{
+	char email[UL_EMAIL_MAX + 1];
+	int r = ul_call_email(c, UL_F_EMAIL, email);
+
+	return r != 0 ? r : recovery_codes(c, email);
+}
+
+/* unilogin tfa ACTION: email, password and current code first (T5). */
+int
+ul_h_self_tfa(struct ul_call *c)
+{
+	const char *action = ul_call_arg(c, UL_F_ACTION);
+	struct ul_user u;
+	int r;
+
+	if (action == NULL)
+		return UL_EINVAL;
+	r = ul_auth_self(c, &u);
+	if (r != 0)
+		return r;
+	if (strcmp(action, "enroll") == 0)
+		return enroll(c, &u);
+	if (strcmp(action, "confirm") == 0)
+		return confirm(c, u.email, ul_msg_str(c->in, UL_F_NEW_CODE));
+	if (strcmp(action, "list") == 0)
+		return list(c, u.email);
+	if (strcmp(action, "remove") == 0) {
+		uint32_t id = method_id(c);
+
+		return id ? remove_methods(c, u.email, id)
+			  : ul_call_say(c, UL_EINVAL, "ID is a method number from tfa list");
+	}
+	if (strcmp(action, "recovery-codes") == 0)
+		return recovery_codes(c, u.email);
+	return ul_call_say(c, UL_EINVAL, "unknown action %s", action);
+}

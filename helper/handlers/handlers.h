@@ -1,0 +1,149 @@
+/* The handlers: the rules live here, one function per request.  Each reads
+ * its fields from c->in, writes its answer fields to c->out and returns 0
+ * or a UL_E* code (with c->message saying why, for a person). */
+#ifndef UL_HANDLERS_H
+#define UL_HANDLERS_H
+
+#include "helper/core/helper.h"
+
+/* h_login.c: the login path */
+int ul_h_status(struct ul_call *c);
+int ul_h_lookup(struct ul_call *c);
+int ul_h_login_begin(struct ul_call *c);
+int ul_h_login_legacy(struct ul_call *c);
+int ul_h_account_check(struct ul_call *c);
+/* The account that PAM_USER names on the request's product (LOOKUP). */
+int ul_find_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a);
+
+/* h_history.c: sessions (L11) and the audit log (S8) */
+int ul_h_session_open(struct ul_call *c);
+int ul_h_session_close(struct ul_call *c);
+int ul_h_sessions(struct ul_call *c);
+int ul_h_audit(struct ul_call *c);
+
+/* h_nss.c: accounts as Unix users and groups */
+int ul_h_nss_getpw(struct ul_call *c);
+int ul_h_nss_list(struct ul_call *c);
+
+/* h_export.c: export and import (JSONL) */
+int ul_h_export(struct ul_call *c);
+int ul_h_import(struct ul_call *c);
+
+/* h_passwd.c: password changes (U4, L1) */
+int ul_h_passwd_begin(struct ul_call *c);
+int ul_h_passwd_change(struct ul_call *c);
+struct ul_ticket;
+/* Issues tk to the caller, puts UL_F_TICKET and returns `result`. */
+int ul_ticket_reply(struct ul_call *c, struct ul_ticket *tk, int result);
+
+/* h_code.c: the second step */
+int ul_h_login_code(struct ul_call *c);
+int ul_h_login_sms(struct ul_call *c);
+int ul_h_apikey_login(struct ul_call *c);
+
+/* h_tfa.c: two-factor settings (T1-T5) */
+int ul_h_tfa_enroll(struct ul_call *c);
+int ul_h_tfa_confirm(struct ul_call *c);
+int ul_h_tfa_list(struct ul_call *c);
+int ul_h_tfa_remove(struct ul_call *c);
+int ul_h_tfa_reset(struct ul_call *c);
+int ul_h_tfa_recovery(struct ul_call *c);
+int ul_h_self_tfa(struct ul_call *c);
+
+/* h_apikeys.c: API keys (T8) */
+int ul_h_apikey_create(struct ul_call *c);
+int ul_h_apikey_list(struct ul_call *c);
+int ul_h_apikey_revoke(struct ul_call *c);
+int ul_h_self_apikey(struct ul_call *c);
+
+/* h_users.c: unified users (U1-U7) */
+int ul_h_user_add(struct ul_call *c);
+int ul_h_user_verify(struct ul_call *c);
+int ul_h_user_passwd(struct ul_call *c);
+int ul_h_user_reset(struct ul_call *c);
+int ul_h_user_show(struct ul_call *c);
+int ul_h_user_list(struct ul_call *c);
+int ul_h_user_lock(struct ul_call *c);
+int ul_h_user_unlock(struct ul_call *c);
+int ul_h_user_delete(struct ul_call *c);
+int ul_h_self_verify(struct ul_call *c);
+int ul_h_self_reset(struct ul_call *c);
+int ul_h_self_reset_send(struct ul_call *c);
+
+/* h_email.c: U6 */
+int ul_h_user_set_email(struct ul_call *c);
+/* The code of a user's new email: moves the user and its accounts there;
+ * a password, when given, becomes the user's. */
+int ul_confirm_new_email(struct ul_call *c, const char *new_email,
+    const char *code, const char *password);
+
+/* h_accounts.c: products and product accounts (L*) */
+int ul_h_product_add(struct ul_call *c);
+int ul_h_product_list(struct ul_call *c);
+int ul_h_account_add(struct ul_call *c);
+int ul_h_account_show(struct ul_call *c);
+int ul_h_account_list(struct ul_call *c);
+
+/* ---- shared by the handlers (dispatch.c) ---- */
+
+/* The request's email, normalised (U1); UL_EINVAL with a message when it
+ * is missing or not an address. */
+int ul_call_email(struct ul_call *c, uint16_t tag, char out[UL_EMAIL_MAX + 1]);
+
+/* An audit record (S8) and its syslog line, never with a secret. */
+struct ul_event {
+	const char *event;
+	const char *email;
+	const char *product;
+	const char *account;
+	int result;
+	const char *detail;
+};
+/* Appends to the audit log inside t (committed with the change) and logs. */
+int ul_audit(struct ul_call *c, struct ul_txn *t, const struct ul_event *e)
+    __attribute__((warn_unused_result));
+/* The same in a transaction of its own, for events with no other change. */
+void ul_audit_alone(struct ul_call *c, const struct ul_event *e);
+
+/* Opens a transaction on the helper's store; on failure sets a message. */
+int ul_call_txn(struct ul_call *c, bool write, struct ul_txn **t)
+    __attribute__((warn_unused_result));
+/* Reads user `email` in a read transaction; "no user" when missing. */
+int ul_call_user(struct ul_call *c, const char *email, struct ul_user *u)
+    __attribute__((warn_unused_result));
+/* Commits; on failure (a full disk, S7) sets a message. */
+int ul_call_commit(struct ul_call *c, struct ul_txn *t)
+    __attribute__((warn_unused_result));
+
+/* A new password is given and long enough; a message otherwise. */
+int ul_check_password(struct ul_call *c, const char *pw);
+
+/* h_links.c: L2-L4 for linking account a to user email, and L5 for a new
+ * legacy account; 0 or UL_ERULE with the rule's message. */
+int ul_link_allowed(struct ul_call *c, struct ul_txn *t,
+    const struct ul_account *a, const char *email);
+int ul_legacy_allowed(struct ul_call *c, struct ul_txn *t, const char *product,
+    const char *email);
+int ul_h_account_link(struct ul_call *c);
+int ul_h_account_unlink(struct ul_call *c);
+int ul_h_self_link(struct ul_call *c);
+int ul_h_account_invite(struct ul_call *c);
+int ul_h_account_remove(struct ul_call *c);
+int ul_h_account_suspend(struct ul_call *c);
+int ul_h_account_reinstate(struct ul_call *c);
+int ul_h_account_ban(struct ul_call *c);
+int ul_h_accounts(struct ul_call *c);
+int ul_h_self_accounts(struct ul_call *c);
+int ul_h_account_passwd(struct ul_call *c);
+
+/* Ends a change: when r is 0, appends the audit record e (when given) and
+ * commits; otherwise, or when that fails, aborts.  The first failure, or 0. */
+int ul_call_finish(struct ul_call *c, struct ul_txn *t, int r,
+    const struct ul_event *e) __attribute__((warn_unused_result));
+
+/* True when a list page has no room for another record. */
+bool ul_page_full(const struct ul_msg *m);
+
+int64_t ul_now(void);
+
+#endif

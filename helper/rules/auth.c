@@ -1,0 +1,172 @@
+/* Rules shared by the login path and the self-service requests. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "helper/rules/auth.h"
+#include "helper/handlers/handlers.h"
+#include "helper/rules/kdf.h"
+#include "helper/server/log.h"
+#include "helper/rules/tfa.h"
+#include "unilogin/error.h"
+
+int
+ul_auth_account_state(struct ul_txn *t, const struct ul_account *a)
+{
+	struct ul_account parent;
+	enum ul_account_state s = a->state;
+
+	if (a->parent[0] != '\0' &&
+	    ul_store_account_get(t, a->product, a->parent, &parent) == 0 &&
+	    parent.state > s)
+		s = parent.state;
+	if (s == UL_ACCOUNT_BANNED)
+		return UL_EBANNED;
+	if (s == UL_ACCOUNT_SUSPENDED)
+		return UL_ESUSPENDED;
+	return 0;
+}
+
+const char *
+ul_auth_role(struct ul_txn *t, const struct ul_account *a, const char *email,
+    char *buf, size_t n)
+{
+	char role[UL_ROLE_MAX + 1];
+
+	if (a->owner[0] != '\0' && strcmp(a->owner, email) == 0) {
+		snprintf(buf, n, "owner");
+		return buf;
+	}
+	/* a teammate of a linked account, with the role given at invite (L7) */
+	if (a->owner[0] != '\0' &&
+	    ul_store_member_get(t, a->product, a->name, email, role) == 0) {
+		snprintf(buf, n, "%s", role);
+		return buf;
+	}
+	return NULL;
+}
+
+int
+ul_auth_user_state(const struct ul_user *u)
+{
+	if (!u->confirmed)
+		return UL_ENOTCONFIRMED;
+	if (u->locked)
+		return UL_ELOCKED;
+	return 0;
+}
+
+bool
+ul_auth_locked_out(struct ul_txn *t, const char *key)
+{
+	struct ul_failures f;
+
+	return key[0] != '\0' && ul_store_failures_get(t, key, &f) == 0 &&
+	    f.locked_out_until > ul_now();
+}
+
+int
+ul_auth_count_failure(struct ul_call *c, struct ul_txn *t, const char *key)
+{
+	struct ul_failures f;
+	int r = ul_store_failures_get(t, key, &f);
+
+	if (r != 0 && r != UL_ENOTFOUND)
+		return r;
+	f.count++;
+	f.last = ul_now();
+	if (f.count >= c->h->conf.lockout_attempts) {
+		f.locked_out_until = f.last + c->h->conf.lockout_seconds;
+		f.count = 0;
+		ul_log(LOG_WARNING, "lockout: %s for %u s after %u failures", key,
+		    c->h->conf.lockout_seconds, c->h->conf.lockout_attempts);
+	}
+	return ul_store_failures_put(t, key, &f);
+}
+
+int
+ul_auth_password(struct ul_call *c, const char *hash, const char *password)
+{
+	bool real = hash != NULL && hash[0] != '\0';
+	int r = ul_kdf_verify(real ? hash : c->h->dummy_hash,
+	    password ? password : "");
+
+	return real && r == 0 ? 0 : UL_EAUTH;
+}
+
+const char *
+ul_auth_rehash(struct ul_call *c, const char *hash, const char *password,
+    char out[UL_HASH_STR_MAX])
+{
+	if (!ul_kdf_needs_rehash(&c->h->conf, hash) ||
+	    ul_kdf_hash(&c->h->conf, password, out) != 0)
+		return NULL;
+	return out;
+}
+
+/* The code step of ul_auth_self: one write transaction, so that a code is
+ * used once however many requests race (T3). */
+static int
+self_code(struct ul_call *c, struct ul_user *u)
+{
+	const char *code = ul_msg_str(c->in, UL_F_CODE);
+	struct ul_event e = {.event = "self_auth", .email = u->email};
+	struct ul_method m;
+	const char *how = NULL;
+	struct ul_txn *t;
+	int r = ul_call_txn(c, true, &t), v;
+
+	if (r != 0)
+		return r;
+	r = ul_store_user_get(t, u->email, u);
+	v = r == 0 && code && code[0] ? ul_tfa_check(c, t, u, code, false, &m, &how)
+				      : UL_EAUTH;
+	if (r == 0 && v == 0)
+		r = ul_store_user_put(t, u);
+	else if (r == 0)
+		r = ul_auth_count_failure(c, t, u->email);
+	e.result = v;
+	e.detail = v == 0 ? how : "wrong code";
+	r = ul_call_finish(c, t, r, &e);
+	return r != 0 ? r : v;
+}
+
+int
+ul_auth_self(struct ul_call *c, struct ul_user *u)
+{
+	const char *pw = ul_call_arg(c, UL_F_PASSWORD);
+	char email[UL_EMAIL_MAX + 1];
+	struct ul_tfa_state s;
+	struct ul_txn *t;
+	bool found, out;
+	int r;
+
+	if (pw == NULL || (r = ul_call_email(c, UL_F_EMAIL, email)) != 0)
+		return UL_EINVAL;
+	if ((r = ul_call_txn(c, false, &t)) != 0)
+		return r;
+	found = ul_store_user_get(t, email, u) == 0;
+	out = ul_auth_locked_out(t, email);
+	r = found ? ul_tfa_state(t, email, &s) : 0;
+	ul_txn_abort(t);
+	if (out)
+		return UL_ELOCKEDOUT;
+	if (ul_auth_password(c, found ? u->pwhash : NULL, pw) != 0 || r != 0) {
+		if (ul_call_txn(c, true, &t) == 0) {
+			if (ul_auth_count_failure(c, t, email) != 0)
+				ul_txn_abort(t);
+			else if (ul_call_commit(c, t) != 0)
+				ul_log(LOG_ERR, "cannot count a failure for %s", email);
+		}
+		ul_log(LOG_NOTICE, "self-service by uid %u: wrong email or password "
+		    "for %s", (unsigned)c->uid, email);
+		return ul_call_say(c, UL_EAUTH, "%s", ul_user_message(UL_EAUTH));
+	}
+	r = ul_auth_user_state(u);
+	if (r != 0)
+		return r;
+	if (s.active > 0 && (r = self_code(c, u)) != 0)
+		return r == UL_EAUTH ? ul_call_say(c, r, "%s", ul_user_message(r)) : r;
+	return 0;
+}

@@ -1,0 +1,580 @@
+/* The helper's event loop: accept, peer credentials, framed reads with a
+ * deadline, limits on connections, and the hand-off of requests to the
+ * dispatch table (inline, or on a pool).  A bad request closes its own
+ * connection and nothing else. */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/util.h"
+#include "helper/handlers/dispatch.h"
+#include "helper/server/log.h"
+#include "helper/server/pool.h"
+#include "helper/server/server.h"
+#include "unilogin/error.h"
+
+#define CONNS_MAX 512           /* open connections in all */
+#define CONNS_PER_UID 64        /* for callers other than root */
+#define FRAME_TIMEOUT_MS 5000   /* to send a whole request once connected or answered */
+#define MSG_CACHE 160           /* spare frames kept for reuse: two for each
+				 * of 64 busy connections and more, so that
+				 * a busy loop makes no mmap calls */
+#define MAINTENANCE_MS 60000
+#define RATE_BURST 10           /* KDF requests a non-root caller may send ... */
+#define RATE_PER_MIN 10         /* ... and then this many a minute (S3) */
+#define RATE_UIDS 256
+
+enum conn_state { READING, BUSY, WRITING };
+
+struct conn {
+	struct conn *prev, *next;   /* the deadline list, oldest first */
+	int fd;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	bool admin;
+	enum conn_state state;
+	int64_t deadline;
+	uint8_t hdr[4];
+	size_t hdr_got;
+	size_t frame_size, got, sent;
+	bool close_after_write;
+	struct ul_msg *in, *out;
+	const struct ul_route *route;
+	struct ul_call call;
+	struct ul_job job;
+};
+
+/* epoll cookies for the fds that are not connections */
+enum { EV_LISTEN = 1, EV_KDF, EV_SLOW, EV_WRITE, EV_SIGNAL };
+
+/* S3: unprivileged callers' password checks, a token bucket per uid. */
+struct bucket {
+	uid_t uid;
+	double tokens;
+	int64_t last;               /* monotonic ms */
+};
+
+struct server {
+	struct ul_helper *h;
+	int epfd, listen_fd, sig_fd;
+	struct ul_pool *kdf, *slow, *write;
+	struct conn *head, *tail;   /* READING and WRITING connections */
+	unsigned nconns;
+	struct ul_msg *cache[MSG_CACHE];
+	unsigned ncache;
+	bool stop;
+	int64_t next_maintenance;
+	unsigned long refused;
+	struct bucket buckets[RATE_UIDS];
+	unsigned nbuckets;
+};
+
+/* Takes one token of uid's bucket; false when it is empty. */
+static bool
+rate_take(struct server *s, uid_t uid)
+{
+	int64_t now = ul_monotonic_ms();
+	struct bucket *b = NULL, *oldest = &s->buckets[0];
+
+	for (unsigned i = 0; i < s->nbuckets; i++) {
+		if (s->buckets[i].uid == uid)
+			b = &s->buckets[i];
+		if (s->buckets[i].last < oldest->last)
+			oldest = &s->buckets[i];
+	}
+	if (b == NULL) {
+		/* a new uid takes a free bucket, or the one idle the longest */
+		b = s->nbuckets < RATE_UIDS ? &s->buckets[s->nbuckets++] : oldest;
+		*b = (struct bucket){.uid = uid, .tokens = RATE_BURST, .last = now};
+	}
+	b->tokens += (double)(now - b->last) * RATE_PER_MIN / 60000.0;
+	if (b->tokens > RATE_BURST)
+		b->tokens = RATE_BURST;
+	b->last = now;
+	if (b->tokens < 1.0)
+		return false;
+	b->tokens -= 1.0;
+	return true;
+}
+
+static struct ul_msg *
+msg_get(struct server *s)
+{
+	if (s->ncache > 0)
+		return s->cache[--s->ncache];
+	return ul_msg_new();
+}
+
+static void
+msg_put(struct server *s, struct ul_msg *m)
+{
+	if (m == NULL)
+		return;
+	sodium_memzero(m->buf, m->len);
+	m->len = 0;
+	if (s->ncache < MSG_CACHE)
+		s->cache[s->ncache++] = m;
+	else
+		ul_msg_free(m);
+}
+
+static void
+list_remove(struct server *s, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (s->head == c)
+		s->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else if (s->tail == c)
+		s->tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+/* Every deadline is now + FRAME_TIMEOUT_MS, so appending keeps the list
+ * sorted and the loop looks at its head only. */
+static void
+list_append(struct server *s, struct conn *c)
+{
+	c->deadline = ul_monotonic_ms() + FRAME_TIMEOUT_MS;
+	c->prev = s->tail;
+	c->next = NULL;
+	if (s->tail)
+		s->tail->next = c;
+	else
+		s->head = c;
+	s->tail = c;
+}
+
+static void
+conn_close(struct server *s, struct conn *c)
+{
+	if (c->state != BUSY)
+		list_remove(s, c);
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	msg_put(s, c->in);
+	msg_put(s, c->out);
+	sodium_memzero(&c->call, sizeof(c->call));
+	s->nconns--;
+	free(c);
+}
+
+static int
+watch(struct server *s, struct conn *c, uint32_t events, int op)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = c};
+
+	return epoll_ctl(s->epfd, op, c->fd, &ev);
+}
+
+static void
+start_reading(struct server *s, struct conn *c)
+{
+	msg_put(s, c->in);
+	msg_put(s, c->out);
+	c->in = c->out = NULL;
+	c->hdr_got = c->got = c->sent = 0;
+	c->state = READING;
+	list_append(s, c);
+}
+
+static void try_write(struct server *s, struct conn *c);
+
+static void
+send_reply(struct server *s, struct conn *c)
+{
+	if (ul_msg_finish(c->out) != 0) {
+		ul_reply_error(c->out, UL_ETOOBIG, "reply too large");
+		if (ul_msg_finish(c->out) != 0) {
+			conn_close(s, c);
+			return;
+		}
+	}
+	c->state = WRITING;
+	c->sent = 0;
+	list_append(s, c);
+	try_write(s, c);
+}
+
+static void
+try_write(struct server *s, struct conn *c)
+{
+	while (c->sent < c->out->len) {
+		ssize_t n = send(c->fd, c->out->buf + c->sent, c->out->len - c->sent,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0) {
+			c->sent += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			watch(s, c, EPOLLOUT, EPOLL_CTL_MOD);
+			return;
+		}
+		conn_close(s, c);
+		return;
+	}
+	if (c->close_after_write) {
+		conn_close(s, c);
+		return;
+	}
+	list_remove(s, c);
+	start_reading(s, c);
+	watch(s, c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_MOD);
+}
+
+static void
+run_job(struct ul_job *job)
+{
+	struct conn *c = (struct conn *)((char *)job - offsetof(struct conn, job));
+
+	ul_dispatch_run(c->route, &c->call);
+}
+
+static void
+handle_request(struct server *s, struct conn *c)
+{
+	int r = ul_msg_decode(c->in);
+	const char *name;
+
+	c->out = msg_get(s);
+	if (c->out == NULL) {
+		conn_close(s, c);
+		return;
+	}
+	if (r == UL_EVERSION) {
+		ul_log(LOG_WARNING, "uid %u pid %d: protocol version %u, not %u; closing",
+		    (unsigned)c->uid, (int)c->pid, c->in->version, UL_PROTO_VERSION);
+		ul_reply_error(c->out, UL_EVERSION,
+		    "protocol version mismatch: this unilogind speaks version "
+		    UL_STRINGIFY(UL_PROTO_VERSION));
+		c->close_after_write = true;
+		send_reply(s, c);
+		return;
+	}
+	c->route = r == 0 ? ul_route_for(c->in->type) : NULL;
+	if (c->route == NULL) {
+		ul_log(LOG_WARNING, "uid %u pid %d: malformed request (%s); closing",
+		    (unsigned)c->uid, (int)c->pid,
+		    r != 0 ? ul_strerror(r) : "unknown request type");
+		conn_close(s, c);
+		return;
+	}
+	name = ul_msg_type_name(c->in->type);
+	if (c->route->access == UL_ACCESS_ADMIN && !c->admin) {
+		ul_log(LOG_NOTICE, "uid %u pid %d: %s refused: not an admin",
+		    (unsigned)c->uid, (int)c->pid, name);
+		ul_reply_error(c->out, UL_EPERM,
+		    "permission denied: this needs root or the admin group");
+		send_reply(s, c);
+		return;
+	}
+	if (c->route->lane == UL_LANE_KDF && !c->admin && !rate_take(s, c->uid)) {
+		ul_log(LOG_NOTICE, "uid %u pid %d: %s refused: more than %d password "
+		    "checks a minute", (unsigned)c->uid, (int)c->pid, name, RATE_PER_MIN);
+		ul_reply_error(c->out, UL_EBUSY,
+		    "too many requests from this user; try again in a minute");
+		send_reply(s, c);
+		return;
+	}
+	c->call = (struct ul_call){.h = s->h, .in = c->in, .out = c->out,
+	    .uid = c->uid, .gid = c->gid, .pid = c->pid, .admin = c->admin};
+	if (c->route->lane == UL_LANE_LOOP) {
+		ul_dispatch_run(c->route, &c->call);
+		send_reply(s, c);
+		return;
+	}
+	/* Off the loop: the connection is not watched until the job is done. */
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	c->state = BUSY;
+	c->job.run = run_job;
+	ul_pool_submit(c->route->lane == UL_LANE_KDF ? s->kdf :
+	    c->route->lane == UL_LANE_WRITE ? s->write : s->slow, &c->job);
+}
+
+static void
+jobs_done(struct server *s, struct ul_pool *p)
+{
+	struct ul_job *job = ul_pool_take_done(p), *next;
+
+	for (; job != NULL; job = next) {
+		struct conn *c = (struct conn *)((char *)job - offsetof(struct conn, job));
+
+		next = job->next;
+		if (watch(s, c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD) != 0) {
+			c->state = WRITING;     /* so conn_close unlinks it */
+			list_append(s, c);
+			conn_close(s, c);
+			continue;
+		}
+		send_reply(s, c);
+	}
+}
+
+/* Reads what is there; returns false when the connection was closed. */
+static bool
+read_frame(struct server *s, struct conn *c)
+{
+	ssize_t n;
+
+	while (c->hdr_got < 4) {
+		n = recv(c->fd, c->hdr + c->hdr_got, 4 - c->hdr_got, MSG_DONTWAIT);
+		if (n <= 0)
+			goto short_read;
+		c->hdr_got += (size_t)n;
+		if (c->hdr_got == 4) {
+			int size = ul_frame_size(c->hdr);
+
+			if (size < 0) {
+				ul_log(LOG_WARNING, "uid %u pid %d: %s frame; closing",
+				    (unsigned)c->uid, (int)c->pid,
+				    size == UL_ETOOBIG ? "oversized" : "malformed");
+				conn_close(s, c);
+				return false;
+			}
+			c->frame_size = (size_t)size;
+			c->in = msg_get(s);
+			if (c->in == NULL) {
+				conn_close(s, c);
+				return false;
+			}
+			memcpy(c->in->buf, c->hdr, 4);
+			c->got = c->in->len = 4;
+		}
+	}
+	while (c->got < c->frame_size) {
+		n = recv(c->fd, c->in->buf + c->got, c->frame_size - c->got, MSG_DONTWAIT);
+		if (n <= 0)
+			goto short_read;
+		/* len covers what arrived, so a frame cut short is wiped too */
+		c->got += (size_t)n;
+		c->in->len = c->got;
+	}
+	c->in->len = c->frame_size;
+	list_remove(s, c);
+	handle_request(s, c);
+	return false;
+
+short_read:
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return true;
+	if (c->hdr_got > 0 || n < 0)
+		ul_log(LOG_INFO, "uid %u pid %d: connection ended inside a frame",
+		    (unsigned)c->uid, (int)c->pid);
+	conn_close(s, c);
+	return false;
+}
+
+static bool
+in_admin_group(const struct server *s, int fd, gid_t gid)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+
+	if (!s->h->has_admin_gid)
+		return false;
+	if (gid == s->h->admin_gid)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0)
+		return false;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == s->h->admin_gid)
+			return true;
+	return false;
+}
+
+static unsigned
+conns_of(const struct server *s, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (const struct conn *c = s->head; c; c = c->next)
+		n += c->uid == uid;
+	return n;
+}
+
+static void
+accept_one(struct server *s)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct conn *c;
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+	    s->nconns >= CONNS_MAX ||
+	    (cred.uid != 0 && conns_of(s, cred.uid) >= CONNS_PER_UID)) {
+		if (s->refused++ % 1000 == 0)
+			ul_log(LOG_WARNING, "connection limit reached; refused %lu so far",
+			    s->refused);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	c->pid = cred.pid;
+	c->admin = cred.uid == 0 || in_admin_group(s, fd, cred.gid);
+	s->nconns++;
+	start_reading(s, c);
+	if (watch(s, c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD) != 0)
+		conn_close(s, c);
+}
+
+static void
+expire(struct server *s, int64_t now)
+{
+	while (s->head != NULL && s->head->deadline <= now) {
+		struct conn *c = s->head;
+
+		ul_log(LOG_INFO, "uid %u pid %d: no complete %s in %d ms; closing",
+		    (unsigned)c->uid, (int)c->pid,
+		    c->state == READING ? "request" : "reply read", FRAME_TIMEOUT_MS);
+		conn_close(s, c);
+	}
+}
+
+static void
+on_event(struct server *s, struct epoll_event *ev)
+{
+	uintptr_t tag = (uintptr_t)ev->data.ptr;
+	struct conn *c;
+
+	switch (tag) {
+	case EV_LISTEN:
+		for (int i = 0; i < 64; i++)
+			accept_one(s);
+		return;
+	case EV_KDF:
+		jobs_done(s, s->kdf);
+		return;
+	case EV_SLOW:
+		jobs_done(s, s->slow);
+		return;
+	case EV_WRITE:
+		jobs_done(s, s->write);
+		return;
+	case EV_SIGNAL:
+		s->stop = true;
+		return;
+	}
+	c = ev->data.ptr;
+	if (c->state == WRITING) {
+		if (ev->events & (EPOLLERR | EPOLLHUP))
+			conn_close(s, c);
+		else
+			try_write(s, c);
+		return;
+	}
+	if (c->state == READING)
+		read_frame(s, c);
+}
+
+static int
+add_fd(struct server *s, int fd, uintptr_t tag)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = (void *)tag};
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int
+server_init(struct server *s, struct ul_helper *h, int listen_fd)
+{
+	sigset_t mask;
+
+	memset(s, 0, sizeof(*s));
+	s->h = h;
+	s->listen_fd = listen_fd;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	s->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->sig_fd < 0 || s->epfd < 0)
+		return UL_EIO;
+	if (ul_pool_new(&s->kdf, h->conf.kdf_parallel, "ul-kdf", 10) != 0 ||
+	    ul_pool_new(&s->slow, 2, "ul-slow", 0) != 0 ||
+	    ul_pool_new(&s->write, 2, "ul-write", 0) != 0)
+		return UL_ENOMEM;
+	if (add_fd(s, listen_fd, EV_LISTEN) != 0 ||
+	    add_fd(s, ul_pool_fd(s->kdf), EV_KDF) != 0 ||
+	    add_fd(s, ul_pool_fd(s->slow), EV_SLOW) != 0 ||
+	    add_fd(s, ul_pool_fd(s->write), EV_WRITE) != 0 ||
+	    add_fd(s, s->sig_fd, EV_SIGNAL) != 0)
+		return UL_EIO;
+	return 0;
+}
+
+static void
+server_fini(struct server *s)
+{
+	ul_pool_free(s->kdf);
+	ul_pool_free(s->slow);
+	ul_pool_free(s->write);
+	while (s->head)
+		conn_close(s, s->head);
+	for (unsigned i = 0; i < s->ncache; i++)
+		ul_msg_free(s->cache[i]);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	if (s->sig_fd >= 0)
+		close(s->sig_fd);
+}
+
+int
+ul_server_run(struct ul_helper *h, int listen_fd)
+{
+	struct epoll_event events[64];
+	struct server s;
+	int r = server_init(&s, h, listen_fd);
+
+	if (r != 0) {
+		ul_log(LOG_ERR, "cannot start the event loop: %s", ul_strerror(r));
+		server_fini(&s);
+		return r;
+	}
+	s.next_maintenance = ul_monotonic_ms();
+	while (!s.stop) {
+		int64_t now = ul_monotonic_ms(), wait = s.next_maintenance - now;
+		int n;
+
+		if (s.head != NULL && s.head->deadline - now < wait)
+			wait = s.head->deadline - now;
+		n = epoll_wait(s.epfd, events, 64, wait < 0 ? 0 : (int)wait);
+		for (int i = 0; i < n; i++)
+			on_event(&s, &events[i]);
+		now = ul_monotonic_ms();
+		expire(&s, now);
+		if (now >= s.next_maintenance) {
+			ul_maintenance(h);
+			s.next_maintenance = now + MAINTENANCE_MS;
+		}
+	}
+	ul_log(LOG_INFO, "stopping");
+	server_fini(&s);
+	return 0;
+}
