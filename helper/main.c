@@ -19,9 +19,9 @@
 #include <sodium.h>
 
 #include "common/util.h"
-#include "helper/core/helper.h"
+#include "helper/core/call.h"
 #include "helper/rules/kdf.h"
-#include "helper/server/log.h"
+#include "helper/core/log.h"
 #include "helper/server/server.h"
 #include "helper/rules/tickets.h"
 #include "helper/rules/totp.h"

@@ -4,7 +4,7 @@
 #ifndef UL_DISPATCH_H
 #define UL_DISPATCH_H
 
-#include "helper/core/helper.h"
+#include "helper/core/call.h"
 
 enum ul_access {
 	UL_ACCESS_ANY,              /* any local caller */

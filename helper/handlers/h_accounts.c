@@ -7,8 +7,9 @@
 
 #include "common/util.h"
 #include "helper/handlers/handlers.h"
+#include "helper/rules/auth.h"
 #include "helper/rules/kdf.h"
-#include "helper/server/log.h"
+#include "helper/core/log.h"
 #include "unilogin/error.h"
 
 static bool

@@ -11,7 +11,7 @@
 #include "helper/rules/auth.h"
 #include "helper/handlers/handlers.h"
 #include "helper/rules/keys.h"
-#include "helper/server/log.h"
+#include "helper/core/log.h"
 #include "helper/rules/tfa.h"
 #include "helper/rules/tickets.h"
 #include "unilogin/error.h"

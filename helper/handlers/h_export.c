@@ -13,7 +13,7 @@
 
 #include "helper/store/export.h"
 #include "helper/handlers/handlers.h"
-#include "helper/server/log.h"
+#include "helper/core/log.h"
 #include "unilogin/error.h"
 
 struct page {

@@ -10,8 +10,7 @@
 
 #include "common/email.h"
 #include "helper/handlers/handlers.h"
-#include "helper/server/log.h"
-#include "helper/server/server.h"
+#include "helper/core/log.h"
 #include "unilogin/error.h"
 
 int

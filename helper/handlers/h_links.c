@@ -9,7 +9,7 @@
 #include "helper/rules/auth.h"
 #include "helper/handlers/handlers.h"
 #include "helper/rules/kdf.h"
-#include "helper/server/log.h"
+#include "helper/core/log.h"
 #include "unilogin/error.h"
 
 static const char *const state_names[] = {"active", "suspended", "banned"};

@@ -19,7 +19,7 @@
 #include "helper/rules/auth.h"
 #include "helper/handlers/handlers.h"
 #include "helper/rules/kdf.h"
-#include "helper/server/log.h"
+#include "helper/core/log.h"
 #include "helper/rules/tfa.h"
 #include "helper/rules/tickets.h"
 #include "unilogin/error.h"
@@ -45,22 +45,6 @@ ul_h_status(struct ul_call *c)
 	ul_msg_put_int(c->out, UL_F_ACCOUNTS, (int64_t)n.accounts);
 	ul_msg_put_int(c->out, UL_F_KDF_RUNS, (int64_t)ul_kdf_runs());
 	return 0;
-}
-
-int
-ul_find_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
-{
-	const char *product = ul_call_arg(c, UL_F_PRODUCT);
-	const char *unix_user = ul_call_arg(c, UL_F_UNIX_USER);
-	int r;
-
-	if (product == NULL || unix_user == NULL)
-		return UL_EINVAL;
-	r = ul_store_account_by_unix(t, product, unix_user, a);
-	if (r == UL_ENOTFOUND)
-		return ul_call_say(c, UL_ENOACCOUNT, "%s is no account of product %s",
-		    unix_user, product);
-	return r;
 }
 
 int

@@ -15,26 +15,10 @@
 #include "helper/rules/auth.h"
 #include "helper/handlers/handlers.h"
 #include "helper/rules/kdf.h"
-#include "helper/server/log.h"
+#include "helper/core/log.h"
 #include "helper/rules/tfa.h"
 #include "helper/rules/tickets.h"
 #include "unilogin/error.h"
-
-int
-ul_ticket_reply(struct ul_call *c, struct ul_ticket *tk, int result)
-{
-	char text[UL_TICKET_TEXT];
-	int r;
-
-	tk->uid = c->uid;
-	r = ul_tickets_issue(c->h->tickets, tk, text);
-	sodium_memzero(tk, sizeof(*tk));
-	if (r != 0)
-		return ul_call_say(c, r, "too many logins at once; try again");
-	ul_msg_put_str(c->out, UL_F_TICKET, text);
-	sodium_memzero(text, sizeof(text));
-	return result;
-}
 
 /* Records a failure (S3) or an audit record, in a transaction of its own. */
 static int

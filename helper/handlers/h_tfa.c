@@ -12,7 +12,7 @@
 
 #include "helper/rules/auth.h"
 #include "helper/handlers/handlers.h"
-#include "helper/server/log.h"
+#include "helper/core/log.h"
 #include "helper/rules/tfa.h"
 #include "helper/rules/totp.h"
 #include "unilogin/error.h"

@@ -9,9 +9,10 @@
 
 #include "helper/rules/delivery.h"
 #include "helper/handlers/handlers.h"
+#include "helper/rules/auth.h"
 #include "helper/rules/kdf.h"
 #include "helper/rules/keys.h"
-#include "helper/server/log.h"
+#include "helper/core/log.h"
 #include "helper/rules/tfa.h"
 #include "unilogin/error.h"
 

@@ -4,7 +4,14 @@
 #ifndef UL_HANDLERS_H
 #define UL_HANDLERS_H
 
-#include "helper/core/helper.h"
+#include "helper/core/call.h"
+
+/* common.c: the account that PAM_USER names on the request's product
+ * (LOOKUP), and a reply that issues tk to the caller, puts UL_F_TICKET and
+ * returns `result`. */
+int ul_find_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a);
+struct ul_ticket;
+int ul_ticket_reply(struct ul_call *c, struct ul_ticket *tk, int result);
 
 /* h_login.c: the login path */
 int ul_h_status(struct ul_call *c);
@@ -12,8 +19,6 @@ int ul_h_lookup(struct ul_call *c);
 int ul_h_login_begin(struct ul_call *c);
 int ul_h_login_legacy(struct ul_call *c);
 int ul_h_account_check(struct ul_call *c);
-/* The account that PAM_USER names on the request's product (LOOKUP). */
-int ul_find_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a);
 
 /* h_history.c: sessions (L11) and the audit log (S8) */
 int ul_h_session_open(struct ul_call *c);
@@ -32,9 +37,6 @@ int ul_h_import(struct ul_call *c);
 /* h_passwd.c: password changes (U4, L1) */
 int ul_h_passwd_begin(struct ul_call *c);
 int ul_h_passwd_change(struct ul_call *c);
-struct ul_ticket;
-/* Issues tk to the caller, puts UL_F_TICKET and returns `result`. */
-int ul_ticket_reply(struct ul_call *c, struct ul_ticket *tk, int result);
 
 /* h_code.c: the second step */
 int ul_h_login_code(struct ul_call *c);
@@ -84,40 +86,6 @@ int ul_h_account_add(struct ul_call *c);
 int ul_h_account_show(struct ul_call *c);
 int ul_h_account_list(struct ul_call *c);
 
-/* ---- shared by the handlers (dispatch.c) ---- */
-
-/* The request's email, normalised (U1); UL_EINVAL with a message when it
- * is missing or not an address. */
-int ul_call_email(struct ul_call *c, uint16_t tag, char out[UL_EMAIL_MAX + 1]);
-
-/* An audit record (S8) and its syslog line, never with a secret. */
-struct ul_event {
-	const char *event;
-	const char *email;
-	const char *product;
-	const char *account;
-	int result;
-	const char *detail;
-};
-/* Appends to the audit log inside t (committed with the change) and logs. */
-int ul_audit(struct ul_call *c, struct ul_txn *t, const struct ul_event *e)
-    __attribute__((warn_unused_result));
-/* The same in a transaction of its own, for events with no other change. */
-void ul_audit_alone(struct ul_call *c, const struct ul_event *e);
-
-/* Opens a transaction on the helper's store; on failure sets a message. */
-int ul_call_txn(struct ul_call *c, bool write, struct ul_txn **t)
-    __attribute__((warn_unused_result));
-/* Reads user `email` in a read transaction; "no user" when missing. */
-int ul_call_user(struct ul_call *c, const char *email, struct ul_user *u)
-    __attribute__((warn_unused_result));
-/* Commits; on failure (a full disk, S7) sets a message. */
-int ul_call_commit(struct ul_call *c, struct ul_txn *t)
-    __attribute__((warn_unused_result));
-
-/* A new password is given and long enough; a message otherwise. */
-int ul_check_password(struct ul_call *c, const char *pw);
-
 /* h_links.c: L2-L4 for linking account a to user email, and L5 for a new
  * legacy account; 0 or UL_ERULE with the rule's message. */
 int ul_link_allowed(struct ul_call *c, struct ul_txn *t,
@@ -136,14 +104,8 @@ int ul_h_accounts(struct ul_call *c);
 int ul_h_self_accounts(struct ul_call *c);
 int ul_h_account_passwd(struct ul_call *c);
 
-/* Ends a change: when r is 0, appends the audit record e (when given) and
- * commits; otherwise, or when that fails, aborts.  The first failure, or 0. */
-int ul_call_finish(struct ul_call *c, struct ul_txn *t, int r,
-    const struct ul_event *e) __attribute__((warn_unused_result));
-
-/* True when a list page has no room for another record. */
-bool ul_page_full(const struct ul_msg *m);
-
-int64_t ul_now(void);
+/* Periodic upkeep (h_history.c): prunes what has outlived its retention
+ * (S3 counters, sessions, audit) and grows the disk reserve back. */
+void ul_maintenance(struct ul_helper *h);
 
 #endif

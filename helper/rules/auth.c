@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "helper/rules/auth.h"
-#include "helper/handlers/handlers.h"
+#include "helper/core/call.h"
 #include "helper/rules/kdf.h"
-#include "helper/server/log.h"
+#include "helper/core/log.h"
 #include "helper/rules/tfa.h"
 #include "unilogin/error.h"
 
@@ -170,3 +170,16 @@ ul_auth_self(struct ul_call *c, struct ul_user *u)
 		return r == UL_EAUTH ? ul_call_say(c, r, "%s", ul_user_message(r)) : r;
 	return 0;
 }
+#define PASSWORD_MIN 8
+
+int
+ul_check_password(struct ul_call *c, const char *pw)
+{
+	if (pw == NULL)
+		return UL_EINVAL;
+	if (strlen(pw) < PASSWORD_MIN)
+		return ul_call_say(c, UL_ERULE,
+		    "the password must have at least %d characters", PASSWORD_MIN);
+	return 0;
+}
+

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "helper/core/helper.h"
+#include "helper/core/call.h"
 
 /* L9, L10: the account's own state and its parent's; 0, UL_ESUSPENDED or
  * UL_EBANNED. */
@@ -42,5 +42,8 @@ const char *ul_auth_rehash(struct ul_call *c, const char *hash,
  * the user (the code's use is already stored); failures count (S3). */
 int ul_auth_self(struct ul_call *c, struct ul_user *u)
     __attribute__((warn_unused_result));
+
+/* A new password is given and long enough; a message otherwise. */
+int ul_check_password(struct ul_call *c, const char *pw);
 
 #endif

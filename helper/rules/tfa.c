@@ -8,7 +8,7 @@
 #include <sodium.h>
 
 #include "helper/rules/delivery.h"
-#include "helper/handlers/handlers.h"
+#include "helper/core/call.h"
 #include "helper/rules/keys.h"
 #include "helper/rules/tfa.h"
 #include "helper/rules/totp.h"

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "helper/core/helper.h"
+#include "helper/core/call.h"
 
 #define UL_SMS_TTL 300              /* C1: SMS codes live 5 minutes */
 #define UL_SMS_PER_WINDOW 5         /* per user ... */

@@ -18,7 +18,8 @@
 
 #include "common/util.h"
 #include "helper/handlers/dispatch.h"
-#include "helper/server/log.h"
+#include "helper/handlers/handlers.h"
+#include "helper/core/log.h"
 #include "helper/server/pool.h"
 #include "helper/server/server.h"
 #include "unilogin/error.h"

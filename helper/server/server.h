@@ -2,13 +2,10 @@
 #ifndef UL_SERVER_H
 #define UL_SERVER_H
 
-#include "helper/core/helper.h"
+#include "helper/core/call.h"
 
 /* Serves listen_fd until SIGTERM or SIGINT.  0, or a UL_E* code when the
  * loop could not start. */
 int ul_server_run(struct ul_helper *h, int listen_fd);
-
-/* Prunes what has outlived its retention (S3 counters, sessions, audit). */
-void ul_maintenance(struct ul_helper *h);
 
 #endif

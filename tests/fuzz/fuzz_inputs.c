@@ -27,7 +27,7 @@
 
 #include "common/conf.h"
 #include "common/email.h"
-#include "helper/core/helper.h"
+#include "helper/core/call.h"
 #include "helper/rules/keys.h"
 #include "helper/rules/tfa.h"
 #include "helper/rules/tickets.h"

@@ -76,6 +76,40 @@ st_val_of(const struct st_key *k)
 }
 
 
+/* "a\0b\0c" */
+int
+st_key3(struct st_key *k, const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+
+	if (la + lb + lc + 2 > sizeof(k->buf) || la == 0 || lb == 0)
+		return UL_EINVAL;
+	memcpy(k->buf, a, la);
+	k->buf[la] = '\0';
+	memcpy(k->buf + la + 1, b, lb);
+	k->buf[la + 1 + lb] = '\0';
+	memcpy(k->buf + la + lb + 2, c, lc);
+	k->len = la + lb + lc + 2;
+	return 0;
+}
+
+void
+st_be32(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 24);
+	b[1] = (uint8_t)(v >> 16);
+	b[2] = (uint8_t)(v >> 8);
+	b[3] = (uint8_t)v;
+}
+
+uint32_t
+st_get_be32(const uint8_t *b)
+{
+	return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) |
+	    ((uint32_t)b[2] << 8) | b[3];
+}
+
+
 static int
 ensure_dir(const char *dir, char *err, size_t errlen)
 {

@@ -8,22 +8,6 @@
 #include "helper/store/lmdb/store_internal.h"
 #include "unilogin/error.h"
 
-void
-st_be32(uint8_t *b, uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
-}
-
-uint32_t
-st_get_be32(const uint8_t *b)
-{
-	return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) |
-	    ((uint32_t)b[2] << 8) | b[3];
-}
-
 static void
 be64(uint8_t *b, uint64_t v)
 {

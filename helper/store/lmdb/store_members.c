@@ -9,23 +9,6 @@
 #include "helper/store/lmdb/store_internal.h"
 #include "unilogin/error.h"
 
-/* "a\0b\0c" */
-int
-st_key3(struct st_key *k, const char *a, const char *b, const char *c)
-{
-	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-
-	if (la + lb + lc + 2 > sizeof(k->buf) || la == 0 || lb == 0)
-		return UL_EINVAL;
-	memcpy(k->buf, a, la);
-	k->buf[la] = '\0';
-	memcpy(k->buf + la + 1, b, lb);
-	k->buf[la + 1 + lb] = '\0';
-	memcpy(k->buf + la + lb + 2, c, lc);
-	k->len = la + lb + lc + 2;
-	return 0;
-}
-
 static int
 role_of(const MDB_val *v, char role[UL_ROLE_MAX + 1])
 {

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "helper/server/log.h"
+#include "helper/core/log.h"
 
 static bool use_stderr;
 

@@ -1,0 +1,185 @@
+/* The call context: messages, fields, the store's transaction with its
+ * messages, and the audit log (S8). */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/email.h"
+#include "helper/core/call.h"
+#include "helper/core/log.h"
+#include "unilogin/error.h"
+
+int
+ul_call_say(struct ul_call *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->message, sizeof(c->message), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+const char *
+ul_call_arg(struct ul_call *c, uint16_t tag)
+{
+	const char *v = ul_msg_str(c->in, tag);
+
+	if (v == NULL || v[0] == '\0') {
+		const struct ul_field_info *info = ul_field_info(tag);
+
+		ul_call_say(c, UL_EINVAL, "missing %s", info ? info->name : "field");
+		return NULL;
+	}
+	return v;
+}
+
+int
+ul_call_email(struct ul_call *c, uint16_t tag, char out[UL_EMAIL_MAX + 1])
+{
+	const char *raw = ul_call_arg(c, tag);
+
+	if (raw == NULL)
+		return UL_EINVAL;
+	if (ul_email_normalise(raw, out) != 0)
+		return ul_call_say(c, UL_EINVAL, "not a valid email address");
+	return 0;
+}
+
+int64_t
+ul_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int
+ul_call_txn(struct ul_call *c, bool write, struct ul_txn **t)
+{
+	int r;
+
+	/* with the disk full, the store's reserve is for logins: an admin's
+	 * change is refused before it starts */
+	*t = NULL;
+	if (write && c->admin && c->in->type >= UL_REQ_USER_ADD &&
+	    ul_store_disk_full(c->h->store)) {
+		ul_log(LOG_ERR, "store: no space left on %s: %s refused, nothing changed",
+		    c->h->conf.state_dir, ul_msg_type_name(c->in->type));
+		return ul_call_say(c, UL_ENOSPC,
+		    "no space left for the store: nothing was changed");
+	}
+	r = ul_txn_begin(c->h->store, write, t);
+
+	if (r != 0) {
+		ul_log(LOG_ERR, "store: cannot begin a transaction: %s", ul_strerror(r));
+		ul_call_say(c, r, "the store cannot be used: %s", ul_strerror(r));
+	}
+	return r;
+}
+
+int
+ul_call_user(struct ul_call *c, const char *email, struct ul_user *u)
+{
+	struct ul_txn *t;
+	int r = ul_call_txn(c, false, &t);
+
+	if (r != 0)
+		return r;
+	r = ul_store_user_get(t, email, u);
+	ul_txn_abort(t);
+	if (r == UL_ENOTFOUND)
+		return ul_call_say(c, r, "no user %s", email);
+	return r;
+}
+
+int
+ul_call_commit(struct ul_call *c, struct ul_txn *t)
+{
+	int r = ul_txn_commit(t);
+
+	if (r == UL_ENOSPC) {
+		ul_log(LOG_ERR, "store: commit failed: no space left; nothing changed");
+		return ul_call_say(c, r, "no space left for the store: nothing was changed");
+	}
+	if (r != 0) {
+		ul_log(LOG_ERR, "store: commit failed: %s", ul_strerror(r));
+		return ul_call_say(c, r, "the store failed: nothing was changed");
+	}
+	return 0;
+}
+
+int
+ul_call_finish(struct ul_call *c, struct ul_txn *t, int r,
+    const struct ul_event *e)
+{
+	if (r == 0 && e != NULL)
+		r = ul_audit(c, t, e);
+	if (r != 0) {
+		ul_txn_abort(t);
+		return r;
+	}
+	return ul_call_commit(c, t);
+}
+
+static void
+copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+static void
+log_event(struct ul_call *c, const struct ul_event *e, const char *service,
+    const char *rhost)
+{
+	ul_log(e->result == 0 || e->result == UL_ENEEDCODE ? LOG_INFO : LOG_NOTICE,
+	    "%s %s: email=%s product=%s account=%s service=%s rhost=%s uid=%u%s%s",
+	    e->event, e->result == 0 ? "ok" : ul_strerror(e->result),
+	    e->email && e->email[0] ? e->email : "-",
+	    e->product && e->product[0] ? e->product : "-",
+	    e->account && e->account[0] ? e->account : "-",
+	    service ? service : "-", rhost ? rhost : "-", (unsigned)c->uid,
+	    e->detail ? " detail=" : "", e->detail ? e->detail : "");
+}
+
+int
+ul_audit(struct ul_call *c, struct ul_txn *t, const struct ul_event *e)
+{
+	struct ul_audit a = {.time = ul_now(), .caller_uid = c->uid,
+	    .result = e->result};
+	const char *service = ul_msg_str(c->in, UL_F_SERVICE);
+	const char *rhost = ul_msg_str(c->in, UL_F_RHOST);
+
+	copy(a.event, sizeof(a.event), e->event);
+	copy(a.email, sizeof(a.email), e->email);
+	copy(a.product, sizeof(a.product), e->product);
+	copy(a.account, sizeof(a.account), e->account);
+	copy(a.service, sizeof(a.service), service);
+	copy(a.rhost, sizeof(a.rhost), rhost);
+	copy(a.detail, sizeof(a.detail), e->detail);
+	log_event(c, e, service, rhost);
+	return ul_store_audit_append(t, &a);
+}
+
+void
+ul_audit_alone(struct ul_call *c, const struct ul_event *e)
+{
+	struct ul_txn *t;
+
+	if (ul_txn_begin(c->h->store, true, &t) != 0)
+		return;
+	if (ul_audit(c, t, e) != 0) {
+		ul_txn_abort(t);
+		ul_log(LOG_ERR, "audit: cannot record %s", e->event);
+		return;
+	}
+	if (ul_txn_commit(t) != 0)
+		ul_log(LOG_ERR, "audit: cannot record %s", e->event);
+}
+
+bool
+ul_page_full(const struct ul_msg *m)
+{
+	return m->len > UL_FRAME_MAX - 4096 || m->nfields > UL_FIELDS_MAX - 64;
+}

@@ -1,0 +1,92 @@
+/* The helper's shared state and the call context every handler gets: the
+ * request, the reply, the caller's credentials, and what answering needs
+ * (a message for the person, the store's transaction with its messages,
+ * the audit record of a change, list pages).  Below the rules and the
+ * handlers; above the store. */
+#ifndef UL_CORE_CALL_H
+#define UL_CORE_CALL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/conf.h"
+#include "helper/store/store.h"
+#include "unilogin/proto.h"
+
+struct ul_keys;
+struct ul_tickets;
+
+struct ul_helper {
+	struct ul_conf conf;
+	char conf_path[4096];
+	struct ul_store *store;
+	struct ul_keys *keys;
+	char dummy_hash[UL_HASH_STR_MAX];   /* S1: verified when no user */
+	bool has_admin_gid;
+	gid_t admin_gid;
+	struct ul_tickets *tickets;         /* LOGIN_BEGIN -> LOGIN_CODE */
+};
+
+/* One request being answered. */
+struct ul_call {
+	struct ul_helper *h;
+	const struct ul_msg *in;
+	struct ul_msg *out;
+	uid_t uid;                  /* the caller, from SO_PEERCRED */
+	gid_t gid;
+	pid_t pid;
+	bool admin;                 /* uid 0 or admin_group (S5) */
+	char message[UL_TEXT_MAX + 1];
+};
+
+typedef int (*ul_handler)(struct ul_call *c);
+
+/* Sets the call's message and returns code, so a handler can write
+ * `return ul_call_say(c, UL_ERULE, "...", ...)`. */
+int ul_call_say(struct ul_call *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A required string field of the request; NULL (and a message) when absent. */
+const char *ul_call_arg(struct ul_call *c, uint16_t tag);
+
+/* The request's email, normalised (U1); UL_EINVAL with a message when it
+ * is missing or not an address. */
+int ul_call_email(struct ul_call *c, uint16_t tag, char out[UL_EMAIL_MAX + 1]);
+
+/* An audit record (S8) and its syslog line, never with a secret. */
+struct ul_event {
+	const char *event;
+	const char *email;
+	const char *product;
+	const char *account;
+	int result;
+	const char *detail;
+};
+/* Appends to the audit log inside t (committed with the change) and logs. */
+int ul_audit(struct ul_call *c, struct ul_txn *t, const struct ul_event *e)
+    __attribute__((warn_unused_result));
+/* The same in a transaction of its own, for events with no other change. */
+void ul_audit_alone(struct ul_call *c, const struct ul_event *e);
+
+/* Opens a transaction on the helper's store; on failure sets a message. */
+int ul_call_txn(struct ul_call *c, bool write, struct ul_txn **t)
+    __attribute__((warn_unused_result));
+/* Reads user `email` in a read transaction; "no user" when missing. */
+int ul_call_user(struct ul_call *c, const char *email, struct ul_user *u)
+    __attribute__((warn_unused_result));
+/* Commits; on failure (a full disk, S7) sets a message. */
+int ul_call_commit(struct ul_call *c, struct ul_txn *t)
+    __attribute__((warn_unused_result));
+/* Ends a change: when r is 0, appends the audit record e (when given) and
+ * commits; otherwise, or when that fails, aborts.  The first failure, or 0. */
+int ul_call_finish(struct ul_call *c, struct ul_txn *t, int r,
+    const struct ul_event *e) __attribute__((warn_unused_result));
+
+/* True when a list page has no room for another record. */
+bool ul_page_full(const struct ul_msg *m);
+
+int64_t ul_now(void);
+
+#endif
