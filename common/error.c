@@ -51,6 +51,7 @@ static const struct error_text texts[] = {
 	{UL_EEXIST, "already exists", NULL, 1},
 	{UL_ERULE, "refused by a rule", NULL, 1},
 	{UL_EDELIVERY, "delivery failed", NULL, 1},
+	{UL_ECONFLICT, "changed meanwhile; nothing was changed", NULL, 1},
 };
 
 static const struct error_text *

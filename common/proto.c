@@ -502,6 +502,17 @@ ul_msg_has(const struct ul_msg *m, uint16_t tag)
 	return find(m, tag) != NULL;
 }
 
+void
+ul_msg_drop(struct ul_msg *m, uint16_t tag)
+{
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < m->nfields; i++)
+		if (m->fields[i].tag != tag)
+			m->fields[j++] = m->fields[i];
+	m->nfields = j;
+}
+
 int
 ul_reply_result(const struct ul_msg *m)
 {

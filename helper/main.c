@@ -112,7 +112,7 @@ open_state(struct ul_helper *h)
 	char err[512];
 	int r;
 
-	r = ul_store_open(&h->store, h->conf.state_dir, err, sizeof(err));
+	r = ul_store_open(&h->store, &h->conf, err, sizeof(err));
 	if (r == 0)
 		r = ul_keys_load(h->conf.state_dir, &h->keys, err, sizeof(err));
 	if (r != 0) {

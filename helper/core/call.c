@@ -60,11 +60,10 @@ ul_call_txn(struct ul_call *c, bool write, struct ul_txn **t)
 {
 	int r;
 
-	/* with the disk full, the store's reserve is for logins: an admin's
+	/* with the disk full, the store's reserve is for logins: any other
 	 * change is refused before it starts */
 	*t = NULL;
-	if (write && c->admin && c->in->type >= UL_REQ_USER_ADD &&
-	    ul_store_disk_full(c->h->store)) {
+	if (write && !c->reserve && ul_store_space_low(c->h->store)) {
 		ul_log(LOG_ERR, "store: no space left on %s: %s refused, nothing changed",
 		    c->h->conf.state_dir, ul_msg_type_name(c->in->type));
 		return ul_call_say(c, UL_ENOSPC,
@@ -176,6 +175,26 @@ ul_audit_alone(struct ul_call *c, const struct ul_event *e)
 	}
 	if (ul_txn_commit(t) != 0)
 		ul_log(LOG_ERR, "audit: cannot record %s", e->event);
+}
+
+int
+ul_call_cursor(struct ul_call *c, struct ul_cursor *cur)
+{
+	const char *after = ul_msg_str(c->in, UL_F_AFTER);
+
+	cur->token[0] = '\0';
+	if (after == NULL)
+		return 0;
+	if (strlen(after) >= sizeof(cur->token))
+		return ul_call_say(c, UL_EINVAL, "bad paging token");
+	memcpy(cur->token, after, strlen(after) + 1);
+	return 0;
+}
+
+bool
+ul_login_outcome(int r)
+{
+	return r == 0 || (r <= UL_EAUTH && r >= UL_EEXPIRED);
 }
 
 bool

@@ -38,6 +38,8 @@ struct ul_call {
 	gid_t gid;
 	pid_t pid;
 	bool admin;                 /* uid 0 or admin_group (S5) */
+	bool reserve;               /* the route may write on the store's disk
+				     * reserve (the login path, S7) */
 	char message[UL_TEXT_MAX + 1];
 };
 
@@ -83,6 +85,14 @@ int ul_call_commit(struct ul_call *c, struct ul_txn *t)
  * commits; otherwise, or when that fails, aborts.  The first failure, or 0. */
 int ul_call_finish(struct ul_call *c, struct ul_txn *t, int r,
     const struct ul_event *e) __attribute__((warn_unused_result));
+
+/* True for 0 and the login outcomes (UL_EAUTH ... UL_EEXPIRED): answers
+ * to record, not failures of the store to abort on. */
+bool ul_login_outcome(int r);
+
+/* The request's paging token (UL_F_AFTER; "" for the first page). */
+int ul_call_cursor(struct ul_call *c, struct ul_cursor *cur)
+    __attribute__((warn_unused_result));
 
 /* True when a list page has no room for another record. */
 bool ul_page_full(const struct ul_msg *m);

@@ -2,12 +2,6 @@
  * the run of one request through it. */
 #include "config.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
-#include <time.h>
-
-#include "common/email.h"
 #include "helper/handlers/dispatch.h"
 #include "helper/handlers/handlers.h"
 #include "helper/core/log.h"
@@ -18,69 +12,79 @@
 #define LOOP UL_LANE_LOOP
 #define KDF UL_LANE_KDF
 #define SLOW UL_LANE_SLOW
-
 #define WRITE UL_LANE_WRITE
+#define SECRET UL_ROUTE_SECRET
+#define RATE UL_ROUTE_RATE
+#define TICKET UL_ROUTE_TICKET
+#define RESERVE UL_ROUTE_RESERVE
+#define RHOST UL_ROUTE_ROOT_RHOST
+
+/* The login path: what PAM and NSS send for every login and lookup. */
+#define LOGIN (RESERVE | RHOST)
 
 static const struct ul_route routes[UL_MSG_TYPE_END] = {
-	[UL_REQ_STATUS] = {ul_h_status, ANY, LOOP},
-	[UL_REQ_LOOKUP] = {ul_h_lookup, ANY, LOOP},
-	[UL_REQ_LOGIN_BEGIN] = {ul_h_login_begin, ANY, KDF},
-	[UL_REQ_LOGIN_CODE] = {ul_h_login_code, ANY, WRITE},
-	[UL_REQ_LOGIN_SMS] = {ul_h_login_sms, ANY, SLOW},
-	[UL_REQ_LOGIN_LEGACY] = {ul_h_login_legacy, ANY, KDF},
-	[UL_REQ_APIKEY_LOGIN] = {ul_h_apikey_login, ANY, WRITE},
-	[UL_REQ_PASSWD_BEGIN] = {ul_h_passwd_begin, ANY, KDF},
-	[UL_REQ_PASSWD_CHANGE] = {ul_h_passwd_change, ANY, KDF},
-	[UL_REQ_SESSION_OPEN] = {ul_h_session_open, ANY, WRITE},
-	[UL_REQ_SESSION_CLOSE] = {ul_h_session_close, ANY, WRITE},
-	[UL_REQ_NSS_GETPW] = {ul_h_nss_getpw, ANY, LOOP},
-	[UL_REQ_NSS_LIST] = {ul_h_nss_list, ANY, LOOP},
-	[UL_REQ_ACCOUNT_CHECK] = {ul_h_account_check, ANY, LOOP},
-	[UL_REQ_SELF_VERIFY] = {ul_h_self_verify, ANY, KDF},
-	[UL_REQ_SELF_RESET] = {ul_h_self_reset, ANY, KDF},
-	[UL_REQ_SELF_RESET_SEND] = {ul_h_self_reset_send, ANY, SLOW},
-	[UL_REQ_SELF_TFA] = {ul_h_self_tfa, ANY, KDF},
-	[UL_REQ_SELF_APIKEY] = {ul_h_self_apikey, ANY, KDF},
-	[UL_REQ_SELF_LINK] = {ul_h_self_link, ANY, KDF},
-	[UL_REQ_SELF_ACCOUNTS] = {ul_h_self_accounts, ANY, KDF},
+	[UL_REQ_STATUS] = {ul_h_status, ANY, LOOP, 0},
+	[UL_REQ_LOOKUP] = {ul_h_lookup, ANY, LOOP, 0},
+	[UL_REQ_LOGIN_BEGIN] = {ul_h_login_begin, ANY, KDF, SECRET | RATE | LOGIN},
+	[UL_REQ_LOGIN_CODE] = {ul_h_login_code, ANY, WRITE, SECRET | TICKET | LOGIN},
+	[UL_REQ_LOGIN_SMS] = {ul_h_login_sms, ANY, SLOW, SECRET | TICKET | LOGIN},
+	[UL_REQ_LOGIN_LEGACY] = {ul_h_login_legacy, ANY, KDF, SECRET | RATE | LOGIN},
+	[UL_REQ_APIKEY_LOGIN] = {ul_h_apikey_login, ANY, WRITE, SECRET | RATE | LOGIN},
+	[UL_REQ_PASSWD_BEGIN] = {ul_h_passwd_begin, ANY, KDF, SECRET | RATE | LOGIN},
+	[UL_REQ_PASSWD_CHANGE] = {ul_h_passwd_change, ANY, KDF,
+	    SECRET | TICKET | RESERVE | RHOST},
+	[UL_REQ_SESSION_OPEN] = {ul_h_session_open, ANY, WRITE, LOGIN},
+	[UL_REQ_SESSION_CLOSE] = {ul_h_session_close, ANY, WRITE, LOGIN},
+	[UL_REQ_NSS_GETPW] = {ul_h_nss_getpw, ANY, LOOP, 0},
+	[UL_REQ_NSS_LIST] = {ul_h_nss_list, ANY, LOOP, 0},
+	[UL_REQ_ACCOUNT_CHECK] = {ul_h_account_check, ANY, LOOP, 0},
+	/* self-service: a person proves email, password and code (T5) */
+	[UL_REQ_SELF_VERIFY] = {ul_h_self_verify, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
+	[UL_REQ_SELF_RESET] = {ul_h_self_reset, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
+	[UL_REQ_SELF_RESET_SEND] = {ul_h_self_reset_send, ANY, SLOW, RESERVE | RHOST},
+	[UL_REQ_SELF_TFA] = {ul_h_self_tfa, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
+	[UL_REQ_SELF_APIKEY] = {ul_h_self_apikey, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
+	[UL_REQ_SELF_LINK] = {ul_h_self_link, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
+	[UL_REQ_SELF_ACCOUNTS] = {ul_h_self_accounts, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
 
-	[UL_REQ_USER_ADD] = {ul_h_user_add, ADMIN, SLOW},
-	[UL_REQ_USER_VERIFY] = {ul_h_user_verify, ADMIN, WRITE},
-	[UL_REQ_USER_PASSWD] = {ul_h_user_passwd, ADMIN, KDF},
-	[UL_REQ_USER_RESET] = {ul_h_user_reset, ADMIN, SLOW},
-	[UL_REQ_USER_SHOW] = {ul_h_user_show, ADMIN, LOOP},
-	[UL_REQ_USER_LIST] = {ul_h_user_list, ADMIN, LOOP},
-	[UL_REQ_USER_LOCK] = {ul_h_user_lock, ADMIN, WRITE},
-	[UL_REQ_USER_UNLOCK] = {ul_h_user_unlock, ADMIN, WRITE},
-	[UL_REQ_USER_DELETE] = {ul_h_user_delete, ADMIN, WRITE},
-	[UL_REQ_USER_SET_EMAIL] = {ul_h_user_set_email, ADMIN, SLOW},
-	[UL_REQ_PRODUCT_ADD] = {ul_h_product_add, ADMIN, WRITE},
-	[UL_REQ_PRODUCT_LIST] = {ul_h_product_list, ADMIN, LOOP},
-	[UL_REQ_ACCOUNT_ADD] = {ul_h_account_add, ADMIN, KDF},
-	[UL_REQ_ACCOUNT_SHOW] = {ul_h_account_show, ADMIN, LOOP},
-	[UL_REQ_ACCOUNT_LIST] = {ul_h_account_list, ADMIN, LOOP},
-	[UL_REQ_TFA_ENROLL] = {ul_h_tfa_enroll, ADMIN, SLOW},
-	[UL_REQ_TFA_CONFIRM] = {ul_h_tfa_confirm, ADMIN, WRITE},
-	[UL_REQ_TFA_LIST] = {ul_h_tfa_list, ADMIN, LOOP},
-	[UL_REQ_TFA_REMOVE] = {ul_h_tfa_remove, ADMIN, WRITE},
-	[UL_REQ_TFA_RESET] = {ul_h_tfa_reset, ADMIN, WRITE},
-	[UL_REQ_TFA_RECOVERY] = {ul_h_tfa_recovery, ADMIN, WRITE},
-	[UL_REQ_ACCOUNT_PASSWD] = {ul_h_account_passwd, ADMIN, KDF},
-	[UL_REQ_ACCOUNT_LINK] = {ul_h_account_link, ADMIN, WRITE},
-	[UL_REQ_ACCOUNT_UNLINK] = {ul_h_account_unlink, ADMIN, WRITE},
-	[UL_REQ_ACCOUNT_INVITE] = {ul_h_account_invite, ADMIN, WRITE},
-	[UL_REQ_ACCOUNT_REMOVE] = {ul_h_account_remove, ADMIN, WRITE},
-	[UL_REQ_ACCOUNT_SUSPEND] = {ul_h_account_suspend, ADMIN, WRITE},
-	[UL_REQ_ACCOUNT_REINSTATE] = {ul_h_account_reinstate, ADMIN, WRITE},
-	[UL_REQ_ACCOUNT_BAN] = {ul_h_account_ban, ADMIN, WRITE},
-	[UL_REQ_ACCOUNTS] = {ul_h_accounts, ADMIN, LOOP},
-	[UL_REQ_SESSIONS] = {ul_h_sessions, ADMIN, LOOP},
-	[UL_REQ_AUDIT] = {ul_h_audit, ADMIN, LOOP},
-	[UL_REQ_EXPORT] = {ul_h_export, ADMIN, SLOW},
-	[UL_REQ_IMPORT] = {ul_h_import, ADMIN, WRITE},
-	[UL_REQ_APIKEY_CREATE] = {ul_h_apikey_create, ADMIN, WRITE},
-	[UL_REQ_APIKEY_LIST] = {ul_h_apikey_list, ADMIN, LOOP},
-	[UL_REQ_APIKEY_REVOKE] = {ul_h_apikey_revoke, ADMIN, WRITE},
+	/* admin: never on the disk reserve (S7) */
+	[UL_REQ_USER_ADD] = {ul_h_user_add, ADMIN, SLOW, 0},
+	[UL_REQ_USER_VERIFY] = {ul_h_user_verify, ADMIN, WRITE, SECRET},
+	[UL_REQ_USER_PASSWD] = {ul_h_user_passwd, ADMIN, KDF, SECRET},
+	[UL_REQ_USER_RESET] = {ul_h_user_reset, ADMIN, SLOW, 0},
+	[UL_REQ_USER_SHOW] = {ul_h_user_show, ADMIN, LOOP, 0},
+	[UL_REQ_USER_LIST] = {ul_h_user_list, ADMIN, LOOP, 0},
+	[UL_REQ_USER_LOCK] = {ul_h_user_lock, ADMIN, WRITE, 0},
+	[UL_REQ_USER_UNLOCK] = {ul_h_user_unlock, ADMIN, WRITE, 0},
+	[UL_REQ_USER_DELETE] = {ul_h_user_delete, ADMIN, WRITE, 0},
+	[UL_REQ_USER_SET_EMAIL] = {ul_h_user_set_email, ADMIN, SLOW, 0},
+	[UL_REQ_PRODUCT_ADD] = {ul_h_product_add, ADMIN, WRITE, 0},
+	[UL_REQ_PRODUCT_LIST] = {ul_h_product_list, ADMIN, LOOP, 0},
+	[UL_REQ_ACCOUNT_ADD] = {ul_h_account_add, ADMIN, KDF, SECRET},
+	[UL_REQ_ACCOUNT_SHOW] = {ul_h_account_show, ADMIN, LOOP, 0},
+	[UL_REQ_ACCOUNT_LIST] = {ul_h_account_list, ADMIN, LOOP, 0},
+	[UL_REQ_TFA_ENROLL] = {ul_h_tfa_enroll, ADMIN, SLOW, 0},
+	[UL_REQ_TFA_CONFIRM] = {ul_h_tfa_confirm, ADMIN, WRITE, SECRET},
+	[UL_REQ_TFA_LIST] = {ul_h_tfa_list, ADMIN, LOOP, 0},
+	[UL_REQ_TFA_REMOVE] = {ul_h_tfa_remove, ADMIN, WRITE, 0},
+	[UL_REQ_TFA_RESET] = {ul_h_tfa_reset, ADMIN, WRITE, 0},
+	[UL_REQ_TFA_RECOVERY] = {ul_h_tfa_recovery, ADMIN, WRITE, 0},
+	[UL_REQ_ACCOUNT_PASSWD] = {ul_h_account_passwd, ADMIN, KDF, SECRET},
+	[UL_REQ_ACCOUNT_LINK] = {ul_h_account_link, ADMIN, WRITE, 0},
+	[UL_REQ_ACCOUNT_UNLINK] = {ul_h_account_unlink, ADMIN, WRITE, 0},
+	[UL_REQ_ACCOUNT_INVITE] = {ul_h_account_invite, ADMIN, WRITE, 0},
+	[UL_REQ_ACCOUNT_REMOVE] = {ul_h_account_remove, ADMIN, WRITE, 0},
+	[UL_REQ_ACCOUNT_SUSPEND] = {ul_h_account_suspend, ADMIN, WRITE, 0},
+	[UL_REQ_ACCOUNT_REINSTATE] = {ul_h_account_reinstate, ADMIN, WRITE, 0},
+	[UL_REQ_ACCOUNT_BAN] = {ul_h_account_ban, ADMIN, WRITE, 0},
+	[UL_REQ_ACCOUNTS] = {ul_h_accounts, ADMIN, LOOP, 0},
+	[UL_REQ_SESSIONS] = {ul_h_sessions, ADMIN, LOOP, 0},
+	[UL_REQ_AUDIT] = {ul_h_audit, ADMIN, LOOP, 0},
+	[UL_REQ_EXPORT] = {ul_h_export, ADMIN, SLOW, 0},
+	[UL_REQ_IMPORT] = {ul_h_import, ADMIN, WRITE, SECRET},
+	[UL_REQ_APIKEY_CREATE] = {ul_h_apikey_create, ADMIN, WRITE, 0},
+	[UL_REQ_APIKEY_LIST] = {ul_h_apikey_list, ADMIN, LOOP, 0},
+	[UL_REQ_APIKEY_REVOKE] = {ul_h_apikey_revoke, ADMIN, WRITE, 0},
 };
 
 const struct ul_route *
@@ -89,6 +93,13 @@ ul_route_for(uint16_t type)
 	if (type >= UL_MSG_TYPE_END || routes[type].handler == NULL)
 		return NULL;
 	return &routes[type];
+}
+
+void
+ul_route_filter(const struct ul_route *route, struct ul_msg *in, uid_t uid)
+{
+	if ((route->flags & UL_ROUTE_ROOT_RHOST) && uid != 0)
+		ul_msg_drop(in, UL_F_RHOST);
 }
 
 void

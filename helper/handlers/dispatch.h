@@ -1,6 +1,9 @@
-/* The dispatch table: for each request, its handler, who may send it, and
+/* The dispatch table: for each request, its handler, who may send it,
  * where it runs (the loop for cheap requests, the KDF pool for password
- * hashes, the slow pool for requests that run the delivery command). */
+ * hashes, the write pool for commits, the slow pool for requests that run
+ * the delivery command), and its policy: what the server checks and does
+ * before the handler runs.  As OpenSSH's monitor table carries its MON_*
+ * flags, this table alone decides who may call what, and how often. */
 #ifndef UL_DISPATCH_H
 #define UL_DISPATCH_H
 
@@ -18,14 +21,36 @@ enum ul_lane {
 	UL_LANE_SLOW,               /* runs the delivery command: the slow pool */
 };
 
+/* Policy flags of a route. */
+enum {
+	/* carries a secret (a password, a code, a key, a ticket) */
+	UL_ROUTE_SECRET = 1 << 0,
+	/* takes a token of the caller's per-uid bucket (S3); admins are not
+	 * limited */
+	UL_ROUTE_RATE = 1 << 1,
+	/* spends a ticket of LOGIN_BEGIN or PASSWD_BEGIN: refused without one */
+	UL_ROUTE_TICKET = 1 << 2,
+	/* may write while the store lives on its disk reserve (S7): the
+	 * login path, so that logins go on with the disk full */
+	UL_ROUTE_RESERVE = 1 << 3,
+	/* believes rhost only from uid 0: from any other caller the field is
+	 * dropped before the handler sees it (T7, S8) */
+	UL_ROUTE_ROOT_RHOST = 1 << 4,
+};
+
 struct ul_route {
 	ul_handler handler;
 	enum ul_access access;
 	enum ul_lane lane;
+	unsigned flags;
 };
 
 /* The route of a request type, or NULL when there is none. */
 const struct ul_route *ul_route_for(uint16_t type);
+
+/* What the route's policy does to a request before its handler: drops the
+ * fields it believes only from uid 0 when the caller is another uid. */
+void ul_route_filter(const struct ul_route *route, struct ul_msg *in, uid_t uid);
 
 /* Runs the route's handler for c (access already checked) and encodes the
  * whole reply into c->out: the handler's fields, UL_F_RESULT and

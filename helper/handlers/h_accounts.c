@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "helper/core/wipe.h"
 #include "helper/handlers/handlers.h"
 #include "helper/rules/auth.h"
 #include "helper/rules/kdf.h"
@@ -74,39 +75,33 @@ ul_h_product_add(struct ul_call *c)
 		return ul_call_say(c, UL_EINVAL, "bad display name");
 	if ((r = ul_call_txn(c, true, &t)) != 0)
 		return r;
-	r = ul_store_product_get(t, name, &p);
-	if (r == 0) {
-		ul_txn_abort(t);
-		return ul_call_say(c, UL_EEXIST, "product %s already exists", name);
-	}
+	memset(&p, 0, sizeof(p));
 	snprintf(p.name, sizeof(p.name), "%s", name);
 	snprintf(p.display_name, sizeof(p.display_name), "%s", display ? display : name);
 	p.created = ul_now();
-	r = r == UL_ENOTFOUND ? ul_store_product_put(t, &p) : r;
+	if ((r = ul_store_product_create(t, &p)) == UL_EEXIST)
+		r = ul_call_say(c, UL_EEXIST, "product %s already exists", name);
 	return ul_call_finish(c, t, r, &e);
 }
 
 int
 ul_h_product_list(struct ul_call *c)
 {
-	const char *after = ul_msg_str(c->in, UL_F_AFTER);
-	char last[UL_PRODUCT_MAX + 1];
+	struct ul_cursor cur, last;
 	struct ul_product p;
 	struct ul_txn *t;
-	int r = ul_call_txn(c, false, &t);
+	int r;
 
-	if (r != 0)
+	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_txn(c, false, &t)) != 0)
 		return r;
-	snprintf(last, sizeof(last), "%s", after ? after : "");
-	while ((r = ul_store_product_next(t, last, &p)) == 0) {
+	for (last = cur; (r = ul_store_product_next(t, &cur, &p)) == 0; last = cur) {
 		if (ul_page_full(c->out)) {
-			ul_msg_put_str(c->out, UL_F_NEXT, last);
+			ul_msg_put_str(c->out, UL_F_NEXT, last.token);
 			break;
 		}
 		ul_msg_put_mark(c->out, UL_F_RECORD);
 		ul_msg_put_str(c->out, UL_F_PRODUCT, p.name);
 		ul_msg_put_str(c->out, UL_F_DISPLAY_NAME, p.display_name);
-		memcpy(last, p.name, sizeof(last));
 	}
 	ul_txn_abort(t);
 	return r == UL_ENOTFOUND ? 0 : r;
@@ -242,15 +237,18 @@ add_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
 	if (r == 0 && a->friendly_name[0] == '\0')
 		snprintf(a->friendly_name, sizeof(a->friendly_name),
 		    "Your first %s account", p.display_name);
-	if (r == 0)
-		r = ul_store_account_put(t, a);
+	/* the claims decide what raced past the checks above */
+	if (r == 0 && (r = ul_store_account_create(t, a)) == UL_EEXIST)
+		r = ul_call_say(c, UL_EEXIST, "account %s of %s, its Unix user, its "
+		    "uid or its owner's one account of %s was taken meanwhile",
+		    a->name, a->product, a->product);
 	return r;
 }
 
 int
 ul_h_account_add(struct ul_call *c)
 {
-	struct ul_account a;
+	struct ul_account a UL_WIPED(ul_wipe_account);
 	const char *legacy = ul_msg_str(c->in, UL_F_LEGACY_PASSWORD);
 	struct ul_event e = {.event = "account_add"};
 	struct ul_txn *t;
@@ -277,7 +275,7 @@ ul_h_account_show(struct ul_call *c)
 {
 	const char *product = ul_call_arg(c, UL_F_PRODUCT);
 	const char *name = ul_call_arg(c, UL_F_ACCOUNT);
-	struct ul_account a;
+	struct ul_account a UL_WIPED(ul_wipe_account);
 	struct ul_txn *t;
 	int r;
 
@@ -298,33 +296,21 @@ int
 ul_h_account_list(struct ul_call *c)
 {
 	const char *product = ul_msg_str(c->in, UL_F_PRODUCT);
-	const char *after = ul_msg_str(c->in, UL_F_AFTER);
-	char lp[UL_PRODUCT_MAX + 1] = "", ln[UL_ACCOUNT_MAX + 1] = "";
-	char next[UL_PRODUCT_MAX + UL_ACCOUNT_MAX + 2];
-	struct ul_account a;
+	struct ul_account a UL_WIPED(ul_wipe_account);
+	struct ul_cursor cur, last;
 	struct ul_txn *t;
-	const char *slash;
 	int r;
 
-	/* the cursor is "product/name": a product name holds no '/' */
-	if (after != NULL && (slash = strchr(after, '/')) != NULL &&
-	    (size_t)(slash - after) < sizeof(lp)) {
-		memcpy(lp, after, (size_t)(slash - after));
-		lp[slash - after] = '\0';
-		snprintf(ln, sizeof(ln), "%s", slash + 1);
-	}
-	if ((r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_txn(c, false, &t)) != 0)
 		return r;
-	while ((r = ul_store_account_next(t, product ? product : "", lp, ln, &a)) == 0) {
+	for (last = cur; (r = ul_store_account_next(t, product ? product : "", &cur,
+	    &a)) == 0; last = cur) {
 		if (ul_page_full(c->out)) {
-			snprintf(next, sizeof(next), "%s/%s", lp, ln);
-			ul_msg_put_str(c->out, UL_F_NEXT, next);
+			ul_msg_put_str(c->out, UL_F_NEXT, last.token);
 			break;
 		}
 		ul_msg_put_mark(c->out, UL_F_RECORD);
 		put_account(c->out, &a);
-		memcpy(lp, a.product, sizeof(lp));
-		memcpy(ln, a.name, sizeof(ln));
 	}
 	ul_txn_abort(t);
 	return r == UL_ENOTFOUND ? 0 : r;
@@ -340,8 +326,8 @@ ul_h_account_passwd(struct ul_call *c)
 	const char *name = ul_call_arg(c, UL_F_ACCOUNT);
 	struct ul_event e = {.event = "account_passwd", .product = product,
 	    .account = name};
-	char hash[UL_HASH_STR_MAX];
-	struct ul_account a;
+	char hash[UL_HASH_STR_MAX] UL_WIPED(ul_wipe_hash);
+	struct ul_account a UL_WIPED(ul_wipe_account);
 	struct ul_txn *t;
 	int r;
 
@@ -354,13 +340,10 @@ ul_h_account_passwd(struct ul_call *c)
 	r = ul_store_account_get(t, product, name, &a);
 	if (r == UL_ENOTFOUND)
 		r = ul_call_say(c, r, "no account %s of %s", name, product);
-	else if (r == 0 && a.owner[0] != '\0')
+	else if (r == 0 && (r = ul_store_account_set_password(t, &a, NULL, hash)) ==
+	    UL_ECONFLICT)
 		r = ul_call_say(c, UL_ERULE, "L5: account %s of %s is linked to %s: "
 		    "it has no password of its own", name, product, a.owner);
-	if (r == 0) {
-		memcpy(a.pwhash, hash, sizeof(a.pwhash));
-		r = ul_store_account_put(t, &a);
-	}
 	r = ul_call_finish(c, t, r, &e);
 	if (r == 0)
 		ul_call_say(c, 0, "the password of account %s of %s is set", name, product);

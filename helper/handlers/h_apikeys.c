@@ -8,23 +8,15 @@
 
 #include <sodium.h>
 
+#include "helper/core/wipe.h"
 #include "helper/rules/auth.h"
+#include "helper/rules/codes.h"
 #include "helper/handlers/handlers.h"
 #include "helper/rules/keys.h"
 #include "unilogin/error.h"
 
 #define KEY_ID_LEN 8
 #define KEY_SECRET_LEN 32
-
-static void
-random_text(char *out, size_t n)
-{
-	static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
-
-	for (size_t i = 0; i < n; i++)
-		out[i] = alphabet[randombytes_uniform(32)];
-	out[n] = '\0';
-}
 
 static int
 create(struct ul_call *c, const char *product, const char *account,
@@ -34,7 +26,7 @@ create(struct ul_call *c, const char *product, const char *account,
 	struct ul_event e = {.event = "apikey_create", .email = email,
 	    .product = product, .account = account};
 	struct ul_apikey k = {.created = ul_now()};
-	struct ul_account a;
+	struct ul_account a UL_WIPED(ul_wipe_account);
 	struct ul_txn *t;
 	int64_t days = 0;
 	char role[65];
@@ -52,8 +44,8 @@ create(struct ul_call *c, const char *product, const char *account,
 		r = ul_call_say(c, UL_ERULE, "T8: %s has no access to account %s of %s",
 		    email, account, product);
 	if (r == 0) {
-		random_text(k.id, KEY_ID_LEN);
-		random_text(secret, KEY_SECRET_LEN);
+		ul_code_random(k.id, KEY_ID_LEN, true, false);
+		ul_code_random(secret, KEY_SECRET_LEN, true, false);
 		snprintf(key, sizeof(key), "ulk_%s_%s", k.id, secret);
 		ul_code_hash(c->h->keys, "apikey", k.id, secret, k.hash);
 		snprintf(k.email, sizeof(k.email), "%s", email);
@@ -61,7 +53,7 @@ create(struct ul_call *c, const char *product, const char *account,
 		snprintf(k.account, sizeof(k.account), "%s", account);
 		k.expires = days > 0 ? k.created + days * 86400 : 0;
 		e.detail = k.id;
-		r = ul_store_apikey_put(t, &k);
+		r = ul_store_apikey_create(t, &k);
 	}
 	r = ul_call_finish(c, t, r, &e);
 	if (r == 0) {
@@ -95,7 +87,7 @@ ul_h_self_apikey(struct ul_call *c)
 {
 	const char *product = ul_call_arg(c, UL_F_PRODUCT);
 	const char *account = ul_call_arg(c, UL_F_ACCOUNT);
-	struct ul_user u;
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	int r;
 
 	if (product == NULL || account == NULL)
@@ -107,14 +99,15 @@ ul_h_self_apikey(struct ul_call *c)
 int
 ul_h_apikey_list(struct ul_call *c)
 {
-	char email[UL_EMAIL_MAX + 1], last[UL_APIKEY_ID_MAX + 1] = "";
+	char email[UL_EMAIL_MAX + 1];
+	struct ul_cursor cur = {""};
 	struct ul_apikey k;
 	struct ul_txn *t;
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
 	if (r != 0 || (r = ul_call_txn(c, false, &t)) != 0)
 		return r;
-	while ((r = ul_store_apikey_next(t, email, last, &k)) == 0) {
+	while ((r = ul_store_apikey_next(t, email, &cur, &k)) == 0) {
 		ul_msg_put_mark(c->out, UL_F_RECORD);
 		ul_msg_put_str(c->out, UL_F_ID, k.id);
 		ul_msg_put_str(c->out, UL_F_PRODUCT, k.product);
@@ -122,7 +115,6 @@ ul_h_apikey_list(struct ul_call *c)
 		ul_msg_put_int(c->out, UL_F_CREATED, k.created);
 		if (k.expires)
 			ul_msg_put_int(c->out, UL_F_EXPIRES, k.expires);
-		memcpy(last, k.id, sizeof(last));
 	}
 	ul_txn_abort(t);
 	return r == UL_ENOTFOUND ? 0 : r;
@@ -144,7 +136,7 @@ ul_h_apikey_revoke(struct ul_call *c)
 		e.email = k.email;
 		e.product = k.product;
 		e.account = k.account;
-		r = ul_store_apikey_del(t, id);
+		r = ul_store_apikey_revoke(t, id);
 	}
 	if (r == 0)
 		r = ul_audit(c, t, &e);

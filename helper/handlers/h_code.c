@@ -8,16 +8,20 @@
 
 #include <sodium.h>
 
-#include "helper/rules/auth.h"
-#include "helper/handlers/handlers.h"
-#include "helper/rules/keys.h"
 #include "helper/core/log.h"
+#include "helper/core/wipe.h"
+#include "helper/handlers/handlers.h"
+#include "helper/rules/auth.h"
+#include "helper/rules/codes.h"
+#include "helper/rules/keys.h"
 #include "helper/rules/tfa.h"
 #include "helper/rules/tickets.h"
+#include "helper/store/local.h"
 #include "unilogin/error.h"
 
-/* Inside t: the code against the ticket's user.  Returns the outcome and
- * leaves what to store in u; *why says it for the log. */
+/* Inside t: the code against the ticket's user, consumed when it is right.
+ * Returns the outcome; u and a are the user and account as read in t;
+ * *why says it for the log. */
 static int
 check_ticket_code(struct ul_call *c, struct ul_txn *t, const struct ul_ticket *tk,
     struct ul_user *u, struct ul_account *a, char *role, size_t rolelen,
@@ -49,19 +53,45 @@ check_ticket_code(struct ul_call *c, struct ul_txn *t, const struct ul_ticket *t
 		*why = ul_strerror(r);
 		return r;
 	}
-	r = ul_tfa_check(c, t, u, code, false, &m, why);
-	if (r != 0)
+	r = ul_tfa_use(c, t, u, code, false, &m, why);
+	if (r == UL_EAUTH)
 		*why = "wrong code";
 	return r;
+}
+
+/* The counter and the remembered host after the code: a right code starts
+ * the count again, a wrong one counts (S3); either is refused when a
+ * lockout came first.  Returns the outcome as it stands then. */
+static int
+count_outcome(struct ul_call *c, struct ul_txn *t, const struct ul_ticket *tk,
+    const struct ul_user *u, int outcome, const char **why)
+{
+	int r = 0;
+
+	if (outcome == 0) {
+		r = ul_auth_success(c, t, tk->email);
+		if (r == 0 && tk->rhost[0] && c->h->conf.remember_days > 0 &&
+		    tk->purpose == UL_TICKET_LOGIN)
+			r = ul_local_remember_put(t, tk->email, tk->rhost, ul_now(),
+			    u->remember_epoch);
+	} else if (outcome == UL_EAUTH && tk->good) {
+		/* a wrong password was counted at LOGIN_BEGIN */
+		r = ul_auth_failure(c, t, tk->email);
+	}
+	if (r == UL_ELOCKEDOUT) {
+		*why = "locked out meanwhile";
+		return r;
+	}
+	return r != 0 ? r : outcome;
 }
 
 int
 ul_h_login_code(struct ul_call *c)
 {
 	struct ul_ticket tk;
-	struct ul_event e = {.event = "login"};
-	struct ul_account a;
-	struct ul_user u;
+	struct ul_event e;
+	struct ul_account a UL_WIPED(ul_wipe_account);
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	struct ul_txn *t;
 	char role[65];
 	const char *why = NULL;
@@ -74,33 +104,24 @@ ul_h_login_code(struct ul_call *c)
 		return UL_EAUTH;
 	}
 	if ((r = ul_call_txn(c, true, &t)) != 0)
-		return r;
+		goto out;
 	if (ul_auth_locked_out(t, tk.email)) {
 		ul_txn_abort(t);
-		return UL_ELOCKEDOUT;
+		r = UL_ELOCKEDOUT;
+		goto out;
 	}
 	outcome = check_ticket_code(c, t, &tk, &u, &a, role, sizeof(role), &why);
+	outcome = count_outcome(c, t, &tk, &u, outcome, &why);
 	e = (struct ul_event){.event = tk.purpose == UL_TICKET_LOGIN ? "login" :
 	    "password_check", .email = tk.email, .product = tk.product,
 	    .account = tk.account, .result = outcome, .detail = why};
-	r = 0;
-	if (outcome == 0) {
-		r = ul_store_user_put(t, &u);
-		if (r == 0)
-			r = ul_store_failures_del(t, tk.email);
-		if (r == 0 && tk.rhost[0] && c->h->conf.remember_days > 0 &&
-		    tk.purpose == UL_TICKET_LOGIN)
-			r = ul_store_remember_put(t, tk.email, tk.rhost, ul_now(),
-			    u.remember_epoch);
-	} else if (outcome == UL_EAUTH && tk.good) {
-		/* a wrong password was counted at LOGIN_BEGIN */
-		r = ul_auth_count_failure(c, t, tk.email);
-	}
-	if (r == 0)
-		r = ul_audit(c, t, &e);
+	/* a refusal is recorded with whatever it consumed; a store failure
+	 * aborts */
+	r = ul_login_outcome(outcome) ? ul_audit(c, t, &e) : outcome;
 	if (r != 0) {
 		ul_txn_abort(t);
-		return ul_call_say(c, r, "the store failed: %s", ul_strerror(r));
+		r = ul_call_say(c, r, "the store failed: %s", ul_strerror(r));
+		goto out;
 	}
 	r = ul_call_commit(c, t);
 	if (r == 0 && outcome == 0 && tk.purpose == UL_TICKET_PASSWD_CODE) {
@@ -113,8 +134,10 @@ ul_h_login_code(struct ul_call *c)
 		ul_msg_put_str(c->out, UL_F_ACCOUNT, tk.account);
 		ul_msg_put_str(c->out, UL_F_ROLE, role);
 	}
+	r = r != 0 ? r : outcome;
+out:
 	sodium_memzero(&tk, sizeof(tk));
-	return r != 0 ? r : outcome;
+	return r;
 }
 
 /* Sends an SMS code for the ticket's user when the password was right and
@@ -122,9 +145,9 @@ ul_h_login_code(struct ul_call *c)
 static void
 send_for_ticket(struct ul_call *c, const struct ul_ticket *tk)
 {
-	char code[16], phone[UL_PHONE_MAX + 1], reason[256];
+	char code[16], reason[256];
 	struct ul_tfa_state s;
-	struct ul_user u;
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	struct ul_txn *t;
 	int r;
 
@@ -136,21 +159,18 @@ send_for_ticket(struct ul_call *c, const struct ul_ticket *tk)
 		r = ul_tfa_state(t, tk->email, &s);
 	if (r == 0 && !s.sms_active)
 		r = UL_ENOTFOUND;
-	if (r == 0 && (r = ul_tfa_new_sms(c, &u, code)) == UL_EBUSY)
+	if (r == 0 && (r = ul_tfa_new_sms(c, t, &u, code)) == UL_EBUSY)
 		ul_log(LOG_NOTICE, "sms for %s: send rate reached", tk->email);
-	if (r == 0)
-		r = ul_store_user_put(t, &u);
 	if (r != 0) {
 		ul_txn_abort(t);
 		return;
 	}
-	if (ul_call_commit(c, t) != 0)
-		return;
-	memcpy(phone, s.phone, sizeof(phone));
-	if (ul_tfa_send_sms(c, phone, code, reason, sizeof(reason)) != 0)
-		ul_log(LOG_ERR, "sms for %s: delivery failed: %s", tk->email, reason);
-	else
-		ul_log(LOG_INFO, "sms for %s: code sent", tk->email);
+	if (ul_call_commit(c, t) == 0) {
+		if (ul_tfa_send_sms(c, s.phone, code, reason, sizeof(reason)) != 0)
+			ul_log(LOG_ERR, "sms for %s: delivery failed: %s", tk->email, reason);
+		else
+			ul_log(LOG_INFO, "sms for %s: code sent", tk->email);
+	}
 	sodium_memzero(code, sizeof(code));
 }
 

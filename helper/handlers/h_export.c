@@ -37,7 +37,8 @@ emit(struct page *p)
 static void
 emit_user(struct page *p, const struct ul_user *u)
 {
-	char email[UL_EMAIL_MAX + 1], last[UL_APIKEY_ID_MAX + 1] = "";
+	char email[UL_EMAIL_MAX + 1];
+	struct ul_cursor cur = {""};
 	struct ul_method m;
 	struct ul_apikey k;
 	uint32_t after = 0;
@@ -46,31 +47,32 @@ emit_user(struct page *p, const struct ul_user *u)
 	p->item.kind = UL_ITEM_USER;
 	p->item.u.user = *u;
 	emit(p);
-	while (p->error == 0 && ul_store_method_next(p->t, email, after, &m) == 0) {
-		after = m.id;
+	while (p->error == 0 && ul_store_method_next(p->t, email, &after, &m) == 0) {
 		p->item.kind = UL_ITEM_METHOD;
 		memcpy(p->item.email, email, sizeof(email));
 		p->item.u.method = m;
 		emit(p);
 	}
-	while (p->error == 0 && ul_store_apikey_next(p->t, email, last, &k) == 0) {
-		memcpy(last, k.id, sizeof(last));
+	while (p->error == 0 && ul_store_apikey_next(p->t, email, &cur, &k) == 0) {
 		p->item.kind = UL_ITEM_APIKEY;
 		p->item.u.apikey = k;
 		emit(p);
 	}
+	sodium_memzero(&m, sizeof(m));
+	sodium_memzero(&k, sizeof(k));
 }
 
 static void
 emit_account(struct page *p, const struct ul_account *a)
 {
-	char email[UL_EMAIL_MAX + 1] = "", role[UL_ROLE_MAX + 1];
+	char email[UL_EMAIL_MAX + 1], role[UL_ROLE_MAX + 1];
+	struct ul_cursor cur = {""};
 
 	p->item.kind = UL_ITEM_ACCOUNT;
 	p->item.u.account = *a;
 	emit(p);
 	while (p->error == 0 &&
-	    ul_store_member_next(p->t, a->product, a->name, email, email, role) == 0) {
+	    ul_store_member_next(p->t, a->product, a->name, &cur, email, role) == 0) {
 		p->item.kind = UL_ITEM_MEMBER;
 		memcpy(p->item.email, email, sizeof(email));
 		snprintf(p->item.product, sizeof(p->item.product), "%s", a->product);
@@ -80,19 +82,32 @@ emit_account(struct page *p, const struct ul_account *a)
 	}
 }
 
+/* The page's cursor "S:TOKEN": the section (m, p, u, a) and the store's
+ * token of the last whole group sent in it. */
+static int
+next_page(char *next, size_t n, char section, const struct ul_cursor *last,
+    int error)
+{
+	snprintf(next, n, "%c:%s", section, last->token);
+	return error;
+}
+
 /* Appends groups from the cursor until the page is full; sets next. */
 static int
 fill(struct page *p, const char *cursor, char *next, size_t n)
 {
-	char key[UL_PRODUCT_MAX + UL_ACCOUNT_MAX + 2] = "", *slash;
 	char section = cursor[0] ? cursor[0] : 'm';
+	struct ul_cursor cur = {""}, last;
 	struct ul_product pr;
 	struct ul_account a;
 	struct ul_user u;
 
 	next[0] = '\0';
-	if (cursor[0] && cursor[1] == ':')
-		snprintf(key, sizeof(key), "%s", cursor + 2);
+	if (cursor[0] && (cursor[1] != ':' || strlen(cursor + 2) >= sizeof(cur.token) ||
+	    strchr("mpua", section) == NULL))
+		return ul_call_say(p->c, UL_EINVAL, "bad paging token");
+	if (cursor[0])
+		memcpy(cur.token, cursor + 2, strlen(cursor + 2) + 1);
 	if (section == 'm') {
 		p->item.kind = UL_ITEM_META;
 		if (ul_store_next_uid(p->t, &p->item.next_uid) != 0)
@@ -100,41 +115,36 @@ fill(struct page *p, const char *cursor, char *next, size_t n)
 		emit(p);
 		section = 'p';
 	}
-	for (; section == 'p' && ul_store_product_next(p->t, key, &pr) == 0;) {
+	for (last = cur; section == 'p' && ul_store_product_next(p->t, &cur, &pr) == 0;
+	     last = cur) {
 		if (ul_page_full(p->c->out))
-			return snprintf(next, n, "p:%s", key), p->error;
+			return next_page(next, n, 'p', &last, p->error);
 		p->item.kind = UL_ITEM_PRODUCT;
 		p->item.u.product = pr;
 		emit(p);
-		snprintf(key, sizeof(key), "%s", pr.name);
 	}
 	if (section == 'p') {
 		section = 'u';
-		key[0] = '\0';
+		cur.token[0] = '\0';
 	}
-	for (; section == 'u' && ul_store_user_next(p->t, key, &u) == 0;) {
+	for (last = cur; section == 'u' && ul_store_user_next(p->t, &cur, &u) == 0;
+	     last = cur) {
 		if (ul_page_full(p->c->out))
-			return snprintf(next, n, "u:%s", key), p->error;
+			return next_page(next, n, 'u', &last, p->error);
 		emit_user(p, &u);
-		snprintf(key, sizeof(key), "%s", u.email);
 	}
+	sodium_memzero(&u, sizeof(u));
 	if (section == 'u') {
 		section = 'a';
-		key[0] = '\0';
+		cur.token[0] = '\0';
 	}
-	char lp[UL_PRODUCT_MAX + 1] = "";
-	if ((slash = strchr(key, '/')) != NULL) {
-		*slash = '\0';
-		snprintf(lp, sizeof(lp), "%s", key);
-		memmove(key, slash + 1, strlen(slash + 1) + 1);
-	}
-	while (p->error == 0 && ul_store_account_next(p->t, "", lp, key, &a) == 0) {
+	for (last = cur; p->error == 0 && ul_store_account_next(p->t, "", &cur, &a) == 0;
+	     last = cur) {
 		if (ul_page_full(p->c->out))
-			return snprintf(next, n, "a:%s/%s", lp, key), p->error;
+			return next_page(next, n, 'a', &last, p->error);
 		emit_account(p, &a);
-		snprintf(lp, sizeof(lp), "%s", a.product);
-		snprintf(key, sizeof(key), "%s", a.name);
 	}
+	sodium_memzero(&a, sizeof(a));
 	return p->error;
 }
 
@@ -143,7 +153,7 @@ ul_h_export(struct ul_call *c)
 {
 	const char *after = ul_msg_str(c->in, UL_F_AFTER);
 	struct page *p = sodium_malloc(sizeof(*p));
-	char next[UL_PRODUCT_MAX + UL_ACCOUNT_MAX + 8];
+	char next[UL_CURSOR_MAX + 4];
 	int r;
 
 	if (p == NULL)
@@ -158,6 +168,32 @@ ul_h_export(struct ul_call *c)
 	if (r == 0 && next[0])
 		ul_msg_put_str(c->out, UL_F_NEXT, next);
 	return r;
+}
+
+/* Stores a parsed item in t: each kind of record through the intent that
+ * creates it, so an import claims names and uids as every other write
+ * does, and refuses a record the store holds already. */
+static int
+import_item(struct ul_txn *t, const struct ul_item *item)
+{
+	switch (item->kind) {
+	case UL_ITEM_META:
+		return ul_store_uid_floor(t, item->next_uid);
+	case UL_ITEM_PRODUCT:
+		return ul_store_product_create(t, &item->u.product);
+	case UL_ITEM_USER:
+		return ul_store_user_create(t, &item->u.user);
+	case UL_ITEM_METHOD:
+		return ul_store_method_restore(t, item->email, &item->u.method);
+	case UL_ITEM_ACCOUNT:
+		return ul_store_account_create(t, &item->u.account);
+	case UL_ITEM_MEMBER:
+		return ul_store_member_set(t, item->product, item->account, item->email,
+		    item->role);
+	case UL_ITEM_APIKEY:
+		return ul_store_apikey_create(t, &item->u.apikey);
+	}
+	return UL_EINVAL;
 }
 
 int
@@ -187,9 +223,10 @@ ul_h_import(struct ul_call *c)
 			continue;       /* a blank line */
 		if (ul_import_parse(ul_field_str(c->in, f), item, err, sizeof(err)) != 0)
 			r = ul_call_say(c, UL_ERULE, "line %u: %s", line, err);
-		else if ((r = ul_import_apply(t, item)) != 0)
+		else if ((r = import_item(t, item)) != 0)
 			r = ul_call_say(c, r, "line %u: cannot store it: %s", line,
-			    ul_strerror(r));
+			    r == UL_EEXIST ? "it is in the store already" :
+			    r == UL_ECONFLICT ? "it needs a line before it" : ul_strerror(r));
 	}
 	sodium_free(item);
 	if (r != 0) {

@@ -10,6 +10,7 @@
 
 #include "common/email.h"
 #include "helper/handlers/handlers.h"
+#include "helper/store/local.h"
 #include "helper/core/log.h"
 #include "unilogin/error.h"
 
@@ -44,7 +45,7 @@ ul_h_session_open(struct ul_call *c)
 	snprintf(s.tty, sizeof(s.tty), "%s",
 	    ul_msg_str(c->in, UL_F_TTY) ? ul_msg_str(c->in, UL_F_TTY) : "");
 	s.opener_uid = c->uid;
-	r = ul_store_session_add(t, &s);
+	r = ul_local_session_open(t, &s);
 	if (r != 0) {
 		ul_txn_abort(t);
 		return r;
@@ -77,14 +78,12 @@ ul_h_session_close(struct ul_call *c)
 		return ul_call_say(c, UL_EINVAL, "bad session id");
 	if ((r = ul_call_txn(c, true, &t)) != 0)
 		return r;
-	r = ul_store_session_get(t, id, &s);
+	r = ul_local_session_get(t, id, &s);
 	/* only the process user that opened it (or root) ends a session */
 	if (r == 0 && s.opener_uid != c->uid && c->uid != 0)
 		r = UL_EPERM;
-	if (r == 0 && s.ended == 0) {
-		s.ended = ul_now();
-		r = ul_store_session_put(t, &s);
-	}
+	if (r == 0)
+		r = ul_local_session_close(t, id, ul_now());
 	if (r != 0) {
 		ul_txn_abort(t);
 		return r;
@@ -116,22 +115,19 @@ session_matches(struct ul_call *c, const struct ul_session *s)
 int
 ul_h_sessions(struct ul_call *c)
 {
-	const char *after = ul_msg_str(c->in, UL_F_AFTER);
-	uint64_t cursor = after ? strtoull(after, NULL, 10) : 0, last = cursor;
+	struct ul_cursor cur, last;
 	struct ul_session s;
 	struct ul_txn *t;
 	char id[32];
-	int r = ul_call_txn(c, false, &t);
+	int r;
 
-	if (r != 0)
+	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_txn(c, false, &t)) != 0)
 		return r;
-	while ((r = ul_store_session_next(t, &cursor, &s)) == 0) {
+	for (last = cur; (r = ul_local_session_next(t, &cur, &s)) == 0; last = cur) {
 		if (ul_page_full(c->out)) {
-			snprintf(id, sizeof(id), "%" PRIu64, last);
-			ul_msg_put_str(c->out, UL_F_NEXT, id);
+			ul_msg_put_str(c->out, UL_F_NEXT, last.token);
 			break;
 		}
-		last = cursor;
 		if (!session_matches(c, &s))
 			continue;
 		snprintf(id, sizeof(id), "%" PRIu64, s.id);
@@ -156,22 +152,19 @@ ul_h_sessions(struct ul_call *c)
 int
 ul_h_audit(struct ul_call *c)
 {
-	const char *after = ul_msg_str(c->in, UL_F_AFTER);
-	uint64_t cursor = after ? strtoull(after, NULL, 10) : 0;
+	struct ul_cursor cur, last;
 	int64_t since = 0;
 	struct ul_audit e;
 	struct ul_txn *t;
-	char id[32];
-	int r = ul_call_txn(c, false, &t);
+	int r;
 
-	if (r != 0)
+	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_txn(c, false, &t)) != 0)
 		return r;
 	(void)ul_msg_int(c->in, UL_F_SINCE, &since);
-	for (uint64_t last = cursor; (r = ul_store_audit_next(t, since, &cursor, &e)) == 0;
-	     last = cursor) {
+	for (last = cur; (r = ul_store_audit_next(t, since, &cur, &e)) == 0;
+	     last = cur) {
 		if (ul_page_full(c->out)) {
-			snprintf(id, sizeof(id), "%" PRIu64, last);
-			ul_msg_put_str(c->out, UL_F_NEXT, id);
+			ul_msg_put_str(c->out, UL_F_NEXT, last.token);
 			break;
 		}
 		ul_msg_put_mark(c->out, UL_F_RECORD);
@@ -195,23 +188,24 @@ ul_maintenance(struct ul_helper *h)
 {
 	int64_t now = ul_now();
 	struct ul_txn *t;
-	unsigned n = 0, m = 0;
+	unsigned m = 0;
+	int r;
 
-	if (ul_store_reserve(h->store) == UL_ENOSPC)
-		ul_log(LOG_WARNING, "maintenance: the disk of %s is full: logins live "
-		    "on the store's reserve; changes are refused", h->conf.state_dir);
 	if (ul_txn_begin(h->store, true, &t) != 0)
 		return;
 	/* S3 counters end lockout_seconds after their last failure; history
 	 * ends after session_days / audit_days (L11, S8) */
-	if (ul_store_failures_prune(t, now - h->conf.lockout_seconds, 10000, &n) != 0 ||
-	    ul_store_history_prune(t, now - (int64_t)h->conf.session_days * 86400,
-		now - (int64_t)h->conf.audit_days * 86400, 10000, &m) != 0 ||
-	    n + m == 0) {
+	r = ul_store_upkeep(t, now - h->conf.lockout_seconds,
+	    now - (int64_t)h->conf.session_days * 86400,
+	    now - (int64_t)h->conf.audit_days * 86400, 10000, &m);
+	if (r == UL_ENOSPC)
+		ul_log(LOG_WARNING, "maintenance: the disk of %s is full: logins live "
+		    "on the store's reserve; changes are refused", h->conf.state_dir);
+	if (r != 0 && r != UL_ENOSPC) {
 		ul_txn_abort(t);
-		return;
-	}
-	if (ul_txn_commit(t) != 0)
+		ul_log(LOG_WARNING, "maintenance: cannot prune old records: %s",
+		    ul_strerror(r));
+	} else if (ul_txn_commit(t) != 0)
 		ul_log(LOG_WARNING, "maintenance: cannot prune old records");
 	else if (m > 0)
 		ul_log(LOG_INFO, "maintenance: %u old history records pruned", m);

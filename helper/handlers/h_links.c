@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "helper/core/wipe.h"
 #include "helper/rules/auth.h"
 #include "helper/handlers/handlers.h"
 #include "helper/rules/kdf.h"
@@ -66,16 +69,17 @@ ul_legacy_allowed(struct ul_call *c, struct ul_txn *t, const char *product,
 static int
 end_keys(struct ul_txn *t, const struct ul_account *a, const char *email)
 {
-	char last[UL_APIKEY_ID_MAX + 1] = "";
+	struct ul_cursor cur = {""};
 	struct ul_apikey k;
 	int r;
 
-	while ((r = ul_store_apikey_next(t, email, last, &k)) == 0) {
-		memcpy(last, k.id, sizeof(last));
+	if (email[0] == '\0')
+		return 0;
+	while ((r = ul_store_apikey_next(t, email, &cur, &k)) == 0)
 		if (strcmp(k.product, a->product) == 0 && strcmp(k.account, a->name) == 0 &&
-		    (r = ul_store_apikey_del(t, k.id)) != 0)
-			return r;
-	}
+		    (r = ul_store_apikey_revoke(t, k.id)) != 0)
+			break;
+	sodium_memzero(&k, sizeof(k));
 	return r == UL_ENOTFOUND ? 0 : r;
 }
 
@@ -84,12 +88,16 @@ static int
 end_members(struct ul_txn *t, const struct ul_account *a)
 {
 	char email[UL_EMAIL_MAX + 1], role[UL_ROLE_MAX + 1];
+	struct ul_cursor cur = {""};
 	int r;
 
-	while ((r = ul_store_member_next(t, a->product, a->name, "", email, role)) == 0)
+	while ((r = ul_store_member_next(t, a->product, a->name, &cur, email,
+	    role)) == 0) {
 		if ((r = end_keys(t, a, email)) != 0 ||
-		    (r = ul_store_member_del(t, a->product, a->name, email)) != 0)
+		    (r = ul_store_member_remove(t, a->product, a->name, email)) != 0)
 			return r;
+		cur.token[0] = '\0';
+	}
 	return r == UL_ENOTFOUND ? 0 : r;
 }
 
@@ -109,7 +117,7 @@ request_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
 	return r;
 }
 
-/* Saves a, audits, commits; on any failure aborts. */
+/* Audits a change of account a and commits; on any failure aborts. */
 static int
 finish(struct ul_call *c, struct ul_txn *t, const struct ul_account *a, int r,
     const char *event, const char *email, const char *detail)
@@ -117,14 +125,16 @@ finish(struct ul_call *c, struct ul_txn *t, const struct ul_account *a, int r,
 	struct ul_event e = {.event = event, .email = email, .product = a->product,
 	    .account = a->name, .detail = detail};
 
-	if (r == 0)
-		r = ul_store_account_put(t, a);
 	return ul_call_finish(c, t, r, &e);
 }
 
-/* L2-L5: links a to email; its legacy password stops working at once. */
+/* L2-L5: links a to email; its legacy password stops working at once.
+ * The rules that read other records are checked first; the store's link
+ * decides what may race (linked or banned meanwhile, L3's one account per
+ * product). */
 static int
-link(struct ul_call *c, struct ul_txn *t, struct ul_account *a, const char *email)
+link(struct ul_call *c, struct ul_txn *t, const struct ul_account *a,
+    const char *email)
 {
 	int r;
 
@@ -134,10 +144,12 @@ link(struct ul_call *c, struct ul_txn *t, struct ul_account *a, const char *emai
 		    a->name, a->product, a->owner);
 	}
 	r = ul_link_allowed(c, t, a, email);
-	if (r == 0) {
-		memcpy(a->owner, email, sizeof(a->owner));
-		a->pwhash[0] = '\0';
-	}
+	if (r == 0 && (r = ul_store_account_link(t, a, email)) == UL_ECONFLICT)
+		r = ul_call_say(c, UL_ERULE, "account %s of %s was linked or banned "
+		    "meanwhile", a->name, a->product);
+	else if (r == UL_EEXIST)
+		r = ul_call_say(c, UL_ERULE, "L3: %s already links an account of "
+		    "product %s", email, a->product);
 	r = finish(c, t, a, r, "account_link", email, NULL);
 	if (r == 0)
 		ul_call_say(c, 0, "account %s of %s is linked to %s: its own password "
@@ -149,7 +161,7 @@ int
 ul_h_account_link(struct ul_call *c)
 {
 	char email[UL_EMAIL_MAX + 1];
-	struct ul_account a;
+	struct ul_account a UL_WIPED(ul_wipe_account);
 	struct ul_txn *t;
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
@@ -163,13 +175,15 @@ ul_h_account_link(struct ul_call *c)
 }
 
 /* L6: the user proves the unified credentials (email, password, code) and
- * the account's own password, and the link is made in one step. */
+ * the account's own password, and the link is made in one step: only if
+ * the account still has the password that was proven. */
 int
 ul_h_self_link(struct ul_call *c)
 {
 	const char *legacy = ul_call_arg(c, UL_F_LEGACY_PASSWORD);
-	struct ul_account a;
-	struct ul_user u;
+	struct ul_account a UL_WIPED(ul_wipe_account);
+	struct ul_account now UL_WIPED(ul_wipe_account);
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	struct ul_txn *t;
 	int r;
 
@@ -186,20 +200,23 @@ ul_h_self_link(struct ul_call *c)
 		return ul_call_say(c, UL_EAUTH, "the account's own password is wrong");
 	if ((r = ul_call_txn(c, true, &t)) != 0)
 		return r;
-	/* re-read: nothing may have changed since the password was checked */
-	struct ul_account now;
-	if ((r = request_account(c, t, &now)) != 0 || strcmp(now.pwhash, a.pwhash) != 0) {
+	/* the link is made on the account as proven: the store refuses it when
+	 * its password changed since */
+	if ((r = request_account(c, t, &now)) != 0) {
 		ul_txn_abort(t);
-		return r != 0 ? r : ul_call_say(c, UL_ERULE, "the account changed; try again");
+		return r;
 	}
+	memcpy(now.pwhash, a.pwhash, sizeof(now.pwhash));
 	return link(c, t, &now, u.email);
 }
 
+/* Unlink in steps: the owner's link ends first (with it every teammate's
+ * access, L7), then the roles and the keys. */
 int
 ul_h_account_unlink(struct ul_call *c)
 {
 	char owner[UL_EMAIL_MAX + 1];
-	struct ul_account a;
+	struct ul_account a UL_WIPED(ul_wipe_account);
 	struct ul_txn *t;
 	int r;
 
@@ -211,17 +228,14 @@ ul_h_account_unlink(struct ul_call *c)
 		    a.product);
 	memcpy(owner, a.owner, sizeof(owner));
 	/* back to legacy with no usable password; teammates and keys end (T8) */
+	if (r == 0 && (r = ul_store_account_unlink(t, &a)) == UL_ECONFLICT)
+		r = ul_call_say(c, UL_ERULE, "account %s of %s changed meanwhile; "
+		    "try again", a.name, a.product);
 	if (r == 0)
 		r = end_members(t, &a);
 	if (r == 0)
 		r = end_keys(t, &a, owner);
-	a.owner[0] = '\0';
-	a.pwhash[0] = '\0';
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	r = finish(c, t, &a, 0, "account_unlink", owner, NULL);
+	r = finish(c, t, &a, r, "account_unlink", owner, NULL);
 	if (r == 0)
 		ul_call_say(c, 0, "account %s of %s is a legacy account again, with "
 		    "no usable password until `account passwd` sets one", a.name,
@@ -268,7 +282,7 @@ ul_h_account_invite(struct ul_call *c)
 	else if (r == 0 && ul_store_user_get(t, email, &u) != 0)
 		r = ul_call_say(c, UL_ENOTFOUND, "no user %s", email);
 	if (r == 0)
-		r = ul_store_member_put(t, a.product, a.name, email, role);
+		r = ul_store_member_set(t, a.product, a.name, email, role);
 	e = (struct ul_event){.event = "account_invite", .email = email,
 	    .product = a.product, .account = a.name, .detail = role};
 	r = ul_call_finish(c, t, r, &e);
@@ -294,12 +308,39 @@ ul_h_account_remove(struct ul_call *c)
 		r = ul_call_say(c, UL_ENOTFOUND, "%s is no teammate of %s of %s", email,
 		    a.name, a.product);
 	if (r == 0)
-		r = ul_store_member_del(t, a.product, a.name, email);
+		r = ul_store_member_remove(t, a.product, a.name, email);
 	if (r == 0)
 		r = end_keys(t, &a, email);
 	e = (struct ul_event){.event = "account_remove", .email = email,
 	    .product = a.product, .account = a.name};
 	return ul_call_finish(c, t, r, &e);
+}
+
+/* L10: the ban's cascade, after the account itself is banned (the step
+ * that decides: a subuser's state is read through its parent's): every
+ * subuser is banned, and every teammate and key of each ends. */
+static int
+ban_subusers(struct ul_txn *t, const struct ul_account *a, unsigned *subs)
+{
+	struct ul_account sub UL_WIPED(ul_wipe_account);
+	struct ul_cursor cur = {""};
+	int r;
+
+	while ((r = ul_store_account_next(t, a->product, &cur, &sub)) == 0) {
+		if (strcmp(sub.parent, a->name) != 0 || sub.state == UL_ACCOUNT_BANNED)
+			continue;
+		(*subs)++;
+		r = ul_store_account_set_state(t, &sub, UL_ACCOUNT_BANNED);
+		if (r == 0)
+			r = end_members(t, &sub);
+		if (r == 0)
+			r = end_keys(t, &sub, sub.owner);
+		if (r != 0 && r != UL_ECONFLICT)
+			return r;
+	}
+	if (r == UL_ENOTFOUND && (r = end_members(t, a)) == 0)
+		r = end_keys(t, a, a->owner);
+	return r;
 }
 
 /* L9, L10: suspend, reinstate, ban.  A ban is permanent and takes every
@@ -309,8 +350,7 @@ set_state(struct ul_call *c, enum ul_account_state to)
 {
 	static const char *const events[] = {"account_reinstate", "account_suspend",
 	    "account_ban"};
-	struct ul_account a, sub;
-	char lp[UL_PRODUCT_MAX + 1], ln[UL_ACCOUNT_MAX + 1];
+	struct ul_account a UL_WIPED(ul_wipe_account);
 	struct ul_txn *t;
 	unsigned subs = 0;
 	int r;
@@ -318,27 +358,11 @@ set_state(struct ul_call *c, enum ul_account_state to)
 	if ((r = ul_call_txn(c, true, &t)) != 0)
 		return r;
 	r = request_account(c, t, &a);
-	if (r == 0 && a.state == UL_ACCOUNT_BANNED)
+	if (r == 0 && (r = ul_store_account_set_state(t, &a, to)) == UL_ECONFLICT)
 		r = ul_call_say(c, UL_ERULE, "L10: account %s of %s is banned; a ban "
 		    "is permanent and no command lifts it", a.name, a.product);
-	if (r == 0 && to == UL_ACCOUNT_BANNED) {
-		r = end_members(t, &a);
-		if (r == 0)
-			r = end_keys(t, &a, a.owner);
-		snprintf(lp, sizeof(lp), "%s", a.product);
-		ln[0] = '\0';
-		while (r == 0 && (r = ul_store_account_next(t, a.product, lp, ln, &sub)) == 0) {
-			snprintf(ln, sizeof(ln), "%s", sub.name);
-			if (strcmp(sub.parent, a.name) != 0 || sub.state == UL_ACCOUNT_BANNED)
-				continue;
-			sub.state = UL_ACCOUNT_BANNED;
-			subs++;
-			if ((r = end_members(t, &sub)) == 0 && (r = end_keys(t, &sub, sub.owner)) == 0)
-				r = ul_store_account_put(t, &sub);
-		}
-		r = r == UL_ENOTFOUND ? 0 : r;
-	}
-	a.state = to;
+	if (r == 0 && to == UL_ACCOUNT_BANNED)
+		r = ban_subusers(t, &a, &subs);
 	r = finish(c, t, &a, r, events[to], a.owner, state_names[to]);
 	if (r == 0 && to == UL_ACCOUNT_BANNED)
 		ul_call_say(c, 0, "account %s of %s is banned, with %u subusers", a.name,
@@ -392,20 +416,20 @@ put_reachable(struct ul_call *c, struct ul_txn *t, const struct ul_account *a,
 static int
 reachable(struct ul_call *c, const char *email)
 {
-	char product[UL_PRODUCT_MAX + 1] = "", account[UL_ACCOUNT_MAX + 1] = "";
-	char role[UL_ROLE_MAX + 1], after[UL_PRODUCT_MAX + 1] = "";
-	struct ul_account a;
+	char product[UL_PRODUCT_MAX + 1], account[UL_ACCOUNT_MAX + 1];
+	char role[UL_ROLE_MAX + 1];
+	struct ul_account a UL_WIPED(ul_wipe_account);
+	struct ul_cursor cur = {""};
 	struct ul_txn *t;
 	int r = ul_call_txn(c, false, &t);
 
 	if (r != 0)
 		return r;
-	while ((r = ul_store_owned_next(t, email, after, &a)) == 0) {
-		snprintf(after, sizeof(after), "%s", a.product);
+	while ((r = ul_store_owned_next(t, email, &cur, &a)) == 0)
 		put_reachable(c, t, &a, "owner");
-	}
-	while (r == UL_ENOTFOUND && ul_store_membership_next(t, email, product,
-		account, product, account, role) == 0)
+	cur.token[0] = '\0';
+	while (r == UL_ENOTFOUND && ul_store_membership_next(t, email, &cur, product,
+		account, role) == 0)
 		if (ul_store_account_get(t, product, account, &a) == 0)
 			put_reachable(c, t, &a, role);
 	ul_txn_abort(t);
@@ -424,7 +448,7 @@ ul_h_accounts(struct ul_call *c)
 int
 ul_h_self_accounts(struct ul_call *c)
 {
-	struct ul_user u;
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	int r = ul_auth_self(c, &u);
 
 	return r != 0 ? r : reachable(c, u.email);

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "common/email.h"
+#include "helper/core/wipe.h"
 #include "helper/rules/auth.h"
 #include "helper/handlers/handlers.h"
 #include "helper/rules/kdf.h"
@@ -76,6 +77,12 @@ struct login {
 	char role[65];
 };
 
+static void
+wipe_login(struct login *l)
+{
+	sodium_memzero(l, sizeof(*l));
+}
+
 static int
 load_login(struct ul_call *c, struct login *l)
 {
@@ -104,49 +111,46 @@ load_login(struct ul_call *c, struct login *l)
 }
 
 /* Re-hashes at the new cost (U3) the password that just matched: the
- * user's, or the legacy account's.  Re-reads the record first: it may have
- * changed during the hash. */
+ * user's, or the legacy account's, only if it is still the hash that
+ * matched (a change made during the hash wins). */
 static int
 store_rehash(struct ul_txn *t, struct login *l, const char *rehash)
 {
-	struct ul_account a;
-	struct ul_user u;
-	int r;
+	int r = l->user_found
+	    ? ul_store_user_rehash(t, &l->user, l->user.pwhash, rehash)
+	    : ul_store_account_set_password(t, &l->account, l->account.pwhash, rehash);
 
-	if (l->user_found) {
-		r = ul_store_user_get(t, l->email, &u);
-		if (r != 0 || strcmp(u.pwhash, l->user.pwhash) != 0)
-			return r;
-		memcpy(u.pwhash, rehash, sizeof(u.pwhash));
-		return ul_store_user_put(t, &u);
-	}
-	r = ul_store_account_get(t, l->account.product, l->account.name, &a);
-	if (r != 0 || strcmp(a.pwhash, l->account.pwhash) != 0)
-		return r;
-	memcpy(a.pwhash, rehash, sizeof(a.pwhash));
-	return ul_store_account_put(t, &a);
+	return r == UL_ECONFLICT ? 0 : r;
 }
 
 /* Records the outcome in one transaction: the failure counter (or its
- * reset), a re-hash at the new cost, and the audit record. */
+ * reset), a re-hash at the new cost, and the audit record.  The counter's
+ * intents refuse while the key is locked out: a try that raced with the
+ * lockout gets UL_ELOCKEDOUT, whatever its password (S3). */
 static int
 finish_login(struct ul_call *c, struct login *l, int outcome, const char *why,
     const char *rehash)
 {
 	struct ul_event e = {.event = outcome == UL_ENEEDCODE ? "login_password" : "login",
 	    .email = l->email_valid ? l->email : NULL, .product = l->account.product,
-	    .account = l->account.name, .result = outcome, .detail = why};
+	    .account = l->account.name, .detail = why};
 	struct ul_txn *t;
 	int r = ul_call_txn(c, true, &t);
 
 	if (r != 0)
 		return r;
 	if (outcome == UL_EAUTH && l->failkey[0])
-		r = ul_auth_count_failure(c, t, l->failkey);
+		r = ul_auth_failure(c, t, l->failkey);
 	else if (outcome == 0 && l->failkey[0])
-		r = ul_store_failures_del(t, l->failkey);
-	if (r == 0 && rehash != NULL)
+		r = ul_auth_success(c, t, l->failkey);
+	if (r == UL_ELOCKEDOUT) {
+		outcome = r;
+		e.detail = "locked out meanwhile";
+		r = 0;
+	}
+	if (r == 0 && rehash != NULL && outcome != UL_ELOCKEDOUT)
 		r = store_rehash(t, l, rehash);
+	e.result = outcome;
 	if (r == 0)
 		r = ul_audit(c, t, &e);
 	if (r != 0) {
@@ -204,7 +208,8 @@ ask_code(struct ul_call *c, struct login *l, bool good)
 	memcpy(tk.email, l->email, sizeof(tk.email));
 	memcpy(tk.product, l->account.product, sizeof(tk.product));
 	memcpy(tk.account, l->account.name, sizeof(tk.account));
-	if (rhost != NULL && c->uid == 0)
+	/* rhost comes only from uid 0 (the dispatch table drops it) */
+	if (rhost != NULL)
 		snprintf(tk.rhost, sizeof(tk.rhost), "%s", rhost);
 	return ul_ticket_reply(c, &tk, UL_ENEEDCODE);
 }
@@ -213,9 +218,9 @@ int
 ul_h_login_begin(struct ul_call *c)
 {
 	static struct login zero;
-	struct login l = zero;
+	struct login l UL_WIPED(wipe_login) = zero;
 	const char *pw = ul_msg_str(c->in, UL_F_PASSWORD);
-	char buf[UL_HASH_STR_MAX];
+	char buf[UL_HASH_STR_MAX] UL_WIPED(ul_wipe_hash);
 	const char *why = NULL, *rehash = NULL;
 	int r;
 
@@ -236,7 +241,7 @@ ul_h_login_begin(struct ul_call *c)
 	}
 	r = finish_login(c, &l, r, why, rehash);
 	if (r == UL_EAUTH || r == UL_ENEEDCODE)
-		return ask_code(c, &l, r == UL_ENEEDCODE);
+		r = ask_code(c, &l, r == UL_ENEEDCODE);
 	if (r == 0) {
 		ul_msg_put_str(c->out, UL_F_EMAIL, l.email);
 		ul_msg_put_str(c->out, UL_F_ACCOUNT, l.account.name);
@@ -251,9 +256,9 @@ int
 ul_h_login_legacy(struct ul_call *c)
 {
 	static struct login zero;
-	struct login l = zero;
+	struct login l UL_WIPED(wipe_login) = zero;
 	const char *pw = ul_call_arg(c, UL_F_PASSWORD);
-	char buf[UL_HASH_STR_MAX];
+	char buf[UL_HASH_STR_MAX] UL_WIPED(ul_wipe_hash);
 	const char *why = NULL, *rehash = NULL;
 	struct ul_txn *t;
 	bool usable;
@@ -294,8 +299,8 @@ ul_h_account_check(struct ul_call *c)
 {
 	const char *raw = ul_msg_str(c->in, UL_F_EMAIL);
 	char email[UL_EMAIL_MAX + 1], role[65];
-	struct ul_account a;
-	struct ul_user u;
+	struct ul_account a UL_WIPED(ul_wipe_account);
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	struct ul_txn *t;
 	int r = ul_call_txn(c, false, &t);
 

@@ -78,25 +78,23 @@ int
 ul_h_nss_list(struct ul_call *c)
 {
 	const char *product = ul_call_arg(c, UL_F_PRODUCT);
-	const char *after = ul_msg_str(c->in, UL_F_AFTER);
-	char last[UL_ACCOUNT_MAX + 1];
 	struct ul_account a;
+	struct ul_cursor cur, last;
 	struct ul_txn *t;
 	int r;
 
 	if (product == NULL)
 		return UL_EINVAL;
-	if ((r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_txn(c, false, &t)) != 0)
 		return r;
-	snprintf(last, sizeof(last), "%s", after ? after : "");
-	while ((r = ul_store_account_next(t, product, product, last, &a)) == 0) {
+	for (last = cur; (r = ul_store_account_next(t, product, &cur, &a)) == 0;
+	     last = cur) {
 		if (ul_page_full(c->out)) {
-			ul_msg_put_str(c->out, UL_F_NEXT, last);
+			ul_msg_put_str(c->out, UL_F_NEXT, last.token);
 			break;
 		}
 		ul_msg_put_mark(c->out, UL_F_RECORD);
 		put_entry(c, &a);
-		snprintf(last, sizeof(last), "%s", a.name);
 	}
 	ul_txn_abort(t);
 	return r == UL_ENOTFOUND ? 0 : r;

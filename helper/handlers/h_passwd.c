@@ -12,25 +12,34 @@
 #include <sodium.h>
 
 #include "common/email.h"
+#include "helper/core/wipe.h"
 #include "helper/rules/auth.h"
 #include "helper/handlers/handlers.h"
 #include "helper/rules/kdf.h"
 #include "helper/core/log.h"
 #include "helper/rules/tfa.h"
 #include "helper/rules/tickets.h"
+#include "helper/store/local.h"
 #include "unilogin/error.h"
 
-/* Records a failure (S3) or an audit record, in a transaction of its own. */
+/* Records a failure (S3) and its audit record, in a transaction of its
+ * own; UL_ELOCKEDOUT when a lockout came first (nothing counted). */
 static int
-note(struct ul_call *c, const char *failkey, const struct ul_event *e)
+note(struct ul_call *c, const char *failkey, struct ul_event *e)
 {
 	struct ul_txn *t;
 	int r = ul_call_txn(c, true, &t);
 
 	if (r != 0)
 		return r;
-	if (failkey != NULL && failkey[0] != '\0')
-		r = ul_auth_count_failure(c, t, failkey);
+	if (failkey != NULL && failkey[0] != '\0' &&
+	    (r = ul_auth_failure(c, t, failkey)) == UL_ELOCKEDOUT) {
+		e->result = r;
+		e->detail = "locked out meanwhile";
+		if ((r = ul_call_finish(c, t, 0, e)) == 0)
+			r = UL_ELOCKEDOUT;
+		return r;
+	}
 	return ul_call_finish(c, t, r, e);
 }
 
@@ -55,10 +64,8 @@ begin_legacy(struct ul_call *c, const struct ul_account *a, const char *pw)
 		return UL_ELOCKEDOUT;
 	r = ul_auth_password(c, a->owner[0] ? NULL : a->pwhash, pw);
 	e.result = r;
-	if (r != 0) {
-		(void)note(c, failkey, &e);
-		return UL_EAUTH;
-	}
+	if (r != 0)
+		return note(c, failkey, &e) == UL_ELOCKEDOUT ? UL_ELOCKEDOUT : UL_EAUTH;
 	if ((r = note(c, NULL, &e)) != 0)
 		return r;
 	snprintf(tk.product, sizeof(tk.product), "%s", a->product);
@@ -76,7 +83,7 @@ begin_unified(struct ul_call *c, const struct ul_account *a, const char *raw,
 	struct ul_event e = {.event = "password_check"};
 	struct ul_tfa_state s = {0};
 	char email[UL_EMAIL_MAX + 1], role[UL_ROLE_MAX + 1];
-	struct ul_user u;
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	struct ul_txn *t;
 	bool valid = ul_email_normalise(raw, email) == 0, found = false, out = false;
 	int r, state = 0;
@@ -122,7 +129,7 @@ ul_h_passwd_begin(struct ul_call *c)
 {
 	const char *pw = ul_call_arg(c, UL_F_PASSWORD);
 	const char *email = ul_msg_str(c->in, UL_F_EMAIL);
-	struct ul_account a;
+	struct ul_account a UL_WIPED(ul_wipe_account);
 	struct ul_txn *t;
 	int r;
 
@@ -143,34 +150,37 @@ ul_h_passwd_begin(struct ul_call *c)
 		     : ul_call_say(c, UL_EINVAL, "missing email");
 }
 
-/* Sets the new password where the change ticket points. */
+/* Sets the new password where the change ticket points: the unified one
+ * (U4, and T7 forgets), or the legacy account's own while it is legacy. */
 static int
 store_password(struct ul_call *c, struct ul_txn *t, const struct ul_ticket *tk,
     const char hash[UL_HASH_STR_MAX])
 {
-	struct ul_account a;
-	struct ul_user u;
+	struct ul_account a UL_WIPED(ul_wipe_account);
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	int r;
 
 	if (!tk->legacy) {
 		r = ul_store_user_get(t, tk->email, &u);
 		if (r == 0)
-			ul_user_set_password(&u, hash);     /* U4, and T7 forgets */
-		return r != 0 ? r : ul_store_user_put(t, &u);
+			r = ul_store_user_set_password(t, &u, hash, ul_now());
+		if (r == 0)
+			r = ul_local_remember_forget(t, u.email);
+		return r;
 	}
 	r = ul_store_account_get(t, tk->product, tk->account, &a);
-	if (r == 0 && a.owner[0] != '\0')
-		return ul_call_say(c, UL_ERULE, "L5: the account was linked meanwhile");
 	if (r == 0)
-		memcpy(a.pwhash, hash, sizeof(a.pwhash));
-	return r != 0 ? r : ul_store_account_put(t, &a);
+		r = ul_store_account_set_password(t, &a, NULL, hash);
+	if (r == UL_ECONFLICT)
+		return ul_call_say(c, UL_ERULE, "L5: the account was linked meanwhile");
+	return r;
 }
 
 int
 ul_h_passwd_change(struct ul_call *c)
 {
 	const char *pw = ul_msg_str(c->in, UL_F_NEW_PASSWORD);
-	char hash[UL_HASH_STR_MAX];
+	char hash[UL_HASH_STR_MAX] UL_WIPED(ul_wipe_hash);
 	struct ul_event e = {.event = "password_change"};
 	struct ul_ticket tk;
 	struct ul_txn *t;

@@ -10,11 +10,13 @@
 
 #include <sodium.h>
 
+#include "helper/core/wipe.h"
 #include "helper/rules/auth.h"
 #include "helper/handlers/handlers.h"
 #include "helper/core/log.h"
 #include "helper/rules/tfa.h"
 #include "helper/rules/totp.h"
+#include "helper/store/local.h"
 #include "unilogin/error.h"
 
 static const char *const method_names[] = {"", "totp", "sms"};
@@ -43,35 +45,18 @@ target_user(struct ul_call *c, struct ul_user *u)
 	return r != 0 ? r : ul_call_user(c, email, u);
 }
 
-/* Puts u and an audit record, and commits. */
+/* A pending authenticator app for u: its seed sealed to the user's id and
+ * the method's, the URI and the secret for the user's app. */
 static int
-save(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
-    const char *event, const char *detail)
-{
-	struct ul_event e = {.event = event, .email = u->email, .detail = detail};
-	int r = ul_store_user_put(t, u);
-
-	if (r == 0)
-		r = ul_audit(c, t, &e);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return ul_call_say(c, r, "the store failed: %s", ul_strerror(r));
-	}
-	return ul_call_commit(c, t);
-}
-
-static int
-enroll_totp(struct ul_call *c, struct ul_txn *t, struct ul_user *u,
+enroll_totp(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
     struct ul_method *m)
 {
 	char secret[64], uri[UL_TEXT_MAX];
 	uint8_t *seed = sodium_malloc(UL_TOTP_SEED_BYTES);
 	int r;
 
-	if (seed == NULL) {
-		ul_txn_abort(t);
+	if (seed == NULL)
 		return UL_ENOMEM;
-	}
 	ul_totp_new_seed(seed);
 	ul_totp_seal(c->h->keys, u->id, m->id, seed, m->seed_box);
 	r = ul_totp_base32(seed, secret, sizeof(secret));
@@ -80,11 +65,7 @@ enroll_totp(struct ul_call *c, struct ul_txn *t, struct ul_user *u,
 		r = ul_totp_uri(c->h->conf.issuer, u->email, secret, m->digits, uri,
 		    sizeof(uri));
 	if (r == 0)
-		r = ul_store_method_put(t, u->email, m);
-	if (r == 0)
-		r = save(c, t, u, "tfa_enroll", "totp");
-	else
-		ul_txn_abort(t);
+		r = ul_store_method_add(t, u, m, ul_now());
 	if (r == 0) {
 		ul_msg_put_str(c->out, UL_F_URI, uri);
 		ul_msg_put_str(c->out, UL_F_SECRET, secret);
@@ -96,77 +77,93 @@ enroll_totp(struct ul_call *c, struct ul_txn *t, struct ul_user *u,
 	return r;
 }
 
+/* A pending phone for u, and a code for it at once (T2): delivered after
+ * the commit. */
 static int
-enroll_sms(struct ul_call *c, struct ul_txn *t, struct ul_user *u,
-    struct ul_method *m)
+enroll_sms(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
+    struct ul_method *m, char code[16])
 {
-	char code[16], reason[256];
-	int r = ul_tfa_new_sms(c, u, code);
+	int r = ul_store_method_add(t, u, m, ul_now());
 
-	if (r == UL_EBUSY) {
-		ul_txn_abort(t);
+	if (r == 0 && (r = ul_tfa_new_sms(c, t, u, code)) == UL_EBUSY)
 		return ul_call_say(c, r, "too many codes sent; try again in 15 minutes");
-	}
-	r = ul_store_method_put(t, u->email, m);
-	if (r == 0)
-		r = save(c, t, u, "tfa_enroll", "sms");
-	else
-		ul_txn_abort(t);
-	if (r == 0) {
-		/* T2: an SMS enrollment sends a code at once */
-		r = ul_tfa_send_sms(c, m->phone, code, reason, sizeof(reason));
-		if (r != 0)
-			ul_call_say(c, r, "created; delivery failed: %s", reason);
-		else
-			ul_call_say(c, 0, "A code was sent to %s: confirm it with "
-			    "tfa confirm", m->phone);
-	}
-	sodium_memzero(code, sizeof(code));
 	return r;
+}
+
+/* Reads DIGITS and PHONE of the request into m. */
+static int
+method_from_request(struct ul_call *c, struct ul_method *m)
+{
+	const char *phone = ul_msg_str(c->in, UL_F_PHONE);
+	int64_t digits;
+
+	memset(m, 0, sizeof(*m));
+	m->digits = c->h->conf.totp_digits;
+	if (ul_msg_int(c->in, UL_F_DIGITS, &digits) == 0) {
+		if (digits < 6 || digits > 8)
+			return ul_call_say(c, UL_EINVAL, "--digits must be 6, 7 or 8");
+		m->digits = (uint32_t)digits;
+	}
+	m->kind = phone ? UL_METHOD_SMS : UL_METHOD_TOTP;
+	if (phone == NULL)
+		return 0;
+	if (!valid_phone(phone))
+		return ul_call_say(c, UL_EINVAL, "%s is not an E.164 phone "
+		    "number (like +15551234567)", phone);
+	if (c->h->conf.delivery_command[0] == '\0')
+		return ul_call_say(c, UL_ERULE, "no delivery_command is set up: "
+		    "SMS codes cannot be sent");
+	snprintf(m->phone, sizeof(m->phone), "%s", phone);
+	return 0;
 }
 
 /* A pending method for u (T2); the caller checked who may ask. */
 static int
-enroll(struct ul_call *c, struct ul_user *u)
+enroll(struct ul_call *c, const struct ul_user *who)
 {
-	const char *phone = ul_msg_str(c->in, UL_F_PHONE);
-	struct ul_method m = {.created = ul_now(), .digits = c->h->conf.totp_digits};
+	struct ul_event e = {.event = "tfa_enroll", .email = who->email};
+	struct ul_user u UL_WIPED(ul_wipe_user);
+	char code[16] = "", reason[256], id[16];
+	struct ul_method m;
 	struct ul_txn *t;
-	int64_t digits;
 	int r;
 
-	if (!u->confirmed)
+	if (!who->confirmed)
 		return ul_call_say(c, UL_ERULE, "T2: %s must confirm the email "
-		    "address before enrolling two-factor", u->email);
-	if (ul_msg_int(c->in, UL_F_DIGITS, &digits) == 0) {
-		if (digits < 6 || digits > 8)
-			return ul_call_say(c, UL_EINVAL, "--digits must be 6, 7 or 8");
-		m.digits = (uint32_t)digits;
-	}
-	if (phone != NULL) {
-		if (!valid_phone(phone))
-			return ul_call_say(c, UL_EINVAL, "%s is not an E.164 phone "
-			    "number (like +15551234567)", phone);
-		if (c->h->conf.delivery_command[0] == '\0')
-			return ul_call_say(c, UL_ERULE, "no delivery_command is set up: "
-			    "SMS codes cannot be sent");
-		snprintf(m.phone, sizeof(m.phone), "%s", phone);
-	}
-	m.kind = phone ? UL_METHOD_SMS : UL_METHOD_TOTP;
-	if ((r = ul_call_txn(c, true, &t)) != 0)
+		    "address before enrolling two-factor", who->email);
+	if ((r = method_from_request(c, &m)) != 0 ||
+	    (r = ul_call_txn(c, true, &t)) != 0)
 		return r;
-	if ((r = ul_store_user_get(t, u->email, u)) != 0) {
-		ul_txn_abort(t);
+	r = ul_store_user_get(t, who->email, &u);
+	/* the method's id is the next of the user as read here: the store
+	 * refuses it when another enrollment took it first */
+	m.id = u.next_method_id + 1;
+	e.detail = m.kind == UL_METHOD_SMS ? "sms" : "totp";
+	if (r == 0)
+		r = m.kind == UL_METHOD_SMS ? enroll_sms(c, t, &u, &m, code)
+					    : enroll_totp(c, t, &u, &m);
+	r = ul_call_finish(c, t, r, &e);
+	if (r != 0) {
+		sodium_memzero(code, sizeof(code));
 		return r;
 	}
-	m.id = ++u->next_method_id;
-	ul_msg_put_str(c->out, UL_F_EMAIL, u->email);
+	ul_msg_put_str(c->out, UL_F_EMAIL, u.email);
 	ul_msg_put_int(c->out, UL_F_DIGITS, m.digits);
-	ul_msg_put_str(c->out, UL_F_METHOD, method_names[m.kind]);
-	char id[16];
+	ul_msg_put_str(c->out, UL_F_METHOD, e.detail);
 	snprintf(id, sizeof(id), "%u", m.id);
 	ul_msg_put_str(c->out, UL_F_ID, id);
-	return phone ? enroll_sms(c, t, u, &m) : enroll_totp(c, t, u, &m);
+	if (code[0] != '\0') {
+		/* T2: an SMS enrollment sends a code at once */
+		r = ul_tfa_send_sms(c, ul_msg_str(c->in, UL_F_PHONE), code, reason,
+		    sizeof(reason));
+		if (r != 0)
+			ul_call_say(c, r, "created; delivery failed: %s", reason);
+		else
+			ul_call_say(c, 0, "A code was sent to %s: confirm it with "
+			    "tfa confirm", ul_msg_str(c->in, UL_F_PHONE));
+	}
+	sodium_memzero(code, sizeof(code));
+	return r;
 }
 
 /* One valid code from a pending method makes it active (T2); the first
@@ -175,36 +172,38 @@ static int
 confirm(struct ul_call *c, const char *email, const char *code)
 {
 	char codes[UL_RECOVERY_CODES][UL_RECOVERY_TEXT];
+	uint8_t hashes[UL_RECOVERY_CODES][UL_CODE_HASH_BYTES];
+	struct ul_event e = {.event = "tfa_confirm", .email = email};
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	struct ul_tfa_state before;
 	struct ul_method m;
-	struct ul_user u;
 	struct ul_txn *t;
-	const char *how;
+	const char *how = NULL;
 	int r;
 
 	if ((r = ul_call_txn(c, true, &t)) != 0)
 		return r;
 	r = ul_store_user_get(t, email, &u);
+	if (r == UL_ENOTFOUND)
+		r = ul_call_say(c, r, "no user %s", email);
 	if (r == 0)
 		r = ul_tfa_state(t, email, &before);
 	if (r == 0 && before.pending == 0)
 		r = ul_call_say(c, UL_ERULE, "%s has no pending method: enroll first",
 		    email);
-	else if (r == 0 && ul_tfa_check(c, t, &u, code, true, &m, &how) != 0)
+	/* the code is consumed (its step, its SMS code) with the confirmation */
+	else if (r == 0 && ul_tfa_use(c, t, &u, code, true, &m, &how) != 0)
 		r = ul_call_say(c, UL_EAUTH, "the code is wrong or has expired");
-	if (r == 0) {
-		m.active = true;
-		r = ul_store_method_put(t, email, &m);
+	if (r == 0)
+		r = ul_store_method_activate(t, &u, m.id, ul_now());
+	if (r == 0 && before.active == 0) {
+		ul_tfa_new_recovery(c, &u, hashes, codes);
+		r = ul_store_recovery_set(t, &u, hashes);
 	}
 	if (r == 0)
-		r = ul_tfa_changed(t, &u);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	if (before.active == 0)
-		ul_tfa_new_recovery(c, &u, codes);
-	r = save(c, t, &u, "tfa_confirm", how);
+		r = ul_local_remember_forget(t, email);
+	e.detail = how;
+	r = ul_call_finish(c, t, r, &e);
 	if (r == 0 && before.active == 0) {
 		for (int i = 0; i < UL_RECOVERY_CODES; i++)
 			ul_msg_put_str(c->out, UL_F_RECOVERY_CODE, codes[i]);
@@ -214,6 +213,7 @@ confirm(struct ul_call *c, const char *email, const char *code)
 		ul_call_say(c, 0, "The %s method is active.", how);
 	}
 	sodium_memzero(codes, sizeof(codes));
+	sodium_memzero(hashes, sizeof(hashes));
 	return r;
 }
 
@@ -228,8 +228,7 @@ list(struct ul_call *c, const char *email)
 
 	if (r != 0)
 		return r;
-	while ((r = ul_store_method_next(t, email, after, &m)) == 0) {
-		after = m.id;
+	while ((r = ul_store_method_next(t, email, &after, &m)) == 0) {
 		snprintf(id, sizeof(id), "%u", m.id);
 		ul_msg_put_mark(c->out, UL_F_RECORD);
 		ul_msg_put_str(c->out, UL_F_ID, id);
@@ -251,36 +250,21 @@ list(struct ul_call *c, const char *email)
 static int
 remove_methods(struct ul_call *c, const char *email, uint32_t id)
 {
-	struct ul_tfa_state after;
-	struct ul_method m;
-	struct ul_user u;
+	struct ul_event e = {.event = id ? "tfa_remove" : "tfa_reset", .email = email};
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	struct ul_txn *t;
 	int r = ul_call_txn(c, true, &t);
 
 	if (r != 0)
 		return r;
 	r = ul_store_user_get(t, email, &u);
-	if (r == 0 && id != 0 && ul_store_method_get(t, email, id, &m) != 0)
+	if (r == UL_ENOTFOUND)
+		r = ul_call_say(c, r, "no user %s", email);
+	if (r == 0 && (r = ul_store_method_remove(t, &u, id, ul_now())) == UL_ENOTFOUND)
 		r = ul_call_say(c, UL_ENOTFOUND, "%s has no method %u", email, id);
-	if (r == 0 && id != 0)
-		r = ul_store_method_del(t, email, id);
-	while (r == 0 && id == 0 && ul_store_method_next(t, email, 0, &m) == 0)
-		r = ul_store_method_del(t, email, m.id);
 	if (r == 0)
-		r = ul_tfa_state(t, email, &after);
-	if (r == 0 && after.active == 0) {
-		/* no method left: the recovery codes and any SMS code go too */
-		u.recovery_unused = 0;
-		memset(u.recovery, 0, sizeof(u.recovery));
-		memset(&u.sms, 0, sizeof(u.sms));
-	}
-	if (r == 0)
-		r = ul_tfa_changed(t, &u);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	r = save(c, t, &u, id ? "tfa_remove" : "tfa_reset", NULL);
+		r = ul_local_remember_forget(t, email);
+	r = ul_call_finish(c, t, r, &e);
 	if (r == 0)
 		ul_call_say(c, 0, id ? "method removed" :
 		    "two-factor of %s reset: every method and recovery code is gone",
@@ -292,29 +276,33 @@ static int
 recovery_codes(struct ul_call *c, const char *email)
 {
 	char codes[UL_RECOVERY_CODES][UL_RECOVERY_TEXT];
+	uint8_t hashes[UL_RECOVERY_CODES][UL_CODE_HASH_BYTES];
+	struct ul_event e = {.event = "tfa_recovery_codes", .email = email};
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	struct ul_tfa_state s;
-	struct ul_user u;
 	struct ul_txn *t;
 	int r = ul_call_txn(c, true, &t);
 
 	if (r != 0)
 		return r;
 	r = ul_store_user_get(t, email, &u);
+	if (r == UL_ENOTFOUND)
+		r = ul_call_say(c, r, "no user %s", email);
 	if (r == 0)
 		r = ul_tfa_state(t, email, &s);
 	if (r == 0 && s.active == 0)
 		r = ul_call_say(c, UL_ERULE, "%s has no active two-factor method", email);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
+	if (r == 0) {
+		ul_tfa_new_recovery(c, &u, hashes, codes);
+		r = ul_store_recovery_set(t, &u, hashes);  /* voids the old set */
 	}
-	ul_tfa_new_recovery(c, &u, codes);  /* voids the old set */
-	r = save(c, t, &u, "tfa_recovery_codes", NULL);
+	r = ul_call_finish(c, t, r, &e);
 	for (int i = 0; r == 0 && i < UL_RECOVERY_CODES; i++)
 		ul_msg_put_str(c->out, UL_F_RECOVERY_CODE, codes[i]);
 	if (r == 0)
 		ul_call_say(c, 0, "New recovery codes; the old ones no longer work.");
 	sodium_memzero(codes, sizeof(codes));
+	sodium_memzero(hashes, sizeof(hashes));
 	return r;
 }
 
@@ -331,7 +319,7 @@ method_id(struct ul_call *c)
 int
 ul_h_tfa_enroll(struct ul_call *c)
 {
-	struct ul_user u;
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	int r = target_user(c, &u);
 
 	return r != 0 ? r : enroll(c, &u);
@@ -370,7 +358,7 @@ ul_h_tfa_remove(struct ul_call *c)
 int
 ul_h_tfa_reset(struct ul_call *c)
 {
-	struct ul_user u;
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	int r = target_user(c, &u);
 
 	/* lost device: audited as tfa_reset with the admin's uid (T5) */
@@ -391,7 +379,7 @@ int
 ul_h_self_tfa(struct ul_call *c)
 {
 	const char *action = ul_call_arg(c, UL_F_ACTION);
-	struct ul_user u;
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	int r;
 
 	if (action == NULL)

@@ -1,5 +1,7 @@
 /* Unified users: add and confirm (U2), passwords and resets (U3-U5),
- * show, list, lock (U7) and delete (U7). */
+ * show, list, lock (U7) and delete (U7).  Every change is a store intent
+ * on the user as it is when the change applies: a slow step before it (a
+ * hash, a delivery) never writes back what it read. */
 #include "config.h"
 
 #include <stdio.h>
@@ -7,50 +9,58 @@
 
 #include <sodium.h>
 
-#include "helper/rules/delivery.h"
+#include "helper/core/log.h"
+#include "helper/core/wipe.h"
 #include "helper/handlers/handlers.h"
 #include "helper/rules/auth.h"
+#include "helper/rules/codes.h"
+#include "helper/rules/delivery.h"
 #include "helper/rules/kdf.h"
 #include "helper/rules/keys.h"
-#include "helper/core/log.h"
 #include "helper/rules/tfa.h"
+#include "helper/store/local.h"
 #include "unilogin/error.h"
 
 #define CONFIRM_TTL (24 * 3600)     /* U2 */
 #define RESET_TTL 3600              /* U5 */
 
-/* A new single-use code for purpose, stored hashed in slot (C1, C2). */
+/* A new single-use code for purpose (C1, C2): the text for the person,
+ * the hash for the store. */
 static void
-issue_code(struct ul_call *c, const char *purpose, const char *email,
-    struct ul_code *slot, int64_t ttl, char code[UL_CODE_TEXT_MAX])
+new_code(struct ul_call *c, const char *purpose, const char *email, int64_t ttl,
+    char text[UL_CODE_TEXT_MAX], struct ul_code *slot)
 {
 	char canon[UL_CODE_LEN + 1];
 
-	ul_code_new(code);
-	if (ul_code_normalise(code, canon) != 0)
+	ul_code_new(text);
+	if (ul_code_normalise(text, canon) != 0)
 		canon[0] = '\0';    /* cannot happen: ul_code_new writes a code */
 	ul_code_hash(c->h->keys, purpose, email, canon, slot->hash);
 	slot->expires = ul_now() + ttl;
 	sodium_memzero(canon, sizeof(canon));
 }
 
-/* 0 when typed is the live code in slot; UL_EAUTH otherwise. */
+/* The hash of a typed code for purpose, or UL_EAUTH when it cannot be one. */
 static int
-check_code(struct ul_call *c, const char *purpose, const char *email,
-    const struct ul_code *slot, const char *typed)
+typed_code(struct ul_call *c, const char *purpose, const char *email,
+    const char *typed, uint8_t h[UL_CODE_HASH_BYTES])
 {
 	char canon[UL_CODE_LEN + 1];
-	uint8_t h[UL_CODE_HASH_BYTES];
-	int r = UL_EAUTH;
 
-	if (typed != NULL && ul_code_normalise(typed, canon) == 0) {
-		ul_code_hash(c->h->keys, purpose, email, canon, h);
-		if (slot->expires > ul_now() &&
-		    sodium_memcmp(h, slot->hash, sizeof(h)) == 0)
-			r = 0;
-	}
+	if (typed == NULL || ul_code_normalise(typed, canon) != 0)
+		return UL_EAUTH;
+	ul_code_hash(c->h->keys, purpose, email, canon, h);
 	sodium_memzero(canon, sizeof(canon));
-	return r;
+	return 0;
+}
+
+/* A cheap look before a password hash: the code matches what the snapshot
+ * holds.  The store's consumption decides (a code raced twice works once). */
+static bool
+code_looks_right(const struct ul_code *slot, const uint8_t h[UL_CODE_HASH_BYTES])
+{
+	return slot->expires > ul_now() &&
+	    sodium_memcmp(slot->hash, h, UL_CODE_HASH_BYTES) == 0;
 }
 
 /* Sends a code through the delivery command, or hands it to the admin in
@@ -78,50 +88,80 @@ send_code(struct ul_call *c, const char *kind, const char *email,
 	return 0;
 }
 
-/* Saves u and an audit record in one transaction. */
+/* One change to user `email` in a write transaction with its audit record:
+ * change(c, t, u, arg) gets the user as it is now. */
 static int
-save_user(struct ul_call *c, const struct ul_user *u, const char *event)
+change_user(struct ul_call *c, const char *email, const char *event,
+    int (*change)(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
+	const void *arg), const void *arg)
 {
-	struct ul_event e = {.event = event, .email = u->email};
+	struct ul_event e = {.event = event, .email = email};
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	struct ul_txn *t;
 	int r = ul_call_txn(c, true, &t);
 
 	if (r != 0)
 		return r;
-	r = ul_store_user_put(t, u);
+	r = ul_store_user_get(t, email, &u);
+	if (r == UL_ENOTFOUND)
+		r = ul_call_say(c, r, "no user %s", email);
 	if (r == 0)
-		r = ul_audit(c, t, &e);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return ul_call_say(c, r, "the store failed: %s", ul_strerror(r));
-	}
-	return ul_call_commit(c, t);
+		r = change(c, t, &u, arg);
+	return ul_call_finish(c, t, r, &e);
+}
+
+static int
+issue_confirm(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
+    const void *arg)
+{
+	if (u->confirmed)
+		return ul_call_say(c, UL_EEXIST, "user %s already exists", u->email);
+	/* U2: a new code voids the old one */
+	return ul_store_code_issue(t, u, UL_CODE_CONFIRM, arg);
+}
+
+static int
+create_user(struct ul_call *c, const char *email, const struct ul_code *code)
+{
+	struct ul_event e = {.event = "user_add", .email = email};
+	struct ul_user u UL_WIPED(ul_wipe_user);
+	struct ul_txn *t;
+	int r = ul_call_txn(c, true, &t);
+
+	if (r != 0)
+		return r;
+	memset(&u, 0, sizeof(u));
+	memcpy(u.email, email, sizeof(u.email));
+	ul_user_new_id(&u);
+	u.created = ul_now();
+	u.confirm = *code;
+	r = ul_store_user_create(t, &u);
+	if (r == UL_EEXIST)
+		r = ul_call_say(c, r, "%s is the email of another user, or waits to "
+		    "become one (U6)", email);
+	return ul_call_finish(c, t, r, &e);
 }
 
 int
 ul_h_user_add(struct ul_call *c)
 {
 	char email[UL_EMAIL_MAX + 1], code[UL_CODE_TEXT_MAX];
-	struct ul_user u;
+	struct ul_code slot;
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
 	if (r != 0)
 		return r;
 	r = ul_call_user(c, email, &u);
+	if (r != 0 && r != UL_ENOTFOUND)
+		return r;
 	if (r == 0 && u.confirmed)
 		return ul_call_say(c, UL_EEXIST, "user %s already exists", email);
-	if (r == UL_ENOTFOUND) {
-		memset(&u, 0, sizeof(u));
-		memcpy(u.email, email, sizeof(u.email));
-		ul_user_new_id(&u);
-		u.created = ul_now();
-	} else if (r != 0) {
-		return r;
-	}
 	c->message[0] = '\0';
-	/* U2: a new code voids the old one */
-	issue_code(c, "confirm", email, &u.confirm, CONFIRM_TTL, code);
-	r = save_user(c, &u, "user_add");
+	new_code(c, "confirm", email, CONFIRM_TTL, code, &slot);
+	r = r == UL_ENOTFOUND ? create_user(c, email, &slot)
+	    : change_user(c, email, "user_add", issue_confirm, &slot);
+	sodium_memzero(&slot, sizeof(slot));
 	if (r == 0) {
 		ul_msg_put_str(c->out, UL_F_EMAIL, email);
 		ul_msg_put_bool(c->out, UL_F_CONFIRMED, false);
@@ -133,13 +173,42 @@ ul_h_user_add(struct ul_call *c)
 	return r;
 }
 
+struct proven {
+	const uint8_t *hash;        /* of the code */
+	const char *pwhash;         /* the new password's, or NULL */
+};
+
+/* U2: the code is consumed first (the step that decides), then the email
+ * is confirmed, with the first password when one is given. */
+static int
+consume_confirm(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
+    const void *arg)
+{
+	const struct proven *p = arg;
+	int r;
+
+	if (u->confirmed)
+		return ul_call_say(c, UL_ERULE, "%s is already confirmed", u->email);
+	r = ul_store_code_consume(t, u, UL_CODE_CONFIRM, p->hash, ul_now());
+	if (r == UL_ECONFLICT)
+		return ul_call_say(c, UL_EAUTH,
+		    "the confirmation code is wrong or has expired");
+	if (r == 0)
+		r = ul_store_user_confirm(t, u);
+	if (r == 0 && p->pwhash != NULL)
+		r = ul_store_user_set_password(t, u, p->pwhash, ul_now());
+	return r;
+}
+
 /* U2: the code, and with it the first password when one is given. */
 static int
 confirm(struct ul_call *c, bool with_password)
 {
 	const char *pw = ul_msg_str(c->in, UL_F_NEW_PASSWORD);
-	char email[UL_EMAIL_MAX + 1], hash[UL_HASH_STR_MAX] = "";
-	struct ul_user u;
+	char email[UL_EMAIL_MAX + 1], hash[UL_HASH_STR_MAX] UL_WIPED(ul_wipe_hash);
+	uint8_t h[UL_CODE_HASH_BYTES];
+	struct ul_user u UL_WIPED(ul_wipe_user);
+	struct proven p = {.hash = h};
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
 	if (r != 0)
@@ -149,23 +218,21 @@ confirm(struct ul_call *c, bool with_password)
 	if (r == UL_ENOTFOUND)
 		return ul_confirm_new_email(c, email, ul_msg_str(c->in, UL_F_CODE),
 		    with_password ? pw : NULL);
+	if (r != 0)
+		return r;
 	if (with_password && (r = ul_check_password(c, pw)) != 0)
 		return r;
-	if (r == 0 && u.confirmed)
+	if (u.confirmed)
 		return ul_call_say(c, UL_ERULE, "%s is already confirmed", email);
-	if (r == 0)
-		r = check_code(c, "confirm", email, &u.confirm,
-		    ul_msg_str(c->in, UL_F_CODE));
-	if (r != 0)
+	if (typed_code(c, "confirm", email, ul_msg_str(c->in, UL_F_CODE), h) != 0 ||
+	    !code_looks_right(&u.confirm, h))
 		return ul_call_say(c, UL_EAUTH,
 		    "the confirmation code is wrong or has expired");
 	if (with_password && ul_kdf_hash(&c->h->conf, pw, hash) != 0)
 		return ul_call_say(c, UL_ENOMEM, "cannot hash the password");
-	u.confirmed = true;
-	memset(&u.confirm, 0, sizeof(u.confirm));
-	if (with_password)
-		ul_user_set_password(&u, hash);
-	r = save_user(c, &u, "user_confirm");
+	p.pwhash = with_password ? hash : NULL;
+	r = change_user(c, email, "user_confirm", consume_confirm, &p);
+	sodium_memzero(h, sizeof(h));
 	if (r == 0)
 		ul_call_say(c, 0, "%s is confirmed", email);
 	return r;
@@ -183,12 +250,23 @@ ul_h_self_verify(struct ul_call *c)
 	return confirm(c, true);
 }
 
+/* U4: a new password for every product; T7 forgets every host. */
+static int
+set_password(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
+    const void *arg)
+{
+	int r = ul_store_user_set_password(t, u, arg, ul_now());
+
+	(void)c;
+	return r != 0 ? r : ul_local_remember_forget(t, u->email);
+}
+
 int
 ul_h_user_passwd(struct ul_call *c)
 {
 	const char *pw = ul_msg_str(c->in, UL_F_NEW_PASSWORD);
-	char email[UL_EMAIL_MAX + 1], hash[UL_HASH_STR_MAX];
-	struct ul_user u;
+	char email[UL_EMAIL_MAX + 1], hash[UL_HASH_STR_MAX] UL_WIPED(ul_wipe_hash);
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
 	if (r != 0 || (r = ul_check_password(c, pw)) != 0 ||
@@ -196,8 +274,7 @@ ul_h_user_passwd(struct ul_call *c)
 		return r;
 	if (ul_kdf_hash(&c->h->conf, pw, hash) != 0)
 		return ul_call_say(c, UL_ENOMEM, "cannot hash the password");
-	ul_user_set_password(&u, hash);
-	r = save_user(c, &u, "user_passwd");
+	r = change_user(c, email, "user_passwd", set_password, hash);
 	if (r == 0)
 		ul_call_say(c, 0, "password of %s changed for every product", email);
 	return r;
@@ -207,17 +284,26 @@ static const char reset_text[] =
     "This is your unilogin password reset code, valid for 1 hour.\n"
     "Set a new password with: unilogin reset EMAIL";
 
+static int
+issue_reset(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
+    const void *arg)
+{
+	(void)c;
+	return ul_store_code_issue(t, u, UL_CODE_RESET, arg);
+}
+
 int
 ul_h_user_reset(struct ul_call *c)
 {
 	char email[UL_EMAIL_MAX + 1], code[UL_CODE_TEXT_MAX];
-	struct ul_user u;
+	struct ul_code slot;
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
-	if (r != 0 || (r = ul_call_user(c, email, &u)) != 0)
+	if (r != 0)
 		return r;
-	issue_code(c, "reset", email, &u.reset, RESET_TTL, code);
-	r = save_user(c, &u, "reset_code");
+	new_code(c, "reset", email, RESET_TTL, code, &slot);
+	r = change_user(c, email, "reset_code", issue_reset, &slot);
+	sodium_memzero(&slot, sizeof(slot));
 	if (r == 0) {
 		ul_msg_put_str(c->out, UL_F_EMAIL, email);
 		r = send_code(c, "reset", email, code, UL_F_RESET_CODE, reset_text);
@@ -230,7 +316,8 @@ int
 ul_h_self_reset_send(struct ul_call *c)
 {
 	char email[UL_EMAIL_MAX + 1], code[UL_CODE_TEXT_MAX];
-	struct ul_user u;
+	struct ul_user u UL_WIPED(ul_wipe_user);
+	struct ul_code slot;
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
 	if (r != 0)
@@ -240,36 +327,51 @@ ul_h_self_reset_send(struct ul_call *c)
 		    "ask an administrator for a reset code");
 	/* The answer is the same whether or not the address is known. */
 	if (ul_call_user(c, email, &u) == 0 && u.confirmed) {
-		issue_code(c, "reset", email, &u.reset, RESET_TTL, code);
-		if (save_user(c, &u, "reset_code") == 0 &&
+		new_code(c, "reset", email, RESET_TTL, code, &slot);
+		if (change_user(c, email, "reset_code", issue_reset, &slot) == 0 &&
 		    send_code(c, "reset", email, code, UL_F_RESET_CODE, reset_text) != 0)
 			ul_log(LOG_ERR, "reset code for %s not delivered", email);
+		sodium_memzero(&slot, sizeof(slot));
 		sodium_memzero(code, sizeof(code));
 	}
 	return ul_call_say(c, 0, "If %s is a known address, a reset code was sent.",
 	    email);
 }
 
+/* U5: the code is consumed first, then the password is set. */
+static int
+consume_reset(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
+    const void *arg)
+{
+	const struct proven *p = arg;
+	int r = ul_store_code_consume(t, u, UL_CODE_RESET, p->hash, ul_now());
+
+	if (r == UL_ECONFLICT)
+		return ul_call_say(c, UL_EAUTH, "the reset code is wrong or has expired");
+	return r != 0 ? r : set_password(c, t, u, p->pwhash);
+}
+
 int
 ul_h_self_reset(struct ul_call *c)
 {
 	const char *pw = ul_msg_str(c->in, UL_F_NEW_PASSWORD);
-	char email[UL_EMAIL_MAX + 1], hash[UL_HASH_STR_MAX];
-	struct ul_user u;
+	char email[UL_EMAIL_MAX + 1], hash[UL_HASH_STR_MAX] UL_WIPED(ul_wipe_hash);
+	uint8_t h[UL_CODE_HASH_BYTES];
+	struct ul_user u UL_WIPED(ul_wipe_user);
+	struct proven p = {.hash = h, .pwhash = hash};
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
 	if (r != 0 || (r = ul_check_password(c, pw)) != 0)
 		return r;
 	r = ul_call_user(c, email, &u);
 	if (r == 0)
-		r = check_code(c, "reset", email, &u.reset, ul_msg_str(c->in, UL_F_CODE));
-	if (r != 0)
+		r = typed_code(c, "reset", email, ul_msg_str(c->in, UL_F_CODE), h);
+	if (r != 0 || !code_looks_right(&u.reset, h))
 		return ul_call_say(c, UL_EAUTH, "the reset code is wrong or has expired");
 	if (ul_kdf_hash(&c->h->conf, pw, hash) != 0)
 		return ul_call_say(c, UL_ENOMEM, "cannot hash the password");
-	ul_user_set_password(&u, hash);
-	memset(&u.reset, 0, sizeof(u.reset));
-	r = save_user(c, &u, "password_reset");
+	r = change_user(c, email, "password_reset", consume_reset, &p);
+	sodium_memzero(h, sizeof(h));
 	if (r == 0)
 		ul_call_say(c, 0, "password of %s changed for every product", email);
 	return r;
@@ -289,7 +391,7 @@ ul_h_user_show(struct ul_call *c)
 {
 	char email[UL_EMAIL_MAX + 1];
 	struct ul_failures f;
-	struct ul_user u;
+	struct ul_user u UL_WIPED(ul_wipe_user);
 	struct ul_txn *t;
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
@@ -315,39 +417,42 @@ ul_h_user_show(struct ul_call *c)
 int
 ul_h_user_list(struct ul_call *c)
 {
-	const char *after = ul_msg_str(c->in, UL_F_AFTER);
-	char last[UL_EMAIL_MAX + 1];
-	struct ul_user u;
+	struct ul_user u UL_WIPED(ul_wipe_user);
+	struct ul_cursor cur, last;
 	struct ul_txn *t;
-	int r = ul_call_txn(c, false, &t);
+	int r;
 
-	if (r != 0)
+	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_txn(c, false, &t)) != 0)
 		return r;
-	snprintf(last, sizeof(last), "%s", after ? after : "");
-	while ((r = ul_store_user_next(t, last, &u)) == 0) {
+	for (last = cur; (r = ul_store_user_next(t, &cur, &u)) == 0; last = cur) {
 		if (ul_page_full(c->out)) {
-			ul_msg_put_str(c->out, UL_F_NEXT, last);
+			ul_msg_put_str(c->out, UL_F_NEXT, last.token);
 			break;
 		}
 		ul_msg_put_mark(c->out, UL_F_RECORD);
 		put_user(c->out, &u);
-		memcpy(last, u.email, sizeof(last));
 	}
 	ul_txn_abort(t);
 	return r == UL_ENOTFOUND ? 0 : r;
 }
 
 static int
+lock(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
+    const void *arg)
+{
+	(void)c;
+	return ul_store_user_set_locked(t, u, *(const bool *)arg);
+}
+
+static int
 set_locked(struct ul_call *c, bool locked)
 {
 	char email[UL_EMAIL_MAX + 1];
-	struct ul_user u;
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
-	if (r != 0 || (r = ul_call_user(c, email, &u)) != 0)
+	if (r != 0)
 		return r;
-	u.locked = locked;
-	r = save_user(c, &u, locked ? "user_lock" : "user_unlock");
+	r = change_user(c, email, locked ? "user_lock" : "user_unlock", lock, &locked);
 	if (r == 0)
 		ul_call_say(c, 0, "%s is %s", email, locked ? "locked" : "unlocked");
 	return r;
@@ -365,77 +470,78 @@ ul_h_user_unlock(struct ul_call *c)
 	return set_locked(c, false);
 }
 
-/* U7: its two-factor methods, teammate roles, remembered hosts and API
- * keys end with it. */
+/* U7: its teammate roles and API keys end, and what the host remembers of
+ * it; its methods go with the user record. */
 static int
 forget_all(struct ul_txn *t, const char *email)
 {
 	char product[UL_PRODUCT_MAX + 1], account[UL_ACCOUNT_MAX + 1];
 	char role[UL_ROLE_MAX + 1];
-	struct ul_method m;
+	struct ul_cursor cur = {""};
 	struct ul_apikey k;
 	int r = 0;
 
-	while (r == 0 && ul_store_method_next(t, email, 0, &m) == 0)
-		r = ul_store_method_del(t, email, m.id);
-	/* U7: its teammate roles end */
-	while (r == 0 && ul_store_membership_next(t, email, "", "", product, account,
-		role) == 0)
-		r = ul_store_member_del(t, product, account, email);
-	while (r == 0 && ul_store_apikey_next(t, email, "", &k) == 0)
-		r = ul_store_apikey_del(t, k.id);
-	return r != 0 ? r : ul_store_remember_clear(t, email);
+	while (r == 0 && ul_store_membership_next(t, email, &cur, product, account,
+		role) == 0) {
+		r = ul_store_member_remove(t, product, account, email);
+		cur.token[0] = '\0';
+	}
+	while (r == 0 && ul_store_apikey_next(t, email, &cur, &k) == 0) {
+		r = ul_store_apikey_revoke(t, k.id);
+		cur.token[0] = '\0';
+	}
+	sodium_memzero(&k, sizeof(k));
+	if (r == 0)
+		r = ul_local_remember_forget(t, email);
+	return r != 0 ? r : ul_store_failure_forget(t, email);
 }
 
 /* U7: its accounts become legacy accounts with no password. */
 static int
 unlink_all(struct ul_txn *t, const char *email, unsigned *n)
 {
-	struct ul_account a;
+	struct ul_account a UL_WIPED(ul_wipe_account);
+	struct ul_cursor cur = {""};
 	int r;
 
 	*n = 0;
-	while ((r = ul_store_owned_next(t, email, "", &a)) == 0) {
-		a.owner[0] = '\0';
-		a.pwhash[0] = '\0';
-		r = ul_store_account_put(t, &a);
-		if (r != 0)
+	while ((r = ul_store_owned_next(t, email, &cur, &a)) == 0) {
+		if ((r = ul_store_account_unlink(t, &a)) != 0)
 			return r;
+		cur.token[0] = '\0';
 		(*n)++;
 	}
 	return r == UL_ENOTFOUND ? 0 : r;
 }
 
+/* U7, in steps that a crash may cut short and a second delete finishes:
+ * the lock first (no login while the rest goes), then the accounts, roles,
+ * keys and the host's rows, then the user record with its methods. */
+static int
+delete_user(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
+    const void *arg)
+{
+	unsigned *n = (unsigned *)arg;
+	int r = ul_store_user_set_locked(t, u, true);
+
+	(void)c;
+	if (r == 0)
+		r = unlink_all(t, u->email, n);
+	if (r == 0)
+		r = forget_all(t, u->email);
+	return r != 0 ? r : ul_store_user_delete(t, u);
+}
+
 int
 ul_h_user_delete(struct ul_call *c)
 {
-	char email[UL_EMAIL_MAX + 1], detail[64];
-	struct ul_event e = {.event = "user_delete", .detail = detail};
-	struct ul_user u;
-	struct ul_txn *t;
+	char email[UL_EMAIL_MAX + 1];
 	unsigned n = 0;
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
-	if (r != 0 || (r = ul_call_txn(c, true, &t)) != 0)
+	if (r != 0)
 		return r;
-	e.email = email;
-	r = ul_store_user_get(t, email, &u);
-	if (r == 0)
-		r = unlink_all(t, email, &n);
-	if (r == 0)
-		r = forget_all(t, email);
-	if (r == 0)
-		r = ul_store_user_del(t, email);
-	if (r == 0)
-		r = ul_store_failures_del(t, email);
-	snprintf(detail, sizeof(detail), "%u accounts unlinked", n);
-	if (r == 0)
-		r = ul_audit(c, t, &e);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r == UL_ENOTFOUND ? ul_call_say(c, r, "no user %s", email) : r;
-	}
-	r = ul_call_commit(c, t);
+	r = change_user(c, email, "user_delete", delete_user, &n);
 	if (r == 0)
 		ul_call_say(c, 0, "%s deleted; %u linked accounts are now legacy "
 		    "accounts with no password", email, n);

@@ -4,10 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "helper/rules/auth.h"
-#include "helper/core/call.h"
-#include "helper/rules/kdf.h"
+#include <sodium.h>
+
 #include "helper/core/log.h"
+#include "helper/rules/auth.h"
+#include "helper/rules/kdf.h"
 #include "helper/rules/tfa.h"
 #include "unilogin/error.h"
 
@@ -21,6 +22,7 @@ ul_auth_account_state(struct ul_txn *t, const struct ul_account *a)
 	    ul_store_account_get(t, a->product, a->parent, &parent) == 0 &&
 	    parent.state > s)
 		s = parent.state;
+	sodium_memzero(&parent, sizeof(parent));
 	if (s == UL_ACCOUNT_BANNED)
 		return UL_EBANNED;
 	if (s == UL_ACCOUNT_SUSPENDED)
@@ -67,22 +69,25 @@ ul_auth_locked_out(struct ul_txn *t, const char *key)
 }
 
 int
-ul_auth_count_failure(struct ul_call *c, struct ul_txn *t, const char *key)
+ul_auth_failure(struct ul_call *c, struct ul_txn *t, const char *key)
 {
+	const struct ul_conf *conf = &c->h->conf;
 	struct ul_failures f;
-	int r = ul_store_failures_get(t, key, &f);
+	int64_t now = ul_now();
+	int r = ul_store_failure_count(t, key, conf->lockout_attempts,
+	    conf->lockout_seconds, now, &f);
 
-	if (r != 0 && r != UL_ENOTFOUND)
-		return r;
-	f.count++;
-	f.last = ul_now();
-	if (f.count >= c->h->conf.lockout_attempts) {
-		f.locked_out_until = f.last + c->h->conf.lockout_seconds;
-		f.count = 0;
+	if (r == 0 && f.count == 0 && f.locked_out_until > now)
 		ul_log(LOG_WARNING, "lockout: %s for %u s after %u failures", key,
-		    c->h->conf.lockout_seconds, c->h->conf.lockout_attempts);
-	}
-	return ul_store_failures_put(t, key, &f);
+		    conf->lockout_seconds, conf->lockout_attempts);
+	return r;
+}
+
+int
+ul_auth_success(struct ul_call *c, struct ul_txn *t, const char *key)
+{
+	(void)c;
+	return ul_store_failure_reset(t, key, ul_now());
 }
 
 int
@@ -105,10 +110,10 @@ ul_auth_rehash(struct ul_call *c, const char *hash, const char *password,
 	return out;
 }
 
-/* The code step of ul_auth_self: one write transaction, so that a code is
- * used once however many requests race (T3). */
+/* The code step of ul_auth_self: the code is consumed and the failure
+ * counted (or the count started again) in one write transaction. */
 static int
-self_code(struct ul_call *c, struct ul_user *u)
+self_code(struct ul_call *c, const struct ul_user *u)
 {
 	const char *code = ul_msg_str(c->in, UL_F_CODE);
 	struct ul_event e = {.event = "self_auth", .email = u->email};
@@ -119,17 +124,37 @@ self_code(struct ul_call *c, struct ul_user *u)
 
 	if (r != 0)
 		return r;
-	r = ul_store_user_get(t, u->email, u);
-	v = r == 0 && code && code[0] ? ul_tfa_check(c, t, u, code, false, &m, &how)
-				      : UL_EAUTH;
-	if (r == 0 && v == 0)
-		r = ul_store_user_put(t, u);
-	else if (r == 0)
-		r = ul_auth_count_failure(c, t, u->email);
+	v = ul_tfa_use(c, t, u, code, false, &m, &how);
+	if (v == 0)
+		v = ul_auth_success(c, t, u->email);
+	else if (v == UL_EAUTH && (r = ul_auth_failure(c, t, u->email)) != 0)
+		v = r;
+	/* v: 0, UL_EAUTH, UL_ELOCKEDOUT, or the store failed */
 	e.result = v;
-	e.detail = v == 0 ? how : "wrong code";
-	r = ul_call_finish(c, t, r, &e);
+	e.detail = v == 0 ? how : v == UL_EAUTH ? "wrong code" : NULL;
+	r = ul_call_finish(c, t, v != 0 && v != UL_EAUTH && v != UL_ELOCKEDOUT
+	    ? v : 0, &e);
 	return r != 0 ? r : v;
+}
+
+/* A wrong email or password, counted (S3) in a transaction of its own. */
+static int
+self_failed(struct ul_call *c, const char *email)
+{
+	struct ul_txn *t;
+	int r = ul_call_txn(c, true, &t), v = 0;
+
+	if (r == 0) {
+		v = ul_auth_failure(c, t, email);
+		r = ul_call_finish(c, t, v == UL_ELOCKEDOUT ? 0 : v, NULL);
+	}
+	if (r != 0)
+		ul_log(LOG_ERR, "cannot count a failure for %s", email);
+	ul_log(LOG_NOTICE, "self-service by uid %u: wrong email or password "
+	    "for %s", (unsigned)c->uid, email);
+	if (v == UL_ELOCKEDOUT)
+		return v;
+	return ul_call_say(c, UL_EAUTH, "%s", ul_user_message(UL_EAUTH));
 }
 
 int
@@ -152,17 +177,8 @@ ul_auth_self(struct ul_call *c, struct ul_user *u)
 	ul_txn_abort(t);
 	if (out)
 		return UL_ELOCKEDOUT;
-	if (ul_auth_password(c, found ? u->pwhash : NULL, pw) != 0 || r != 0) {
-		if (ul_call_txn(c, true, &t) == 0) {
-			if (ul_auth_count_failure(c, t, email) != 0)
-				ul_txn_abort(t);
-			else if (ul_call_commit(c, t) != 0)
-				ul_log(LOG_ERR, "cannot count a failure for %s", email);
-		}
-		ul_log(LOG_NOTICE, "self-service by uid %u: wrong email or password "
-		    "for %s", (unsigned)c->uid, email);
-		return ul_call_say(c, UL_EAUTH, "%s", ul_user_message(UL_EAUTH));
-	}
+	if (ul_auth_password(c, found ? u->pwhash : NULL, pw) != 0 || r != 0)
+		return self_failed(c, email);
 	r = ul_auth_user_state(u);
 	if (r != 0)
 		return r;
@@ -170,6 +186,7 @@ ul_auth_self(struct ul_call *c, struct ul_user *u)
 		return r == UL_EAUTH ? ul_call_say(c, r, "%s", ul_user_message(r)) : r;
 	return 0;
 }
+
 #define PASSWORD_MIN 8
 
 int
@@ -182,4 +199,3 @@ ul_check_password(struct ul_call *c, const char *pw)
 		    "the password must have at least %d characters", PASSWORD_MIN);
 	return 0;
 }
-

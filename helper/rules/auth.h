@@ -20,10 +20,18 @@ const char *ul_auth_role(struct ul_txn *t, const struct ul_account *a,
 /* U2, U7: 0, UL_ENOTCONFIRMED or UL_ELOCKED. */
 int ul_auth_user_state(const struct ul_user *u);
 
-/* S3: true while `key` (a normalised email) is locked out. */
+/* S3: true while `key` (a normalised email) is locked out: read before a
+ * KDF, so that a locked-out email costs none.  The count itself is exact
+ * however the tries race: ul_auth_failure and ul_auth_success are intents
+ * that refuse (UL_ELOCKEDOUT) while the key is locked out. */
 bool ul_auth_locked_out(struct ul_txn *t, const char *key);
-/* S3: counts one failure for `key`, locking it out at the limit. */
-int ul_auth_count_failure(struct ul_call *c, struct ul_txn *t, const char *key)
+/* S3: counts one failure for `key`, locking it out at the limit; 0 or
+ * UL_ELOCKEDOUT (nothing counted). */
+int ul_auth_failure(struct ul_call *c, struct ul_txn *t, const char *key)
+    __attribute__((warn_unused_result));
+/* S3: a success starts the count again; UL_ELOCKEDOUT when a lockout came
+ * first. */
+int ul_auth_success(struct ul_call *c, struct ul_txn *t, const char *key)
     __attribute__((warn_unused_result));
 
 /* S1: verifies password against hash, or against the dummy hash when hash
@@ -39,7 +47,7 @@ const char *ul_auth_rehash(struct ul_call *c, const char *hash,
 
 /* The caller of a self-service request proves email, password and, when
  * the user has active two-factor, a current code (T5).  On success u holds
- * the user (the code's use is already stored); failures count (S3). */
+ * the user (the code is consumed); failures count (S3). */
 int ul_auth_self(struct ul_call *c, struct ul_user *u)
     __attribute__((warn_unused_result));
 

@@ -1,7 +1,6 @@
-/* The helper's key file and the single-use codes made with it (C1, C2). */
+/* The helper's key file. */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,8 +12,6 @@
 
 #include "helper/rules/keys.h"
 #include "unilogin/error.h"
-
-static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 static int
 read_keys(int fd, const char *path, struct ul_keys *k, char *err, size_t errlen)
@@ -98,55 +95,3 @@ ul_keys_free(struct ul_keys *k)
 		sodium_free(k);     /* wipes */
 }
 
-void
-ul_code_new(char out[UL_CODE_TEXT_MAX])
-{
-	for (int i = 0, j = 0; i < UL_CODE_LEN; i++) {
-		if (i == 5)
-			out[j++] = '-';
-		out[j++] = crockford[randombytes_uniform(32)];
-		out[j] = '\0';
-	}
-}
-
-int
-ul_code_normalise(const char *in, char out[UL_CODE_LEN + 1])
-{
-	size_t n = 0;
-
-	for (; *in; in++) {
-		int c = toupper((unsigned char)*in);
-
-		if (c == '-' || c == ' ')
-			continue;
-		if (c == 'O')
-			c = '0';
-		else if (c == 'I' || c == 'L')
-			c = '1';
-		if (strchr(crockford, c) == NULL || c == '\0' || n >= UL_CODE_LEN) {
-			sodium_memzero(out, UL_CODE_LEN + 1);
-			return UL_EINVAL;
-		}
-		out[n++] = (char)c;
-	}
-	out[n] = '\0';
-	if (n != UL_CODE_LEN) {
-		sodium_memzero(out, UL_CODE_LEN + 1);
-		return UL_EINVAL;
-	}
-	return 0;
-}
-
-void
-ul_code_hash(const struct ul_keys *k, const char *purpose, const char *subject,
-    const char *code, uint8_t out[32])
-{
-	crypto_generichash_state st;
-
-	crypto_generichash_init(&st, k->code, sizeof(k->code), 32);
-	crypto_generichash_update(&st, (const uint8_t *)purpose, strlen(purpose) + 1);
-	crypto_generichash_update(&st, (const uint8_t *)subject, strlen(subject) + 1);
-	crypto_generichash_update(&st, (const uint8_t *)code, strlen(code));
-	crypto_generichash_final(&st, out, 32);
-	sodium_memzero(&st, sizeof(st));
-}

@@ -21,6 +21,7 @@
 #include "helper/handlers/handlers.h"
 #include "helper/core/log.h"
 #include "helper/server/pool.h"
+#include "helper/server/ratelimit.h"
 #include "helper/server/server.h"
 #include "unilogin/error.h"
 
@@ -31,7 +32,7 @@
 				 * of 64 busy connections and more, so that
 				 * a busy loop makes no mmap calls */
 #define MAINTENANCE_MS 60000
-#define RATE_BURST 10           /* KDF requests a non-root caller may send ... */
+#define RATE_BURST 10           /* rate-limited requests a caller may send ... */
 #define RATE_PER_MIN 10         /* ... and then this many a minute (S3) */
 #define RATE_UIDS 256
 
@@ -59,13 +60,6 @@ struct conn {
 /* epoll cookies for the fds that are not connections */
 enum { EV_LISTEN = 1, EV_KDF, EV_SLOW, EV_WRITE, EV_SIGNAL };
 
-/* S3: unprivileged callers' password checks, a token bucket per uid. */
-struct bucket {
-	uid_t uid;
-	double tokens;
-	int64_t last;               /* monotonic ms */
-};
-
 struct server {
 	struct ul_helper *h;
 	int epfd, listen_fd, sig_fd;
@@ -77,37 +71,10 @@ struct server {
 	bool stop;
 	int64_t next_maintenance;
 	unsigned long refused;
-	struct bucket buckets[RATE_UIDS];
-	unsigned nbuckets;
+	struct ul_ratelimit *rate;  /* S3: per uid, for routes that say so */
+	struct ul_job upkeep;       /* ul_maintenance, on the write pool */
+	bool upkeep_busy;
 };
-
-/* Takes one token of uid's bucket; false when it is empty. */
-static bool
-rate_take(struct server *s, uid_t uid)
-{
-	int64_t now = ul_monotonic_ms();
-	struct bucket *b = NULL, *oldest = &s->buckets[0];
-
-	for (unsigned i = 0; i < s->nbuckets; i++) {
-		if (s->buckets[i].uid == uid)
-			b = &s->buckets[i];
-		if (s->buckets[i].last < oldest->last)
-			oldest = &s->buckets[i];
-	}
-	if (b == NULL) {
-		/* a new uid takes a free bucket, or the one idle the longest */
-		b = s->nbuckets < RATE_UIDS ? &s->buckets[s->nbuckets++] : oldest;
-		*b = (struct bucket){.uid = uid, .tokens = RATE_BURST, .last = now};
-	}
-	b->tokens += (double)(now - b->last) * RATE_PER_MIN / 60000.0;
-	if (b->tokens > RATE_BURST)
-		b->tokens = RATE_BURST;
-	b->last = now;
-	if (b->tokens < 1.0)
-		return false;
-	b->tokens -= 1.0;
-	return true;
-}
 
 static struct ul_msg *
 msg_get(struct server *s)
@@ -285,7 +252,8 @@ handle_request(struct server *s, struct conn *c)
 		send_reply(s, c);
 		return;
 	}
-	if (c->route->lane == UL_LANE_KDF && !c->admin && !rate_take(s, c->uid)) {
+	if ((c->route->flags & UL_ROUTE_RATE) && !c->admin &&
+	    !ul_ratelimit_take(s->rate, c->uid, ul_monotonic_ms())) {
 		ul_log(LOG_NOTICE, "uid %u pid %d: %s refused: more than %d password "
 		    "checks a minute", (unsigned)c->uid, (int)c->pid, name, RATE_PER_MIN);
 		ul_reply_error(c->out, UL_EBUSY,
@@ -293,8 +261,15 @@ handle_request(struct server *s, struct conn *c)
 		send_reply(s, c);
 		return;
 	}
+	if ((c->route->flags & UL_ROUTE_TICKET) && !ul_msg_has(c->in, UL_F_TICKET)) {
+		ul_reply_error(c->out, UL_EINVAL, "missing ticket");
+		send_reply(s, c);
+		return;
+	}
+	ul_route_filter(c->route, c->in, c->uid);
 	c->call = (struct ul_call){.h = s->h, .in = c->in, .out = c->out,
-	    .uid = c->uid, .gid = c->gid, .pid = c->pid, .admin = c->admin};
+	    .uid = c->uid, .gid = c->gid, .pid = c->pid, .admin = c->admin,
+	    .reserve = (c->route->flags & UL_ROUTE_RESERVE) != 0};
 	if (c->route->lane == UL_LANE_LOOP) {
 		ul_dispatch_run(c->route, &c->call);
 		send_reply(s, c);
@@ -317,6 +292,10 @@ jobs_done(struct server *s, struct ul_pool *p)
 		struct conn *c = (struct conn *)((char *)job - offsetof(struct conn, job));
 
 		next = job->next;
+		if (job == &s->upkeep) {
+			s->upkeep_busy = false;
+			continue;
+		}
 		if (watch(s, c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD) != 0) {
 			c->state = WRITING;     /* so conn_close unlinks it */
 			list_append(s, c);
@@ -493,6 +472,26 @@ on_event(struct server *s, struct epoll_event *ev)
 		read_frame(s, c);
 }
 
+static void
+run_upkeep(struct ul_job *job)
+{
+	struct server *s = (struct server *)((char *)job - offsetof(struct server, upkeep));
+
+	ul_maintenance(s->h);
+}
+
+/* The upkeep commits: it runs on the write pool, never on the loop, and
+ * once at a time. */
+static void
+start_upkeep(struct server *s)
+{
+	if (s->upkeep_busy)
+		return;
+	s->upkeep_busy = true;
+	s->upkeep.run = run_upkeep;
+	ul_pool_submit(s->write, &s->upkeep);
+}
+
 static int
 add_fd(struct server *s, int fd, uintptr_t tag)
 {
@@ -517,7 +516,8 @@ server_init(struct server *s, struct ul_helper *h, int listen_fd)
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->sig_fd < 0 || s->epfd < 0)
 		return UL_EIO;
-	if (ul_pool_new(&s->kdf, h->conf.kdf_parallel, "ul-kdf", 10) != 0 ||
+	if (ul_ratelimit_new(&s->rate, RATE_BURST, RATE_PER_MIN, RATE_UIDS) != 0 ||
+	    ul_pool_new(&s->kdf, h->conf.kdf_parallel, "ul-kdf", 10) != 0 ||
 	    ul_pool_new(&s->slow, 2, "ul-slow", 0) != 0 ||
 	    ul_pool_new(&s->write, 2, "ul-write", 0) != 0)
 		return UL_ENOMEM;
@@ -536,6 +536,7 @@ server_fini(struct server *s)
 	ul_pool_free(s->kdf);
 	ul_pool_free(s->slow);
 	ul_pool_free(s->write);
+	ul_ratelimit_free(s->rate);
 	while (s->head)
 		conn_close(s, s->head);
 	for (unsigned i = 0; i < s->ncache; i++)
@@ -571,7 +572,7 @@ ul_server_run(struct ul_helper *h, int listen_fd)
 		now = ul_monotonic_ms();
 		expire(&s, now);
 		if (now >= s.next_maintenance) {
-			ul_maintenance(h);
+			start_upkeep(&s);
 			s.next_maintenance = now + MAINTENANCE_MS;
 		}
 	}

@@ -361,34 +361,3 @@ ul_import_parse(const char *line, struct ul_item *item, char *err, size_t n)
 		sodium_memzero(item, sizeof(*item));
 	return r;
 }
-
-int
-ul_import_apply(struct ul_txn *t, const struct ul_item *item)
-{
-	switch (item->kind) {
-	case UL_ITEM_META:
-		return ul_store_set_next_uid(t, item->next_uid);
-	case UL_ITEM_PRODUCT:
-		return ul_store_product_put(t, &item->u.product);
-	case UL_ITEM_USER:
-		/* U6: a pending new email is found by its index too */
-		if (item->u.user.pending_email[0] != '\0') {
-			int r = ul_store_pending_put(t, item->u.user.pending_email,
-			    item->u.user.email);
-
-			if (r != 0)
-				return r;
-		}
-		return ul_store_user_put(t, &item->u.user);
-	case UL_ITEM_METHOD:
-		return ul_store_method_put(t, item->email, &item->u.method);
-	case UL_ITEM_ACCOUNT:
-		return ul_store_account_put(t, &item->u.account);
-	case UL_ITEM_MEMBER:
-		return ul_store_member_put(t, item->product, item->account, item->email,
-		    item->role);
-	case UL_ITEM_APIKEY:
-		return ul_store_apikey_put(t, &item->u.apikey);
-	}
-	return UL_EINVAL;
-}

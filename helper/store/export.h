@@ -44,8 +44,4 @@ int ul_export_line(const struct ul_item *item, char *out, size_t n)
 int ul_import_parse(const char *line, struct ul_item *item, char *err,
     size_t errlen) __attribute__((warn_unused_result));
 
-/* Stores a parsed item in t. */
-int ul_import_apply(struct ul_txn *t, const struct ul_item *item)
-    __attribute__((warn_unused_result));
-
 #endif

@@ -1,12 +1,16 @@
-/* Record layout of the store: each record is a format byte followed by
- * tagged fields (u8 tag, u16 length, bytes), so that a later version can add
- * a field without rewriting the store.  Used by store.c alone. */
+/* The store's structs described field by field (tag, type, offset, size,
+ * name), and the binary record format built on those tables: a format byte
+ * followed by tagged fields (u8 tag, u16 length, bytes), so that a later
+ * version can add a field without rewriting the store.  The LMDB backend
+ * stores these records; the export names the fields from the same tables,
+ * so its format follows the store. */
 #ifndef UL_RECORD_H
 #define UL_RECORD_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "helper/store/local.h"
 #include "helper/store/store.h"
 
 #define UL_RECORD_MAX 8192

@@ -1,11 +1,30 @@
-/* The store: unified users, products, product accounts and their indexes,
- * in the domain's words.  Only store.c knows the record layout and LMDB;
- * no LMDB type leaves it.  Every function returns 0 or a UL_E* code
- * (UL_ENOTFOUND, UL_EEXIST, UL_ENOSPC, UL_ESTORE, ...).
+/* The store: unified users, products, product accounts, teammates, API keys
+ * and the audit log, in the domain's words.  Nothing above this header
+ * knows a record layout, a key or the backend (LMDB today: store/lmdb/).
  *
- * Lifecycle: ul_store_open -> ul_txn_begin -> get/put/... ->
- * ul_txn_commit (durable when it returns, S7) or ul_txn_abort -> close.
- * A transaction belongs to one thread; several threads may each hold one. */
+ * A transaction (ul_txn) is a read snapshot plus a list of intents.  Reads
+ * see the snapshot and the transaction's own intents.  Each intent changes
+ * ONE record (a user with its two-factor methods, a product, an account, a
+ * teammate role, an API key, a failure counter) atomically, and checks its
+ * precondition inside the store, on the record as it is when the intent
+ * applies, never on what the caller read before: a step is accepted only
+ * if newer, a code is consumed only if it is still there, a name is
+ * claimed only if free.  A failed precondition returns UL_ECONFLICT (or
+ * UL_EEXIST for a claim, UL_ELOCKEDOUT for a failure count) and changes
+ * nothing; the caller turns it into the rule's answer.
+ *
+ * A change that spans records (a ban with its subusers, an unlink, a user
+ * delete, an email move, a link) is a sequence of intents in an order whose
+ * first step enforces the rule, each step idempotent, so that a backend
+ * without multi-record transactions stays correct after a crash between
+ * steps.  LMDB runs every intent of a transaction in one write transaction
+ * and commits them together (a superset); nothing here relies on that.
+ *
+ * Lifecycle: ul_store_open -> ul_txn_begin -> reads and intents ->
+ * ul_txn_commit (durable when it returns, S7) or ul_txn_abort -> close.  A
+ * transaction belongs to one thread.  Every function returns 0 or a UL_E*
+ * code (UL_ENOTFOUND, UL_EEXIST, UL_ECONFLICT, UL_ENOSPC, UL_ESTORE, ...);
+ * outputs are zeroed first and set only on success. */
 #ifndef UL_STORE_H
 #define UL_STORE_H
 
@@ -14,9 +33,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/conf.h"
 #include "unilogin/proto.h"
 
-#define UL_STORE_SCHEMA 1
 #define UL_HASH_STR_MAX 128         /* crypto_pwhash_STRBYTES */
 #define UL_CODE_HASH_BYTES 32
 #define UL_RECOVERY_CODES 10
@@ -25,27 +44,38 @@
 #define UL_APIKEY_ID_MAX 16
 #define UL_ROLE_MAX 64
 #define UL_USER_ID_MAX 32
+#define UL_CURSOR_MAX 1100          /* a paging token, as text */
 
 struct ul_store;
 struct ul_txn;
 
-/* A single-use code (confirmation, reset): its keyed hash and expiry. */
+/* Where a list stopped: an opaque token that the backend alone reads
+ * ("" = from the start).  It travels to clients as UL_F_NEXT and comes back
+ * as UL_F_AFTER, so it holds stable keys (a user's id, not its email) and
+ * the backend checks it like any input. */
+struct ul_cursor {
+	char token[UL_CURSOR_MAX + 1];
+};
+
+/* A single-use code (confirmation, reset, SMS): its keyed hash and expiry. */
 struct ul_code {
 	uint8_t hash[UL_CODE_HASH_BYTES];
 	int64_t expires;            /* unix seconds; 0 = none */
 };
 
+/* A unified user as read.  Intents name a user by the record they read:
+ * the email finds it, the id (made once, never changed) makes sure it is
+ * still the same user. */
 struct ul_user {
-	char email[UL_EMAIL_MAX + 1];       /* normalised (U1): the key */
-	char id[UL_USER_ID_MAX + 1];        /* random, made once, never changes:
-					     * what seeds and codes are bound to,
-					     * so that an email can move (U6) */
+	char email[UL_EMAIL_MAX + 1];       /* normalised (U1) */
+	char id[UL_USER_ID_MAX + 1];        /* random: what seeds and codes are
+					     * bound to, so an email can move */
 	char pwhash[UL_HASH_STR_MAX];       /* argon2id string; "" = none */
 	bool confirmed;
 	bool locked;                        /* U7 admin lock */
 	int64_t created;
 	int64_t pw_changed;
-	struct ul_code confirm;             /* U2 */
+	struct ul_code confirm;             /* U2 (or U6: of pending_email) */
 	struct ul_code reset;               /* U5 */
 	char pending_email[UL_EMAIL_MAX + 1]; /* U6: takes effect on confirm */
 	/* two-factor (T1-T7) */
@@ -63,7 +93,9 @@ struct ul_user {
 	uint32_t sms_sent;                  /* sends in that window */
 };
 
-/* A two-factor method of a user (T1): an authenticator app or a phone. */
+/* A two-factor method of a user (T1): an authenticator app or a phone.
+ * Methods are part of their user: every intent on them is an intent on
+ * the user. */
 enum ul_method_kind { UL_METHOD_TOTP = 1, UL_METHOD_SMS = 2 };
 
 struct ul_method {
@@ -89,10 +121,10 @@ struct ul_apikey {
 	int64_t last_used;
 };
 
-/* S3: failures in a row for one normalised email, whether or not a user
- * has it, so that a wrong password and an unknown email cost the same. */
+/* S3: failures in a row for one key (a normalised email, whether or not a
+ * user has it, or "legacy:PRODUCT/ACCOUNT"). */
 struct ul_failures {
-	uint32_t count;
+	uint32_t count;             /* since the last success or lockout */
 	int64_t last;               /* unix seconds of the last failure */
 	int64_t locked_out_until;
 };
@@ -140,47 +172,180 @@ struct ul_store_counts {
 	uint64_t users, products, accounts, audit;
 };
 
-/* Opens (creating 0700/0600 when new) the store in dir.  Refuses a store
- * whose schema is newer than UL_STORE_SCHEMA; err says why. */
-int ul_store_open(struct ul_store **out, const char *dir, char *err,
+/* ---- the store ---- */
+
+/* Opens the store the config names (state_dir, created 0700/0600 when
+ * new).  Refuses a store whose schema is newer than this helper knows, and
+ * upgrades an older one in place; err says why it failed. */
+int ul_store_open(struct ul_store **out, const struct ul_conf *conf, char *err,
     size_t errlen) __attribute__((warn_unused_result));
 void ul_store_close(struct ul_store *st);
 
-/* A full disk (S7): the store keeps UL_STORE_RESERVE bytes allocated past
- * its last page, so that logins go on (their few writes fit there) while
- * the file system is full; changes are refused when less than
- * UL_STORE_FREE_MIN bytes are free.  ul_store_reserve grows the reserve
- * back when half of it is used (at open and in the upkeep). */
-#define UL_STORE_RESERVE ((off_t)4 << 20)
-#define UL_STORE_FREE_MIN ((uint64_t)1 << 20)
-int ul_store_reserve(struct ul_store *st);
-bool ul_store_disk_full(struct ul_store *st);
+/* A full disk (S7): the store keeps room in reserve so that logins go on
+ * (their few writes fit there) while the file system is full.  True while
+ * the store lives on that reserve: changes that may not use it are
+ * refused before they start. */
+bool ul_store_space_low(struct ul_store *st);
 
 int ul_txn_begin(struct ul_store *st, bool write, struct ul_txn **out)
     __attribute__((warn_unused_result));
 int ul_txn_commit(struct ul_txn *t) __attribute__((warn_unused_result));
 void ul_txn_abort(struct ul_txn *t);
 
-/* Users, keyed by normalised email. */
+/* Upkeep, on the write pool: grows the reserve back, forgets failure
+ * counters whose last failure is before `failures_before`, sessions that
+ * ended and audit records from before their limits; at most `max` of each
+ * per call.  *removed counts history records removed. */
+int ul_store_upkeep(struct ul_txn *t, int64_t failures_before,
+    int64_t sessions_before, int64_t audit_before, unsigned max,
+    unsigned *removed) __attribute__((warn_unused_result));
+
+int ul_store_counts(struct ul_txn *t, struct ul_store_counts *c)
+    __attribute__((warn_unused_result));
+
+/* ---- users: reads ---- */
+
 int ul_store_user_get(struct ul_txn *t, const char *email, struct ul_user *u)
     __attribute__((warn_unused_result));
-int ul_store_user_put(struct ul_txn *t, const struct ul_user *u)
+/* The next user after *cur (in no order a caller may rely on). */
+int ul_store_user_next(struct ul_txn *t, struct ul_cursor *cur,
+    struct ul_user *u) __attribute__((warn_unused_result));
+/* U6: the email of the user waiting to move to new_email. */
+int ul_store_pending_get(struct ul_txn *t, const char *new_email,
+    char old_email[UL_EMAIL_MAX + 1]) __attribute__((warn_unused_result));
+
+/* A user's two-factor methods, by id; next: the first above *after. */
+int ul_store_method_get(struct ul_txn *t, const char *email, uint32_t id,
+    struct ul_method *m) __attribute__((warn_unused_result));
+int ul_store_method_next(struct ul_txn *t, const char *email, uint32_t *after,
+    struct ul_method *m) __attribute__((warn_unused_result));
+
+/* ---- users: intents ---- */
+
+/* A new user: claims its email (UL_EEXIST when a user has it or one waits
+ * to move to it, U1/U6) and stores the record as given (import restores
+ * every field so). */
+int ul_store_user_create(struct ul_txn *t, const struct ul_user *u)
     __attribute__((warn_unused_result));
-int ul_store_user_del(struct ul_txn *t, const char *email)
+
+enum ul_code_kind {
+	UL_CODE_CONFIRM = 1,        /* U2, and U6 for the pending email */
+	UL_CODE_RESET = 2,          /* U5 */
+	UL_CODE_SMS = 3,            /* C1 */
+	UL_CODE_RECOVERY = 4,       /* T4: any one of the unused set */
+};
+/* Consumes a code by its hash: 0 when it was there, unexpired at `now`,
+ * and is now gone; UL_ECONFLICT otherwise (wrong, used or expired: the
+ * same answer).  Compared in constant time. */
+int ul_store_code_consume(struct ul_txn *t, const struct ul_user *u,
+    enum ul_code_kind kind, const uint8_t hash[UL_CODE_HASH_BYTES], int64_t now)
     __attribute__((warn_unused_result));
-/* The first user whose email sorts after `after` ("" for the first). */
-int ul_store_user_next(struct ul_txn *t, const char *after, struct ul_user *u)
+/* A new confirmation or reset code: voids the one before. */
+int ul_store_code_issue(struct ul_txn *t, const struct ul_user *u,
+    enum ul_code_kind kind, const struct ul_code *code)
     __attribute__((warn_unused_result));
+/* A new SMS code, unless `max` were sent in the `window` seconds up to now
+ * (UL_EBUSY, C1). */
+int ul_store_sms_issue(struct ul_txn *t, const struct ul_user *u,
+    const struct ul_code *code, int64_t now, int64_t window, uint32_t max)
+    __attribute__((warn_unused_result));
+/* T4: a new set of recovery codes (hashes), voiding the old; NULL: none. */
+int ul_store_recovery_set(struct ul_txn *t, const struct ul_user *u,
+    const uint8_t codes[UL_RECOVERY_CODES][UL_CODE_HASH_BYTES])
+    __attribute__((warn_unused_result));
+
+/* T3: accepts TOTP step `step` of method `id` only if it is newer than
+ * every step accepted before for this user and the method is still active
+ * (or still pending, for a confirmation: `active` false); UL_ECONFLICT
+ * otherwise. */
+int ul_store_totp_accept(struct ul_txn *t, const struct ul_user *u,
+    uint32_t id, bool active, int64_t step, int64_t now)
+    __attribute__((warn_unused_result));
+/* Notes the use of an SMS method (after its code was consumed). */
+int ul_store_method_used(struct ul_txn *t, const struct ul_user *u, uint32_t id,
+    int64_t now) __attribute__((warn_unused_result));
+
+/* U2: the email is confirmed. */
+int ul_store_user_confirm(struct ul_txn *t, const struct ul_user *u)
+    __attribute__((warn_unused_result));
+/* U4, U5: a new password; every remembered host is forgotten (T7). */
+int ul_store_user_set_password(struct ul_txn *t, const struct ul_user *u,
+    const char hash[UL_HASH_STR_MAX], int64_t now)
+    __attribute__((warn_unused_result));
+/* U3: the same password at a new cost, only if the hash is still `old`
+ * (UL_ECONFLICT when it changed meanwhile). */
+int ul_store_user_rehash(struct ul_txn *t, const struct ul_user *u,
+    const char old[UL_HASH_STR_MAX], const char hash[UL_HASH_STR_MAX])
+    __attribute__((warn_unused_result));
+/* U7 */
+int ul_store_user_set_locked(struct ul_txn *t, const struct ul_user *u,
+    bool locked) __attribute__((warn_unused_result));
+
+/* T2: a new pending method.  m->id is the user's next method id as the
+ * caller read it (next_method_id + 1, which the sealed seed is bound to):
+ * UL_ECONFLICT when another enrollment took it first. */
+int ul_store_method_add(struct ul_txn *t, const struct ul_user *u,
+    struct ul_method *m, int64_t now) __attribute__((warn_unused_result));
+/* T2: a pending method becomes active (UL_ECONFLICT when it is not
+ * pending any more); remembered hosts are forgotten (T7). */
+int ul_store_method_activate(struct ul_txn *t, const struct ul_user *u,
+    uint32_t id, int64_t now) __attribute__((warn_unused_result));
+/* Removes method `id` (0: every method).  When no active method is left,
+ * the recovery codes and the SMS code go too; remembered hosts are
+ * forgotten (T7).  UL_ENOTFOUND for an unknown id. */
+int ul_store_method_remove(struct ul_txn *t, const struct ul_user *u,
+    uint32_t id, int64_t now) __attribute__((warn_unused_result));
+/* Import: a method exactly as exported. */
+int ul_store_method_restore(struct ul_txn *t, const char *email,
+    const struct ul_method *m) __attribute__((warn_unused_result));
+
+/* U6, first step: new_email waits for its code (a claim: UL_EEXIST when a
+ * user has it or another waits for it); the code replaces the user's
+ * confirmation code; a request made before ends. */
+int ul_store_user_set_pending(struct ul_txn *t, const struct ul_user *u,
+    const char *new_email, const struct ul_code *code)
+    __attribute__((warn_unused_result));
+/* U6, after the code was consumed: the user and its methods move to the
+ * pending email (UL_ECONFLICT when it no longer waits for it).  The
+ * records that name the user (accounts, teammates, keys) follow with their
+ * own intents. */
+int ul_store_user_move(struct ul_txn *t, const struct ul_user *u,
+    const char *new_email) __attribute__((warn_unused_result));
+/* U7, last step: the user record and its methods go, and its email is
+ * free again.  The steps before end what names it. */
+int ul_store_user_delete(struct ul_txn *t, const struct ul_user *u)
+    __attribute__((warn_unused_result));
+
+/* ---- failures (S3) ---- */
+
+int ul_store_failures_get(struct ul_txn *t, const char *key,
+    struct ul_failures *f) __attribute__((warn_unused_result));
+/* Counts one failure for key, unless it is locked out at `now`
+ * (UL_ELOCKEDOUT, nothing counted).  The failure that reaches `limit` locks
+ * it out for `seconds` and starts the count again.  *f: the counter after. */
+int ul_store_failure_count(struct ul_txn *t, const char *key, uint32_t limit,
+    uint32_t seconds, int64_t now, struct ul_failures *f)
+    __attribute__((warn_unused_result));
+/* A success: the count starts again, unless key is locked out at `now`
+ * (UL_ELOCKEDOUT: a success that raced with the lockout does not end it). */
+int ul_store_failure_reset(struct ul_txn *t, const char *key, int64_t now)
+    __attribute__((warn_unused_result));
+/* The counter goes, whatever it holds (the user went, or moved: U6, U7). */
+int ul_store_failure_forget(struct ul_txn *t, const char *key)
+    __attribute__((warn_unused_result));
+
+/* ---- products ---- */
 
 int ul_store_product_get(struct ul_txn *t, const char *name,
     struct ul_product *p) __attribute__((warn_unused_result));
-int ul_store_product_put(struct ul_txn *t, const struct ul_product *p)
-    __attribute__((warn_unused_result));
-int ul_store_product_next(struct ul_txn *t, const char *after,
+int ul_store_product_next(struct ul_txn *t, struct ul_cursor *cur,
     struct ul_product *p) __attribute__((warn_unused_result));
+/* Claims the name: UL_EEXIST when taken. */
+int ul_store_product_create(struct ul_txn *t, const struct ul_product *p)
+    __attribute__((warn_unused_result));
 
-/* Accounts, keyed by (product, name), found also by (product, unix_user),
- * by uid and by owner.  put keeps every index in step with the record. */
+/* ---- accounts: reads ---- */
+
 int ul_store_account_get(struct ul_txn *t, const char *product,
     const char *name, struct ul_account *a) __attribute__((warn_unused_result));
 int ul_store_account_by_unix(struct ul_txn *t, const char *product,
@@ -192,146 +357,107 @@ int ul_store_account_by_uid(struct ul_txn *t, uint32_t uid,
 int ul_store_account_owned(struct ul_txn *t, const char *email,
     const char *product, struct ul_account *a)
     __attribute__((warn_unused_result));
-int ul_store_account_put(struct ul_txn *t, const struct ul_account *a)
-    __attribute__((warn_unused_result));
-int ul_store_account_del(struct ul_txn *t, const char *product,
-    const char *name) __attribute__((warn_unused_result));
-/* Accounts in (product, name) order after (product, after); product ""
- * walks every product. */
+/* The accounts of `product` ("" for every product) after *cur. */
 int ul_store_account_next(struct ul_txn *t, const char *product,
-    const char *after_product, const char *after, struct ul_account *a)
+    struct ul_cursor *cur, struct ul_account *a)
     __attribute__((warn_unused_result));
-/* The accounts whose own email is `email` (L2, L4, U6), one per call, after
- * (after_product, after) ("", "" for the first). */
+/* The accounts whose own email is `email` (L2, L4, U6) after *cur. */
 int ul_store_account_with_email(struct ul_txn *t, const char *email,
-    const char *after_product, const char *after, struct ul_account *a)
+    struct ul_cursor *cur, struct ul_account *a)
     __attribute__((warn_unused_result));
-/* The accounts user `email` owns, one per call: product after `after`. */
+/* The accounts user `email` owns, after *cur. */
 int ul_store_owned_next(struct ul_txn *t, const char *email,
-    const char *after, struct ul_account *a) __attribute__((warn_unused_result));
+    struct ul_cursor *cur, struct ul_account *a)
+    __attribute__((warn_unused_result));
+
+/* ---- accounts: intents ---- */
 
 /* A uid in [min, max] that no account holds, handed out once: the counter
  * only moves forward, so a uid is never given to a second account. */
 int ul_store_uid_allocate(struct ul_txn *t, uint32_t min, uint32_t max,
     uint32_t *uid) __attribute__((warn_unused_result));
-
-int ul_store_failures_get(struct ul_txn *t, const char *email,
-    struct ul_failures *f) __attribute__((warn_unused_result));
-int ul_store_failures_put(struct ul_txn *t, const char *email,
-    const struct ul_failures *f) __attribute__((warn_unused_result));
-int ul_store_failures_del(struct ul_txn *t, const char *email)
+/* Import: the counter moves forward to at least `next`. */
+int ul_store_uid_floor(struct ul_txn *t, uint32_t next)
     __attribute__((warn_unused_result));
-/* Forgets counters whose last failure is before `before`: at most `max`
- * of them, so one call stays short.  *removed says how many went. */
-int ul_store_failures_prune(struct ul_txn *t, int64_t before, unsigned max,
-    unsigned *removed) __attribute__((warn_unused_result));
-
-/* Two-factor methods of a user, by id. */
-int ul_store_method_get(struct ul_txn *t, const char *email, uint32_t id,
-    struct ul_method *m) __attribute__((warn_unused_result));
-int ul_store_method_put(struct ul_txn *t, const char *email,
-    const struct ul_method *m) __attribute__((warn_unused_result));
-int ul_store_method_del(struct ul_txn *t, const char *email, uint32_t id)
-    __attribute__((warn_unused_result));
-/* The first method with an id above `after` (0 for the first). */
-int ul_store_method_next(struct ul_txn *t, const char *email, uint32_t after,
-    struct ul_method *m) __attribute__((warn_unused_result));
-
-/* T7: when a host was last remembered for a user, and in which of the
- * user's remember epochs. */
-int ul_store_remember_get(struct ul_txn *t, const char *email,
-    const char *host, int64_t *when, uint32_t *epoch)
-    __attribute__((warn_unused_result));
-int ul_store_remember_put(struct ul_txn *t, const char *email,
-    const char *host, int64_t when, uint32_t epoch)
-    __attribute__((warn_unused_result));
-/* Forgets every host of a user. */
-int ul_store_remember_clear(struct ul_txn *t, const char *email)
+/* The uid counter, for export (0 when unset). */
+int ul_store_next_uid(struct ul_txn *t, uint32_t *next)
     __attribute__((warn_unused_result));
 
-int ul_store_apikey_get(struct ul_txn *t, const char *id, struct ul_apikey *k)
+/* A new account: claims (product, name), (product, unix_user), the uid and,
+ * when it has an owner, (owner, product) (L3); UL_EEXIST when one is taken,
+ * and nothing is stored. */
+int ul_store_account_create(struct ul_txn *t, const struct ul_account *a)
     __attribute__((warn_unused_result));
-int ul_store_apikey_put(struct ul_txn *t, const struct ul_apikey *k)
+/* L5, L6: links a legacy, unbanned account to `owner` and ends its legacy
+ * password, only if that password is still a->pwhash (what the caller read
+ * and, for L6, proved): UL_ECONFLICT when it was linked, banned or given
+ * another password meanwhile; UL_EEXIST when owner owns another account
+ * of the product (L3). */
+int ul_store_account_link(struct ul_txn *t, const struct ul_account *a,
+    const char *owner) __attribute__((warn_unused_result));
+/* A linked account goes back to legacy with no password (UL_ECONFLICT when
+ * it is not linked to a->owner any more). */
+int ul_store_account_unlink(struct ul_txn *t, const struct ul_account *a)
     __attribute__((warn_unused_result));
-int ul_store_apikey_del(struct ul_txn *t, const char *id)
+/* L9, L10: a new state; a banned account changes no more (UL_ECONFLICT). */
+int ul_store_account_set_state(struct ul_txn *t, const struct ul_account *a,
+    enum ul_account_state state) __attribute__((warn_unused_result));
+/* L1: a legacy account's own password (UL_ECONFLICT when it is linked);
+ * with `old`, only if the hash is still old (a re-hash, U3). */
+int ul_store_account_set_password(struct ul_txn *t, const struct ul_account *a,
+    const char *old, const char hash[UL_HASH_STR_MAX])
     __attribute__((warn_unused_result));
-/* A user's keys, one per call, id after `after` ("" for the first). */
-int ul_store_apikey_next(struct ul_txn *t, const char *email,
-    const char *after, struct ul_apikey *k) __attribute__((warn_unused_result));
+/* U6: the account's owner and its own email, where they are `from`,
+ * become `to` (the owner's claim moves with it). */
+int ul_store_account_move_email(struct ul_txn *t, const struct ul_account *a,
+    const char *from, const char *to) __attribute__((warn_unused_result));
 
-/* Teammates (L7): a role per (account, user), found from either side. */
+/* ---- teammates (L7) ---- */
+
 int ul_store_member_get(struct ul_txn *t, const char *product,
     const char *account, const char *email, char role[UL_ROLE_MAX + 1])
     __attribute__((warn_unused_result));
-int ul_store_member_put(struct ul_txn *t, const char *product,
+/* The members of an account after *cur. */
+int ul_store_member_next(struct ul_txn *t, const char *product,
+    const char *account, struct ul_cursor *cur, char email[UL_EMAIL_MAX + 1],
+    char role[UL_ROLE_MAX + 1]) __attribute__((warn_unused_result));
+/* The accounts a user is a teammate of, after *cur. */
+int ul_store_membership_next(struct ul_txn *t, const char *email,
+    struct ul_cursor *cur, char product[UL_PRODUCT_MAX + 1],
+    char account[UL_ACCOUNT_MAX + 1], char role[UL_ROLE_MAX + 1])
+    __attribute__((warn_unused_result));
+/* Sets (or replaces) a role. */
+int ul_store_member_set(struct ul_txn *t, const char *product,
     const char *account, const char *email, const char *role)
     __attribute__((warn_unused_result));
-int ul_store_member_del(struct ul_txn *t, const char *product,
+/* Ends a role; 0 when there was none. */
+int ul_store_member_remove(struct ul_txn *t, const char *product,
     const char *account, const char *email) __attribute__((warn_unused_result));
-/* The members of an account, email after `after` ("" for the first). */
-int ul_store_member_next(struct ul_txn *t, const char *product,
-    const char *account, const char *after, char email[UL_EMAIL_MAX + 1],
-    char role[UL_ROLE_MAX + 1]) __attribute__((warn_unused_result));
-/* The accounts a user is a teammate of, after (after_product,
- * after_account) ("", "" for the first). */
-int ul_store_membership_next(struct ul_txn *t, const char *email,
-    const char *after_product, const char *after_account,
-    char product[UL_PRODUCT_MAX + 1], char account[UL_ACCOUNT_MAX + 1],
-    char role[UL_ROLE_MAX + 1]) __attribute__((warn_unused_result));
 
-/* Session history (L11). */
-struct ul_session {
-	uint64_t id;
-	char product[UL_PRODUCT_MAX + 1];
-	char account[UL_ACCOUNT_MAX + 1];
-	char email[UL_EMAIL_MAX + 1];       /* "" for a legacy login */
-	char host[65];
-	char service[65];
-	char rhost[256];
-	char tty[65];
-	int64_t started;
-	int64_t ended;
-	int64_t opener_uid;         /* the caller that opened it */
-};
-/* Records a new session and sets s->id. */
-int ul_store_session_add(struct ul_txn *t, struct ul_session *s)
-    __attribute__((warn_unused_result));
-int ul_store_session_get(struct ul_txn *t, uint64_t id, struct ul_session *s)
-    __attribute__((warn_unused_result));
-int ul_store_session_put(struct ul_txn *t, const struct ul_session *s)
-    __attribute__((warn_unused_result));
-/* Sessions in id order after *cursor (0 for the first); *cursor moves on. */
-int ul_store_session_next(struct ul_txn *t, uint64_t *cursor,
-    struct ul_session *s) __attribute__((warn_unused_result));
+/* ---- API keys (T8) ---- */
 
-/* U6: a user's new email waiting for its code, indexed by the new email. */
-int ul_store_pending_get(struct ul_txn *t, const char *new_email,
-    char old_email[UL_EMAIL_MAX + 1]) __attribute__((warn_unused_result));
-int ul_store_pending_put(struct ul_txn *t, const char *new_email,
-    const char *old_email) __attribute__((warn_unused_result));
-int ul_store_pending_del(struct ul_txn *t, const char *new_email)
+int ul_store_apikey_get(struct ul_txn *t, const char *id, struct ul_apikey *k)
+    __attribute__((warn_unused_result));
+/* A user's keys after *cur. */
+int ul_store_apikey_next(struct ul_txn *t, const char *email,
+    struct ul_cursor *cur, struct ul_apikey *k)
+    __attribute__((warn_unused_result));
+/* Claims the id: UL_EEXIST when taken. */
+int ul_store_apikey_create(struct ul_txn *t, const struct ul_apikey *k)
+    __attribute__((warn_unused_result));
+/* Ends a key; UL_ENOTFOUND when there is none. */
+int ul_store_apikey_revoke(struct ul_txn *t, const char *id)
+    __attribute__((warn_unused_result));
+/* U6: the key's user is now `email`. */
+int ul_store_apikey_move(struct ul_txn *t, const char *id, const char *email)
     __attribute__((warn_unused_result));
 
-/* Retention (L11, S8): drops sessions that ended and audit records from
- * before `before`, at most `max` of each per call; *removed counts them. */
-int ul_store_history_prune(struct ul_txn *t, int64_t sessions_before,
-    int64_t audit_before, unsigned max, unsigned *removed)
-    __attribute__((warn_unused_result));
-
-/* The uid counter itself, for export and import (0 when unset). */
-int ul_store_next_uid(struct ul_txn *t, uint32_t *next)
-    __attribute__((warn_unused_result));
-int ul_store_set_next_uid(struct ul_txn *t, uint32_t next)
-    __attribute__((warn_unused_result));
+/* ---- the audit log (S8) ---- */
 
 int ul_store_audit_append(struct ul_txn *t, const struct ul_audit *e)
     __attribute__((warn_unused_result));
-/* Audit records from `since` (unix seconds), one per call after cursor
- * (0 for the first); *cursor moves on. */
-int ul_store_audit_next(struct ul_txn *t, int64_t since, uint64_t *cursor,
+/* Audit records from `since` (unix seconds) in their order, after *cur. */
+int ul_store_audit_next(struct ul_txn *t, int64_t since, struct ul_cursor *cur,
     struct ul_audit *e) __attribute__((warn_unused_result));
-
-int ul_store_counts(struct ul_txn *t, struct ul_store_counts *c)
-    __attribute__((warn_unused_result));
 
 #endif

@@ -40,6 +40,9 @@ enum ul_error {
 	UL_EEXIST = -41,
 	UL_ERULE = -42,        /* refused by a rule; the message names it */
 	UL_EDELIVERY = -43,    /* the change stays; the delivery failed (C3) */
+	UL_ECONFLICT = -44,    /* a store precondition failed: the record
+				* changed meanwhile (a used code, an older
+				* step, a name taken); nothing was changed */
 };
 
 /* Words for a log line or an admin: never NULL. */

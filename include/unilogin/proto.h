@@ -269,6 +269,9 @@ const char *ul_msg_str(const struct ul_msg *m, uint16_t tag);
 int ul_msg_int(const struct ul_msg *m, uint16_t tag, int64_t *out);
 bool ul_msg_bool(const struct ul_msg *m, uint16_t tag);
 bool ul_msg_has(const struct ul_msg *m, uint16_t tag);
+/* Forgets every field `tag` of a decoded message (its bytes stay in buf,
+ * and are wiped with it). */
+void ul_msg_drop(struct ul_msg *m, uint16_t tag);
 /* The value of field i as the kind says (for generic printing). */
 const char *ul_field_str(const struct ul_msg *m, const struct ul_field *f);
 int64_t ul_field_int(const struct ul_msg *m, const struct ul_field *f);

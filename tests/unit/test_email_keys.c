@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "common/email.h"
+#include "helper/rules/codes.h"
 #include "helper/rules/keys.h"
 #include "unilogin/error.h"
 

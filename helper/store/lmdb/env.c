@@ -1,13 +1,6 @@
-/* The store on LMDB (with store_accounts.c, the only files that include lmdb.h).
- *
- * Databases: meta (schema, counters), users (email -> user), products,
- * accounts (product\0name -> account), and the indexes acct_unix
- * (product\0unix_user -> name), acct_uid (uid -> product\0name), owned
- * (email\0product -> name), plus audit (sequence -> event) and failures
- * (email -> S3 counter), methods (email\0id -> two-factor method), remember
- * (email\0host -> time), apikeys (id -> key) and apikeys_by_email.
- * The environment is opened without MDB_NOSYNC and MDB_WRITEMAP, so a
- * commit is on disk when it returns and a full disk is an error (S7). */
+/* The LMDB backend's environment: open (with the schema check and the
+ * upgrades), the disk reserve, transactions, and the primitives and key
+ * helpers that the other files of the backend share. */
 #include "config.h"
 
 #include <errno.h>
@@ -22,13 +15,14 @@
 #include <lmdb.h>
 #include <sodium.h>
 
-#include "helper/store/lmdb/store_internal.h"
+#include "helper/store/lmdb/internal.h"
 #include "unilogin/error.h"
 
 static const char *const db_names[DB_COUNT] = {
 	"meta", "users", "products", "accounts", "acct_unix", "acct_uid",
 	"owned", "audit", "failures", "methods", "remember", "apikeys",
-	"apikeys_by_email", "members", "members_by_email", "sessions", "pending", "acct_email",
+	"apikeys_by_email", "members", "members_by_email", "sessions", "pending",
+	"acct_email", "user_ids",
 };
 
 int
@@ -136,35 +130,54 @@ ensure_dir(const char *dir, char *err, size_t errlen)
 }
 
 static int
-check_schema(struct ul_store *st, MDB_txn *txn, char *err, size_t errlen)
+put_schema(struct ul_store *st, MDB_txn *txn, uint32_t version)
 {
 	MDB_val k = {.mv_size = 6, .mv_data = "schema"}, v;
 	uint8_t b[4];
+
+	st_be32(b, version);
+	v = (MDB_val){.mv_size = 4, .mv_data = b};
+	return st_map_error(mdb_put(txn, st->dbi[DB_META], &k, &v, 0));
+}
+
+/* The schema of the store in txn: new stores get this helper's; an older
+ * one is upgraded in place, inside the same transaction (so a crash leaves
+ * the old store as it was); a newer one is refused. */
+static int
+check_schema(struct ul_store *st, MDB_txn *txn, char *err, size_t errlen)
+{
+	MDB_val k = {.mv_size = 6, .mv_data = "schema"}, v;
+	struct ul_txn t = {.st = st, .txn = txn};
 	uint32_t have;
-	int rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
+	int rc = mdb_get(txn, st->dbi[DB_META], &k, &v), r;
 
 	if (rc == MDB_NOTFOUND) {
-		b[0] = 0; b[1] = 0; b[2] = 0; b[3] = UL_STORE_SCHEMA;
-		v = (MDB_val){.mv_size = 4, .mv_data = b};
-		rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
-		if (rc != 0)
-			snprintf(err, errlen, "store: %s", mdb_strerror(rc));
-		return st_map_error(rc);
+		r = put_schema(st, txn, UL_STORE_SCHEMA);
+		if (r != 0)
+			snprintf(err, errlen, "store: %s", ul_strerror(r));
+		return r;
 	}
 	if (rc != 0 || v.mv_size != 4) {
 		snprintf(err, errlen, "store: cannot read its schema version");
 		return UL_ESTORE;
 	}
-	memcpy(b, v.mv_data, 4);
-	have = ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) |
-	    ((uint32_t)b[2] << 8) | b[3];
+	have = st_get_be32(v.mv_data);
 	if (have > UL_STORE_SCHEMA) {
 		snprintf(err, errlen,
 		    "store: schema %u is newer than this unilogind knows (%u); "
 		    "refusing to open it", have, (unsigned)UL_STORE_SCHEMA);
 		return UL_ESTORE;
 	}
-	return 0;
+	r = 0;
+	if (have < 2)
+		r = st_users_index_ids(&t);
+	ul_record_wipe(&t.rec);
+	if (r == 0 && have < UL_STORE_SCHEMA)
+		r = put_schema(st, txn, UL_STORE_SCHEMA);
+	if (r != 0)
+		snprintf(err, errlen, "store: cannot upgrade schema %u to %u: %s",
+		    have, (unsigned)UL_STORE_SCHEMA, ul_strerror(r));
+	return r;
 }
 
 static int
@@ -198,9 +211,13 @@ open_dbs(struct ul_store *st, char *err, size_t errlen)
 	return st_map_error(rc);
 }
 
+static int reserve(struct ul_store *st);
+
 int
-ul_store_open(struct ul_store **out, const char *dir, char *err, size_t errlen)
+ul_store_open(struct ul_store **out, const struct ul_conf *conf, char *err,
+    size_t errlen)
 {
+	const char *dir = conf->state_dir;
 	struct ul_store *st;
 	int rc, r, dead;
 
@@ -237,22 +254,30 @@ ul_store_open(struct ul_store **out, const char *dir, char *err, size_t errlen)
 		return r;
 	}
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
-	ul_store_reserve(st);
+	(void)reserve(st);
 	*out = st;
 	return 0;
 }
 
+/* A full disk (S7): the store keeps RESERVE bytes allocated past its last
+ * page, so that logins go on (their few writes fit there) while the file
+ * system is full; changes are refused when less than FREE_MIN bytes are
+ * free.  reserve() grows the reserve back when half of it is used (at open
+ * and in the upkeep). */
+#define RESERVE ((off_t)4 << 20)
+#define FREE_MIN ((uint64_t)1 << 20)
+
 bool
-ul_store_disk_full(struct ul_store *st)
+ul_store_space_low(struct ul_store *st)
 {
 	struct statvfs v;
 
 	return statvfs(st->dir, &v) == 0 &&
-	    (uint64_t)v.f_bavail * v.f_frsize < UL_STORE_FREE_MIN;
+	    (uint64_t)v.f_bavail * v.f_frsize < FREE_MIN;
 }
 
-int
-ul_store_reserve(struct ul_store *st)
+static int
+reserve(struct ul_store *st)
 {
 	char path[4200];
 	MDB_envinfo info;
@@ -263,14 +288,14 @@ ul_store_reserve(struct ul_store *st)
 
 	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &stat) != 0)
 		return UL_ESTORE;
-	want = (off_t)(info.me_last_pgno + 1) * stat.ms_psize + UL_STORE_RESERVE;
+	want = (off_t)(info.me_last_pgno + 1) * stat.ms_psize + RESERVE;
 	snprintf(path, sizeof(path), "%s/data.mdb", st->dir);
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return UL_ESTORE;
 	/* only grow it, and only when less than half of the reserve is left */
 	e = fstat(fd, &sb) != 0 ? errno
-	    : sb.st_size >= want - UL_STORE_RESERVE / 2 ? 0
+	    : sb.st_size >= want - RESERVE / 2 ? 0
 	    : posix_fallocate(fd, 0, want);
 	close(fd);
 	return e == 0 ? 0 : e == ENOSPC ? UL_ENOSPC : UL_ESTORE;
@@ -391,168 +416,151 @@ st_seek_after(struct ul_txn *t, int db, const struct st_key *from, bool strict,
 	return 0;
 }
 
-/* ---- users ---- */
-
+/* Deletes every key of db that starts with prefix. */
 int
-ul_store_user_get(struct ul_txn *t, const char *email, struct ul_user *u)
-{
-	struct st_key k;
-	MDB_val v;
-	int r;
-
-	if (st_key_make(&k, email, NULL) != 0)
-		return UL_ENOTFOUND;
-	/* the key is built first: the caller may pass a field of *out */
-	memset(u, 0, sizeof(*u));
-	r = st_get(t, DB_USERS, &k, &v);
-	if (r != 0)
-		return r;
-	return ul_record_user_decode(v.mv_data, v.mv_size, u);
-}
-
-int
-ul_store_user_put(struct ul_txn *t, const struct ul_user *u)
-{
-	struct st_key k;
-	int r = st_key_make(&k, u->email, NULL);
-
-	if (r != 0)
-		return r;
-	ul_record_user_encode(&t->rec, u);
-	return st_put_record(t, DB_USERS, &k);
-}
-
-int
-ul_store_user_del(struct ul_txn *t, const char *email)
-{
-	struct st_key k;
-	int r = st_key_make(&k, email, NULL);
-
-	return r != 0 ? r : st_del(t, DB_USERS, &k);
-}
-
-int
-ul_store_user_next(struct ul_txn *t, const char *after, struct ul_user *u)
-{
-	struct st_key from = {.len = 0};
-	MDB_val k, v;
-	int r;
-
-	if (after[0] != '\0' && st_key_make(&from, after, NULL) != 0)
-		return UL_EINVAL;
-	memset(u, 0, sizeof(*u));
-	r = st_seek_after(t, DB_USERS, &from, true, NULL, 0, &k, &v);
-	if (r != 0)
-		return r;
-	return ul_record_user_decode(v.mv_data, v.mv_size, u);
-}
-
-/* ---- products ---- */
-
-int
-ul_store_product_get(struct ul_txn *t, const char *name, struct ul_product *p)
-{
-	struct st_key k;
-	MDB_val v;
-	int r;
-
-	if (st_key_make(&k, name, NULL) != 0)
-		return UL_ENOTFOUND;
-	/* the key is built first: the caller may pass a field of *out */
-	memset(p, 0, sizeof(*p));
-	r = st_get(t, DB_PRODUCTS, &k, &v);
-	return r != 0 ? r : ul_record_product_decode(v.mv_data, v.mv_size, p);
-}
-
-int
-ul_store_product_put(struct ul_txn *t, const struct ul_product *p)
-{
-	struct st_key k;
-	int r = st_key_make(&k, p->name, NULL);
-
-	if (r != 0)
-		return r;
-	ul_record_product_encode(&t->rec, p);
-	return st_put_record(t, DB_PRODUCTS, &k);
-}
-
-int
-ul_store_product_next(struct ul_txn *t, const char *after, struct ul_product *p)
-{
-	struct st_key from = {.len = 0};
-	MDB_val k, v;
-	int r;
-
-	if (after[0] != '\0' && st_key_make(&from, after, NULL) != 0)
-		return UL_EINVAL;
-	memset(p, 0, sizeof(*p));
-	r = st_seek_after(t, DB_PRODUCTS, &from, true, NULL, 0, &k, &v);
-	return r != 0 ? r : ul_record_product_decode(v.mv_data, v.mv_size, p);
-}
-
-
-/* ---- failure counters (S3) ---- */
-
-int
-ul_store_failures_get(struct ul_txn *t, const char *email, struct ul_failures *f)
-{
-	struct st_key k;
-	MDB_val v;
-	int r;
-
-	if (st_key_make(&k, email, NULL) != 0)
-		return UL_ENOTFOUND;
-	/* the key is built first: the caller may pass a field of *out */
-	memset(f, 0, sizeof(*f));
-	r = st_get(t, DB_FAILURES, &k, &v);
-	return r != 0 ? r : ul_record_failures_decode(v.mv_data, v.mv_size, f);
-}
-
-int
-ul_store_failures_put(struct ul_txn *t, const char *email,
-    const struct ul_failures *f)
-{
-	struct st_key k;
-
-	if (st_key_make(&k, email, NULL) != 0)
-		return UL_EINVAL;
-	ul_record_failures_encode(&t->rec, f);
-	return st_put_record(t, DB_FAILURES, &k);
-}
-
-int
-ul_store_failures_del(struct ul_txn *t, const char *email)
-{
-	struct st_key k;
-
-	if (st_key_make(&k, email, NULL) != 0)
-		return UL_EINVAL;
-	return st_del(t, DB_FAILURES, &k);
-}
-
-int
-ul_store_failures_prune(struct ul_txn *t, int64_t before, unsigned max,
-    unsigned *removed)
+st_del_prefix(struct ul_txn *t, int db, const struct st_key *prefix)
 {
 	MDB_cursor *c;
-	MDB_val k, v;
-	struct ul_failures f;
-	int rc;
+	MDB_val k = st_val_of(prefix), v;
+	int rc = mdb_cursor_open(t->txn, t->st->dbi[db], &c);
 
-	*removed = 0;
-	rc = mdb_cursor_open(t->txn, t->st->dbi[DB_FAILURES], &c);
 	if (rc != 0)
 		return st_map_error(rc);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && *removed < max;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (ul_record_failures_decode(v.mv_data, v.mv_size, &f) == 0 &&
-		    (f.last >= before || f.locked_out_until >= before))
-			continue;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size >= prefix->len &&
+	     memcmp(k.mv_data, prefix->buf, prefix->len) == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT)) {
 		rc = mdb_cursor_del(c, 0);
 		if (rc != 0)
 			break;
-		(*removed)++;
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : st_map_error(rc);
+	return rc == MDB_NOTFOUND || rc == EINVAL || rc == 0 ? 0 : st_map_error(rc);
+}
+
+void
+st_be64(uint8_t *b, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (uint8_t)v;
+}
+
+uint64_t
+st_get_be64(const uint8_t *b)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+int
+st_key_tail(const MDB_val *k, size_t plen, char *a, size_t na, char *b,
+    size_t nb)
+{
+	const char *p = (const char *)k->mv_data + plen;
+	size_t n, la;
+
+	if (k->mv_size < plen)
+		return UL_ESTORE;
+	n = k->mv_size - plen;
+	la = strnlen(p, n);
+	if (b == NULL) {
+		if (la != n || n >= na)
+			return UL_ESTORE;
+		memcpy(a, p, n);
+		a[n] = '\0';
+		return 0;
+	}
+	if (la >= n || la >= na || n - la - 1 >= nb)
+		return UL_ESTORE;
+	memcpy(a, p, la);
+	a[la] = '\0';
+	memcpy(b, p + la + 1, n - la - 1);
+	b[n - la - 1] = '\0';
+	return 0;
+}
+
+int
+st_cursor_key(const struct ul_cursor *cur, struct st_key *k)
+{
+	size_t n = strnlen(cur->token, sizeof(cur->token)), len = 0;
+
+	k->len = 0;
+	if (n == 0)
+		return 0;
+	if (n == sizeof(cur->token) || n % 2 != 0 || n / 2 > sizeof(k->buf) ||
+	    sodium_hex2bin((uint8_t *)k->buf, sizeof(k->buf), cur->token, n, NULL,
+		&len, NULL) != 0 || len != n / 2)
+		return UL_EINVAL;
+	k->len = len;
+	return 0;
+}
+
+void
+st_cursor_set(struct ul_cursor *cur, const void *key, size_t n)
+{
+	if (n * 2 + 1 > sizeof(cur->token))
+		n = (sizeof(cur->token) - 1) / 2;
+	sodium_bin2hex(cur->token, sizeof(cur->token), key, n);
+}
+
+int
+st_cursor_next(struct ul_txn *t, int db, struct ul_cursor *cur,
+    const struct st_key *prefix, MDB_val *k, MDB_val *v)
+{
+	static const struct st_key none = {.len = 0};
+	struct st_key from;
+	bool strict = true;
+	int r = st_cursor_key(cur, &from);
+
+	if (r != 0)
+		return r;
+	if (prefix == NULL)
+		prefix = &none;
+	/* a token from elsewhere (another product's list) starts the prefix */
+	if (from.len < prefix->len || memcmp(from.buf, prefix->buf, prefix->len) != 0) {
+		from = *prefix;
+		strict = false;
+	}
+	r = st_seek_after(t, db, &from, strict, prefix->buf, prefix->len, k, v);
+	if (r == 0)
+		st_cursor_set(cur, k->mv_data, k->mv_size);
+	return r;
+}
+
+int
+ul_store_counts(struct ul_txn *t, struct ul_store_counts *c)
+{
+	MDB_stat s;
+	int dbs[] = {DB_USERS, DB_PRODUCTS, DB_ACCOUNTS, DB_AUDIT};
+	uint64_t *out[] = {&c->users, &c->products, &c->accounts, &c->audit};
+
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < 4; i++) {
+		int rc = mdb_stat(t->txn, t->st->dbi[dbs[i]], &s);
+
+		if (rc != 0)
+			return st_map_error(rc);
+		*out[i] = s.ms_entries;
+	}
+	return 0;
+}
+
+int
+ul_store_upkeep(struct ul_txn *t, int64_t failures_before,
+    int64_t sessions_before, int64_t audit_before, unsigned max,
+    unsigned *removed)
+{
+	unsigned gone = 0;
+	int r, e;
+
+	*removed = 0;
+	r = st_failures_prune(t, failures_before, max, &gone);
+	if (r == 0)
+		r = st_history_prune(t, sessions_before, audit_before, max, removed);
+	/* with the disk full the pruning still goes on: it frees pages */
+	e = reserve(t->st);
+	return r != 0 ? r : e;
 }

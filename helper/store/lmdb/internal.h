@@ -1,0 +1,109 @@
+/* Inside the LMDB backend: what its files share.  Only the files of
+ * helper/store/lmdb/ include this header (and with it lmdb.h).
+ *
+ * Databases (each a B-tree of the one environment in state_dir):
+ *   meta          schema, next_uid, next_session
+ *   users         email -> user record;      user_ids   id -> email
+ *   methods       email\0id(be32) -> method
+ *   pending       new email -> old email (U6)
+ *   failures      key -> S3 counter
+ *   products      name -> product
+ *   accounts      product\0name -> account, with the indexes
+ *   acct_unix     product\0unix_user -> name
+ *   acct_uid      uid(be32) -> product\0name
+ *   owned         owner\0product -> name (L3)
+ *   acct_email    email\0product\0name -> "" (L2, L4, U6)
+ *   members       product\0account\0email -> role; members_by_email
+ *                 email\0product\0account -> role
+ *   apikeys       id -> key;                 apikeys_by_email email\0id
+ *   audit         seq(be64) -> event;        sessions id(be64) -> session
+ *   remember      email\0host -> when(be64) epoch(be32)
+ * The environment is opened without MDB_NOSYNC and MDB_WRITEMAP, so a
+ * commit is on disk when it returns and a full disk is an error (S7). */
+#ifndef UL_STORE_LMDB_INTERNAL_H
+#define UL_STORE_LMDB_INTERNAL_H
+
+#include <lmdb.h>
+
+#include "helper/store/local.h"
+#include "helper/store/record.h"
+#include "helper/store/store.h"
+
+/* 2: the user_ids index (paging by a stable key) */
+#define UL_STORE_SCHEMA 2
+
+#define KEY_MAX 512
+/* Address space only: the file grows as it is used.  8 GiB holds several
+ * million users (1M users and 2M accounts take well under 1 GiB). */
+#define MAP_SIZE ((size_t)8 << 30)
+
+enum { DB_META, DB_USERS, DB_PRODUCTS, DB_ACCOUNTS, DB_ACCT_UNIX, DB_ACCT_UID,
+	DB_OWNED, DB_AUDIT, DB_FAILURES, DB_METHODS, DB_REMEMBER, DB_APIKEYS,
+	DB_APIKEYS_BY_EMAIL, DB_MEMBERS, DB_MEMBERS_BY_EMAIL, DB_SESSIONS,
+	DB_PENDING, DB_ACCT_EMAIL, DB_USER_IDS, DB_COUNT };
+
+struct ul_store {
+	MDB_env *env;
+	MDB_dbi dbi[DB_COUNT];
+	char dir[4096];
+};
+
+struct ul_txn {
+	struct ul_store *st;
+	MDB_txn *txn;
+	struct ul_record rec;       /* scratch for encoding */
+};
+
+/* A key of parts joined by NUL: "product\0name". */
+struct st_key {
+	char buf[KEY_MAX];
+	size_t len;
+};
+
+int st_map_error(int rc);
+int st_key_make(struct st_key *k, const char *a, const char *b);
+int st_key3(struct st_key *k, const char *a, const char *b, const char *c);
+MDB_val st_val_of(const struct st_key *k);
+void st_be32(uint8_t *b, uint32_t v);
+uint32_t st_get_be32(const uint8_t *b);
+void st_be64(uint8_t *b, uint64_t v);
+uint64_t st_get_be64(const uint8_t *b);
+
+int st_get(struct ul_txn *t, int db, const struct st_key *k, MDB_val *v);
+int st_put_raw(struct ul_txn *t, int db, const struct st_key *k, const void *v,
+    size_t n);
+int st_put_record(struct ul_txn *t, int db, const struct st_key *k);
+/* 0 also when there was nothing to delete. */
+int st_del(struct ul_txn *t, int db, const struct st_key *k);
+int st_del_prefix(struct ul_txn *t, int db, const struct st_key *prefix);
+int st_seek_after(struct ul_txn *t, int db, const struct st_key *from,
+    bool strict, const char *prefix, size_t plen, MDB_val *k, MDB_val *v);
+
+/* A list's cursor holds the last key it gave, as hex: st_cursor_key reads
+ * it back into k (bounded; UL_EINVAL for a token that cannot be one), or
+ * k->len 0 for "from the start". */
+int st_cursor_key(const struct ul_cursor *cur, struct st_key *k);
+void st_cursor_set(struct ul_cursor *cur, const void *key, size_t n);
+/* The next key after the cursor within `prefix`, moving the cursor on. */
+int st_cursor_next(struct ul_txn *t, int db, struct ul_cursor *cur,
+    const struct st_key *prefix, MDB_val *k, MDB_val *v);
+
+/* The tail of a key after plen bytes: into a (one part), or split at its
+ * NUL into a and b (two parts, b may be NULL for one). */
+int st_key_tail(const MDB_val *k, size_t plen, char *a, size_t na, char *b,
+    size_t nb);
+
+/* users.c: the user as stored, when it is still the one the caller read
+ * (same email, same id); UL_ECONFLICT otherwise. */
+int st_user_load(struct ul_txn *t, const struct ul_user *ref, struct ul_user *u);
+
+/* Schema upgrades, at open (env.c -> users.c). */
+int st_users_index_ids(struct ul_txn *t);
+
+/* The upkeep's parts (users.c, history.c). */
+int st_failures_prune(struct ul_txn *t, int64_t before, unsigned max,
+    unsigned *removed);
+int st_history_prune(struct ul_txn *t, int64_t sessions_before,
+    int64_t audit_before, unsigned max, unsigned *removed);
+
+#endif
