@@ -5,9 +5,9 @@
  * The login tickets (rules/tickets.h) and the per-uid rate buckets
  * (server/ratelimit.h) are host-local too and live in memory only.
  *
- * On LMDB these rows sit in the store's environment and commit with the
- * request's transaction (one commit per request); a shared backend keeps
- * them in a local environment of the host. */
+ * On the one-host backend these rows sit beside the store's and commit
+ * with the request's transaction (one commit per request); a shared
+ * backend keeps them in a store of the host's own. */
 #ifndef UL_STORE_LOCAL_H
 #define UL_STORE_LOCAL_H
 

@@ -1,6 +1,7 @@
 /* The store: unified users, products, product accounts, teammates, API keys
  * and the audit log, in the domain's words.  Nothing above this header
- * knows a record layout, a key or the backend (LMDB today: store/lmdb/).
+ * knows a record layout, a key or which backend serves it (one per folder
+ * below store/).
  *
  * A transaction (ul_txn) is a read snapshot plus a list of intents.  Reads
  * see the snapshot and the transaction's own intents.  Each intent changes
@@ -17,8 +18,9 @@
  * delete, an email move, a link) is a sequence of intents in an order whose
  * first step enforces the rule, each step idempotent, so that a backend
  * without multi-record transactions stays correct after a crash between
- * steps.  LMDB runs every intent of a transaction in one write transaction
- * and commits them together (a superset); nothing here relies on that.
+ * steps.  A backend with multi-record transactions may run every intent of
+ * a transaction in one and commit them together (the one-host backend
+ * does: a superset); nothing here relies on that.
  *
  * Lifecycle: ul_store_open -> ul_txn_begin -> reads and intents ->
  * ul_txn_commit (durable when it returns, S7) or ul_txn_abort -> close.  A
