@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/email.h"
+#include "helper/core/email.h"
 #include "helper/core/call.h"
 #include "helper/core/log.h"
 #include "unilogin/error.h"

@@ -11,7 +11,7 @@
 
 #include <sodium.h>
 
-#include "helper/store/export.h"
+#include "helper/rules/export.h"
 #include "helper/handlers/handlers.h"
 #include "helper/core/log.h"
 #include "unilogin/error.h"

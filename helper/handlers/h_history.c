@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/email.h"
+#include "helper/core/email.h"
 #include "helper/handlers/handlers.h"
 #include "helper/store/local.h"
 #include "helper/core/log.h"

@@ -15,7 +15,7 @@
 
 #include <sodium.h>
 
-#include "common/email.h"
+#include "helper/core/email.h"
 #include "helper/core/wipe.h"
 #include "helper/rules/auth.h"
 #include "helper/handlers/handlers.h"

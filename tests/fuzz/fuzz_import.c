@@ -1,4 +1,4 @@
-/* Fuzz target: the import-line parser, ul_import_parse() (helper/store/export.c).
+/* Fuzz target: the import-line parser, ul_import_parse() (helper/rules/export.c).
  * `uniloginctl import` hands it every line of a dump as it comes: a
  * damaged or hostile line must be refused with a message and leave no
  * item, never be read past its end.  A line it accepts holds an item that
@@ -18,8 +18,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "common/email.h"
-#include "helper/store/export.h"
+#include "helper/core/email.h"
+#include "helper/rules/export.h"
 #include "helper/store/record.h"
 #include "tests/fuzz/fuzz.h"
 #include "unilogin/error.h"

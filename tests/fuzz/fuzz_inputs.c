@@ -28,7 +28,7 @@
 #include <sodium.h>
 
 #include "common/conf.h"
-#include "common/email.h"
+#include "helper/core/email.h"
 #include "helper/core/call.h"
 #include "helper/rules/codes.h"
 #include "helper/rules/keys.h"

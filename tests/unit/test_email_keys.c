@@ -1,4 +1,4 @@
-/* Unit tests for common/email.c and helper/rules/keys.c: email addresses as
+/* Unit tests for helper/core/email.c and helper/rules/keys.c: email addresses as
  * user keys, and the helper's key file and single-use codes (C1, C2).
  *
  * The key file tests work in a fresh mkdtemp directory. */
@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "common/email.h"
+#include "helper/core/email.h"
 #include "helper/rules/codes.h"
 #include "helper/rules/keys.h"
 #include "unilogin/error.h"
@@ -128,7 +128,7 @@ test_email_length_bound(void **state)
 	assert_int_equal(ul_email_normalise(in, out), UL_EINVAL);
 }
 
-/* BUG (common/email.c, ul_email_normalise): a refusal found inside the
+/* BUG (helper/core/email.c, ul_email_normalise): a refusal found inside the
  * copy loop (a control character, a space, a second '@') returns with
  * `out` holding the part copied so far and no NUL after it, where
  * STYLE.md habit 4 says outputs are set only on success (and the other

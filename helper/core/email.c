@@ -4,7 +4,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "common/email.h"
+#include "helper/core/email.h"
 #include "unilogin/error.h"
 
 int

@@ -9,8 +9,8 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "common/email.h"
-#include "helper/store/export.h"
+#include "helper/core/email.h"
+#include "helper/rules/export.h"
 #include "helper/store/record.h"
 #include "unilogin/error.h"
 
