@@ -409,6 +409,7 @@ ul_h_user_show(struct ul_call *c)
 	ul_msg_put_int(c->out, UL_F_CREATED, u.created);
 	if (u.pending_email[0])
 		ul_msg_put_str(c->out, UL_F_PENDING_EMAIL, u.pending_email);
+	ul_msg_put_int(c->out, UL_F_FAILURES, f.count);
 	if (f.locked_out_until > ul_now())
 		ul_msg_put_int(c->out, UL_F_LOCKED_OUT_UNTIL, f.locked_out_until);
 	return 0;

@@ -181,6 +181,7 @@ enum ul_field_tag {
 	UL_F_REMEMBERED = 69,
 	UL_F_OUTCOME = 70,
 	UL_F_KDF_RUNS = 71,
+	UL_F_FAILURES = 72,         /* S3: failures in a row (user show) */
 
 	UL_F_PASSWORD = 100,
 	UL_F_NEW_PASSWORD = 101,
