@@ -6,7 +6,7 @@ set -eu
 PACKAGES="
 build-essential autoconf automake libtool pkg-config
 libpam0g-dev libsodium-dev liboath-dev liblmdb-dev libqrencode-dev
-libjson-c-dev libcmocka-dev
+libjson-c-dev libcmocka-dev libidn2-dev
 oathtool lmdb-utils python3 util-linux faketime libnss-wrapper
 openssh-server openssh-client sudo python3-pexpect systemd man-db groff-base
 valgrind clang libclang-rt-14-dev
