@@ -1,9 +1,11 @@
 /* Email addresses as unified users' keys (U1): one visible address, one
- * key. */
+ * key; and a check of the keys an older helper stored. */
 #ifndef UL_EMAIL_H
 #define UL_EMAIL_H
 
 #include "unilogin/proto.h"
+
+struct ul_store;
 
 /* The key of an address as typed: white space trimmed, then
  *  - the local part: printable ASCII only (no control, format, bidi or
@@ -17,6 +19,14 @@
  *    label, at most UL_EMAIL_MAX bytes as converted.
  * 0 or UL_EINVAL; out is "" on every refusal. */
 int ul_email_normalise(const char *in, char out[UL_EMAIL_MAX + 1])
+    __attribute__((warn_unused_result));
+
+/* At start-up: walks every user of the store and logs (LOG_WARNING) each
+ * stored email, and each pending one (U6), that ul_email_normalise now
+ * refuses or would write differently; they are reported, not rewritten.
+ * *invalid: how many such emails (0 on entry, set on success).  0 or the
+ * store's UL_E* code. */
+int ul_email_check_store(struct ul_store *st, unsigned *invalid)
     __attribute__((warn_unused_result));
 
 #endif
