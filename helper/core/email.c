@@ -174,13 +174,27 @@ domain_key_valid(const char *d)
 	    d[strlen(d) - 1] != '.' && strstr(d, "..") == NULL;
 }
 
+/* A key as the rules want it (the old rules, and A-labels that round
+ * trip) into out (room bytes, NUL included). */
+static int
+domain_key_put(const char *key, char *out, size_t room)
+{
+	size_t n = strlen(key);
+
+	if (n >= room || !domain_key_valid(key) ||
+	    (has_a_label(key, n) && !a_labels_canonical(key)))
+		return UL_EINVAL;
+	memcpy(out, key, n + 1);
+	return 0;
+}
+
 /* The domain's key into out (room bytes, NUL included). */
 static int
 domain_key(const char *d, size_t n, char *out, size_t room)
 {
 	char typed[EMAIL_INPUT_MAX + 1], *ascii = NULL;
 	bool is_ascii = true;
-	int r = UL_EINVAL;
+	int r;
 
 	if (n == 0 || n >= sizeof(typed))
 		return UL_EINVAL;
@@ -189,25 +203,16 @@ domain_key(const char *d, size_t n, char *out, size_t room)
 		is_ascii = is_ascii && (unsigned char)d[i] < 0x80;
 	}
 	typed[n] = '\0';
-	if (is_ascii) {
-		if (has_a_label(typed, n) && !a_labels_canonical(typed))
-			return UL_EINVAL;
-		if (n < room && domain_key_valid(typed)) {
-			memcpy(out, typed, n + 1);
-			r = 0;
-		}
-		return r;
-	}
+	if (is_ascii)
+		return domain_key_put(typed, out, room);
 	if (!unicode_domain_valid(typed, n) ||
 	    idn2_to_ascii_8z(typed, &ascii, IDNA_FLAGS) != IDN2_OK)
 		return UL_EINVAL;
-	n = strlen(ascii);
-	for (size_t i = 0; i < n; i++)
-		ascii[i] = ascii_lower((unsigned char)ascii[i]);
-	if (n < room && domain_key_valid(ascii)) {
-		memcpy(out, ascii, n + 1);
-		r = 0;
-	}
+	for (char *p = ascii; *p != '\0'; p++)
+		*p = ascii_lower((unsigned char)*p);
+	/* a label typed as an A-label beside a U-label is checked too:
+	 * libidn2 2.3.3 passes "xn--bshva" (U+2481 U+2481 U+2476) through */
+	r = domain_key_put(ascii, out, room);
 	idn2_free(ascii);
 	return r;
 }
