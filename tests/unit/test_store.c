@@ -1,10 +1,15 @@
-/* Unit tests for helper/store/lmdb/store.c and helper/store/lmdb/store_accounts.c: the LMDB
- * store of users, products, accounts and their indexes, uid allocation,
- * failure counters, the audit log and counts.
+/* Unit tests for the store's environment and its plain records
+ * (helper/store/lmdb/env.c, users.c, accounts.c): opening, the schema and
+ * its upgrade, durability and transactions, counts, users as created,
+ * paged and deleted, methods as an import restores them, products and
+ * uid allocation.
  *
  * Each test opens a real store in a fresh mkdtemp directory.  The schema
- * test alone reaches past store.h to LMDB, to write a newer schema number
- * the way a later unilogind would.
+ * tests alone reach past store.h to LMDB, to write the meta database the
+ * way an older or a later unilogind would.  The users' intents are in
+ * test_store_intents.c; accounts, teammates, keys and the export lines in
+ * test_store_more.c; the audit log and host-local history in
+ * test_store_history.c.
  */
 #include "config.h"
 
@@ -21,62 +26,12 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
+#include "helper/store/local.h"
+#include "helper/store/record.h"
 #include "helper/store/store.h"
 #include "unilogin/error.h"
 
 #include "tests/unit/store_fixture.h"
-
-static struct ul_user
-user(const char *email)
-{
-	struct ul_user u;
-
-	memset(&u, 0, sizeof(u));
-	snprintf(u.email, sizeof(u.email), "%s", email);
-	snprintf(u.pwhash, sizeof(u.pwhash), "$argon2id$v=19$m=8,t=1,p=1$x$y");
-	u.confirmed = true;
-	u.created = 1700000000;
-	u.pw_changed = 1700000001;
-	memset(u.confirm.hash, 0xab, sizeof(u.confirm.hash));
-	u.confirm.expires = 1700003600;
-	return u;
-}
-
-static struct ul_account
-account(const char *product, const char *name, const char *unix_user,
-    uint32_t uid, const char *owner)
-{
-	struct ul_account a;
-
-	memset(&a, 0, sizeof(a));
-	snprintf(a.product, sizeof(a.product), "%s", product);
-	snprintf(a.name, sizeof(a.name), "%s", name);
-	snprintf(a.unix_user, sizeof(a.unix_user), "%s", unix_user);
-	a.uid = uid;
-	snprintf(a.owner, sizeof(a.owner), "%s", owner);
-	snprintf(a.friendly_name, sizeof(a.friendly_name), "%s's account", name);
-	a.created = 1700000000;
-	return a;
-}
-
-static void
-put_account(struct fixture *fx, const struct ul_account *a)
-{
-	struct ul_txn *t = begin(fx, true);
-
-	assert_int_equal(ul_store_account_put(t, a), 0);
-	assert_int_equal(ul_txn_commit(t), 0);
-}
-
-/* The put must be refused with UL_EEXIST; the transaction is aborted. */
-static void
-put_account_clash(struct fixture *fx, const struct ul_account *a)
-{
-	struct ul_txn *t = begin(fx, true);
-
-	assert_int_equal(ul_store_account_put(t, a), UL_EEXIST);
-	ul_txn_abort(t);
-}
 
 static void
 assert_mode(const char *dir, const char *name, mode_t want)
@@ -89,6 +44,59 @@ assert_mode(const char *dir, const char *name, mode_t want)
 	assert_int_equal(st.st_mode & 07777, want);
 }
 
+/* ---- the meta database, by hand (the store must be closed) ---- */
+
+static void
+raw_begin(const char *dir, MDB_env **env, MDB_txn **txn)
+{
+	assert_int_equal(mdb_env_create(env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(*env, 32), 0);
+	assert_int_equal(mdb_env_open(*env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
+}
+
+static void
+raw_commit(MDB_env *env, MDB_txn *txn)
+{
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void
+raw_put_schema(MDB_txn *txn, uint32_t version)
+{
+	uint8_t b[4] = {(uint8_t)(version >> 24), (uint8_t)(version >> 16),
+	    (uint8_t)(version >> 8), (uint8_t)version};
+	MDB_val k = {.mv_size = 6, .mv_data = "schema"};
+	MDB_val v = {.mv_size = 4, .mv_data = b};
+	MDB_dbi dbi;
+
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+}
+
+static uint32_t
+raw_schema(const char *dir)
+{
+	MDB_val k = {.mv_size = 6, .mv_data = "schema"}, v;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	const uint8_t *b;
+	uint32_t version;
+
+	raw_begin(dir, &env, &txn);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	assert_int_equal(v.mv_size, 4);
+	b = v.mv_data;
+	version = ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) |
+	    ((uint32_t)b[2] << 8) | b[3];
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return version;
+}
+
 /* ---- opening ---- */
 
 static void
@@ -99,6 +107,7 @@ test_open_creates_private_dir_and_files(void **state)
 	assert_mode(fx->dir, NULL, 0700);
 	assert_mode(fx->dir, "data.mdb", 0600);
 	assert_mode(fx->dir, "lock.mdb", 0600);
+	assert_int_equal(raw_schema(fx->dir), 2);
 }
 
 static void
@@ -106,8 +115,7 @@ test_open_tightens_existing_dir(void **state)
 {
 	struct fixture *fx = *state;
 
-	ul_store_close(fx->st);
-	fx->st = NULL;
+	close_store(fx);
 	assert_int_equal(chmod(fx->dir, 0755), 0);
 	reopen(fx);
 	assert_mode(fx->dir, NULL, 0700);
@@ -117,29 +125,21 @@ static void
 test_open_refuses_newer_schema(void **state)
 {
 	struct fixture *fx = *state;
-	uint8_t b[4] = {0, 0, 0, 99};
-	MDB_val k = {.mv_size = 6, .mv_data = "schema"};
-	MDB_val v = {.mv_size = 4, .mv_data = b};
 	MDB_env *env;
 	MDB_txn *txn;
-	MDB_dbi dbi;
 
-	ul_store_close(fx->st);
-	fx->st = NULL;
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
-	assert_int_equal(mdb_env_open(env, fx->dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	close_store(fx);
+	raw_begin(fx->dir, &env, &txn);
+	raw_put_schema(txn, 99);
+	raw_commit(env, txn);
 
 	fx->err[0] = '\0';
-	assert_int_not_equal(ul_store_open(&fx->st, fx->dir, fx->err,
+	assert_int_not_equal(ul_store_open(&fx->st, &fx->conf, fx->err,
 	    sizeof(fx->err)), 0);
 	assert_null(fx->st);
 	assert_non_null(strstr(fx->err, "newer"));
+	/* and it left the store as it was */
+	assert_int_equal(raw_schema(fx->dir), 99);
 }
 
 static void
@@ -150,8 +150,7 @@ test_open_refuses_file_as_dir(void **state)
 	char p[160];
 
 	snprintf(p, sizeof(p), "%s/data.mdb", fx->dir);
-	assert_int_equal(ul_store_open(&st, p, fx->err, sizeof(fx->err)),
-	    UL_ESTORE);
+	assert_int_equal(open_dir(fx, p, &st), UL_ESTORE);
 	assert_null(st);
 }
 
@@ -164,40 +163,283 @@ test_open_refuses_symlinked_dir(void **state)
 
 	snprintf(link, sizeof(link), "%s/link", fx->root);
 	assert_int_equal(symlink(fx->dir, link), 0);
-	assert_int_equal(ul_store_open(&st, link, fx->err, sizeof(fx->err)),
-	    UL_ESTORE);
+	assert_int_equal(open_dir(fx, link, &st), UL_ESTORE);
 	assert_null(st);
 	unlink(link);
 }
 
-/* ---- users ---- */
+/* Walks every user, in pages of one per transaction (the cursor travels
+ * as a client keeps it), into emails[] and ids[]; returns how many. */
+static int
+walk_users(struct fixture *fx, char emails[][UL_EMAIL_MAX + 1],
+    char ids[][UL_USER_ID_MAX + 1], int max)
+{
+	struct ul_cursor cur = {.token = ""};
+	struct ul_user u;
+	int n = 0, r;
 
+	for (;;) {
+		struct ul_txn *t = begin(fx, false);
+
+		r = ul_store_user_next(t, &cur, &u);
+		ul_txn_abort(t);
+		if (r != 0)
+			break;
+		assert_true(n < max);
+		snprintf(emails[n], UL_EMAIL_MAX + 1, "%s", u.email);
+		snprintf(ids[n], UL_USER_ID_MAX + 1, "%s", u.id);
+		n++;
+	}
+	assert_int_equal(r, UL_ENOTFOUND);
+	return n;
+}
+
+/* How often `email` is in emails[0..n). */
+static int
+times_in(char emails[][UL_EMAIL_MAX + 1], int n, const char *email)
+{
+	int k = 0;
+
+	for (int i = 0; i < n; i++)
+		k += strcmp(emails[i], email) == 0;
+	return k;
+}
+
+/* Schema 1 had no user_ids index, and a user could have no id. */
 static void
-test_user_put_get_roundtrip(void **state)
+test_open_upgrades_schema_1(void **state)
 {
 	struct fixture *fx = *state;
-	struct ul_user in = user("ann@example.org"), out;
+	static const char *emails[] = {"cy@x.org", "ann@x.org", "bo@x.org"};
+	char seen[8][UL_EMAIL_MAX + 1], ids[8][UL_USER_ID_MAX + 1];
+	struct ul_user old = new_user("old@x.org"), u;
+	struct ul_record *rec = test_calloc(1, sizeof(*rec));
+	MDB_val k = {.mv_size = strlen(old.email), .mv_data = old.email}, v;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	struct ul_txn *t;
+	char id[UL_USER_ID_MAX + 1];
+
+	for (int i = 0; i < 3; i++)
+		(void)create_user(fx, emails[i]);
+	close_store(fx);
+	raw_begin(fx->dir, &env, &txn);
+	assert_int_equal(mdb_dbi_open(txn, "user_ids", 0, &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	old.id[0] = '\0';
+	assert_int_equal(ul_record_user_encode(rec, &old), 0);
+	v = (MDB_val){.mv_size = rec->len, .mv_data = rec->buf};
+	assert_int_equal(mdb_dbi_open(txn, "users", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	raw_put_schema(txn, 1);
+	raw_commit(env, txn);
+	test_free(rec);
+
+	reopen(fx);
+	close_store(fx);
+	assert_int_equal(raw_schema(fx->dir), 2);
+	reopen(fx);
+	assert_int_equal(walk_users(fx, seen, ids, 8), 4);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(times_in(seen, 4, emails[i]), 1);
+	assert_int_equal(times_in(seen, 4, "old@x.org"), 1);
+	/* the user without an id got one, kept from then on */
+	u = get_user(fx, "old@x.org");
+	assert_int_equal(strlen(u.id), 32);
+	snprintf(id, sizeof(id), "%s", u.id);
+	reopen(fx);
+	u = get_user(fx, "old@x.org");
+	assert_string_equal(u.id, id);
+	/* and intents know it by that id */
+	t = begin(fx, true);
+	assert_int_equal(ul_store_user_set_locked(t, &u, true), 0);
+	commit(t);
+	assert_true(get_user(fx, "old@x.org").locked);
+}
+
+/* ---- durability and transactions ---- */
+
+static struct ul_audit
+audit_event(int64_t time, const char *event, int result)
+{
+	struct ul_audit e;
+
+	memset(&e, 0, sizeof(e));
+	e.time = time;
+	snprintf(e.event, sizeof(e.event), "%s", event);
+	snprintf(e.email, sizeof(e.email), "ann@x.org");
+	snprintf(e.product, sizeof(e.product), "shop");
+	snprintf(e.rhost, sizeof(e.rhost), "192.0.2.1");
+	e.result = result;
+	return e;
+}
+
+static void
+append_three_events(struct fixture *fx)
+{
+	struct ul_audit e[] = {
+		audit_event(100, "login", 0),
+		audit_event(200, "login", UL_EAUTH),
+		audit_event(300, "user_add", 0),
+	};
 	struct ul_txn *t = begin(fx, true);
 
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ul_store_audit_append(t, &e[i]), 0);
+	commit(t);
+}
+
+static void
+test_data_survives_reopen(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_user u = create_user(fx, "ann@x.org");
+	struct ul_account a = new_account("shop", "ann", "shop_ann", 7001,
+	    "ann@x.org");
+	struct ul_failures f;
+	struct ul_txn *t = begin(fx, true);
+
+	assert_int_equal(ul_store_failure_count(t, "bo@x.org", 5, 900, 100, &f), 0);
+	commit(t);
+	create_account(fx, &a);
+	reopen(fx);
+	t = begin(fx, false);
+	assert_int_equal(ul_store_user_get(t, "ann@x.org", &u), 0);
+	assert_string_equal(u.pwhash, "$argon2id$v=19$m=8,t=1,p=1$x$y");
+	assert_int_equal(ul_store_account_by_uid(t, 7001, &a), 0);
+	assert_string_equal(a.unix_user, "shop_ann");
+	assert_int_equal(ul_store_failures_get(t, "bo@x.org", &f), 0);
+	assert_int_equal(f.count, 1);
+	ul_txn_abort(t);
+}
+
+static void
+test_abort_leaves_nothing(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_user u = new_user("ann@x.org");
+	struct ul_account a = new_account("shop", "ann", "shop_ann", 7001,
+	    "ann@x.org");
+	struct ul_audit e = audit_event(100, "login", 0);
+	struct ul_product p = {.name = "shop"};
+	struct ul_store_counts c;
+	struct ul_failures f;
+	struct ul_cursor cur = {.token = ""};
+	struct ul_txn *t = begin(fx, true);
+	uint32_t uid;
+
+	assert_int_equal(ul_store_user_create(t, &u), 0);
+	assert_int_equal(ul_store_product_create(t, &p), 0);
+	assert_int_equal(ul_store_account_create(t, &a), 0);
+	assert_int_equal(ul_store_audit_append(t, &e), 0);
+	assert_int_equal(ul_store_uid_allocate(t, 5000, 5009, &uid), 0);
+	assert_int_equal(ul_store_failure_count(t, "ann@x.org", 5, 900, 100, &f), 0);
+	/* the transaction sees its own intents */
+	assert_int_equal(ul_store_user_get(t, "ann@x.org", &u), 0);
+	ul_txn_abort(t);
+
+	t = begin(fx, true);
+	assert_int_equal(ul_store_user_get(t, "ann@x.org", &u), UL_ENOTFOUND);
+	assert_int_equal(ul_store_user_next(t, &cur, &u), UL_ENOTFOUND);
+	assert_int_equal(ul_store_account_by_unix(t, "shop", "shop_ann", &a),
+	    UL_ENOTFOUND);
+	assert_int_equal(ul_store_account_by_uid(t, 7001, &a), UL_ENOTFOUND);
+	assert_int_equal(ul_store_failures_get(t, "ann@x.org", &f), UL_ENOTFOUND);
+	assert_int_equal(ul_store_counts(t, &c), 0);
+	assert_int_equal(c.users + c.products + c.accounts + c.audit, 0);
+	/* the uid counter went back too */
+	assert_int_equal(ul_store_uid_allocate(t, 5000, 5009, &uid), 0);
+	assert_int_equal(uid, 5000);
+	ul_txn_abort(t);
+}
+
+static void
+test_read_txn_cannot_write(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_user u = new_user("ann@x.org");
+	struct ul_failures f;
+	struct ul_txn *t = begin(fx, false);
+
+	assert_int_not_equal(ul_store_user_create(t, &u), 0);
+	assert_int_not_equal(ul_store_failure_count(t, "ann@x.org", 5, 900, 100,
+	    &f), 0);
+	ul_txn_abort(t);
+	t = begin(fx, true);
+	assert_int_equal(ul_store_user_get(t, "ann@x.org", &u), UL_ENOTFOUND);
+	assert_int_equal(ul_store_failures_get(t, "ann@x.org", &f), UL_ENOTFOUND);
+	ul_txn_abort(t);
+}
+
+static void
+test_counts(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_product p = {.name = "shop"};
+	struct ul_store_counts c;
+	struct ul_txn *t;
+
+	(void)create_user(fx, "ann@x.org");
+	(void)create_user(fx, "bo@x.org");
+	t = begin(fx, true);
+	assert_int_equal(ul_store_product_create(t, &p), 0);
+	commit(t);
+	for (uint32_t i = 0; i < 4; i++) {
+		char name[16];
+		struct ul_account a;
+
+		snprintf(name, sizeof(name), "a%u", i);
+		a = new_account("shop", name, name, 7001 + i, "");
+		create_account(fx, &a);
+	}
+	append_three_events(fx);
+	t = begin(fx, false);
+	memset(&c, 0xff, sizeof(c));
+	assert_int_equal(ul_store_counts(t, &c), 0);
+	ul_txn_abort(t);
+	assert_int_equal(c.users, 2);
+	assert_int_equal(c.products, 1);
+	assert_int_equal(c.accounts, 4);
+	assert_int_equal(c.audit, 3);
+}
+
+/* ---- users as created ---- */
+
+static void
+test_user_create_get_roundtrip(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_user in = new_user("ann@example.org"), out;
+	char waiting[UL_EMAIL_MAX + 1];
+	struct ul_txn *t = begin(fx, true);
+
+	/* import restores every field as given */
 	snprintf(in.pending_email, sizeof(in.pending_email), "ann@new.example");
 	in.locked = true;
+	fill(in.confirm.hash, sizeof(in.confirm.hash), 1);
+	in.confirm.expires = 1700003600;
 	in.reset.expires = -5;
-	assert_int_equal(ul_store_user_put(t, &in), 0);
-	assert_int_equal(ul_txn_commit(t), 0);
+	in.totp_step = 56666666;
+	in.tfa_changed = 1700000002;
+	in.next_method_id = 3;
+	fill(in.recovery, sizeof(in.recovery), 2);
+	in.recovery_unused = 0x2f1;
+	fill(in.sms.hash, sizeof(in.sms.hash), 3);
+	in.sms.expires = 1700000300;
+	in.sms_window = 1700000000;
+	in.sms_sent = 2;
+	assert_int_equal(ul_store_user_create(t, &in), 0);
+	commit(t);
 
 	t = begin(fx, false);
+	memset(&out, 0x5a, sizeof(out));
 	assert_int_equal(ul_store_user_get(t, "ann@example.org", &out), 0);
+	assert_memory_equal(&out, &in, sizeof(in));
+	/* the pending email was claimed with it (U6) */
+	assert_int_equal(ul_store_pending_get(t, "ann@new.example", waiting), 0);
+	assert_string_equal(waiting, "ann@example.org");
 	ul_txn_abort(t);
-	assert_string_equal(out.email, in.email);
-	assert_string_equal(out.pwhash, in.pwhash);
-	assert_string_equal(out.pending_email, "ann@new.example");
-	assert_true(out.confirmed);
-	assert_true(out.locked);
-	assert_int_equal(out.created, in.created);
-	assert_int_equal(out.pw_changed, in.pw_changed);
-	assert_memory_equal(out.confirm.hash, in.confirm.hash, UL_CODE_HASH_BYTES);
-	assert_int_equal(out.confirm.expires, in.confirm.expires);
-	assert_int_equal(out.reset.expires, -5);
 }
 
 static void
@@ -205,397 +447,341 @@ test_user_get_unknown_is_notfound(void **state)
 {
 	struct fixture *fx = *state;
 	struct ul_user out;
+	char waiting[UL_EMAIL_MAX + 1];
 	struct ul_txn *t = begin(fx, false);
 
 	memset(&out, 0x55, sizeof(out));
 	assert_int_equal(ul_store_user_get(t, "nobody@example.org", &out),
 	    UL_ENOTFOUND);
-	assert_string_equal(out.email, "");
-	ul_txn_abort(t);
-}
-
-static void
-test_user_put_replaces(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_user u = user("ann@example.org"), out;
-	struct ul_txn *t = begin(fx, true);
-
-	assert_int_equal(ul_store_user_put(t, &u), 0);
-	u.pwhash[0] = '\0';
-	u.confirmed = false;
-	assert_int_equal(ul_store_user_put(t, &u), 0);
-	assert_int_equal(ul_store_user_get(t, "ann@example.org", &out), 0);
-	assert_string_equal(out.pwhash, "");
-	assert_false(out.confirmed);
-	ul_txn_abort(t);
-}
-
-static void
-test_user_next_walks_in_order(void **state)
-{
-	struct fixture *fx = *state;
-	static const char *emails[] = {"cy@x.org", "ann@x.org", "bo@x.org"};
-	static const char *want[] = {"ann@x.org", "bo@x.org", "cy@x.org"};
-	char last[UL_EMAIL_MAX + 1] = "";
-	struct ul_user u;
-	struct ul_txn *t = begin(fx, true);
-
-	for (int i = 0; i < 3; i++) {
-		u = user(emails[i]);
-		assert_int_equal(ul_store_user_put(t, &u), 0);
-	}
-	/* the cursor is a copy, as the handlers keep it: the output is
-	 * zeroed on entry */
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(ul_store_user_next(t, last, &u), 0);
-		assert_string_equal(u.email, want[i]);
-		snprintf(last, sizeof(last), "%s", u.email);
-	}
-	assert_int_equal(ul_store_user_next(t, last, &u), UL_ENOTFOUND);
-	/* after a name that is not stored: the next one that is */
-	assert_int_equal(ul_store_user_next(t, "b", &u), 0);
-	assert_string_equal(u.email, "bo@x.org");
-	ul_txn_abort(t);
-}
-
-static void
-test_user_del(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_user u = user("ann@example.org");
-	struct ul_txn *t = begin(fx, true);
-
-	assert_int_equal(ul_store_user_put(t, &u), 0);
-	assert_int_equal(ul_txn_commit(t), 0);
-	t = begin(fx, true);
-	assert_int_equal(ul_store_user_del(t, "ann@example.org"), 0);
-	assert_int_equal(ul_txn_commit(t), 0);
-	t = begin(fx, false);
-	assert_int_equal(ul_store_user_get(t, "ann@example.org", &u),
+	assert_true(all_zero(&out, sizeof(out)));
+	memset(waiting, 0x55, sizeof(waiting));
+	assert_int_equal(ul_store_pending_get(t, "nobody@example.org", waiting),
 	    UL_ENOTFOUND);
-	assert_int_equal(ul_store_user_next(t, "", &u), UL_ENOTFOUND);
+	assert_string_equal(waiting, "");
+	ul_txn_abort(t);
+}
+
+/* The create must be refused with `want`; the transaction commits, and
+ * the store must be as it was. */
+static void
+create_refused(struct fixture *fx, const struct ul_user *u, int want)
+{
+	struct ul_store_counts before, after;
+	struct ul_txn *t = begin(fx, true);
+
+	assert_int_equal(ul_store_counts(t, &before), 0);
+	assert_int_equal(ul_store_user_create(t, u), want);
+	commit(t);
+	t = begin(fx, false);
+	assert_int_equal(ul_store_counts(t, &after), 0);
+	ul_txn_abort(t);
+	assert_int_equal(after.users, before.users);
+}
+
+static void
+test_user_create_refuses_taken_email(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_user first = create_user(fx, "ann@x.org");
+	struct ul_user again = new_user("ann@x.org"), now;
+
+	snprintf(again.pwhash, sizeof(again.pwhash), "$argon2id$other");
+	create_refused(fx, &again, UL_EEXIST);
+	now = get_user(fx, "ann@x.org");
+	assert_memory_equal(&now, &first, sizeof(now));
+}
+
+static void
+test_user_create_refuses_pending_email(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_user ann = create_user(fx, "ann@x.org");
+	struct ul_user bo = new_user("bo@x.org");
+	struct ul_code code = {.expires = 1700086400};
+	struct ul_txn *t = begin(fx, true);
+
+	assert_int_equal(ul_store_user_set_pending(t, &ann, "bo@x.org", &code), 0);
+	commit(t);
+	/* ann waits to move to bo@x.org: nobody else may take it (U6) */
+	create_refused(fx, &bo, UL_EEXIST);
+	t = begin(fx, false);
+	assert_int_equal(ul_store_user_get(t, "bo@x.org", &bo), UL_ENOTFOUND);
+	ul_txn_abort(t);
+}
+
+static void
+test_user_create_refuses_duplicate_id(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_user ann = create_user(fx, "ann@x.org");
+	struct ul_user bo = new_user("bo@x.org");
+	struct ul_txn *t;
+
+	snprintf(bo.id, sizeof(bo.id), "%s", ann.id);
+	create_refused(fx, &bo, UL_EEXIST);
+	t = begin(fx, false);
+	assert_int_equal(ul_store_user_get(t, "bo@x.org", &bo), UL_ENOTFOUND);
+	ul_txn_abort(t);
+	/* ann is still found by her id: the walk gives her */
+	{
+		char seen[4][UL_EMAIL_MAX + 1], ids[4][UL_USER_ID_MAX + 1];
+
+		assert_int_equal(walk_users(fx, seen, ids, 4), 1);
+		assert_string_equal(seen[0], "ann@x.org");
+	}
+}
+
+static void
+test_user_create_refuses_empty_id_or_email(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_user u = new_user("ann@x.org");
+
+	u.id[0] = '\0';
+	create_refused(fx, &u, UL_EINVAL);
+	u = new_user("");
+	create_refused(fx, &u, UL_EINVAL);
+}
+
+static void
+test_user_next_walks_every_user_once(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *emails[] = {"kim@x.org", "ann@x.org", "zed@x.org",
+	    "bo@x.org", "ann@x.or", "ann@x.orgg", "cy@y.org", "a@b.c"};
+	char seen[16][UL_EMAIL_MAX + 1], ids[16][UL_USER_ID_MAX + 1];
+	int n;
+
+	for (int i = 0; i < 8; i++)
+		(void)create_user(fx, emails[i]);
+	n = walk_users(fx, seen, ids, 16);
+	assert_int_equal(n, 8);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(times_in(seen, n, emails[i]), 1);
+}
+
+/* Pages hold stable keys: a user whose email moves between two pages is
+ * given once, neither twice nor never. */
+static void
+test_user_next_is_stable_when_emails_move(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *emails[] = {"c@x.org", "a@x.org", "e@x.org",
+	    "b@x.org", "d@x.org", "f@x.org"};
+	struct ul_cursor cur = {.token = ""};
+	struct ul_code code = {.expires = 1700086400};
+	char seen_ids[6][UL_USER_ID_MAX + 1];
+	struct ul_user u, all[6];
+	int n = 0, r;
+
+	for (int i = 0; i < 6; i++)
+		all[i] = create_user(fx, emails[i]);
+	for (;;) {
+		struct ul_txn *t = begin(fx, false);
+
+		r = ul_store_user_next(t, &cur, &u);
+		ul_txn_abort(t);
+		if (r != 0)
+			break;
+		assert_true(n < 6);
+		snprintf(seen_ids[n++], UL_USER_ID_MAX + 1, "%s", u.id);
+		if (n != 3)
+			continue;
+		/* after the third: move every user to an email that sorts
+		 * before or after its old one, alternately */
+		for (int i = 0; i < 6; i++) {
+			char to[UL_EMAIL_MAX + 1];
+			struct ul_txn *w = begin(fx, true);
+
+			snprintf(to, sizeof(to), "%c%.32s", i % 2 ? '0' : 'z',
+			    all[i].email);
+			assert_int_equal(ul_store_user_get(w, all[i].email, &u), 0);
+			assert_int_equal(ul_store_user_set_pending(w, &u, to, &code), 0);
+			assert_int_equal(ul_store_user_get(w, all[i].email, &u), 0);
+			assert_int_equal(ul_store_user_move(w, &u, to), 0);
+			commit(w);
+		}
+	}
+	assert_int_equal(r, UL_ENOTFOUND);
+	assert_int_equal(n, 6);
+	for (int i = 0; i < 6; i++) {
+		int k = 0;
+
+		for (int j = 0; j < n; j++)
+			k += strcmp(seen_ids[j], all[i].id) == 0;
+		assert_int_equal(k, 1);
+	}
+}
+
+/* A token comes back from a client: a bad one is refused, never read. */
+static void
+test_user_next_refuses_garbage_cursor(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_cursor bad[5];
+	struct ul_user u;
+	struct ul_txn *t;
+
+	(void)create_user(fx, "ann@x.org");
+	memset(bad, 0, sizeof(bad));
+	snprintf(bad[0].token, sizeof(bad[0].token), "616");        /* odd */
+	snprintf(bad[1].token, sizeof(bad[1].token), "61zz");       /* not hex */
+	snprintf(bad[2].token, sizeof(bad[2].token), "ann@x.org");
+	memset(bad[3].token, '6', UL_CURSOR_MAX);                   /* 550 bytes */
+	memset(bad[4].token, 'f', sizeof(bad[4].token));            /* no NUL */
+	t = begin(fx, false);
+	for (int i = 0; i < 5; i++) {
+		memset(&u, 0x5a, sizeof(u));
+		assert_int_equal(ul_store_user_next(t, &bad[i], &u), UL_EINVAL);
+		assert_true(all_zero(&u, sizeof(u)));
+	}
+	/* a well-formed token of a key that is not there goes on after it */
+	{
+		struct ul_cursor ok = {.token = "00"};
+
+		assert_int_equal(ul_store_user_next(t, &ok, &u), 0);
+		assert_string_equal(u.email, "ann@x.org");
+		assert_int_equal(ul_store_user_next(t, &ok, &u), UL_ENOTFOUND);
+	}
+	ul_txn_abort(t);
+}
+
+/* U7's last step: the record, its methods, its pending claim and its id
+ * go; the email and the id are free again. */
+static void
+test_user_delete_frees_email_and_id(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_user ann = create_user(fx, "ann@x.org"), again, same_id;
+	struct ul_method m = {.id = 1, .kind = UL_METHOD_TOTP, .digits = 6};
+	struct ul_code code = {.expires = 1700086400};
+	char seen[4][UL_EMAIL_MAX + 1], ids[4][UL_USER_ID_MAX + 1], w[256];
+	struct ul_txn *t = begin(fx, true);
+
+	assert_int_equal(ul_store_method_add(t, &ann, &m, 100), 0);
+	assert_int_equal(ul_store_user_set_pending(t, &ann, "ann2@x.org", &code), 0);
+	commit(t);
+	ann = get_user(fx, "ann@x.org");
+	(void)create_user(fx, "bo@x.org");
+
+	t = begin(fx, true);
+	assert_int_equal(ul_store_user_delete(t, &ann), 0);
+	commit(t);
+	t = begin(fx, true);
+	assert_int_equal(ul_store_user_get(t, "ann@x.org", &again), UL_ENOTFOUND);
+	assert_int_equal(ul_store_method_get(t, "ann@x.org", 1, &m), UL_ENOTFOUND);
+	assert_int_equal(ul_store_pending_get(t, "ann2@x.org", w), UL_ENOTFOUND);
+	/* gone: a second delete of that snapshot finds nothing to delete */
+	assert_int_equal(ul_store_user_delete(t, &ann), UL_ECONFLICT);
+	ul_txn_abort(t);
+	assert_int_equal(walk_users(fx, seen, ids, 4), 1);
+	assert_string_equal(seen[0], "bo@x.org");
+
+	/* the email, the pending email and the id can be taken again */
+	again = create_user(fx, "ann@x.org");
+	assert_string_not_equal(again.id, ann.id);
+	assert_int_equal(again.next_method_id, 0);
+	(void)create_user(fx, "ann2@x.org");
+	same_id = new_user("cy@x.org");
+	snprintf(same_id.id, sizeof(same_id.id), "%s", ann.id);
+	t = begin(fx, true);
+	assert_int_equal(ul_store_user_create(t, &same_id), 0);
+	commit(t);
+	assert_int_equal(walk_users(fx, seen, ids, 4), 4);
+}
+
+/* A method as an import restores it. */
+static struct ul_method
+stored_method(uint32_t id)
+{
+	struct ul_method m;
+
+	memset(&m, 0, sizeof(m));
+	m.id = id;
+	m.kind = UL_METHOD_TOTP;
+	m.active = id % 2 == 1;
+	m.digits = 7;
+	fill(m.seed_box, sizeof(m.seed_box), (uint8_t)id);
+	m.created = 1700000000 + id;
+	return m;
+}
+
+/* ids sort as numbers (256 after 2), and a user's walk never strays into
+ * another user's methods, even one whose email extends this one's */
+static void
+test_method_next_walks_one_user_in_id_order(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *others[] = {"ann@x.or", "ann@x.orgg", "bob@x.org"};
+	uint32_t ids[] = {256, 1, 2, 70000}, after = 0, seen[8];
+	struct ul_method m, got;
+	size_t n = 0;
+	struct ul_txn *t;
+
+	(void)create_user(fx, "ann@x.org");
+	for (int i = 0; i < 3; i++)
+		(void)create_user(fx, others[i]);
+	t = begin(fx, true);
+	for (size_t i = 0; i < 4; i++) {
+		m = stored_method(ids[i]);
+		assert_int_equal(ul_store_method_restore(t, "ann@x.org", &m), 0);
+	}
+	m = stored_method(5);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ul_store_method_restore(t, others[i], &m), 0);
+	/* a restore does not replace, and needs its user */
+	assert_int_equal(ul_store_method_restore(t, "ann@x.org", &m), 0);
+	assert_int_equal(ul_store_method_restore(t, "ann@x.org", &m), UL_EEXIST);
+	assert_int_equal(ul_store_method_restore(t, "carl@x.org", &m),
+	    UL_ECONFLICT);
+	while (ul_store_method_next(t, "ann@x.org", &after, &got) == 0) {
+		assert_true(n < 8);
+		seen[n++] = got.id;
+		assert_int_equal(after, got.id);
+	}
+	assert_int_equal(n, 5);
+	assert_int_equal(seen[0], 1);
+	assert_int_equal(seen[1], 2);
+	assert_int_equal(seen[2], 5);
+	assert_int_equal(seen[3], 256);
+	assert_int_equal(seen[4], 70000);
+	after = 0;
+	assert_int_equal(ul_store_method_next(t, "ann@x.or", &after, &got), 0);
+	assert_int_equal(got.id, 5);
+	assert_int_equal(ul_store_method_next(t, "ann@x.or", &after, &got),
+	    UL_ENOTFOUND);
+	after = 0;
+	assert_int_equal(ul_store_method_next(t, "carl@x.org", &after, &got),
+	    UL_ENOTFOUND);
 	ul_txn_abort(t);
 }
 
 /* ---- products ---- */
 
 static void
-test_product_put_get_next(void **state)
+test_product_create_get_next(void **state)
 {
 	struct fixture *fx = *state;
 	struct ul_product p = {.name = "shop", .display_name = "The Shop",
-	    .created = 42}, q = {.name = "blog"}, out;
+	    .created = 42}, q = {.name = "blog"}, again = {.name = "shop",
+	    .display_name = "Another"}, out;
+	struct ul_cursor cur = {.token = ""};
 	struct ul_txn *t = begin(fx, true);
 
-	assert_int_equal(ul_store_product_put(t, &p), 0);
-	assert_int_equal(ul_store_product_put(t, &q), 0);
+	assert_int_equal(ul_store_product_create(t, &p), 0);
+	assert_int_equal(ul_store_product_create(t, &q), 0);
+	assert_int_equal(ul_store_product_create(t, &again), UL_EEXIST);
+	commit(t);
+	t = begin(fx, false);
 	assert_int_equal(ul_store_product_get(t, "shop", &out), 0);
 	assert_string_equal(out.display_name, "The Shop");
 	assert_int_equal(out.created, 42);
-	assert_int_equal(ul_store_product_next(t, "", &out), 0);
+	assert_int_equal(ul_store_product_next(t, &cur, &out), 0);
 	assert_string_equal(out.name, "blog");
-	assert_int_equal(ul_store_product_next(t, "blog", &out), 0);
+	assert_int_equal(ul_store_product_next(t, &cur, &out), 0);
 	assert_string_equal(out.name, "shop");
-	assert_int_equal(ul_store_product_next(t, "shop", &out), UL_ENOTFOUND);
+	assert_int_equal(ul_store_product_next(t, &cur, &out), UL_ENOTFOUND);
 	assert_int_equal(ul_store_product_get(t, "none", &out), UL_ENOTFOUND);
-	ul_txn_abort(t);
-}
-
-/* ---- accounts and their indexes ---- */
-
-static void
-test_account_put_get_roundtrip(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_account a = account("shop", "ann", "shop_ann", 900000001,
-	    "ann@x.org"), out;
-	struct ul_txn *t;
-
-	snprintf(a.parent, sizeof(a.parent), "team");
-	snprintf(a.email, sizeof(a.email), "ann+shop@x.org");
-	a.state = UL_ACCOUNT_SUSPENDED;
-	put_account(fx, &a);
-	t = begin(fx, false);
-	assert_int_equal(ul_store_account_get(t, "shop", "ann", &out), 0);
-	ul_txn_abort(t);
-	assert_string_equal(out.unix_user, "shop_ann");
-	assert_int_equal(out.uid, 900000001);
-	assert_string_equal(out.owner, "ann@x.org");
-	assert_string_equal(out.email, "ann+shop@x.org");
-	assert_string_equal(out.parent, "team");
-	assert_string_equal(out.friendly_name, "ann's account");
-	assert_int_equal(out.state, UL_ACCOUNT_SUSPENDED);
-}
-
-static void
-test_account_indexes_find_it(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_account a = account("shop", "ann", "shop_ann", 900000001,
-	    "ann@x.org"), out;
-	struct ul_txn *t;
-
-	put_account(fx, &a);
-	t = begin(fx, false);
-	assert_int_equal(ul_store_account_by_unix(t, "shop", "shop_ann", &out), 0);
-	assert_string_equal(out.name, "ann");
-	assert_int_equal(ul_store_account_by_uid(t, 900000001, &out), 0);
-	assert_string_equal(out.name, "ann");
-	assert_string_equal(out.product, "shop");
-	assert_int_equal(ul_store_account_owned(t, "ann@x.org", "shop", &out), 0);
-	assert_string_equal(out.name, "ann");
-	/* and nothing else */
-	assert_int_equal(ul_store_account_by_unix(t, "blog", "shop_ann", &out),
-	    UL_ENOTFOUND);
-	assert_int_equal(ul_store_account_by_uid(t, 900000002, &out),
-	    UL_ENOTFOUND);
-	assert_int_equal(ul_store_account_owned(t, "bo@x.org", "shop", &out),
-	    UL_ENOTFOUND);
-	ul_txn_abort(t);
-}
-
-static void
-test_account_legacy_accounts_share_no_owner(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_account a = account("shop", "old1", "shop_old1", 7001, "");
-	struct ul_account b = account("shop", "old2", "shop_old2", 7002, "");
-	struct ul_account out;
-	struct ul_txn *t;
-
-	/* "" is no owner: two legacy accounts of a product do not clash */
-	put_account(fx, &a);
-	put_account(fx, &b);
-	t = begin(fx, false);
-	assert_int_equal(ul_store_account_by_unix(t, "shop", "shop_old2", &out), 0);
-	assert_string_equal(out.owner, "");
-	assert_int_equal(ul_store_account_owned(t, "", "shop", &out),
-	    UL_ENOTFOUND);
-	ul_txn_abort(t);
-}
-
-static void
-test_account_same_unix_user_is_eexist(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_account a = account("shop", "ann", "shop_x", 7001, "ann@x.org");
-	struct ul_account b = account("shop", "bo", "shop_x", 7002, "bo@x.org");
-	struct ul_account out;
-	struct ul_txn *t;
-
-	put_account(fx, &a);
-	put_account_clash(fx, &b);
-	t = begin(fx, false);
-	assert_int_equal(ul_store_account_by_unix(t, "shop", "shop_x", &out), 0);
-	assert_string_equal(out.name, "ann");
-	assert_int_equal(ul_store_account_get(t, "shop", "bo", &out),
-	    UL_ENOTFOUND);
-	ul_txn_abort(t);
-}
-
-static void
-test_account_same_uid_is_eexist(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_account a = account("shop", "ann", "shop_ann", 7001, "ann@x.org");
-	struct ul_account b = account("blog", "bo", "blog_bo", 7001, "bo@x.org");
-	struct ul_account out;
-	struct ul_txn *t;
-
-	put_account(fx, &a);
-	put_account_clash(fx, &b);
-	t = begin(fx, false);
-	assert_int_equal(ul_store_account_by_uid(t, 7001, &out), 0);
-	assert_string_equal(out.product, "shop");
-	ul_txn_abort(t);
-}
-
-static void
-test_account_same_owner_and_product_is_eexist(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_account a = account("shop", "ann", "shop_ann", 7001, "ann@x.org");
-	struct ul_account b = account("shop", "ann2", "shop_ann2", 7002,
-	    "ann@x.org");
-	struct ul_account c = account("blog", "ann", "blog_ann", 7003,
-	    "ann@x.org");
-
-	put_account(fx, &a);
-	put_account_clash(fx, &b);
-	/* the same owner in another product is fine (L3: one per product) */
-	put_account(fx, &c);
-}
-
-static void
-test_account_put_moves_unix_index(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_account a = account("shop", "ann", "shop_old", 7001, "ann@x.org");
-	struct ul_account b = account("shop", "bo", "shop_bo", 7002, "");
-	struct ul_account out;
-	struct ul_txn *t;
-
-	put_account(fx, &a);
-	snprintf(a.unix_user, sizeof(a.unix_user), "shop_new");
-	put_account(fx, &a);
-	t = begin(fx, false);
-	assert_int_equal(ul_store_account_by_unix(t, "shop", "shop_old", &out),
-	    UL_ENOTFOUND);
-	assert_int_equal(ul_store_account_by_unix(t, "shop", "shop_new", &out), 0);
-	assert_string_equal(out.name, "ann");
-	ul_txn_abort(t);
-	/* the old name is free for another account */
-	snprintf(b.unix_user, sizeof(b.unix_user), "shop_old");
-	put_account(fx, &b);
-}
-
-static void
-test_account_put_moves_uid_and_owner_index(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_account a = account("shop", "ann", "shop_ann", 7001, "ann@x.org");
-	struct ul_account out;
-	struct ul_txn *t;
-
-	put_account(fx, &a);
-	a.uid = 7005;
-	snprintf(a.owner, sizeof(a.owner), "bo@x.org");
-	put_account(fx, &a);
-	t = begin(fx, false);
-	assert_int_equal(ul_store_account_by_uid(t, 7001, &out), UL_ENOTFOUND);
-	assert_int_equal(ul_store_account_by_uid(t, 7005, &out), 0);
-	assert_int_equal(ul_store_account_owned(t, "ann@x.org", "shop", &out),
-	    UL_ENOTFOUND);
-	assert_int_equal(ul_store_account_owned(t, "bo@x.org", "shop", &out), 0);
-	ul_txn_abort(t);
-}
-
-static void
-test_account_del_removes_indexes(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_account a = account("shop", "ann", "shop_ann", 7001, "ann@x.org");
-	struct ul_account b = account("shop", "bo", "shop_ann", 7001, "ann@x.org");
-	struct ul_account out;
-	struct ul_txn *t;
-
-	put_account(fx, &a);
-	t = begin(fx, true);
-	assert_int_equal(ul_store_account_del(t, "shop", "ann"), 0);
-	assert_int_equal(ul_txn_commit(t), 0);
-	t = begin(fx, false);
-	assert_int_equal(ul_store_account_get(t, "shop", "ann", &out),
-	    UL_ENOTFOUND);
-	assert_int_equal(ul_store_account_by_unix(t, "shop", "shop_ann", &out),
-	    UL_ENOTFOUND);
-	assert_int_equal(ul_store_account_by_uid(t, 7001, &out), UL_ENOTFOUND);
-	assert_int_equal(ul_store_account_owned(t, "ann@x.org", "shop", &out),
-	    UL_ENOTFOUND);
-	ul_txn_abort(t);
-	/* every index value it held is free again */
-	put_account(fx, &b);
-}
-
-static void
-test_account_del_unknown_is_notfound(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_txn *t = begin(fx, true);
-
-	assert_int_equal(ul_store_account_del(t, "shop", "ghost"), UL_ENOTFOUND);
-	ul_txn_abort(t);
-}
-
-/* Three products whose names share a prefix, to test the filter's edge. */
-static void
-put_walk_accounts(struct fixture *fx)
-{
-	struct ul_account a[] = {
-		account("beta", "b1", "beta_b1", 7001, ""),
-		account("alpha", "a2", "alpha_a2", 7002, ""),
-		account("alphabet", "z1", "alphabet_z1", 7003, ""),
-		account("alpha", "a1", "alpha_a1", 7004, ""),
-	};
-
-	for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++)
-		put_account(fx, &a[i]);
-}
-
-static void
-test_account_next_walks_every_product(void **state)
-{
-	struct fixture *fx = *state;
-	static const char *want[][2] = {
-		{"alpha", "a1"}, {"alpha", "a2"}, {"alphabet", "z1"}, {"beta", "b1"},
-	};
-	char lp[UL_PRODUCT_MAX + 1] = "", ln[UL_ACCOUNT_MAX + 1] = "";
-	struct ul_account a;
-	struct ul_txn *t;
-
-	put_walk_accounts(fx);
-	t = begin(fx, false);
-	for (int i = 0; i < 4; i++) {
-		assert_int_equal(ul_store_account_next(t, "", lp, ln, &a), 0);
-		assert_string_equal(a.product, want[i][0]);
-		assert_string_equal(a.name, want[i][1]);
-		snprintf(lp, sizeof(lp), "%s", a.product);
-		snprintf(ln, sizeof(ln), "%s", a.name);
-	}
-	assert_int_equal(ul_store_account_next(t, "", lp, ln, &a), UL_ENOTFOUND);
-	ul_txn_abort(t);
-}
-
-static void
-test_account_next_filters_product(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_account a;
-	struct ul_txn *t;
-
-	put_walk_accounts(fx);
-	t = begin(fx, false);
-	assert_int_equal(ul_store_account_next(t, "alpha", "", "", &a), 0);
-	assert_string_equal(a.name, "a1");
-	assert_int_equal(ul_store_account_next(t, "alpha", "", "a1", &a), 0);
-	assert_string_equal(a.name, "a2");
-	/* "alphabet" is another product, not more of "alpha" */
-	assert_int_equal(ul_store_account_next(t, "alpha", "", "a2", &a),
-	    UL_ENOTFOUND);
-	assert_int_equal(ul_store_account_next(t, "beta", "", "", &a), 0);
-	assert_string_equal(a.name, "b1");
-	assert_int_equal(ul_store_account_next(t, "beta", "", "b1", &a),
-	    UL_ENOTFOUND);
-	assert_int_equal(ul_store_account_next(t, "gamma", "", "", &a),
-	    UL_ENOTFOUND);
-	ul_txn_abort(t);
-}
-
-static void
-test_owned_next_lists_users_accounts(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_account a[] = {
-		account("shop", "ann", "shop_ann", 7001, "ann@x.org"),
-		account("blog", "ann", "blog_ann", 7002, "ann@x.org"),
-		account("blog", "bo", "blog_bo", 7003, "bo@x.org"),
-		account("wiki", "a", "wiki_a", 7004, "ann@x.org.uk"),
-	};
-	struct ul_account out;
-	struct ul_txn *t;
-
-	for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++)
-		put_account(fx, &a[i]);
-	t = begin(fx, false);
-	assert_int_equal(ul_store_owned_next(t, "ann@x.org", "", &out), 0);
-	assert_string_equal(out.product, "blog");
-	assert_string_equal(out.unix_user, "blog_ann");
-	assert_int_equal(ul_store_owned_next(t, "ann@x.org", "blog", &out), 0);
-	assert_string_equal(out.product, "shop");
-	assert_int_equal(ul_store_owned_next(t, "ann@x.org", "shop", &out),
-	    UL_ENOTFOUND);
-	assert_int_equal(ul_store_owned_next(t, "cy@x.org", "", &out),
-	    UL_ENOTFOUND);
 	ul_txn_abort(t);
 }
 
@@ -613,7 +799,7 @@ test_uid_allocate_increases(void **state)
 	/* not used by any account yet, but handed out: never again */
 	assert_int_equal(ul_store_uid_allocate(t, 5000, 5009, &uid), 0);
 	assert_int_equal(uid, 5001);
-	assert_int_equal(ul_txn_commit(t), 0);
+	commit(t);
 	t = begin(fx, true);
 	assert_int_equal(ul_store_uid_allocate(t, 5000, 5009, &uid), 0);
 	assert_int_equal(uid, 5002);
@@ -624,13 +810,13 @@ static void
 test_uid_allocate_skips_used(void **state)
 {
 	struct fixture *fx = *state;
-	struct ul_account a = account("shop", "ann", "shop_ann", 5001, "");
-	struct ul_account b = account("shop", "bo", "shop_bo", 5002, "");
+	struct ul_account a = new_account("shop", "ann", "shop_ann", 5001, "");
+	struct ul_account b = new_account("blog", "bo", "blog_bo", 5002, "");
 	struct ul_txn *t;
 	uint32_t uid;
 
-	put_account(fx, &a);
-	put_account(fx, &b);
+	create_account(fx, &a);
+	create_account(fx, &b);
 	t = begin(fx, true);
 	assert_int_equal(ul_store_uid_allocate(t, 5000, 5009, &uid), 0);
 	assert_int_equal(uid, 5000);
@@ -643,16 +829,17 @@ static void
 test_uid_allocate_exhausted_is_enospc(void **state)
 {
 	struct fixture *fx = *state;
-	struct ul_account a = account("shop", "ann", "shop_ann", 5002, "");
+	struct ul_account a = new_account("shop", "ann", "shop_ann", 5002, "");
 	struct ul_txn *t;
 	uint32_t uid;
 
-	put_account(fx, &a);
+	create_account(fx, &a);
 	t = begin(fx, true);
 	assert_int_equal(ul_store_uid_allocate(t, 5000, 5002, &uid), 0);
 	assert_int_equal(uid, 5000);
 	assert_int_equal(ul_store_uid_allocate(t, 5000, 5002, &uid), 0);
 	assert_int_equal(uid, 5001);
+	uid = 99;
 	assert_int_equal(ul_store_uid_allocate(t, 5000, 5002, &uid), UL_ENOSPC);
 	assert_int_equal(uid, 0);
 	ul_txn_abort(t);
@@ -675,261 +862,33 @@ test_uid_allocate_stays_in_range(void **state)
 	ul_txn_abort(t);
 }
 
-/* ---- failure counters ---- */
-
 static void
-put_failures(struct ul_txn *t, const char *email, int64_t last, int64_t until)
-{
-	struct ul_failures f = {.count = 2, .last = last,
-	    .locked_out_until = until};
-
-	assert_int_equal(ul_store_failures_put(t, email, &f), 0);
-}
-
-static void
-test_failures_put_get_del(void **state)
+test_uid_floor_only_moves_forward(void **state)
 {
 	struct fixture *fx = *state;
-	struct ul_failures f = {.count = 3, .last = 100, .locked_out_until = 900};
+	uint32_t next = 99, uid = 0;
 	struct ul_txn *t = begin(fx, true);
 
-	assert_int_equal(ul_store_failures_put(t, "ann@x.org", &f), 0);
-	memset(&f, 0, sizeof(f));
-	assert_int_equal(ul_store_failures_get(t, "ann@x.org", &f), 0);
-	assert_int_equal(f.count, 3);
-	assert_int_equal(f.last, 100);
-	assert_int_equal(f.locked_out_until, 900);
-	assert_int_equal(ul_store_failures_del(t, "ann@x.org"), 0);
-	assert_int_equal(ul_store_failures_get(t, "ann@x.org", &f), UL_ENOTFOUND);
-	assert_int_equal(f.count, 0);
-	ul_txn_abort(t);
-}
-
-static void
-test_failures_prune_old_only(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_failures f;
-	struct ul_txn *t = begin(fx, true);
-	unsigned removed = 99;
-
-	put_failures(t, "a@x.org", 100, 0);        /* stale */
-	put_failures(t, "b@x.org", 120, 0);        /* stale, right after a */
-	put_failures(t, "c@x.org", 500, 0);        /* recent */
-	put_failures(t, "d@x.org", 100, 600);      /* still locked out */
-	put_failures(t, "e@x.org", 110, 130);      /* stale */
-	assert_int_equal(ul_store_failures_prune(t, 200, 100, &removed), 0);
-	assert_int_equal(removed, 3);
-	assert_int_equal(ul_store_failures_get(t, "a@x.org", &f), UL_ENOTFOUND);
-	assert_int_equal(ul_store_failures_get(t, "b@x.org", &f), UL_ENOTFOUND);
-	assert_int_equal(ul_store_failures_get(t, "e@x.org", &f), UL_ENOTFOUND);
-	assert_int_equal(ul_store_failures_get(t, "c@x.org", &f), 0);
-	assert_int_equal(ul_store_failures_get(t, "d@x.org", &f), 0);
-	ul_txn_abort(t);
-}
-
-static void
-test_failures_prune_respects_max(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_failures f;
-	struct ul_txn *t = begin(fx, true);
-	unsigned removed = 99;
-
-	put_failures(t, "a@x.org", 100, 0);
-	put_failures(t, "b@x.org", 100, 0);
-	put_failures(t, "c@x.org", 100, 0);
-	assert_int_equal(ul_store_failures_prune(t, 200, 2, &removed), 0);
-	assert_int_equal(removed, 2);
-	assert_int_equal(ul_store_failures_get(t, "c@x.org", &f), 0);
-	assert_int_equal(ul_store_failures_prune(t, 200, 0, &removed), 0);
-	assert_int_equal(removed, 0);
-	assert_int_equal(ul_store_failures_prune(t, 200, 2, &removed), 0);
-	assert_int_equal(removed, 1);
-	assert_int_equal(ul_store_failures_get(t, "c@x.org", &f), UL_ENOTFOUND);
-	ul_txn_abort(t);
-}
-
-/* ---- audit ---- */
-
-static struct ul_audit
-audit_event(int64_t time, const char *event, int result)
-{
-	struct ul_audit e;
-
-	memset(&e, 0, sizeof(e));
-	e.time = time;
-	snprintf(e.event, sizeof(e.event), "%s", event);
-	snprintf(e.email, sizeof(e.email), "ann@x.org");
-	snprintf(e.product, sizeof(e.product), "shop");
-	snprintf(e.rhost, sizeof(e.rhost), "192.0.2.1");
-	e.caller_uid = 0;
-	e.result = result;
-	return e;
-}
-
-static void
-append_three_events(struct fixture *fx)
-{
-	struct ul_audit e[] = {
-		audit_event(100, "login", 0),
-		audit_event(200, "login", UL_EAUTH),
-		audit_event(300, "user_add", 0),
-	};
-	struct ul_txn *t = begin(fx, true);
-
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(ul_store_audit_append(t, &e[i]), 0);
-	assert_int_equal(ul_txn_commit(t), 0);
-}
-
-static void
-test_audit_append_and_walk(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_audit e;
-	uint64_t cursor = 0;
-	struct ul_txn *t;
-
-	append_three_events(fx);
-	t = begin(fx, false);
-	assert_int_equal(ul_store_audit_next(t, 0, &cursor, &e), 0);
-	assert_int_equal(e.time, 100);
-	assert_string_equal(e.event, "login");
-	assert_string_equal(e.rhost, "192.0.2.1");
-	assert_int_equal(ul_store_audit_next(t, 0, &cursor, &e), 0);
-	assert_int_equal(e.time, 200);
-	assert_int_equal(e.result, UL_EAUTH);
-	assert_int_equal(ul_store_audit_next(t, 0, &cursor, &e), 0);
-	assert_string_equal(e.event, "user_add");
-	assert_int_equal(ul_store_audit_next(t, 0, &cursor, &e), UL_ENOTFOUND);
-	ul_txn_abort(t);
-}
-
-static void
-test_audit_since_filters(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_audit e;
-	uint64_t cursor = 0;
-	struct ul_txn *t;
-
-	append_three_events(fx);
-	t = begin(fx, false);
-	assert_int_equal(ul_store_audit_next(t, 150, &cursor, &e), 0);
-	assert_int_equal(e.time, 200);
-	assert_int_equal(ul_store_audit_next(t, 150, &cursor, &e), 0);
-	assert_int_equal(e.time, 300);
-	assert_int_equal(ul_store_audit_next(t, 150, &cursor, &e), UL_ENOTFOUND);
-	cursor = 0;
-	assert_int_equal(ul_store_audit_next(t, 301, &cursor, &e), UL_ENOTFOUND);
-	ul_txn_abort(t);
-}
-
-static void
-test_audit_continues_after_reopen(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_audit e;
-	uint64_t cursor = 0;
-	struct ul_txn *t;
-
-	append_three_events(fx);
-	reopen(fx);
-	append_three_events(fx);
-	t = begin(fx, false);
-	for (int i = 0; i < 6; i++)
-		assert_int_equal(ul_store_audit_next(t, 0, &cursor, &e), 0);
-	assert_int_equal(cursor, 6);
-	assert_int_equal(ul_store_audit_next(t, 0, &cursor, &e), UL_ENOTFOUND);
-	ul_txn_abort(t);
-}
-
-/* ---- counts, durability, transactions ---- */
-
-static void
-test_counts(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_user u1 = user("ann@x.org"), u2 = user("bo@x.org");
-	struct ul_product p = {.name = "shop"};
-	struct ul_store_counts c;
-	struct ul_txn *t = begin(fx, true);
-
-	assert_int_equal(ul_store_user_put(t, &u1), 0);
-	assert_int_equal(ul_store_user_put(t, &u2), 0);
-	assert_int_equal(ul_store_product_put(t, &p), 0);
-	assert_int_equal(ul_txn_commit(t), 0);
-	put_walk_accounts(fx);
-	append_three_events(fx);
-	t = begin(fx, false);
-	memset(&c, 0xff, sizeof(c));
-	assert_int_equal(ul_store_counts(t, &c), 0);
-	ul_txn_abort(t);
-	assert_int_equal(c.users, 2);
-	assert_int_equal(c.products, 1);
-	assert_int_equal(c.accounts, 4);
-	assert_int_equal(c.audit, 3);
-}
-
-static void
-test_data_survives_reopen(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_user u = user("ann@x.org");
-	struct ul_account a = account("shop", "ann", "shop_ann", 7001, "ann@x.org");
-	struct ul_txn *t = begin(fx, true);
-
-	assert_int_equal(ul_store_user_put(t, &u), 0);
-	assert_int_equal(ul_txn_commit(t), 0);
-	put_account(fx, &a);
-	reopen(fx);
-	t = begin(fx, false);
-	assert_int_equal(ul_store_user_get(t, "ann@x.org", &u), 0);
-	assert_string_equal(u.pwhash, "$argon2id$v=19$m=8,t=1,p=1$x$y");
-	assert_int_equal(ul_store_account_by_uid(t, 7001, &a), 0);
-	assert_string_equal(a.unix_user, "shop_ann");
-	ul_txn_abort(t);
-}
-
-static void
-test_abort_leaves_nothing(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_user u = user("ann@x.org");
-	struct ul_account a = account("shop", "ann", "shop_ann", 7001, "ann@x.org");
-	struct ul_audit e = audit_event(100, "login", 0);
-	struct ul_store_counts c;
-	struct ul_txn *t = begin(fx, true);
-	uint32_t uid;
-
-	assert_int_equal(ul_store_user_put(t, &u), 0);
-	assert_int_equal(ul_store_account_put(t, &a), 0);
-	assert_int_equal(ul_store_audit_append(t, &e), 0);
-	assert_int_equal(ul_store_uid_allocate(t, 5000, 5009, &uid), 0);
-	ul_txn_abort(t);
+	assert_int_equal(ul_store_next_uid(t, &next), 0);
+	assert_int_equal(next, 0);                  /* unset */
+	assert_int_equal(ul_store_uid_floor(t, 900000042), 0);
+	commit(t);
 
 	t = begin(fx, true);
-	assert_int_equal(ul_store_user_get(t, "ann@x.org", &u), UL_ENOTFOUND);
-	assert_int_equal(ul_store_account_by_unix(t, "shop", "shop_ann", &a),
-	    UL_ENOTFOUND);
-	assert_int_equal(ul_store_account_by_uid(t, 7001, &a), UL_ENOTFOUND);
-	assert_int_equal(ul_store_counts(t, &c), 0);
-	assert_int_equal(c.users + c.products + c.accounts + c.audit, 0);
-	/* the uid counter went back too */
-	assert_int_equal(ul_store_uid_allocate(t, 5000, 5009, &uid), 0);
-	assert_int_equal(uid, 5000);
-	ul_txn_abort(t);
-}
-
-static void
-test_read_txn_cannot_write(void **state)
-{
-	struct fixture *fx = *state;
-	struct ul_user u = user("ann@x.org");
-	struct ul_txn *t = begin(fx, false);
-
-	assert_int_not_equal(ul_store_user_put(t, &u), 0);
+	assert_int_equal(ul_store_next_uid(t, &next), 0);
+	assert_int_equal(next, 900000042);
+	/* allocation starts from the counter and moves it on */
+	assert_int_equal(ul_store_uid_allocate(t, 900000000, 999999999, &uid), 0);
+	assert_int_equal(uid, 900000042);
+	assert_int_equal(ul_store_next_uid(t, &next), 0);
+	assert_int_equal(next, 900000043);
+	/* an import's lower floor does not move it back */
+	assert_int_equal(ul_store_uid_floor(t, 5), 0);
+	assert_int_equal(ul_store_next_uid(t, &next), 0);
+	assert_int_equal(next, 900000043);
+	assert_int_equal(ul_store_uid_floor(t, UINT32_MAX), 0);
+	assert_int_equal(ul_store_next_uid(t, &next), 0);
+	assert_int_equal(next, UINT32_MAX);
 	ul_txn_abort(t);
 }
 
@@ -944,39 +903,28 @@ main(void)
 		T(test_open_refuses_newer_schema),
 		T(test_open_refuses_file_as_dir),
 		T(test_open_refuses_symlinked_dir),
-		T(test_user_put_get_roundtrip),
+		T(test_open_upgrades_schema_1),
+		T(test_data_survives_reopen),
+		T(test_abort_leaves_nothing),
+		T(test_read_txn_cannot_write),
+		T(test_counts),
+		T(test_user_create_get_roundtrip),
 		T(test_user_get_unknown_is_notfound),
-		T(test_user_put_replaces),
-		T(test_user_next_walks_in_order),
-		T(test_user_del),
-		T(test_product_put_get_next),
-		T(test_account_put_get_roundtrip),
-		T(test_account_indexes_find_it),
-		T(test_account_legacy_accounts_share_no_owner),
-		T(test_account_same_unix_user_is_eexist),
-		T(test_account_same_uid_is_eexist),
-		T(test_account_same_owner_and_product_is_eexist),
-		T(test_account_put_moves_unix_index),
-		T(test_account_put_moves_uid_and_owner_index),
-		T(test_account_del_removes_indexes),
-		T(test_account_del_unknown_is_notfound),
-		T(test_account_next_walks_every_product),
-		T(test_account_next_filters_product),
-		T(test_owned_next_lists_users_accounts),
+		T(test_user_create_refuses_taken_email),
+		T(test_user_create_refuses_pending_email),
+		T(test_user_create_refuses_duplicate_id),
+		T(test_user_create_refuses_empty_id_or_email),
+		T(test_user_next_walks_every_user_once),
+		T(test_user_next_is_stable_when_emails_move),
+		T(test_user_next_refuses_garbage_cursor),
+		T(test_user_delete_frees_email_and_id),
+		T(test_method_next_walks_one_user_in_id_order),
+		T(test_product_create_get_next),
 		T(test_uid_allocate_increases),
 		T(test_uid_allocate_skips_used),
 		T(test_uid_allocate_exhausted_is_enospc),
 		T(test_uid_allocate_stays_in_range),
-		T(test_failures_put_get_del),
-		T(test_failures_prune_old_only),
-		T(test_failures_prune_respects_max),
-		T(test_audit_append_and_walk),
-		T(test_audit_since_filters),
-		T(test_audit_continues_after_reopen),
-		T(test_counts),
-		T(test_data_survives_reopen),
-		T(test_abort_leaves_nothing),
-		T(test_read_txn_cannot_write),
+		T(test_uid_floor_only_moves_forward),
 	};
 
 	/* No umask help: the store must set its modes itself. */
