@@ -62,7 +62,7 @@ struct ul_cursor {
 /* A single-use code (confirmation, reset, SMS): its keyed hash and expiry. */
 struct ul_code {
 	uint8_t hash[UL_CODE_HASH_BYTES];
-	int64_t expires;            /* unix seconds; 0 = none */
+	int64_t expires;            /* unix seconds; 0 = no code */
 };
 
 /* A unified user as read.  Intents name a user by the record they read:
@@ -246,8 +246,9 @@ int ul_store_code_consume(struct ul_txn *t, const struct ul_user *u,
 int ul_store_code_issue(struct ul_txn *t, const struct ul_user *u,
     enum ul_code_kind kind, const struct ul_code *code)
     __attribute__((warn_unused_result));
-/* A new SMS code, unless `max` were sent in the `window` seconds up to now
- * (UL_EBUSY, C1). */
+/* A new SMS code, unless `max` were sent in the current window (UL_EBUSY,
+ * C1's per-user rate).  A window lasts `window` seconds from the first
+ * send after the last window ended. */
 int ul_store_sms_issue(struct ul_txn *t, const struct ul_user *u,
     const struct ul_code *code, int64_t now, int64_t window, uint32_t max)
     __attribute__((warn_unused_result));
@@ -324,7 +325,8 @@ int ul_store_failures_get(struct ul_txn *t, const char *key,
     struct ul_failures *f) __attribute__((warn_unused_result));
 /* Counts one failure for key, unless it is locked out at `now`
  * (UL_ELOCKEDOUT, nothing counted).  The failure that reaches `limit` locks
- * it out for `seconds` and starts the count again.  *f: the counter after. */
+ * it out for `seconds` and starts the count again.  *f: the counter after
+ * (zero on an error). */
 int ul_store_failure_count(struct ul_txn *t, const char *key, uint32_t limit,
     uint32_t seconds, int64_t now, struct ul_failures *f)
     __attribute__((warn_unused_result));

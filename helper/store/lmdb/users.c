@@ -491,16 +491,18 @@ ul_store_totp_accept(struct ul_txn *t, const struct ul_user *ref, uint32_t id,
 }
 
 int
-ul_store_method_used(struct ul_txn *t, const struct ul_user *u, uint32_t id,
+ul_store_method_used(struct ul_txn *t, const struct ul_user *ref, uint32_t id,
     int64_t now)
 {
 	struct ul_method m;
-	int r = ul_store_method_get(t, u->email, id, &m);
+	struct ul_user u;
+	int r = st_user_load(t, ref, &u);
 
-	if (r == 0) {
+	if (r == 0 && (r = ul_store_method_get(t, u.email, id, &m)) == 0) {
 		m.last_used = now;
-		r = method_put(t, u->email, &m);
+		r = method_put(t, u.email, &m);
 	}
+	sodium_memzero(&u, sizeof(u));
 	sodium_memzero(&m, sizeof(m));
 	return r == UL_ENOTFOUND ? UL_ECONFLICT : r;
 }
@@ -811,10 +813,8 @@ ul_store_failure_count(struct ul_txn *t, const char *key, uint32_t limit,
 		return UL_EINVAL;
 	/* a try that comes while locked out counts nothing: the lockout is
 	 * exact however many tries raced to it */
-	if (f.locked_out_until > now) {
-		*out = f;
+	if (f.locked_out_until > now)
 		return UL_ELOCKEDOUT;
-	}
 	f.count++;
 	f.last = now;
 	if (f.count >= limit) {
