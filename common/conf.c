@@ -56,6 +56,8 @@ static const struct key keys[] = {
 	{NUM(session_days, 1, 36500)},
 	{NUM(audit_days, 1, 36500)},
 	{STR(issuer, K_NAME)},
+	{NUM(rate_burst, 1, 100000)},
+	{NUM(rate_per_minute, 1, 100000)},
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -102,6 +104,8 @@ ul_conf_defaults(struct ul_conf *c)
 	c->session_days = 90;
 	c->audit_days = 365;
 	snprintf(c->issuer, sizeof(c->issuer), "%s", "unilogin");
+	c->rate_burst = 10;
+	c->rate_per_minute = 10;
 }
 
 int

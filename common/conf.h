@@ -37,6 +37,8 @@ struct ul_conf {
 	unsigned session_days;
 	unsigned audit_days;
 	char issuer[65];            /* the Key URI's issuer (T2) */
+	unsigned rate_burst;        /* S3: password checks a caller may send ... */
+	unsigned rate_per_minute;   /* ... and then this many a minute */
 };
 
 /* The built-in defaults. */

@@ -20,6 +20,7 @@
 
 #include "common/util.h"
 #include "helper/core/call.h"
+#include "helper/core/email.h"
 #include "helper/rules/kdf.h"
 #include "helper/core/log.h"
 #include "helper/server/server.h"
@@ -112,6 +113,8 @@ open_state(struct ul_helper *h)
 	char err[512];
 	int r;
 
+	unsigned invalid = 0;
+
 	r = ul_store_open(&h->store, &h->conf, err, sizeof(err));
 	if (r == 0)
 		r = ul_keys_load(h->conf.state_dir, &h->keys, err, sizeof(err));
@@ -119,6 +122,11 @@ open_state(struct ul_helper *h)
 		ul_log(LOG_ERR, "%s", err);
 		return r;
 	}
+	/* U1's rules may be stricter than those a store was made under: each
+	 * email they refuse is reported (and left as it is) */
+	if (ul_email_check_store(h->store, &invalid) == 0 && invalid > 0)
+		ul_log(LOG_WARNING, "store: %u stored emails break today's rules "
+		    "(U1): see the lines above", invalid);
 	if (h->conf.admin_group[0] != '\0') {
 		h->has_admin_gid = ul_files_gid(h->conf.admin_group, &h->admin_gid) == 0;
 		if (!h->has_admin_gid)

@@ -20,6 +20,7 @@ struct ul_pam {
 	const char *user;
 	const char *service;
 	const char *rhost;
+	const char *ruser;
 	const char *tty;
 	char account[UL_ACCOUNT_MAX + 1];   /* from LOOKUP, for the log */
 };

@@ -130,6 +130,8 @@ pm_start(struct ul_pam *p, pam_handle_t *pamh, int flags, int argc,
 		p->service = item;
 	if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS)
 		p->rhost = item;
+	if (pam_get_item(pamh, PAM_RUSER, &item) == PAM_SUCCESS)
+		p->ruser = item;
 	if (pam_get_item(pamh, PAM_TTY, &item) == PAM_SUCCESS)
 		p->tty = item;
 	if (ul_client_new(&p->cl, p->o.conf.socket, (int)p->o.conf.timeout * 1000,
@@ -172,6 +174,7 @@ pm_begin(struct ul_pam *p, uint16_t type)
 	ul_msg_put_str(p->cl->req, UL_F_UNIX_USER, p->user);
 	ul_msg_put_str(p->cl->req, UL_F_SERVICE, p->service);
 	ul_msg_put_str(p->cl->req, UL_F_RHOST, p->rhost);
+	ul_msg_put_str(p->cl->req, UL_F_RUSER, p->ruser);
 	ul_msg_put_str(p->cl->req, UL_F_TTY, p->tty);
 }
 

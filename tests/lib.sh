@@ -110,10 +110,13 @@ ul_done() {
 ul_config() {
 	{
 		for line in "$@"; do echo "$line"; done
-		# the test's defaults, for the keys the test did not set
+		# the test's defaults, for the keys the test did not set (the
+		# tests log in as root far more often than a person would: the
+		# rate limit is tested where it is set, tests/ratelimit.sh)
 		for line in "product = comms" "socket = $T/run/unilogin.sock" \
 		    "state_dir = $T/state" "kdf = 1:8" "kdf_parallel = 2" \
-		    "tfa_required = no" "timeout = $UL_TIMEOUT"; do
+		    "tfa_required = no" "timeout = $UL_TIMEOUT" \
+		    "rate_burst = 100000" "rate_per_minute = 100000"; do
 			key=${line%% =*}
 			case " $* " in *" $key = "*) ;; *) echo "$line" ;; esac
 		done

@@ -37,6 +37,9 @@ expect_contains "S3: the lockout survives a restart (it is in the store)" "$out"
 
 # S3: unprivileged callers: a burst of password checks, then one a few seconds
 [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null || { ul_done; }
+ul_stop
+ul_config "lockout_seconds = 600" "rate_burst = 10" "rate_per_minute = 10"
+ul_start
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 limited=0
 for i in $(seq 1 12); do

@@ -17,7 +17,8 @@
 #define RATE UL_ROUTE_RATE
 #define TICKET UL_ROUTE_TICKET
 #define RESERVE UL_ROUTE_RESERVE
-#define RHOST UL_ROUTE_ROOT_RHOST
+#define RHOST UL_ROUTE_ROOT_FIELDS
+#define ROOT UL_ACCESS_ROOT
 
 /* rhost is believed from uid 0 only, on every route (T7, S8): sshd sets
  * it for a remote client; any other caller could forge it. */
@@ -35,8 +36,10 @@ static const struct ul_route routes[UL_MSG_TYPE_END] = {
 	[UL_REQ_PASSWD_BEGIN] = {ul_h_passwd_begin, ANY, KDF, SECRET | RATE | LOGIN},
 	[UL_REQ_PASSWD_CHANGE] = {ul_h_passwd_change, ANY, KDF,
 	    SECRET | TICKET | RESERVE | RHOST},
-	[UL_REQ_SESSION_OPEN] = {ul_h_session_open, ANY, WRITE, LOGIN},
-	[UL_REQ_SESSION_CLOSE] = {ul_h_session_close, ANY, WRITE, LOGIN},
+	/* sessions are recorded by PAM session modules, which run as root:
+	 * from anyone else they would be writes in another person's name */
+	[UL_REQ_SESSION_OPEN] = {ul_h_session_open, ROOT, WRITE, LOGIN},
+	[UL_REQ_SESSION_CLOSE] = {ul_h_session_close, ROOT, WRITE, LOGIN},
 	[UL_REQ_NSS_GETPW] = {ul_h_nss_getpw, ANY, LOOP, RHOST},
 	[UL_REQ_NSS_LIST] = {ul_h_nss_list, ANY, LOOP, RHOST},
 	[UL_REQ_ACCOUNT_CHECK] = {ul_h_account_check, ANY, LOOP, RHOST},
@@ -97,11 +100,27 @@ ul_route_for(uint16_t type)
 	return &routes[type];
 }
 
+bool
+ul_route_allows(const struct ul_route *route, uid_t uid, bool admin)
+{
+	switch (route->access) {
+	case UL_ACCESS_ANY:
+		return true;
+	case UL_ACCESS_ROOT:
+		return uid == 0;
+	case UL_ACCESS_ADMIN:
+		return admin;
+	}
+	return false;
+}
+
 void
 ul_route_filter(const struct ul_route *route, struct ul_msg *in, uid_t uid)
 {
-	if ((route->flags & UL_ROUTE_ROOT_RHOST) && uid != 0)
+	if ((route->flags & UL_ROUTE_ROOT_FIELDS) && uid != 0) {
 		ul_msg_drop(in, UL_F_RHOST);
+		ul_msg_drop(in, UL_F_RUSER);
+	}
 }
 
 void

@@ -11,6 +11,8 @@
 
 enum ul_access {
 	UL_ACCESS_ANY,              /* any local caller */
+	UL_ACCESS_ROOT,             /* uid 0 only: what PAM's session and
+				     * account stacks send (they run as root) */
 	UL_ACCESS_ADMIN,            /* uid 0 or admin_group (S5) */
 };
 
@@ -33,9 +35,9 @@ enum {
 	/* may write while the store lives on its disk reserve (S7): the
 	 * login path, so that logins go on with the disk full */
 	UL_ROUTE_RESERVE = 1 << 3,
-	/* believes rhost only from uid 0: from any other caller the field is
-	 * dropped before the handler sees it (T7, S8) */
-	UL_ROUTE_ROOT_RHOST = 1 << 4,
+	/* believes rhost and ruser only from uid 0: from any other caller the
+	 * fields are dropped before the handler sees them (T7, S3, S8) */
+	UL_ROUTE_ROOT_FIELDS = 1 << 4,
 };
 
 struct ul_route {
@@ -47,6 +49,9 @@ struct ul_route {
 
 /* The route of a request type, or NULL when there is none. */
 const struct ul_route *ul_route_for(uint16_t type);
+
+/* Whether a caller (uid, admin) may send the route's request. */
+bool ul_route_allows(const struct ul_route *route, uid_t uid, bool admin);
 
 /* What the route's policy does to a request before its handler: drops the
  * fields it believes only from uid 0 when the caller is another uid. */

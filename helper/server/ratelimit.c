@@ -1,7 +1,11 @@
 /* Token buckets per key. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
 
 #include "helper/server/ratelimit.h"
 #include "unilogin/error.h"
@@ -16,6 +20,52 @@ struct ul_ratelimit {
 	unsigned burst, per_min, slots, n;
 	struct bucket b[];
 };
+
+static uint8_t hash_key[crypto_shorthash_KEYBYTES];
+static bool keyed;
+
+static uint64_t
+hash(const char *tag, const char *const *parts, size_t n)
+{
+	unsigned char buf[1024], out[crypto_shorthash_BYTES];
+	size_t len = 0;
+	uint64_t v = 0;
+
+	if (!keyed) {
+		crypto_shorthash_keygen(hash_key);
+		keyed = true;
+	}
+	len = (size_t)snprintf((char *)buf, sizeof(buf), "%s", tag) + 1;
+	for (size_t i = 0; i < n && len < sizeof(buf); i++) {
+		int w = snprintf((char *)buf + len, sizeof(buf) - len, "%s",
+		    parts[i] ? parts[i] : "");
+
+		len += (w < 0 ? 0 : (size_t)w) + 1;
+	}
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	crypto_shorthash(out, buf, len, hash_key);
+	memcpy(&v, out, sizeof(v));
+	return v;
+}
+
+uint64_t
+ul_rate_key_uid(uid_t uid)
+{
+	char text[24];
+	const char *parts[] = {text};
+
+	snprintf(text, sizeof(text), "%u", (unsigned)uid);
+	return hash("uid", parts, 1);
+}
+
+uint64_t
+ul_rate_key_person(const char *service, const char *ruser, const char *rhost)
+{
+	const char *parts[] = {service, ruser, rhost};
+
+	return hash("person", parts, 3);
+}
 
 int
 ul_ratelimit_new(struct ul_ratelimit **out, unsigned burst, unsigned per_min,

@@ -7,12 +7,20 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct ul_ratelimit;
 
 int ul_ratelimit_new(struct ul_ratelimit **out, unsigned burst,
     unsigned per_min, unsigned slots) __attribute__((warn_unused_result));
 void ul_ratelimit_free(struct ul_ratelimit *rl);
+/* The bucket keys: a caller's uid, or the person a uid-0 caller speaks
+ * for (any of the strings may be NULL).  Keyed hashes (SipHash under a key
+ * made at start), so that nobody can aim at another's bucket. */
+uint64_t ul_rate_key_uid(uid_t uid);
+uint64_t ul_rate_key_person(const char *service, const char *ruser,
+    const char *rhost);
+
 /* Takes one token of key's bucket at monotonic time now_ms; false when it
  * is empty. */
 bool ul_ratelimit_take(struct ul_ratelimit *rl, uint64_t key, int64_t now_ms);

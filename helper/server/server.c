@@ -20,21 +20,18 @@
 #include "helper/handlers/dispatch.h"
 #include "helper/handlers/handlers.h"
 #include "helper/core/log.h"
+#include "helper/server/limits.h"
 #include "helper/server/pool.h"
 #include "helper/server/ratelimit.h"
 #include "helper/server/server.h"
 #include "unilogin/error.h"
 
-#define CONNS_MAX 512           /* open connections in all */
-#define CONNS_PER_UID 64        /* for callers other than root */
 #define FRAME_TIMEOUT_MS 5000   /* to send a whole request once connected or answered */
 #define MSG_CACHE 160           /* spare frames kept for reuse: two for each
 				 * of 64 busy connections and more, so that
 				 * a busy loop makes no mmap calls */
 #define MAINTENANCE_MS 60000
-#define RATE_BURST 10           /* rate-limited requests a caller may send ... */
-#define RATE_PER_MIN 10         /* ... and then this many a minute (S3) */
-#define RATE_UIDS 256
+#define RATE_UIDS 4096          /* buckets: uids and the persons root speaks for */
 
 enum conn_state { READING, BUSY, WRITING };
 
@@ -55,6 +52,7 @@ struct conn {
 	const struct ul_route *route;
 	struct ul_call call;
 	struct ul_job job;
+	bool lane_held;             /* counted in its uid's lane quota */
 };
 
 /* epoll cookies for the fds that are not connections */
@@ -65,7 +63,7 @@ struct server {
 	int epfd, listen_fd, sig_fd;
 	struct ul_pool *kdf, *slow, *write;
 	struct conn *head, *tail;   /* READING and WRITING connections */
-	unsigned nconns;
+	struct ul_limits *limits;   /* connections and jobs per uid */
 	struct ul_msg *cache[MSG_CACHE];
 	unsigned ncache;
 	bool stop;
@@ -136,7 +134,7 @@ conn_close(struct server *s, struct conn *c)
 	msg_put(s, c->in);
 	msg_put(s, c->out);
 	sodium_memzero(&c->call, sizeof(c->call));
-	s->nconns--;
+	ul_limits_close(s->limits, c->uid);
 	free(c);
 }
 
@@ -214,6 +212,28 @@ run_job(struct ul_job *job)
 	ul_dispatch_run(c->route, &c->call);
 }
 
+/* S3: a rate-limited request takes a token of its caller's bucket.  A
+ * PAM stack that reaches us as uid 0 is sshd for every remote client, or a
+ * setuid program (su) for every local user: its bucket is that of the
+ * person it speaks for (service, PAM_RUSER, PAM_RHOST).  Root's own tools
+ * (no PAM service) and admins of the admin group are not limited.  The
+ * email's own count (S3) applies to all of them. */
+static bool
+rate_take(struct server *s, const struct conn *c)
+{
+	const char *service = ul_msg_str(c->in, UL_F_SERVICE);
+	uint64_t key;
+
+	if (c->uid == 0 && service != NULL && service[0] != '\0')
+		key = ul_rate_key_person(service, ul_msg_str(c->in, UL_F_RUSER),
+		    ul_msg_str(c->in, UL_F_RHOST));
+	else if (c->admin)
+		return true;
+	else
+		key = ul_rate_key_uid(c->uid);
+	return ul_ratelimit_take(s->rate, key, ul_monotonic_ms());
+}
+
 static void
 handle_request(struct server *s, struct conn *c)
 {
@@ -244,18 +264,20 @@ handle_request(struct server *s, struct conn *c)
 		return;
 	}
 	name = ul_msg_type_name(c->in->type);
-	if (c->route->access == UL_ACCESS_ADMIN && !c->admin) {
-		ul_log(LOG_NOTICE, "uid %u pid %d: %s refused: not an admin",
-		    (unsigned)c->uid, (int)c->pid, name);
-		ul_reply_error(c->out, UL_EPERM,
-		    "permission denied: this needs root or the admin group");
+	if (!ul_route_allows(c->route, c->uid, c->admin)) {
+		ul_log(LOG_NOTICE, "uid %u pid %d: %s refused: not %s",
+		    (unsigned)c->uid, (int)c->pid, name,
+		    c->route->access == UL_ACCESS_ROOT ? "root" : "an admin");
+		ul_reply_error(c->out, UL_EPERM, c->route->access == UL_ACCESS_ROOT
+		    ? "permission denied: this needs root"
+		    : "permission denied: this needs root or the admin group");
 		send_reply(s, c);
 		return;
 	}
-	if ((c->route->flags & UL_ROUTE_RATE) && !c->admin &&
-	    !ul_ratelimit_take(s->rate, c->uid, ul_monotonic_ms())) {
-		ul_log(LOG_NOTICE, "uid %u pid %d: %s refused: more than %d password "
-		    "checks a minute", (unsigned)c->uid, (int)c->pid, name, RATE_PER_MIN);
+	if ((c->route->flags & UL_ROUTE_RATE) && !rate_take(s, c)) {
+		ul_log(LOG_NOTICE, "uid %u pid %d: %s refused: more than %u password "
+		    "checks a minute", (unsigned)c->uid, (int)c->pid, name,
+		    s->h->conf.rate_per_minute);
 		ul_reply_error(c->out, UL_EBUSY,
 		    "too many requests from this user; try again in a minute");
 		send_reply(s, c);
@@ -275,7 +297,18 @@ handle_request(struct server *s, struct conn *c)
 		send_reply(s, c);
 		return;
 	}
-	/* Off the loop: the connection is not watched until the job is done. */
+	/* Off the loop: the connection is not watched until the job is done.
+	 * A uid has a quota of jobs per lane, so that it cannot fill a queue
+	 * (uid 0 and admins have none). */
+	if (!ul_limits_lane_take(s->limits, c->uid, c->admin, c->route->lane)) {
+		ul_log(LOG_NOTICE, "uid %u pid %d: %s refused: too many requests of "
+		    "this uid at once", (unsigned)c->uid, (int)c->pid, name);
+		ul_reply_error(c->out, UL_EBUSY,
+		    "too many requests from this user at once; try again");
+		send_reply(s, c);
+		return;
+	}
+	c->lane_held = true;
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	c->state = BUSY;
 	c->job.run = run_job;
@@ -295,6 +328,10 @@ jobs_done(struct server *s, struct ul_pool *p)
 		if (job == &s->upkeep) {
 			s->upkeep_busy = false;
 			continue;
+		}
+		if (c->lane_held) {
+			ul_limits_lane_done(s->limits, c->uid, c->admin, c->route->lane);
+			c->lane_held = false;
 		}
 		if (watch(s, c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD) != 0) {
 			c->state = WRITING;     /* so conn_close unlinks it */
@@ -378,16 +415,6 @@ in_admin_group(const struct server *s, int fd, gid_t gid)
 	return false;
 }
 
-static unsigned
-conns_of(const struct server *s, uid_t uid)
-{
-	unsigned n = 0;
-
-	for (const struct conn *c = s->head; c; c = c->next)
-		n += c->uid == uid;
-	return n;
-}
-
 static void
 accept_one(struct server *s)
 {
@@ -396,19 +423,26 @@ accept_one(struct server *s)
 	struct conn *c;
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
+	bool admin;
+
 	if (fd < 0)
 		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-	    s->nconns >= CONNS_MAX ||
-	    (cred.uid != 0 && conns_of(s, cred.uid) >= CONNS_PER_UID)) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		close(fd);
+		return;
+	}
+	admin = cred.uid == 0 || in_admin_group(s, fd, cred.gid);
+	if (!ul_limits_open(s->limits, cred.uid, admin)) {
 		if (s->refused++ % 1000 == 0)
-			ul_log(LOG_WARNING, "connection limit reached; refused %lu so far",
-			    s->refused);
+			ul_log(LOG_WARNING, "connection limit reached (uid %u holds %u); "
+			    "refused %lu so far", (unsigned)cred.uid,
+			    ul_limits_conns_of(s->limits, cred.uid), s->refused);
 		close(fd);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
+		ul_limits_close(s->limits, cred.uid);
 		close(fd);
 		return;
 	}
@@ -416,8 +450,7 @@ accept_one(struct server *s)
 	c->uid = cred.uid;
 	c->gid = cred.gid;
 	c->pid = cred.pid;
-	c->admin = cred.uid == 0 || in_admin_group(s, fd, cred.gid);
-	s->nconns++;
+	c->admin = admin;
 	start_reading(s, c);
 	if (watch(s, c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD) != 0)
 		conn_close(s, c);
@@ -516,7 +549,9 @@ server_init(struct server *s, struct ul_helper *h, int listen_fd)
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->sig_fd < 0 || s->epfd < 0)
 		return UL_EIO;
-	if (ul_ratelimit_new(&s->rate, RATE_BURST, RATE_PER_MIN, RATE_UIDS) != 0 ||
+	if (ul_limits_new(&s->limits) != 0 ||
+	    ul_ratelimit_new(&s->rate, h->conf.rate_burst,
+	    h->conf.rate_per_minute, RATE_UIDS) != 0 ||
 	    ul_pool_new(&s->kdf, h->conf.kdf_parallel, "ul-kdf", 10) != 0 ||
 	    ul_pool_new(&s->slow, 2, "ul-slow", 0) != 0 ||
 	    ul_pool_new(&s->write, 2, "ul-write", 0) != 0)
@@ -536,9 +571,10 @@ server_fini(struct server *s)
 	ul_pool_free(s->kdf);
 	ul_pool_free(s->slow);
 	ul_pool_free(s->write);
-	ul_ratelimit_free(s->rate);
 	while (s->head)
 		conn_close(s, s->head);
+	ul_ratelimit_free(s->rate);
+	ul_limits_free(s->limits);
 	for (unsigned i = 0; i < s->ncache; i++)
 		ul_msg_free(s->cache[i]);
 	if (s->epfd >= 0)

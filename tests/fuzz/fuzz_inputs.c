@@ -88,15 +88,32 @@ fuzz_email(const char *in)
 	}
 	n = strnlen(out, UL_EMAIL_MAX + 1);
 	FUZZ_CHECK(n >= 3 && n <= UL_EMAIL_MAX);
-	/* the input, trimmed and lowered, and nothing else */
+	/* the input, trimmed, and lowered: the local part as it was; the
+	 * domain too when it was ASCII, else its A-label (U1) */
 	while (isspace((unsigned char)*start))
 		start++;
 	while (end > start && isspace((unsigned char)end[-1]))
 		end--;
-	FUZZ_CHECK((size_t)(end - start) == n);
-	for (size_t i = 0; i < n; i++) {
-		FUZZ_CHECK((unsigned char)out[i] > ' ' && out[i] != 0x7f);
-		FUZZ_CHECK(out[i] == (char)tolower((unsigned char)start[i]));
+	for (size_t i = 0; i < n; i++)
+		FUZZ_CHECK((unsigned char)out[i] > ' ' && (unsigned char)out[i] < 0x7f);
+	FUZZ_CHECK(out[0] != '-');
+	{
+		const char *at = memchr(start, '@', (size_t)(end - start));
+		size_t local = at ? (size_t)(at - start) : 0;
+		bool ascii = true;
+
+		FUZZ_CHECK(at != NULL && local < n && out[local] == '@');
+		for (size_t i = 0; i < local; i++)
+			FUZZ_CHECK(out[i] == (char)tolower((unsigned char)start[i]));
+		for (const char *p = at; p < end; p++)
+			ascii &= (unsigned char)*p < 0x80;
+		if (ascii) {
+			FUZZ_CHECK((size_t)(end - start) == n);
+			for (size_t i = local; i < n; i++)
+				FUZZ_CHECK(out[i] == (char)tolower((unsigned char)start[i]));
+		} else {
+			FUZZ_CHECK(strstr(out + local, "xn--") != NULL);
+		}
 	}
 	FUZZ_CHECK(strchr(out, '@') != NULL && strchr(out, '@') == strrchr(out, '@'));
 	FUZZ_CHECK(out[0] != '@' && out[n - 1] != '@' && out[n - 1] != '.');

@@ -76,7 +76,7 @@ test_admin_range_is_admin(void **state)
 		if ((type >= 64) != (r->access == UL_ACCESS_ADMIN))
 			fail_msg("%s (%u): access %s outside its range",
 			    ul_msg_type_name((uint16_t)type), type,
-			    r->access == UL_ACCESS_ADMIN ? "ADMIN" : "ANY");
+			    r->access == UL_ACCESS_ADMIN ? "ADMIN" : "ANY or ROOT");
 	}
 }
 
@@ -131,6 +131,26 @@ test_admin_routes_never_use_the_reserve(void **state)
 	assert_true(ul_route_for(UL_REQ_LOGIN_CODE)->flags & UL_ROUTE_RESERVE);
 }
 
+/* Writes in another person's name come from root alone: the session
+ * history is recorded by PAM session modules, which run as root. */
+static void
+test_sessions_are_root_only(void **state)
+{
+	const struct ul_route *open = ul_route_for(UL_REQ_SESSION_OPEN);
+	const struct ul_route *close = ul_route_for(UL_REQ_SESSION_CLOSE);
+
+	(void)state;
+	assert_int_equal(open->access, UL_ACCESS_ROOT);
+	assert_int_equal(close->access, UL_ACCESS_ROOT);
+	assert_true(ul_route_allows(open, 0, true));
+	assert_false(ul_route_allows(open, 65534, false));
+	/* an admin of the admin group is no PAM session module */
+	assert_false(ul_route_allows(open, 1000, true));
+	assert_true(ul_route_allows(ul_route_for(UL_REQ_STATUS), 65534, false));
+	assert_false(ul_route_allows(ul_route_for(UL_REQ_USER_ADD), 65534, false));
+	assert_true(ul_route_allows(ul_route_for(UL_REQ_USER_ADD), 1000, true));
+}
+
 /* A decoded request of `type` with an rhost and a product. */
 static struct ul_msg *
 request_with_rhost(uint16_t type)
@@ -141,6 +161,7 @@ request_with_rhost(uint16_t type)
 	ul_msg_start(m, type);
 	ul_msg_put_str(m, UL_F_PRODUCT, "comms");
 	ul_msg_put_str(m, UL_F_RHOST, "203.0.113.7");
+	ul_msg_put_str(m, UL_F_RUSER, "mallory");
 	assert_int_equal(ul_msg_finish(m), 0);
 	assert_int_equal(ul_msg_decode(m), 0);
 	return m;
@@ -158,8 +179,8 @@ test_rhost_believed_only_from_root(void **state)
 			continue;
 		m = request_with_rhost((uint16_t)type);
 		ul_route_filter(r, m, 1000);
-		if (ul_msg_str(m, UL_F_RHOST) != NULL)
-			fail_msg("%s: rhost from uid 1000 reaches the handler",
+		if (ul_msg_str(m, UL_F_RHOST) != NULL || ul_msg_str(m, UL_F_RUSER) != NULL)
+			fail_msg("%s: rhost or ruser from uid 1000 reaches the handler",
 			    ul_msg_type_name((uint16_t)type));
 		/* the other fields stay */
 		assert_string_equal(ul_msg_str(m, UL_F_PRODUCT), "comms");
@@ -168,6 +189,7 @@ test_rhost_believed_only_from_root(void **state)
 		ul_route_filter(r, m, 0);
 		assert_non_null(ul_msg_str(m, UL_F_RHOST));
 		assert_string_equal(ul_msg_str(m, UL_F_RHOST), "203.0.113.7");
+		assert_string_equal(ul_msg_str(m, UL_F_RUSER), "mallory");
 		ul_msg_free(m);
 	}
 }
@@ -182,6 +204,7 @@ main(void)
 		cmocka_unit_test(test_open_secret_routes_are_limited),
 		cmocka_unit_test(test_admin_routes_never_use_the_reserve),
 		cmocka_unit_test(test_rhost_believed_only_from_root),
+		cmocka_unit_test(test_sessions_are_root_only),
 	};
 
 	if (sodium_init() < 0)
