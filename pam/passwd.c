@@ -4,7 +4,8 @@
  * the code when the user has two-factor (a legacy account: its own current
  * password only) and keeps the helper's change ticket in the PAM handle;
  * the update phase takes PAM_AUTHTOK from an earlier module (use_authtok)
- * or asks `New password: ` twice, and spends the ticket on it.
+ * or asks `New password: ` twice, and spends the ticket on it.  A user
+ * that is not ours is PAM_USER_UNKNOWN in both phases.
  * session: open and close are recorded in the product's session history
  * (best effort: PAM_IGNORE when it cannot be recorded). */
 #include "config.h"
@@ -23,6 +24,7 @@
 #include "unilogin/error.h"
 
 #define CHANGE_TICKET "unilogin_change_ticket"
+#define NOT_OURS "unilogin_not_ours"
 #define SESSION_ID "unilogin_session_id"
 
 static void
@@ -131,9 +133,32 @@ update(struct ul_pam *p)
 	return PAM_SUCCESS;
 }
 
+/* The update phase for a user the preliminary phase left to the stack
+ * (not an account of this product; a local user while the helper is
+ * down).  Linux-PAM does not freeze the password stack between the two
+ * phases, so this answer counts again: PAM_USER_UNKNOWN, never an error.
+ * With no new password from an earlier module it asks one, as pam_unix
+ * would, for the modules after it: pam-auth-update gives pam_unix
+ * `use_authtok` once it is not first in common-password, and every local
+ * password change would fail there without one. */
+static int
+update_not_ours(struct ul_pam *p)
+{
+	UL_SECRET char *pw = NULL;
+	const void *tok = NULL;
+	int code;
+
+	if (p->o.use_authtok ||
+	    (pam_get_item(p->pamh, PAM_AUTHTOK, &tok) == PAM_SUCCESS && tok != NULL))
+		return PAM_USER_UNKNOWN;
+	code = new_password(p, &pw);
+	return code == PAM_SUCCESS ? PAM_USER_UNKNOWN : code;
+}
+
 int
 ul_pam_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
+	const void *not_ours = NULL;
 	struct ul_pam p;
 	int r = pm_start(&p, pamh, flags, argc, argv);
 
@@ -149,8 +174,12 @@ ul_pam_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 			r = r == UL_ENOACCOUNT ? PAM_USER_UNKNOWN : r == 0 ? PAM_SUCCESS
 			    : r == UL_ELOCKEDOUT ? PAM_MAXTRIES : PAM_AUTH_ERR;
 		}
+		pam_set_data(pamh, NOT_OURS, r == PAM_USER_UNKNOWN ? NOT_OURS : NULL, NULL);
 	} else if (r == PAM_SUCCESS && (flags & PAM_UPDATE_AUTHTOK)) {
-		r = update(&p);
+		if (pam_get_data(pamh, NOT_OURS, &not_ours) == PAM_SUCCESS && not_ours != NULL)
+			r = update_not_ours(&p);
+		else
+			r = update(&p);
 	}
 	pm_finish(&p);
 	return r;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian 12 packages unilogin needs to build, test and demo,
-# when some are missing.  Run as root; the README's commands call it.
+# and to build its own packages (debhelper, devscripts, lintian), when
+# some are missing.  Run as root; the README's commands call it.
 set -eu
 
 PACKAGES="
@@ -11,6 +12,7 @@ oathtool lmdb-utils python3 util-linux faketime libnss-wrapper
 openssh-server openssh-client sudo python3-pexpect systemd man-db groff-base
 valgrind clang libclang-rt-14-dev
 pamtester libpam-wrapper libpam-oath libpam-google-authenticator
+debhelper devscripts lintian
 "
 
 missing=

@@ -48,6 +48,24 @@ out=$(answers bo@example.com "$PASSWORD" | "$PAMDRIVE" -d "$T/pam.d" -o passwd a
 expect_contains "use_authtok: no earlier new password, no change" "$out" "passwd: PAM_AUTHTOK_ERR"
 expect_lacks "use_authtok: ... and no new-password prompt" "$out" "New password"
 
+# A user that is not ours (root) is left to the next modules in both
+# phases; the module asks the new password for them (pam_unix gets
+# use_authtok in a pam-auth-update common-password), unless an earlier
+# module gave one.  tests/deb.sh changes root's password through pam_unix.
+for opt in "" use_authtok; do
+	printf 'password [success=ok user_unknown=ignore default=die] %s conf=%s %s\npassword required pam_permit.so\n' \
+		"$MODULE" "$T/unilogin.conf" "$opt" >"$T/pam.d/others${opt:+_$opt}"
+done
+out=$(answers 'a new root password' 'a new root password' | "$PAMDRIVE" -d "$T/pam.d" -o passwd others root 2>>"$T/pam.err" || true)
+expect_contains "not ours: the change goes on to the next module" "$out" "passwd: PAM_SUCCESS"
+expect_contains "not ours: ... with the new password asked for it" "$out" "prompt(hidden): Retype new password: "
+expect_lacks "not ours: ... and no email or current password asked" "$out" "Email"
+out=$(answers 'a new root password' 'another one' | "$PAMDRIVE" -d "$T/pam.d" -o passwd others root 2>>"$T/pam.err" || true)
+expect_contains "not ours: two different new passwords are refused" "$out" "passwd: PAM_AUTHTOK_ERR"
+out=$("$PAMDRIVE" -d "$T/pam.d" -o passwd others_use_authtok root </dev/null 2>>"$T/pam.err" || true)
+expect_contains "not ours, use_authtok: left to the next module" "$out" "passwd: PAM_SUCCESS"
+expect_lacks "not ours, use_authtok: ... and nothing asked" "$out" "prompt"
+
 # L1 through PAM: a legacy account changes its own password
 answers 'old legacy pass' | ctl --password-stdin account add sendgrid cyold \
 	--email cy@example.com --legacy-password >/dev/null
