@@ -167,3 +167,79 @@ ul_files_gid(const char *group, gid_t *gid)
 	fclose(f);
 	return r;
 }
+
+bool
+ul_files_id_taken(uint32_t id)
+{
+	struct passwd pwbuf, *pw;
+	struct group grbuf, *gr;
+	char buf[16384];
+	bool taken = false;
+	FILE *f = fopen("/etc/passwd", "re");
+
+	if (f != NULL) {
+		while (!taken && fgetpwent_r(f, &pwbuf, buf, sizeof(buf), &pw) == 0)
+			taken = pw->pw_uid == id;
+		fclose(f);
+	}
+	if (!taken && (f = fopen("/etc/group", "re")) != NULL) {
+		while (!taken && fgetgrent_r(f, &grbuf, buf, sizeof(buf), &gr) == 0)
+			taken = gr->gr_gid == id;
+		fclose(f);
+	}
+	return taken;
+}
+
+/* The length of the UTF-8 sequence at p (at most n bytes) and its code
+ * point, or 0 when it is not one (overlong, surrogate, too big, cut). */
+static size_t
+utf8_at(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	size_t len = p[0] < 0xc2 ? 0 : p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 :
+	    p[0] < 0xf5 ? 4 : 0;
+	uint32_t v;
+
+	if (len == 0 || len > n)
+		return 0;
+	v = p[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+char *
+ul_text_safe(const char *in, char *out, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)(in ? in : "");
+	size_t left = strlen((const char *)p), j = 0;
+
+	if (n == 0)
+		return out;
+	while (left > 0 && j + 1 < n) {
+		uint32_t cp = 0;
+		size_t len = p[0] < 0x80 ? 1 : utf8_at(p, left, &cp);
+		bool bad = len == 0 || (len == 1 && (p[0] < 0x20 || p[0] == 0x7f)) ||
+		    (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f ||
+		    cp == 0x061c;
+
+		if (bad || j + len >= n) {
+			out[j++] = '?';
+			len = len == 0 ? 1 : len;
+		} else {
+			memcpy(out + j, p, len);
+			j += len;
+		}
+		p += len;
+		left -= len;
+	}
+	out[j] = '\0';
+	return out;
+}

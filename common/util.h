@@ -27,6 +27,12 @@ ul_secret_cleanup(char **p)
 /* A heap string that is wiped and freed when it goes out of scope. */
 #define UL_SECRET __attribute__((cleanup(ul_secret_cleanup)))
 
+/* Text from a client made safe for a log line, the store's history or a
+ * terminal: copies in into out (n bytes, NUL included), every control
+ * character (C0, DEL, C1, a tab, a newline), bidi override and invalid
+ * UTF-8 byte as '?'.  Returns out. */
+char *ul_text_safe(const char *in, char *out, size_t n);
+
 /* Copies src into dst of size n; UL_ETOOBIG when it does not fit. */
 int ul_strlcpy(char *dst, const char *src, size_t n);
 
@@ -34,6 +40,9 @@ int ul_strlcpy(char *dst, const char *src, size_t n);
  * itself, S5).  0 or UL_ENOTFOUND. */
 int ul_files_uid(const char *user, uid_t *uid, gid_t *gid);
 int ul_files_gid(const char *group, gid_t *gid);
+/* True when a user of /etc/passwd has this uid or a group of /etc/group
+ * this gid. */
+bool ul_files_id_taken(uint32_t id);
 
 #define UL_STRINGIFY_(x) #x
 #define UL_STRINGIFY(x) UL_STRINGIFY_(x)

@@ -71,13 +71,36 @@ activated_socket(void)
 	return 3;
 }
 
+/* The socket's directory: a directory (not a link), of root or this
+ * helper's user, that nobody else may write (S5: clients check the same,
+ * and would refuse to talk to the socket). */
+static int
+check_socket_dir(const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) != 0) {
+		ul_log(LOG_ERR, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & 022) != 0) {
+		ul_log(LOG_ERR, "%s: the socket's directory must be a directory of "
+		    "root or this helper's user that only its owner may write; "
+		    "refusing to start", dir);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 make_socket(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char dir[sizeof(sa.sun_path)];
 	struct stat st;
-	int fd;
+	mode_t old;
+	int fd, r;
 
 	if (ul_strlcpy(sa.sun_path, path, sizeof(sa.sun_path)) != 0)
 		return -1;
@@ -89,6 +112,8 @@ make_socket(const char *path)
 		ul_log(LOG_ERR, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
+	if (check_socket_dir(dir) != 0)
+		return -1;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			ul_log(LOG_ERR, "%s: exists and is not a socket", path);
@@ -97,8 +122,12 @@ make_socket(const char *path)
 		unlink(path);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(path, 0666) != 0 || listen(fd, 512) != 0) {
+	/* bind makes the socket with the mode the umask leaves: 0666 at once,
+	 * no chmod of a path that a link could have replaced meanwhile */
+	old = umask(0111);
+	r = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r != 0 || listen(fd, 512) != 0) {
 		ul_log(LOG_ERR, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);

@@ -29,6 +29,9 @@ struct ul_pam {
 int pm_start(struct ul_pam *p, pam_handle_t *pamh, int flags, int argc,
     const char **argv);
 void pm_finish(struct ul_pam *p);
+/* Defence in depth: true (and logged) when PAM_USER, an account the helper
+ * named, resolves to a uid outside uid_min..uid_max. */
+bool pm_outside_range(struct ul_pam *p);
 /* S6: the PAM code when the helper cannot answer. */
 int pm_unavailable(struct ul_pam *p, int r);
 bool pm_transport_error(int r);

@@ -110,6 +110,43 @@ pm_transport_error(int r)
 	    r == UL_EVERSION || r == UL_EPROTO || r == UL_EIO;
 }
 
+/* PAM_USER's uid as NSS answers it; false when it does not resolve. */
+static bool
+local_uid(const char *user, uid_t *uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return false;
+	*uid = res->pw_uid;
+	return true;
+}
+
+/* A user that resolves to a uid outside uid_min..uid_max is no product
+ * account: root or a local admin (S6). */
+static bool
+not_ours(const struct ul_pam *p)
+{
+	uid_t uid;
+
+	return p->user != NULL && local_uid(p->user, &uid) &&
+	    (uid < p->o.conf.uid_min || uid > p->o.conf.uid_max);
+}
+
+bool
+pm_outside_range(struct ul_pam *p)
+{
+	if (!not_ours(p))
+		return false;
+	/* the helper named an account that resolves out of the range: a
+	 * damaged store, or an import that made root a product account */
+	pam_syslog(p->pamh, LOG_ERR, "refused: %s is a product account of %s, but "
+	    "resolves to a uid outside uid_min..uid_max (%u..%u)", p->user,
+	    p->o.conf.product, p->o.conf.uid_min, p->o.conf.uid_max);
+	return true;
+}
+
 int
 pm_start(struct ul_pam *p, pam_handle_t *pamh, int flags, int argc,
     const char **argv)
@@ -121,6 +158,14 @@ pm_start(struct ul_pam *p, pam_handle_t *pamh, int flags, int argc,
 	p->pamh = pamh;
 	p->flags = flags;
 	r = ul_pam_options(pamh, argc, argv, &p->o);
+	if (r == PAM_SERVICE_ERR && pam_get_user(pamh, &p->user, NULL) == PAM_SUCCESS &&
+	    not_ours(p)) {
+		/* with a broken config, root and local admins still get to the
+		 * next module of the stack (S6), as when the helper is down */
+		pam_syslog(pamh, LOG_NOTICE, "%s is no product account: left to the "
+		    "next module", p->user);
+		return PAM_USER_UNKNOWN;
+	}
 	if (r != PAM_SUCCESS)
 		return r;
 	r = pam_get_user(pamh, &p->user, NULL);
@@ -152,15 +197,9 @@ pm_finish(struct ul_pam *p)
 int
 pm_unavailable(struct ul_pam *p, int r)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096];
-
 	pam_syslog(p->pamh, LOG_ERR, "helper at %s: %s", p->o.conf.socket,
 	    ul_strerror(r));
-	if (getpwnam_r(p->user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
-	    (res->pw_uid < p->o.conf.uid_min || res->pw_uid > p->o.conf.uid_max))
-		return PAM_USER_UNKNOWN;
-	return PAM_AUTHINFO_UNAVAIL;
+	return not_ours(p) ? PAM_USER_UNKNOWN : PAM_AUTHINFO_UNAVAIL;
 }
 
 void
@@ -348,6 +387,10 @@ authenticate(struct ul_pam *p)
 	if (r == 0 && ul_msg_str(p->cl->rep, UL_F_ACCOUNT) != NULL)
 		(void)ul_strlcpy(p->account, ul_msg_str(p->cl->rep, UL_F_ACCOUNT),
 		    sizeof(p->account));
+	if (r == 0 && pm_outside_range(p)) {
+		sodium_free(password);
+		return PAM_AUTH_ERR;
+	}
 	if (r == 0 && p->o.apikey)
 		r = get_password(p, password) ?: login_apikey(p, linked, password);
 	else if (r == 0 && linked)
@@ -399,7 +442,9 @@ ul_pam_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		pm_begin(&p, UL_REQ_ACCOUNT_CHECK);
 		ul_msg_put_str(p.cl->req, UL_F_EMAIL, pam_getenv(pamh, "UNILOGIN_EMAIL"));
 		r = ul_client_call(p.cl);
-		if (pm_transport_error(r)) {
+		if (r == 0 && pm_outside_range(&p)) {
+			r = PAM_PERM_DENIED;
+		} else if (pm_transport_error(r)) {
 			r = pm_unavailable(&p, r);
 		} else {
 			if (r != 0)

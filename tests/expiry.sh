@@ -23,12 +23,16 @@ sms_code() { awk '/^sms /{getline; c=$0} END{print c}' "$T/outbox"; }
 ctl tfa confirm sms@example.com "$(sms_code)" >/dev/null
 
 # An empty answer sends a code; the person leaves; a new login uses it.
+before=$(ul_sent sms)
 answers sms@example.com "$PASSWORD" "" | pam sms >/dev/null
+ul_wait_sent sms "$before"
 code=$(sms_code)
 out=$(answers sms@example.com "$PASSWORD" "$code" | pam sms)
 expect_contains "C1: a sent code works within 5 minutes" "$out" "auth: PAM_SUCCESS"
 
+before=$(ul_sent sms)
 answers sms@example.com "$PASSWORD" "" | pam sms >/dev/null
+ul_wait_sent sms "$before"
 code=$(sms_code)
 echo "+6m" >"$T/clock"
 out=$(answers sms@example.com "$PASSWORD" "$code" | pam sms)

@@ -200,6 +200,17 @@ ul_account() {
 	ctl account add "$p" "$a" --email "$e" "$@" >/dev/null
 }
 
+# ul_wait_sent KIND BEFORE: waits (bounded, 10 s) until the outbox holds
+# more than BEFORE deliveries of KIND: a self-service request answers
+# first and delivers after (S1), so its code comes a moment later.
+ul_sent() { grep -c "^$1 " "$T/outbox" 2>/dev/null || true; }
+ul_wait_sent() {
+	i=0
+	while [ "$(ul_sent "$1")" -le "$2" ] && [ $i -lt 200 ]; do
+		i=$((i + 1)); sleep 0.05
+	done
+}
+
 # totp SECRET DIGITS [OFFSET]: a code from oathtool at the real clock,
 # OFFSET seconds away (e.g. -30 for the previous step).
 totp() {

@@ -200,12 +200,17 @@ exit_for(int r)
 int
 ul_cli_fail(struct ul_cli *cli, int r)
 {
+	char safe[UL_TEXT_MAX + 1];
 	const char *msg;
 
 	if (r == 0)
 		return UL_EXIT_OK;
 	msg = exit_for(r) == UL_EXIT_UNREACHABLE && r != UL_EVERSION
 	    ? NULL : ul_client_message(cli->cl);
+	/* a message may quote what a client sent: no escape reaches the
+	 * terminal (row 9) */
+	if (msg != NULL)
+		msg = ul_text_safe(msg, safe, sizeof(safe));
 	if (exit_for(r) == UL_EXIT_UNREACHABLE)
 		fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->conf.socket,
 		    msg ? msg : ul_strerror(r));
@@ -256,8 +261,11 @@ ul_cli_call_print(struct ul_cli *cli, const struct ul_cli_cmd *cmd)
 		ul_msg_put_str(cli->cl->req, UL_F_AFTER, after);
 	}
 	ul_cli_output_end(cli, cmd->paged);
-	if (msg != NULL && !cli->json && r == 0)
-		printf("%s\n", msg);
+	if (msg != NULL && !cli->json && r == 0) {
+		char safe[UL_TEXT_MAX + 1];
+
+		printf("%s\n", ul_text_safe(msg, safe, sizeof(safe)));
+	}
 	return status;
 }
 

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "common/util.h"
 #include "tools/cli.h"
 #include "tools/qr.h"
 #include "unilogin/proto.h"
@@ -52,7 +53,9 @@ field_text(const struct ul_msg *m, const struct ul_field *f, char *buf, size_t n
 	switch (info->kind) {
 	case UL_KIND_STR:
 	case UL_KIND_SECRET:
-		snprintf(buf, n, "%s", ul_field_str(m, f));
+		/* text from the store may come from any client: no escape
+		 * sequence or tab reaches the terminal or forges a column */
+		ul_text_safe(ul_field_str(m, f), buf, n);
 		break;
 	case UL_KIND_INT:
 		if (is_time(f->tag))

@@ -7,10 +7,76 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
+#include "common/util.h"
 #include "helper/core/email.h"
 #include "helper/core/call.h"
 #include "helper/core/log.h"
 #include "unilogin/error.h"
+
+struct ul_later {
+	void (*run)(struct ul_call *c, void *arg);
+	struct ul_call call;
+	struct ul_msg *in, *out;
+	size_t n;
+	unsigned char arg[];
+};
+
+int
+ul_call_later(struct ul_call *c, void (*run)(struct ul_call *c, void *arg),
+    const void *arg, size_t n)
+{
+	struct ul_later *l;
+
+	if (c->later != NULL)
+		return UL_EINVAL;
+	l = sodium_malloc(sizeof(*l) + n);
+	if (l == NULL)
+		return UL_ENOMEM;
+	memset(l, 0, sizeof(*l));
+	l->in = ul_msg_new();
+	l->out = ul_msg_new();
+	if (l->in == NULL || l->out == NULL) {
+		ul_later_free(l);
+		return UL_ENOMEM;
+	}
+	/* the decoded request as it is: buf and the fields that point in it
+	 * (the copy keeps its own allocation's kind) */
+	{
+		bool plain = l->in->plain;
+
+		*l->in = *c->in;
+		l->in->plain = plain;
+	}
+	l->run = run;
+	l->call = *c;
+	l->call.in = l->in;
+	l->call.out = l->out;
+	l->call.later = NULL;
+	l->n = n;
+	memcpy(l->arg, arg, n);
+	c->later = l;
+	return 0;
+}
+
+void
+ul_later_run(struct ul_later *l)
+{
+	l->call.message[0] = '\0';
+	ul_msg_start(l->out, UL_MSG_REPLY);
+	l->run(&l->call, l->arg);
+}
+
+void
+ul_later_free(struct ul_later *l)
+{
+	if (l == NULL)
+		return;
+	ul_msg_free(l->in);         /* wipes */
+	ul_msg_free(l->out);
+	sodium_free(l);             /* wipes */
+}
 
 int
 ul_call_say(struct ul_call *c, int code, const char *fmt, ...)
@@ -122,10 +188,12 @@ ul_call_finish(struct ul_call *c, struct ul_txn *t, int r,
 	return ul_call_commit(c, t);
 }
 
+/* Fields of an audit record: what a client sent is made safe for the
+ * admin's terminal that lists it (row 9). */
 static void
 copy(char *dst, size_t n, const char *src)
 {
-	snprintf(dst, n, "%s", src ? src : "");
+	ul_text_safe(src, dst, n);
 }
 
 static void

@@ -17,6 +17,7 @@
 
 struct ul_keys;
 struct ul_tickets;
+struct ul_later;
 
 struct ul_helper {
 	struct ul_conf conf;
@@ -40,10 +41,22 @@ struct ul_call {
 	bool admin;                 /* uid 0 or admin_group (S5) */
 	bool reserve;               /* the route may write on the store's disk
 				     * reserve (the login path, S7) */
+	struct ul_later *later;     /* work to run after the reply has gone */
 	char message[UL_TEXT_MAX + 1];
 };
 
 typedef int (*ul_handler)(struct ul_call *c);
+
+/* S1: work whose time must not show in the answer (a delivery, the code
+ * it sends) runs after the reply has gone, on the slow pool: run(c, arg)
+ * with a call of the same caller and a copy of the request, and a copy of
+ * the n bytes at arg in locked memory, wiped after.  One per request.
+ * 0, or UL_ENOMEM (nothing will run). */
+int ul_call_later(struct ul_call *c, void (*run)(struct ul_call *c, void *arg),
+    const void *arg, size_t n) __attribute__((warn_unused_result));
+/* For the server: runs a later job, and frees it (wiped). */
+void ul_later_run(struct ul_later *l);
+void ul_later_free(struct ul_later *l);
 
 /* Sets the call's message and returns code, so a handler can write
  * `return ul_call_say(c, UL_ERULE, "...", ...)`. */

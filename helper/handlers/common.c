@@ -1,6 +1,10 @@
-/* What several families of handlers share: the account a request names
- * and the reply that hands out a ticket. */
+/* What several families of handlers share: the account a request names,
+ * the reply that hands out a ticket, and the end of everyone's access to an
+ * account (teammates and API keys, L7, T8). */
 #include "config.h"
+
+#include <stdio.h>
+#include <string.h>
 
 #include <sodium.h>
 
@@ -24,13 +28,38 @@ ul_find_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
 	return r;
 }
 
+/* Who asks for a ticket (tickets.h): a uid-0 caller speaks for a person,
+ * named by the remote host, PAM_RUSER, or the terminal and service (only
+ * uid 0 gets rhost and ruser through the dispatch table); any other caller
+ * is its uid. */
+static const char *
+ticket_asker(struct ul_call *c, char *out, size_t n)
+{
+	const char *rhost = ul_msg_str(c->in, UL_F_RHOST);
+	const char *ruser = ul_msg_str(c->in, UL_F_RUSER);
+	const char *tty = ul_msg_str(c->in, UL_F_TTY);
+	const char *service = ul_msg_str(c->in, UL_F_SERVICE);
+
+	if (c->uid != 0)
+		snprintf(out, n, "uid:%u", (unsigned)c->uid);
+	else if (rhost != NULL && rhost[0] != '\0')
+		snprintf(out, n, "rhost:%s", rhost);
+	else if (ruser != NULL && ruser[0] != '\0')
+		snprintf(out, n, "ruser:%s", ruser);
+	else
+		snprintf(out, n, "local:%s:%s", service ? service : "", tty ? tty : "");
+	return out;
+}
+
 int
 ul_ticket_reply(struct ul_call *c, struct ul_ticket *tk, int result)
 {
-	char text[UL_TICKET_TEXT];
+	char text[UL_TICKET_TEXT], who[600];
 	int r;
 
 	tk->uid = c->uid;
+	tk->key = ul_ticket_key(tk->product, tk->account, ticket_asker(c, who,
+	    sizeof(who)));
 	r = ul_tickets_issue(c->h->tickets, tk, text);
 	sodium_memzero(tk, sizeof(*tk));
 	if (r != 0)
@@ -40,3 +69,47 @@ ul_ticket_reply(struct ul_call *c, struct ul_ticket *tk, int result)
 	return result;
 }
 
+/* Ends the API keys scoped to an account (all of them, or one user's). */
+int
+ul_account_end_keys(struct ul_txn *t, const struct ul_account *a, const char *email)
+{
+	struct ul_cursor cur = {""};
+	struct ul_apikey k;
+	int r;
+
+	if (email[0] == '\0')
+		return 0;
+	while ((r = ul_store_apikey_next(t, email, &cur, &k)) == 0)
+		if (strcmp(k.product, a->product) == 0 && strcmp(k.account, a->name) == 0 &&
+		    (r = ul_store_apikey_revoke(t, k.id)) != 0)
+			break;
+	sodium_memzero(&k, sizeof(k));
+	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+/* Ends every teammate of an account, and the keys of each (T8). */
+static int
+end_members(struct ul_txn *t, const struct ul_account *a)
+{
+	char email[UL_EMAIL_MAX + 1], role[UL_ROLE_MAX + 1];
+	struct ul_cursor cur = {""};
+	int r;
+
+	while ((r = ul_store_member_next(t, a->product, a->name, &cur, email,
+	    role)) == 0) {
+		if ((r = ul_account_end_keys(t, a, email)) != 0 ||
+		    (r = ul_store_member_remove(t, a->product, a->name, email)) != 0)
+			return r;
+		cur.token[0] = '\0';
+	}
+	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+int
+ul_account_end_access(struct ul_txn *t, const struct ul_account *a,
+    const char *owner)
+{
+	int r = end_members(t, a);
+
+	return r != 0 ? r : ul_account_end_keys(t, a, owner);
+}

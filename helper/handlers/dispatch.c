@@ -30,7 +30,7 @@ static const struct ul_route routes[UL_MSG_TYPE_END] = {
 	[UL_REQ_LOOKUP] = {ul_h_lookup, ANY, LOOP, RHOST},
 	[UL_REQ_LOGIN_BEGIN] = {ul_h_login_begin, ANY, KDF, SECRET | RATE | LOGIN},
 	[UL_REQ_LOGIN_CODE] = {ul_h_login_code, ANY, WRITE, SECRET | TICKET | LOGIN},
-	[UL_REQ_LOGIN_SMS] = {ul_h_login_sms, ANY, SLOW, SECRET | TICKET | LOGIN},
+	[UL_REQ_LOGIN_SMS] = {ul_h_login_sms, ANY, LOOP, SECRET | TICKET | LOGIN},
 	[UL_REQ_LOGIN_LEGACY] = {ul_h_login_legacy, ANY, KDF, SECRET | RATE | LOGIN},
 	[UL_REQ_APIKEY_LOGIN] = {ul_h_apikey_login, ANY, WRITE, SECRET | RATE | LOGIN},
 	[UL_REQ_PASSWD_BEGIN] = {ul_h_passwd_begin, ANY, KDF, SECRET | RATE | LOGIN},
@@ -46,7 +46,8 @@ static const struct ul_route routes[UL_MSG_TYPE_END] = {
 	/* self-service: a person proves email, password and code (T5) */
 	[UL_REQ_SELF_VERIFY] = {ul_h_self_verify, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
 	[UL_REQ_SELF_RESET] = {ul_h_self_reset, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
-	[UL_REQ_SELF_RESET_SEND] = {ul_h_self_reset_send, ANY, SLOW, RESERVE | RHOST},
+	[UL_REQ_SELF_RESET_SEND] = {ul_h_self_reset_send, ANY, LOOP,
+	    RATE | RESERVE | RHOST},
 	[UL_REQ_SELF_TFA] = {ul_h_self_tfa, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
 	[UL_REQ_SELF_APIKEY] = {ul_h_self_apikey, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
 	[UL_REQ_SELF_LINK] = {ul_h_self_link, ANY, KDF, SECRET | RATE | RESERVE | RHOST},

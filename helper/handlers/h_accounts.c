@@ -8,52 +8,11 @@
 #include "common/util.h"
 #include "helper/core/wipe.h"
 #include "helper/handlers/handlers.h"
+#include "helper/rules/names.h"
 #include "helper/rules/auth.h"
 #include "helper/rules/kdf.h"
 #include "helper/core/log.h"
 #include "unilogin/error.h"
-
-static bool
-valid_product(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > UL_PRODUCT_MAX || !(islower((unsigned char)s[0]) ||
-	    isdigit((unsigned char)s[0])))
-		return false;
-	for (; *s; s++)
-		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
-		    *s != '-' && *s != '_')
-			return false;
-	return true;
-}
-
-/* [a-z_][a-z0-9_-]{0,31} (L1a) */
-static bool
-valid_unix_user(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > UL_UNIX_USER_MAX || !(islower((unsigned char)s[0]) || s[0] == '_'))
-		return false;
-	for (; *s; s++)
-		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
-		    *s != '-' && *s != '_')
-			return false;
-	return true;
-}
-
-/* Printable text of at most max bytes: names, friendly names. */
-static bool
-valid_text(const char *s, size_t max)
-{
-	if (s[0] == '\0' || strlen(s) > max)
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s < ' ' || *s == 0x7f)
-			return false;
-	return true;
-}
 
 int
 ul_h_product_add(struct ul_call *c)
@@ -67,18 +26,15 @@ ul_h_product_add(struct ul_call *c)
 
 	if (name == NULL)
 		return UL_EINVAL;
-	if (!valid_product(name))
-		return ul_call_say(c, UL_EINVAL, "a product name is 1 to %d of "
-		    "a-z, 0-9, '-' and '_', starting with a letter or digit",
-		    UL_PRODUCT_MAX);
-	if (display != NULL && !valid_text(display, sizeof(p.display_name) - 1))
-		return ul_call_say(c, UL_EINVAL, "bad display name");
-	if ((r = ul_call_txn(c, true, &t)) != 0)
-		return r;
 	memset(&p, 0, sizeof(p));
+	if (strlen(name) >= sizeof(p.name) ||
+	    (display != NULL && strlen(display) >= sizeof(p.display_name)))
+		return ul_call_say(c, UL_EINVAL, "the name is too long");
 	snprintf(p.name, sizeof(p.name), "%s", name);
 	snprintf(p.display_name, sizeof(p.display_name), "%s", display ? display : name);
 	p.created = ul_now();
+	if ((r = ul_check_product(c, &p)) != 0 || (r = ul_call_txn(c, true, &t)) != 0)
+		return r;
 	if ((r = ul_store_product_create(t, &p)) == UL_EEXIST)
 		r = ul_call_say(c, UL_EEXIST, "product %s already exists", name);
 	return ul_call_finish(c, t, r, &e);
@@ -126,7 +82,8 @@ put_account(struct ul_msg *m, const struct ul_account *a)
 	ul_msg_put_str(m, UL_F_STATE, state_names[a->state % 3]);
 }
 
-/* Fills a from the request: names, uid, email, friendly name. */
+/* Fills a from the request: names, uid, email, friendly name; checked as
+ * every stored account is (rules/names.c). */
 static int
 account_from_request(struct ul_call *c, struct ul_account *a)
 {
@@ -135,31 +92,23 @@ account_from_request(struct ul_call *c, struct ul_account *a)
 	const char *unix_user = ul_msg_str(c->in, UL_F_UNIX_USER);
 	const char *friendly = ul_msg_str(c->in, UL_F_FRIENDLY_NAME);
 	int64_t uid = 0;
-	uid_t local;
+	int r;
 
 	memset(a, 0, sizeof(*a));
 	if (product == NULL || name == NULL)
 		return UL_EINVAL;
-	if (!valid_text(name, UL_ACCOUNT_MAX))
-		return ul_call_say(c, UL_EINVAL, "bad account name");
 	if (unix_user == NULL || unix_user[0] == '\0') {
-		if (!valid_unix_user(name))
+		if (!ul_valid_unix_user(name))
 			return ul_call_say(c, UL_EINVAL, "--unix-user is needed: "
 			    "\"%s\" is not a valid Unix user name", name);
 		unix_user = name;
 	}
-	if (!valid_unix_user(unix_user))
-		return ul_call_say(c, UL_EINVAL, "not a valid Unix user name: %s "
-		    "(expected [a-z_][a-z0-9_-]{0,31})", unix_user);
-	if (ul_files_uid(unix_user, &local, NULL) == 0)
-		return ul_call_say(c, UL_ERULE, "%s is a local user in /etc/passwd; "
-		    "a product account needs a name of its own", unix_user);
-	if (ul_msg_int(c->in, UL_F_UID, &uid) == 0 &&
-	    (uid < c->h->conf.uid_min || uid > c->h->conf.uid_max))
-		return ul_call_say(c, UL_ERULE, "uid %lld is outside uid_min..uid_max "
-		    "(%u..%u)", (long long)uid, c->h->conf.uid_min, c->h->conf.uid_max);
-	if (friendly != NULL && friendly[0] && !valid_text(friendly, UL_TEXT_MAX))
-		return ul_call_say(c, UL_EINVAL, "bad friendly name");
+	if (ul_msg_int(c->in, UL_F_UID, &uid) == 0 && (uid <= 0 || uid > UINT32_MAX))
+		return ul_call_say(c, UL_EINVAL, "bad uid");
+	if (strlen(product) >= sizeof(a->product) || strlen(name) >= sizeof(a->name) ||
+	    strlen(unix_user) >= sizeof(a->unix_user) ||
+	    (friendly != NULL && strlen(friendly) >= sizeof(a->friendly_name)))
+		return ul_call_say(c, UL_EINVAL, "a name is too long");
 	snprintf(a->product, sizeof(a->product), "%s", product);
 	snprintf(a->name, sizeof(a->name), "%s", name);
 	snprintf(a->unix_user, sizeof(a->unix_user), "%s", unix_user);
@@ -167,7 +116,25 @@ account_from_request(struct ul_call *c, struct ul_account *a)
 	    friendly ? friendly : "");
 	a->uid = (uint32_t)uid;
 	a->created = ul_now();
+	if ((r = ul_check_account(c, a)) != 0)
+		return r;
 	return ul_call_email(c, UL_F_EMAIL, a->email);
+}
+
+/* A uid for a: the next of the counter that no local user or group has
+ * (the counter moves past those too, S5: /etc files only). */
+static int
+allocate_uid(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
+{
+	int r;
+
+	do
+		r = ul_store_uid_allocate(t, c->h->conf.uid_min, c->h->conf.uid_max,
+		    &a->uid);
+	while (r == 0 && ul_files_id_taken(a->uid));
+	if (r == UL_ENOSPC)
+		return ul_call_say(c, UL_ERULE, "no free uid left in uid_min..uid_max");
+	return r;
 }
 
 /* L9, L10: a subuser's parent is an account of the same product, not a
@@ -216,12 +183,8 @@ add_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
 	if (r == 0 && a->uid != 0 && ul_store_account_by_uid(t, a->uid, &other) == 0)
 		return ul_call_say(c, UL_EEXIST, "uid %u is already account %s of %s",
 		    a->uid, other.name, other.product);
-	if (r == 0 && a->uid == 0) {
-		r = ul_store_uid_allocate(t, c->h->conf.uid_min, c->h->conf.uid_max,
-		    &a->uid);
-		if (r == UL_ENOSPC)
-			return ul_call_say(c, UL_ERULE, "no free uid left in uid_min..uid_max");
-	}
+	if (r == 0 && a->uid == 0)
+		r = allocate_uid(c, t, a);
 	if (r == 0)
 		r = check_parent(c, t, a);
 	/* L1a: with an email and no legacy password the account is linked at

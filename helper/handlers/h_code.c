@@ -174,6 +174,15 @@ send_for_ticket(struct ul_call *c, const struct ul_ticket *tk)
 	sodium_memzero(code, sizeof(code));
 }
 
+static void
+sms_later(struct ul_call *c, void *arg)
+{
+	send_for_ticket(c, arg);
+}
+
+/* The answer is the same in every case, and comes before anything that
+ * depends on the password (the code, its commit, the delivery): S1, row 4
+ * (it was a password oracle: 24 ms against 0.2 ms). */
 int
 ul_h_login_sms(struct ul_call *c)
 {
@@ -181,8 +190,9 @@ ul_h_login_sms(struct ul_call *c)
 	struct ul_ticket tk;
 
 	if (ul_tickets_find(c->h->tickets, text, c->uid, false, &tk) == 0 &&
-	    ul_tickets_sms(c->h->tickets, text, c->uid) <= 3)
-		send_for_ticket(c, &tk);
+	    ul_tickets_sms(c->h->tickets, text, c->uid) <= 3 &&
+	    ul_call_later(c, sms_later, &tk, sizeof(tk)) != 0)
+		ul_log(LOG_ERR, "sms for a login: out of memory");
 	sodium_memzero(&tk, sizeof(tk));
 	return ul_call_say(c, 0, "If an SMS method is set up, a code was sent.");
 }

@@ -13,6 +13,7 @@
 
 #include "helper/rules/export.h"
 #include "helper/handlers/handlers.h"
+#include "helper/rules/names.h"
 #include "helper/core/log.h"
 #include "unilogin/error.h"
 
@@ -170,6 +171,35 @@ ul_h_export(struct ul_call *c)
 	return r;
 }
 
+/* An item as every other write checks it (rules/names.c): an import is an
+ * admin command with the same rules, not a way around them (Hardening 2,
+ * row 1: it took `root` as a Unix user and any argon2 cost). */
+static int
+check_item(struct ul_call *c, const struct ul_item *item)
+{
+	switch (item->kind) {
+	case UL_ITEM_META:
+		return 0;
+	case UL_ITEM_PRODUCT:
+		return ul_check_product(c, &item->u.product);
+	case UL_ITEM_USER:
+		return ul_check_user(c, &item->u.user);
+	case UL_ITEM_METHOD:
+		return ul_check_method(c, &item->u.method);
+	case UL_ITEM_ACCOUNT:
+		if (item->u.account.uid == 0)
+			return ul_call_say(c, UL_EINVAL, "an account needs its uid");
+		return ul_check_account(c, &item->u.account);
+	case UL_ITEM_MEMBER:
+		if (!ul_valid_role(item->role) || strcmp(item->role, "owner") == 0)
+			return ul_call_say(c, UL_EINVAL, "bad role");
+		return 0;
+	case UL_ITEM_APIKEY:
+		return ul_check_apikey(c, &item->u.apikey);
+	}
+	return UL_EINVAL;
+}
+
 /* Stores a parsed item in t: each kind of record through the intent that
  * creates it, so an import claims names and uids as every other write
  * does, and refuses a record the store holds already. */
@@ -223,6 +253,11 @@ ul_h_import(struct ul_call *c)
 			continue;       /* a blank line */
 		if (ul_import_parse(ul_field_str(c->in, f), item, err, sizeof(err)) != 0)
 			r = ul_call_say(c, UL_ERULE, "line %u: %s", line, err);
+		else if (check_item(c, item) != 0) {
+			memcpy(err, c->message, sizeof(err) - 1);
+			err[sizeof(err) - 1] = '\0';
+			r = ul_call_say(c, UL_ERULE, "line %u: %s", line, err);
+		}
 		else if ((r = import_item(t, item)) != 0)
 			r = ul_call_say(c, r, "line %u: cannot store it: %s", line,
 			    r == UL_EEXIST ? "it is in the store already" :

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "helper/core/email.h"
 #include "helper/handlers/handlers.h"
 #include "helper/store/local.h"
@@ -38,12 +39,11 @@ ul_h_session_open(struct ul_call *c)
 		s.email[0] = '\0';
 	if (gethostname(s.host, sizeof(s.host) - 1) != 0)
 		s.host[0] = '\0';
-	snprintf(s.service, sizeof(s.service), "%s",
-	    ul_msg_str(c->in, UL_F_SERVICE) ? ul_msg_str(c->in, UL_F_SERVICE) : "");
-	snprintf(s.rhost, sizeof(s.rhost), "%s",
-	    ul_msg_str(c->in, UL_F_RHOST) ? ul_msg_str(c->in, UL_F_RHOST) : "");
-	snprintf(s.tty, sizeof(s.tty), "%s",
-	    ul_msg_str(c->in, UL_F_TTY) ? ul_msg_str(c->in, UL_F_TTY) : "");
+	/* what the client sent is data: no control character reaches the
+	 * history, a log line or an admin's terminal (row 9) */
+	ul_text_safe(ul_msg_str(c->in, UL_F_SERVICE), s.service, sizeof(s.service));
+	ul_text_safe(ul_msg_str(c->in, UL_F_RHOST), s.rhost, sizeof(s.rhost));
+	ul_text_safe(ul_msg_str(c->in, UL_F_TTY), s.tty, sizeof(s.tty));
 	s.opener_uid = c->uid;
 	r = ul_local_session_open(t, &s);
 	if (r != 0) {

@@ -10,6 +10,7 @@
 
 #include "helper/core/wipe.h"
 #include "helper/rules/auth.h"
+#include "helper/rules/names.h"
 #include "helper/handlers/handlers.h"
 #include "helper/rules/kdf.h"
 #include "helper/core/log.h"
@@ -30,6 +31,10 @@ ul_link_allowed(struct ul_call *c, struct ul_txn *t, const struct ul_account *a,
 		    "to link the account to", email);
 	if (r != 0)
 		return r;
+	/* a user linking by itself learns no account's email (row 6) */
+	if (strcmp(a->email, email) != 0 && c->in->type == UL_REQ_SELF_LINK)
+		return ul_call_say(c, UL_ERULE, "L2: the account's email is not yours: "
+		    "ask an administrator to change one email first");
 	if (strcmp(a->email, email) != 0)
 		return ul_call_say(c, UL_ERULE, "L2: the account's email (%s) and the "
 		    "user's (%s) differ: change one email first", a->email, email);
@@ -62,42 +67,6 @@ ul_legacy_allowed(struct ul_call *c, struct ul_txn *t, const char *product,
 		return ul_call_say(c, UL_ERULE, "L5: %s is the unique identifier of "
 		    "product %s (it links account %s): no further account of %s can "
 		    "be created with it", email, product, other.name, product);
-	return r == UL_ENOTFOUND ? 0 : r;
-}
-
-/* Ends the API keys scoped to an account (all of them, or one user's). */
-static int
-end_keys(struct ul_txn *t, const struct ul_account *a, const char *email)
-{
-	struct ul_cursor cur = {""};
-	struct ul_apikey k;
-	int r;
-
-	if (email[0] == '\0')
-		return 0;
-	while ((r = ul_store_apikey_next(t, email, &cur, &k)) == 0)
-		if (strcmp(k.product, a->product) == 0 && strcmp(k.account, a->name) == 0 &&
-		    (r = ul_store_apikey_revoke(t, k.id)) != 0)
-			break;
-	sodium_memzero(&k, sizeof(k));
-	return r == UL_ENOTFOUND ? 0 : r;
-}
-
-/* Ends every teammate of an account, and the keys of each (T8). */
-static int
-end_members(struct ul_txn *t, const struct ul_account *a)
-{
-	char email[UL_EMAIL_MAX + 1], role[UL_ROLE_MAX + 1];
-	struct ul_cursor cur = {""};
-	int r;
-
-	while ((r = ul_store_member_next(t, a->product, a->name, &cur, email,
-	    role)) == 0) {
-		if ((r = end_keys(t, a, email)) != 0 ||
-		    (r = ul_store_member_remove(t, a->product, a->name, email)) != 0)
-			return r;
-		cur.token[0] = '\0';
-	}
 	return r == UL_ENOTFOUND ? 0 : r;
 }
 
@@ -181,10 +150,12 @@ int
 ul_h_self_link(struct ul_call *c)
 {
 	const char *legacy = ul_call_arg(c, UL_F_LEGACY_PASSWORD);
+	char failkey[UL_PRODUCT_MAX + UL_ACCOUNT_MAX + 16];
 	struct ul_account a UL_WIPED(ul_wipe_account);
 	struct ul_account now UL_WIPED(ul_wipe_account);
 	struct ul_user u UL_WIPED(ul_wipe_user);
 	struct ul_txn *t;
+	bool out;
 	int r;
 
 	if (legacy == NULL)
@@ -192,12 +163,23 @@ ul_h_self_link(struct ul_call *c)
 	if ((r = ul_auth_self(c, &u)) != 0 || (r = ul_call_txn(c, false, &t)) != 0)
 		return r;
 	r = request_account(c, t, &a);
+	snprintf(failkey, sizeof(failkey), "legacy:%s/%s", a.product, a.name);
+	out = r == 0 && ul_auth_locked_out(t, failkey);
 	ul_txn_abort(t);
 	if (r != 0)
 		return r;
+	/* the account's own password counts as its logins do (S3, row 6) */
+	if (out)
+		return UL_ELOCKEDOUT;
 	/* a linked account has no legacy password: the same path (S1) */
-	if (ul_auth_password(c, a.owner[0] ? NULL : a.pwhash, legacy) != 0)
-		return ul_call_say(c, UL_EAUTH, "the account's own password is wrong");
+	if (ul_auth_password(c, a.owner[0] ? NULL : a.pwhash, legacy) != 0) {
+		if ((r = ul_call_txn(c, true, &t)) == 0) {
+			r = ul_auth_failure(c, t, failkey);
+			r = ul_call_finish(c, t, r == UL_ELOCKEDOUT ? 0 : r, NULL);
+		}
+		return r != 0 ? r : ul_call_say(c, UL_EAUTH,
+		    "the account's own password is wrong");
+	}
 	if ((r = ul_call_txn(c, true, &t)) != 0)
 		return r;
 	/* the link is made on the account as proven: the store refuses it when
@@ -232,28 +214,13 @@ ul_h_account_unlink(struct ul_call *c)
 		r = ul_call_say(c, UL_ERULE, "account %s of %s changed meanwhile; "
 		    "try again", a.name, a.product);
 	if (r == 0)
-		r = end_members(t, &a);
-	if (r == 0)
-		r = end_keys(t, &a, owner);
+		r = ul_account_end_access(t, &a, owner);
 	r = finish(c, t, &a, r, "account_unlink", owner, NULL);
 	if (r == 0)
 		ul_call_say(c, 0, "account %s of %s is a legacy account again, with "
 		    "no usable password until `account passwd` sets one", a.name,
 		    a.product);
 	return r;
-}
-
-static bool
-valid_role(const char *r)
-{
-	size_t n = strlen(r);
-
-	if (n == 0 || n > UL_ROLE_MAX)
-		return false;
-	for (; *r; r++)
-		if (!isalnum((unsigned char)*r) && *r != '_' && *r != '-' && *r != '.')
-			return false;
-	return true;
 }
 
 int
@@ -269,7 +236,7 @@ ul_h_account_invite(struct ul_call *c)
 
 	if (role == NULL || role[0] == '\0')
 		role = "member";
-	if (r == 0 && (!valid_role(role) || strcmp(role, "owner") == 0))
+	if (r == 0 && (!ul_valid_role(role) || strcmp(role, "owner") == 0))
 		r = ul_call_say(c, UL_EINVAL, "a role is 1 to %d of letters, digits, "
 		    "'_', '-' and '.', and not \"owner\"", UL_ROLE_MAX);
 	if (r != 0 || (r = ul_call_txn(c, true, &t)) != 0)
@@ -310,7 +277,7 @@ ul_h_account_remove(struct ul_call *c)
 	if (r == 0)
 		r = ul_store_member_remove(t, a.product, a.name, email);
 	if (r == 0)
-		r = end_keys(t, &a, email);
+		r = ul_account_end_keys(t, &a, email);
 	e = (struct ul_event){.event = "account_remove", .email = email,
 	    .product = a.product, .account = a.name};
 	return ul_call_finish(c, t, r, &e);
@@ -332,15 +299,11 @@ ban_subusers(struct ul_txn *t, const struct ul_account *a, unsigned *subs)
 		(*subs)++;
 		r = ul_store_account_set_state(t, &sub, UL_ACCOUNT_BANNED);
 		if (r == 0)
-			r = end_members(t, &sub);
-		if (r == 0)
-			r = end_keys(t, &sub, sub.owner);
+			r = ul_account_end_access(t, &sub, sub.owner);
 		if (r != 0 && r != UL_ECONFLICT)
 			return r;
 	}
-	if (r == UL_ENOTFOUND && (r = end_members(t, a)) == 0)
-		r = end_keys(t, a, a->owner);
-	return r;
+	return r == UL_ENOTFOUND ? ul_account_end_access(t, a, a->owner) : r;
 }
 
 /* L9, L10: suspend, reinstate, ban.  A ban is permanent and takes every

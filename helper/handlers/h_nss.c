@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "helper/handlers/handlers.h"
 #include "unilogin/error.h"
 
@@ -31,16 +32,28 @@ home_of(const char *tmpl, const char *user, char *out, size_t n)
 	out[j] = '\0';
 }
 
+/* The GECOS field: a friendly name with no ':' (the passwd line's field
+ * separator) and no control character (row 17). */
+static void
+gecos_of(const char *friendly, char *out, size_t n)
+{
+	ul_text_safe(friendly, out, n);
+	for (char *p = out; *p; p++)
+		if (*p == ':')
+			*p = ' ';
+}
+
 static void
 put_entry(struct ul_call *c, const struct ul_account *a)
 {
-	char home[1024];
+	char home[1024], gecos[UL_TEXT_MAX + 1];
 
 	home_of(c->h->conf.home_template, a->unix_user, home, sizeof(home));
+	gecos_of(a->friendly_name, gecos, sizeof(gecos));
 	ul_msg_put_str(c->out, UL_F_UNIX_USER, a->unix_user);
 	ul_msg_put_int(c->out, UL_F_UID, a->uid);
 	ul_msg_put_int(c->out, UL_F_GID, a->uid);
-	ul_msg_put_str(c->out, UL_F_FRIENDLY_NAME, a->friendly_name);
+	ul_msg_put_str(c->out, UL_F_FRIENDLY_NAME, gecos);
 	ul_msg_put_str(c->out, UL_F_HOME, home);
 	ul_msg_put_str(c->out, UL_F_SHELL, c->h->conf.shell);
 }

@@ -12,6 +12,7 @@
 
 #include "helper/core/wipe.h"
 #include "helper/rules/auth.h"
+#include "helper/rules/names.h"
 #include "helper/handlers/handlers.h"
 #include "helper/core/log.h"
 #include "helper/rules/tfa.h"
@@ -20,20 +21,6 @@
 #include "unilogin/error.h"
 
 static const char *const method_names[] = {"", "totp", "sms"};
-
-/* E.164: '+', then 7 to 15 digits, the first not 0. */
-static bool
-valid_phone(const char *p)
-{
-	size_t n;
-
-	if (p[0] != '+' || p[1] < '1' || p[1] > '9')
-		return false;
-	for (n = 1; p[n]; n++)
-		if (!isdigit((unsigned char)p[n]))
-			return false;
-	return n - 1 >= 7 && n - 1 <= 15;
-}
 
 /* The admin's target: a confirmed user (T2). */
 static int
@@ -107,7 +94,7 @@ method_from_request(struct ul_call *c, struct ul_method *m)
 	m->kind = phone ? UL_METHOD_SMS : UL_METHOD_TOTP;
 	if (phone == NULL)
 		return 0;
-	if (!valid_phone(phone))
+	if (!ul_valid_phone(phone))
 		return ul_call_say(c, UL_EINVAL, "%s is not an E.164 phone "
 		    "number (like +15551234567)", phone);
 	if (c->h->conf.delivery_command[0] == '\0')
@@ -117,13 +104,55 @@ method_from_request(struct ul_call *c, struct ul_method *m)
 	return 0;
 }
 
+/* A code to a phone, after the reply (self-service: S1). */
+struct sms_later {
+	char phone[UL_PHONE_MAX + 1];
+	char code[16];
+};
+
+static void
+deliver_sms_later(struct ul_call *c, void *arg)
+{
+	const struct sms_later *l = arg;
+	char reason[256];
+
+	if (ul_tfa_send_sms(c, l->phone, l->code, reason, sizeof(reason)) != 0)
+		ul_log(LOG_ERR, "sms to %s for an enrollment: delivery failed: %s",
+		    l->phone, reason);
+}
+
+/* T2: an SMS enrollment sends a code at once.  An admin waits for the
+ * delivery and is told when it failed (C3); a user's own enrollment gets
+ * its answer first, as every self-service request. */
+static int
+send_enrollment_code(struct ul_call *c, const char *phone, const char *code)
+{
+	struct sms_later l;
+	char reason[256];
+	int r;
+
+	if (c->in->type == UL_REQ_SELF_TFA) {
+		snprintf(l.phone, sizeof(l.phone), "%s", phone);
+		snprintf(l.code, sizeof(l.code), "%s", code);
+		r = ul_call_later(c, deliver_sms_later, &l, sizeof(l));
+		sodium_memzero(&l, sizeof(l));
+		return r != 0 ? r : ul_call_say(c, 0, "A code is being sent to %s: "
+		    "confirm it with tfa confirm", phone);
+	}
+	r = ul_tfa_send_sms(c, phone, code, reason, sizeof(reason));
+	if (r != 0)
+		return ul_call_say(c, r, "created; delivery failed: %s", reason);
+	return ul_call_say(c, 0, "A code was sent to %s: confirm it with tfa confirm",
+	    phone);
+}
+
 /* A pending method for u (T2); the caller checked who may ask. */
 static int
 enroll(struct ul_call *c, const struct ul_user *who)
 {
 	struct ul_event e = {.event = "tfa_enroll", .email = who->email};
 	struct ul_user u UL_WIPED(ul_wipe_user);
-	char code[16] = "", reason[256], id[16];
+	char code[16] = "", id[16];
 	struct ul_method m;
 	struct ul_txn *t;
 	int r;
@@ -152,16 +181,8 @@ enroll(struct ul_call *c, const struct ul_user *who)
 	ul_msg_put_str(c->out, UL_F_METHOD, e.detail);
 	snprintf(id, sizeof(id), "%u", m.id);
 	ul_msg_put_str(c->out, UL_F_ID, id);
-	if (code[0] != '\0') {
-		/* T2: an SMS enrollment sends a code at once */
-		r = ul_tfa_send_sms(c, ul_msg_str(c->in, UL_F_PHONE), code, reason,
-		    sizeof(reason));
-		if (r != 0)
-			ul_call_say(c, r, "created; delivery failed: %s", reason);
-		else
-			ul_call_say(c, 0, "A code was sent to %s: confirm it with "
-			    "tfa confirm", ul_msg_str(c->in, UL_F_PHONE));
-	}
+	if (code[0] != '\0')
+		r = send_enrollment_code(c, ul_msg_str(c->in, UL_F_PHONE), code);
 	sodium_memzero(code, sizeof(code));
 	return r;
 }

@@ -312,12 +312,58 @@ ul_h_user_reset(struct ul_call *c)
 	return r;
 }
 
+#define RESET_SENDS 3               /* per email ... */
+#define RESET_SENDS_WINDOW 3600     /* ... an hour (row 5) */
+
+/* SELF_RESET_SEND after its reply (S1): the per-email rate (counted for
+ * every email, a user's or not, in one commit either way), a new code for a
+ * confirmed user, and its delivery. */
+static void
+reset_send_later(struct ul_call *c, void *arg)
+{
+	const char *email = arg;
+	char key[UL_EMAIL_MAX + 8], code[UL_CODE_TEXT_MAX], msg[1024], reason[256];
+	struct ul_event e = {.event = "reset_code", .email = email,
+	    .detail = "self-service"};
+	struct ul_user u UL_WIPED(ul_wipe_user);
+	struct ul_failures f;
+	struct ul_code slot;
+	struct ul_txn *t;
+	bool send = false;
+	int r;
+
+	snprintf(key, sizeof(key), "reset:%s", email);
+	if (ul_call_txn(c, true, &t) != 0)
+		return;
+	r = ul_store_failure_count(t, key, RESET_SENDS, RESET_SENDS_WINDOW, ul_now(), &f);
+	if (r == UL_ELOCKEDOUT) {
+		ul_txn_abort(t);
+		ul_log(LOG_NOTICE, "reset code for %s: %u sent in the last hour: no "
+		    "more", email, RESET_SENDS);
+		return;
+	}
+	if (r == 0 && ul_store_user_get(t, email, &u) == 0 && u.confirmed) {
+		new_code(c, "reset", email, RESET_TTL, code, &slot);
+		r = ul_store_code_issue(t, &u, UL_CODE_RESET, &slot);
+		sodium_memzero(&slot, sizeof(slot));
+		send = r == 0;
+	}
+	if (ul_call_finish(c, t, r, send ? &e : NULL) != 0)
+		send = false;
+	if (send) {
+		snprintf(msg, sizeof(msg), "%s\n%s\n", code, reset_text);
+		if (ul_deliver(c->h->conf.delivery_command, "reset", email, msg, reason,
+		    sizeof(reason)) != 0)
+			ul_log(LOG_ERR, "reset code for %s not delivered: %s", email, reason);
+		sodium_memzero(msg, sizeof(msg));
+	}
+	sodium_memzero(code, sizeof(code));
+}
+
 int
 ul_h_self_reset_send(struct ul_call *c)
 {
-	char email[UL_EMAIL_MAX + 1], code[UL_CODE_TEXT_MAX];
-	struct ul_user u UL_WIPED(ul_wipe_user);
-	struct ul_code slot;
+	char email[UL_EMAIL_MAX + 1];
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
 	if (r != 0)
@@ -325,15 +371,10 @@ ul_h_self_reset_send(struct ul_call *c)
 	if (c->h->conf.delivery_command[0] == '\0')
 		return ul_call_say(c, UL_ERULE, "no delivery command is set up here: "
 		    "ask an administrator for a reset code");
-	/* The answer is the same whether or not the address is known. */
-	if (ul_call_user(c, email, &u) == 0 && u.confirmed) {
-		new_code(c, "reset", email, RESET_TTL, code, &slot);
-		if (change_user(c, email, "reset_code", issue_reset, &slot) == 0 &&
-		    send_code(c, "reset", email, code, UL_F_RESET_CODE, reset_text) != 0)
-			ul_log(LOG_ERR, "reset code for %s not delivered", email);
-		sodium_memzero(&slot, sizeof(slot));
-		sodium_memzero(code, sizeof(code));
-	}
+	/* The answer is the same, and as fast, whether or not the address is
+	 * known: everything that differs runs after it. */
+	if (ul_call_later(c, reset_send_later, email, strlen(email) + 1) != 0)
+		ul_log(LOG_ERR, "reset code for %s: out of memory", email);
 	return ul_call_say(c, 0, "If %s is a known address, a reset code was sent.",
 	    email);
 }
@@ -366,7 +407,8 @@ ul_h_self_reset(struct ul_call *c)
 	r = ul_call_user(c, email, &u);
 	if (r == 0)
 		r = typed_code(c, "reset", email, ul_msg_str(c->in, UL_F_CODE), h);
-	if (r != 0 || !code_looks_right(&u.reset, h))
+	if (r != 0 || !(code_looks_right(&u.reset, h) ||
+	    code_looks_right(&u.reset_more[0], h) || code_looks_right(&u.reset_more[1], h)))
 		return ul_call_say(c, UL_EAUTH, "the reset code is wrong or has expired");
 	if (ul_kdf_hash(&c->h->conf, pw, hash) != 0)
 		return ul_call_say(c, UL_ENOMEM, "cannot hash the password");
@@ -497,7 +539,8 @@ forget_all(struct ul_txn *t, const char *email)
 	return r != 0 ? r : ul_store_failure_forget(t, email);
 }
 
-/* U7: its accounts become legacy accounts with no password. */
+/* U7: its accounts become legacy accounts with no password, with no
+ * teammate and no key left. */
 static int
 unlink_all(struct ul_txn *t, const char *email, unsigned *n)
 {
@@ -507,7 +550,10 @@ unlink_all(struct ul_txn *t, const char *email, unsigned *n)
 
 	*n = 0;
 	while ((r = ul_store_owned_next(t, email, &cur, &a)) == 0) {
-		if ((r = ul_store_account_unlink(t, &a)) != 0)
+		/* L7: the teammates the owner invited, and their keys, end too:
+		 * a new owner later would otherwise inherit them (row 7) */
+		if ((r = ul_store_account_unlink(t, &a)) != 0 ||
+		    (r = ul_account_end_access(t, &a, email)) != 0)
 			return r;
 		cur.token[0] = '\0';
 		(*n)++;

@@ -12,6 +12,12 @@
 int ul_find_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a);
 struct ul_ticket;
 int ul_ticket_reply(struct ul_call *c, struct ul_ticket *tk, int result);
+/* L7, T8: every teammate of account a ends with its API keys, and the
+ * keys of `owner` scoped to it; ul_account_end_keys: those of one user. */
+int ul_account_end_access(struct ul_txn *t, const struct ul_account *a,
+    const char *owner) __attribute__((warn_unused_result));
+int ul_account_end_keys(struct ul_txn *t, const struct ul_account *a,
+    const char *email) __attribute__((warn_unused_result));
 
 /* h_login.c: the login path */
 int ul_h_status(struct ul_call *c);

@@ -1,6 +1,8 @@
 /* Password hashing with argon2id (U3). */
 #include "config.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -45,4 +47,23 @@ ul_kdf_needs_rehash(const struct ul_conf *c, const char *hash)
 {
 	return crypto_pwhash_str_needs_rehash(hash, c->kdf_opslimit,
 	    c->kdf_memlimit) != 0;
+}
+
+bool
+ul_kdf_hash_allowed(const struct ul_conf *c, const char *hash)
+{
+	unsigned long m, t, p;
+	int used = 0;
+
+	(void)c;
+	if (sscanf(hash, "$argon2id$v=19$m=%lu,t=%lu,p=%lu$%n", &m, &t, &p, &used) != 3 ||
+	    used == 0 || p != 1 || t < 1 || m < 8 ||
+	    t > crypto_pwhash_OPSLIMIT_SENSITIVE ||
+	    m > crypto_pwhash_MEMLIMIT_SENSITIVE / 1024)
+		return false;
+	/* the salt and the tag, in unpadded base64 */
+	for (const char *s = hash + used; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '+' && *s != '/' && *s != '$')
+			return false;
+	return strchr(hash + used, '$') != NULL;
 }

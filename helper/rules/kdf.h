@@ -16,6 +16,10 @@ int ul_kdf_hash(const struct ul_conf *c, const char *password,
 int ul_kdf_verify(const char *hash, const char *password)
     __attribute__((warn_unused_result));
 bool ul_kdf_needs_rehash(const struct ul_conf *c, const char *hash);
+/* True for an argon2id string (v=19, one lane) whose cost is at most the
+ * `sensitive` one: what an import may bring (a bigger one would cost every
+ * LOGIN_BEGIN that much). */
+bool ul_kdf_hash_allowed(const struct ul_conf *c, const char *hash);
 /* Hashes and verifies run since start. */
 unsigned long ul_kdf_runs(void);
 

@@ -1,7 +1,14 @@
 /* Login tickets: after LOGIN_BEGIN asks for a code, the ticket carries the
  * outcome of the password check to LOGIN_CODE.  Single-use, 5 minutes,
  * bound to the caller's uid and the account; kept in memory only (a
- * restarted helper simply asks the person to log in again). */
+ * restarted helper simply asks the person to log in again).
+ *
+ * Each ticket has a key: its account and who asked (the remote host, the
+ * PAM_RUSER or the terminal a uid-0 caller names, else the caller's uid).
+ * A key holds at most UL_TICKETS_PER_KEY live tickets, a new one replacing
+ * the oldest of its own key only, so that a flood of abandoned logins
+ * (a wrong password makes a ticket too, S1) cannot evict another person's
+ * ticket.  The table grows with use up to UL_TICKETS_MAX. */
 #ifndef UL_TICKETS_H
 #define UL_TICKETS_H
 
@@ -12,7 +19,11 @@
 #include "unilogin/proto.h"
 
 #define UL_TICKET_TTL 300
-#define UL_TICKETS_MAX 4096
+#define UL_TICKETS_PER_KEY 4
+/* about 56 MiB at most (UL_TICKETS_MAX x sizeof(struct ul_ticket)); every
+ * ticket costs an argon2id, so a machine makes at most kdf_parallel x
+ * 300 s / KDF time of them: 13,600 on 2 CPUs at `interactive` */
+#define UL_TICKETS_MAX 65536
 #define UL_TICKET_TEXT 33           /* 32 hex digits + NUL */
 
 /* What a ticket lets its holder do next. */
@@ -24,6 +35,7 @@ enum ul_ticket_purpose {
 
 struct ul_ticket {
 	uint8_t id[16];
+	uint64_t key;               /* account and who asked (above) */
 	uid_t uid;
 	int64_t expires;
 	enum ul_ticket_purpose purpose;
@@ -41,8 +53,13 @@ struct ul_tickets;
 int ul_tickets_new(struct ul_tickets **out) __attribute__((warn_unused_result));
 void ul_tickets_free(struct ul_tickets *ts);
 
-/* Stores a copy of t with a fresh id and expiry; text gets the id.
- * UL_EBUSY when the table is full of live tickets. */
+/* The key of a ticket for account (product, account) asked by `who`. */
+uint64_t ul_ticket_key(const char *product, const char *account,
+    const char *who);
+
+/* Stores a copy of t with a fresh id and expiry; text gets the id.  A key
+ * with UL_TICKETS_PER_KEY live tickets loses its oldest; UL_EBUSY when the
+ * table holds UL_TICKETS_MAX live tickets. */
 int ul_tickets_issue(struct ul_tickets *ts, struct ul_ticket *t,
     char text[UL_TICKET_TEXT]) __attribute__((warn_unused_result));
 
@@ -54,5 +71,8 @@ int ul_tickets_find(struct ul_tickets *ts, const char *text, uid_t uid,
 /* Counts one SMS sent for the ticket; returns the new count (0 when the
  * ticket is gone). */
 unsigned ul_tickets_sms(struct ul_tickets *ts, const char *text, uid_t uid);
+
+/* Live tickets in all. */
+unsigned ul_tickets_count(struct ul_tickets *ts);
 
 #endif

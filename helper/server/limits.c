@@ -122,10 +122,12 @@ ul_limits_lane_take(struct ul_limits *l, uid_t uid, bool admin, unsigned lane)
 {
 	struct slot *s = find(l, uid);
 
-	if (lane >= UL_LANES || s == NULL || !s->used)
+	if (lane >= UL_LANES || s == NULL)
 		return false;
-	if (!admin && s->lanes[lane] >= lane_quota[lane])
+	if (s->used && !admin && s->lanes[lane] >= lane_quota[lane])
 		return false;
+	if (!s->used)   /* work after a reply may outlive its connection */
+		*s = (struct slot){.uid = uid, .used = true};
 	s->lanes[lane]++;
 	return true;
 }

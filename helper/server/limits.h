@@ -26,7 +26,8 @@ bool ul_limits_open(struct ul_limits *l, uid_t uid, bool admin);
 void ul_limits_close(struct ul_limits *l, uid_t uid);
 /* A job of uid in lane (enum ul_lane): true when under the lane's quota
  * for that uid (uid 0 and admins have none), then counted until
- * ul_limits_lane_done. */
+ * ul_limits_lane_done.  Work after a reply counts in the slow lane of its
+ * caller, whose connection may be gone by then. */
 bool ul_limits_lane_take(struct ul_limits *l, uid_t uid, bool admin,
     unsigned lane);
 void ul_limits_lane_done(struct ul_limits *l, uid_t uid, bool admin,

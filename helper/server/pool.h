@@ -7,6 +7,9 @@
 
 struct ul_job {
 	void (*run)(struct ul_job *job);
+	/* on the loop, once the job is done: NULL for a connection's
+	 * request (the loop sends its reply), else the owner's own */
+	void (*done)(struct ul_job *job);
 	struct ul_job *next;
 };
 

@@ -133,6 +133,7 @@ conn_close(struct server *s, struct conn *c)
 	close(c->fd);
 	msg_put(s, c->in);
 	msg_put(s, c->out);
+	ul_later_free(c->call.later);
 	sodium_memzero(&c->call, sizeof(c->call));
 	ul_limits_close(s->limits, c->uid);
 	free(c);
@@ -210,6 +211,58 @@ run_job(struct ul_job *job)
 	struct conn *c = (struct conn *)((char *)job - offsetof(struct conn, job));
 
 	ul_dispatch_run(c->route, &c->call);
+}
+
+struct later_job {
+	struct ul_job job;
+	struct server *s;
+	struct ul_later *later;
+	uid_t uid;
+	bool admin;
+};
+
+static void
+run_later(struct ul_job *job)
+{
+	ul_later_run(((struct later_job *)job)->later);
+}
+
+static void
+later_done(struct ul_job *job)
+{
+	struct later_job *j = (struct later_job *)job;
+
+	ul_limits_lane_done(j->s->limits, j->uid, j->admin, UL_LANE_SLOW);
+	ul_later_free(j->later);
+	free(j);
+}
+
+/* Work after the reply of c's request: on the slow pool, within its
+ * caller's quota of that lane (the reply said "if ..." either way). */
+static void
+start_later(struct server *s, uid_t uid, bool admin, struct ul_later *later)
+{
+	struct later_job *j;
+
+	if (!ul_limits_lane_take(s->limits, uid, admin, UL_LANE_SLOW)) {
+		ul_log(LOG_NOTICE, "uid %u: too many deliveries of this uid at once: "
+		    "one dropped", (unsigned)uid);
+		ul_later_free(later);
+		return;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		ul_log(LOG_ERR, "out of memory: work after a reply dropped");
+		ul_limits_lane_done(s->limits, uid, admin, UL_LANE_SLOW);
+		ul_later_free(later);
+		return;
+	}
+	j->s = s;
+	j->uid = uid;
+	j->admin = admin;
+	j->later = later;
+	j->job.run = run_later;
+	j->job.done = later_done;
+	ul_pool_submit(s->slow, &j->job);
 }
 
 /* S3: a rate-limited request takes a token of its caller's bucket.  A
@@ -293,8 +346,16 @@ handle_request(struct server *s, struct conn *c)
 	    .uid = c->uid, .gid = c->gid, .pid = c->pid, .admin = c->admin,
 	    .reserve = (c->route->flags & UL_ROUTE_RESERVE) != 0};
 	if (c->route->lane == UL_LANE_LOOP) {
+		struct ul_later *later;
+		uid_t uid = c->uid;
+		bool admin = c->admin;
+
 		ul_dispatch_run(c->route, &c->call);
-		send_reply(s, c);
+		later = c->call.later;
+		c->call.later = NULL;
+		send_reply(s, c);   /* may close c */
+		if (later != NULL)
+			start_later(s, uid, admin, later);
 		return;
 	}
 	/* Off the loop: the connection is not watched until the job is done.
@@ -312,6 +373,7 @@ handle_request(struct server *s, struct conn *c)
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	c->state = BUSY;
 	c->job.run = run_job;
+	c->job.done = NULL;
 	ul_pool_submit(c->route->lane == UL_LANE_KDF ? s->kdf :
 	    c->route->lane == UL_LANE_WRITE ? s->write : s->slow, &c->job);
 }
@@ -320,13 +382,16 @@ static void
 jobs_done(struct server *s, struct ul_pool *p)
 {
 	struct ul_job *job = ul_pool_take_done(p), *next;
+	struct ul_later *later;
+	bool admin;
+	uid_t uid;
 
 	for (; job != NULL; job = next) {
 		struct conn *c = (struct conn *)((char *)job - offsetof(struct conn, job));
 
 		next = job->next;
-		if (job == &s->upkeep) {
-			s->upkeep_busy = false;
+		if (job->done != NULL) {
+			job->done(job);
 			continue;
 		}
 		if (c->lane_held) {
@@ -339,7 +404,14 @@ jobs_done(struct server *s, struct ul_pool *p)
 			conn_close(s, c);
 			continue;
 		}
-		send_reply(s, c);
+		later = c->call.later;
+		c->call.later = NULL;
+		uid = c->uid;
+		admin = c->admin;
+		send_reply(s, c);   /* may close c */
+		/* S1: what must not show in the answer's time starts only now */
+		if (later != NULL)
+			start_later(s, uid, admin, later);
 	}
 }
 
@@ -400,19 +472,25 @@ short_read:
 static bool
 in_admin_group(const struct server *s, int fd, gid_t gid)
 {
-	gid_t groups[256];
-	socklen_t len = sizeof(groups);
+	gid_t some[256], *groups = some;
+	socklen_t len = sizeof(some);
+	bool found = false;
+	int r;
 
 	if (!s->h->has_admin_gid)
 		return false;
 	if (gid == s->h->admin_gid)
 		return true;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0)
-		return false;
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == s->h->admin_gid)
-			return true;
-	return false;
+	r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+	/* more than 256 groups: the kernel said how many (row 18) */
+	if (r != 0 && errno == ERANGE && len > sizeof(some) &&
+	    (groups = malloc(len)) != NULL)
+		r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+	for (size_t i = 0; r == 0 && i < len / sizeof(gid_t); i++)
+		found |= groups[i] == s->h->admin_gid;
+	if (groups != some)
+		free(groups);
+	return found;
 }
 
 static void
@@ -513,6 +591,14 @@ run_upkeep(struct ul_job *job)
 	ul_maintenance(s->h);
 }
 
+static void
+upkeep_done(struct ul_job *job)
+{
+	struct server *s = (struct server *)((char *)job - offsetof(struct server, upkeep));
+
+	s->upkeep_busy = false;
+}
+
 /* The upkeep commits: it runs on the write pool, never on the loop, and
  * once at a time. */
 static void
@@ -522,6 +608,7 @@ start_upkeep(struct server *s)
 		return;
 	s->upkeep_busy = true;
 	s->upkeep.run = run_upkeep;
+	s->upkeep.done = upkeep_done;
 	ul_pool_submit(s->write, &s->upkeep);
 }
 

@@ -12,6 +12,7 @@
 #include "unilogin/error.h"
 
 #define COL(st, tag, type, f) {tag, type, offsetof(st, f), sizeof(((st *)0)->f), #f}
+#define COLN(st, tag, type, f, name) {tag, type, offsetof(st, f), sizeof(((st *)0)->f), name}
 
 static const struct ul_column user_cols[] = {
 	COL(struct ul_user, 1, C_STR, email),
@@ -36,6 +37,10 @@ static const struct ul_column user_cols[] = {
 	COL(struct ul_user, 22, C_U32, sms_sent),
 	COL(struct ul_user, 23, C_U32, remember_epoch),
 	COL(struct ul_user, 24, C_STR, id),
+	COLN(struct ul_user, 25, C_BYTES, reset_more[0].hash, "reset2.hash"),
+	COLN(struct ul_user, 26, C_I64, reset_more[0].expires, "reset2.expires"),
+	COLN(struct ul_user, 27, C_BYTES, reset_more[1].hash, "reset3.hash"),
+	COLN(struct ul_user, 28, C_I64, reset_more[1].expires, "reset3.expires"),
 };
 
 static const struct ul_column method_cols[] = {

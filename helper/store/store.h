@@ -78,7 +78,9 @@ struct ul_user {
 	int64_t created;
 	int64_t pw_changed;
 	struct ul_code confirm;             /* U2 (or U6: of pending_email) */
-	struct ul_code reset;               /* U5 */
+	struct ul_code reset;               /* U5: a reset code, and up to */
+	struct ul_code reset_more[2];       /* two more sent since, each valid
+					     * until one is used */
 	char pending_email[UL_EMAIL_MAX + 1]; /* U6: takes effect on confirm */
 	/* two-factor (T1-T7) */
 	int64_t totp_step;                  /* T3: the last step accepted */
@@ -242,7 +244,9 @@ enum ul_code_kind {
 int ul_store_code_consume(struct ul_txn *t, const struct ul_user *u,
     enum ul_code_kind kind, const uint8_t hash[UL_CODE_HASH_BYTES], int64_t now)
     __attribute__((warn_unused_result));
-/* A new confirmation or reset code: voids the one before. */
+/* A new confirmation code (voids the one before), or a reset code (kept
+ * beside the ones still valid, up to three, replacing the oldest: a second
+ * request does not void a pending code; using one ends them all). */
 int ul_store_code_issue(struct ul_txn *t, const struct ul_user *u,
     enum ul_code_kind kind, const struct ul_code *code)
     __attribute__((warn_unused_result));

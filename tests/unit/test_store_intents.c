@@ -152,25 +152,52 @@ test_code_none_is_conflict(void **state)
 }
 
 static void
-test_code_issue_voids_the_one_before(void **state)
+test_confirm_code_issue_voids_the_one_before(void **state)
 {
 	struct fixture *fx = *state;
 	struct ul_user u = create_user(fx, "ann@x.org");
 	struct ul_code code = {.expires = 1000};
 	struct ul_txn *t;
 
-	for (int kind = UL_CODE_CONFIRM; kind <= UL_CODE_RESET; kind++) {
-		issue(fx, &u, kind, 1, 1000);
-		issue(fx, &u, kind, 2, 1000);
-		assert_int_equal(consume(fx, &u, kind, 1, 500), UL_ECONFLICT);
-		assert_int_equal(consume(fx, &u, kind, 2, 500), 0);
-	}
+	issue(fx, &u, UL_CODE_CONFIRM, 1, 1000);
+	issue(fx, &u, UL_CODE_CONFIRM, 2, 1000);
+	assert_int_equal(consume(fx, &u, UL_CODE_CONFIRM, 1, 500), UL_ECONFLICT);
+	assert_int_equal(consume(fx, &u, UL_CODE_CONFIRM, 2, 500), 0);
 	/* SMS codes go through the send limit */
 	t = begin(fx, true);
 	assert_int_equal(ul_store_code_issue(t, &u, UL_CODE_SMS, &code), UL_EINVAL);
 	assert_int_equal(ul_store_code_issue(t, &u, UL_CODE_RECOVERY, &code),
 	    UL_EINVAL);
 	ul_txn_abort(t);
+}
+
+/* U5, Hardening 2 row 5: a second reset request does not void the code
+ * sent before; up to three are kept (the oldest goes), and using any one
+ * ends them all. */
+static void
+test_reset_codes_kept_up_to_three(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_user u = create_user(fx, "ann@x.org");
+
+	issue(fx, &u, UL_CODE_RESET, 1, 1001);
+	issue(fx, &u, UL_CODE_RESET, 2, 1002);
+	issue(fx, &u, UL_CODE_RESET, 3, 1003);
+	assert_int_equal(consume(fx, &u, UL_CODE_RESET, 1, 500), 0);
+	/* one used: every pending code ends */
+	assert_int_equal(consume(fx, &u, UL_CODE_RESET, 2, 500), UL_ECONFLICT);
+	assert_int_equal(consume(fx, &u, UL_CODE_RESET, 3, 500), UL_ECONFLICT);
+	/* a fourth replaces the oldest */
+	issue(fx, &u, UL_CODE_RESET, 4, 1004);
+	issue(fx, &u, UL_CODE_RESET, 5, 1005);
+	issue(fx, &u, UL_CODE_RESET, 6, 1006);
+	issue(fx, &u, UL_CODE_RESET, 7, 1007);
+	assert_int_equal(consume(fx, &u, UL_CODE_RESET, 4, 500), UL_ECONFLICT);
+	assert_int_equal(consume(fx, &u, UL_CODE_RESET, 6, 500), 0);
+	assert_int_equal(consume(fx, &u, UL_CODE_RESET, 7, 500), UL_ECONFLICT);
+	/* an expired one does not pass */
+	issue(fx, &u, UL_CODE_RESET, 8, 1008);
+	assert_int_equal(consume(fx, &u, UL_CODE_RESET, 8, 1008), UL_ECONFLICT);
 }
 
 /* ---- recovery codes (T4) ---- */
@@ -980,7 +1007,8 @@ main(void)
 		T(test_code_sms_single_use),
 		T(test_code_expired_is_conflict),
 		T(test_code_none_is_conflict),
-		T(test_code_issue_voids_the_one_before),
+		T(test_confirm_code_issue_voids_the_one_before),
+		T(test_reset_codes_kept_up_to_three),
 		T(test_recovery_codes_each_once),
 		T(test_recovery_set_voids_the_old_set),
 		T(test_sms_issue_rate_limit),

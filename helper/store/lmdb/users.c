@@ -337,15 +337,33 @@ struct consume {
 	int64_t now;
 };
 
+/* U5: a reset code is any of the user's three slots; using one ends all. */
+static int
+consume_reset(struct ul_user *u, const struct consume *c)
+{
+	struct ul_code *slots[] = {&u->reset, &u->reset_more[0], &u->reset_more[1]};
+	bool found = false;
+
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+		found |= slots[i]->expires > c->now &&
+		    sodium_memcmp(slots[i]->hash, c->hash, UL_CODE_HASH_BYTES) == 0;
+	if (!found)
+		return UL_ECONFLICT;
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+		sodium_memzero(slots[i], sizeof(*slots[i]));
+	return 0;
+}
+
 static int
 consume(struct ul_user *u, const void *arg)
 {
 	const struct consume *c = arg;
 	struct ul_code *slot = c->kind == UL_CODE_CONFIRM ? &u->confirm
-	    : c->kind == UL_CODE_RESET ? &u->reset
 	    : c->kind == UL_CODE_SMS ? &u->sms : NULL;
 	int found = -1;
 
+	if (c->kind == UL_CODE_RESET)
+		return consume_reset(u, c);
 	if (slot != NULL) {
 		if (slot->expires <= c->now ||
 		    sodium_memcmp(slot->hash, c->hash, UL_CODE_HASH_BYTES) != 0)
@@ -391,9 +409,17 @@ issue(struct ul_user *u, const void *arg)
 	case UL_CODE_CONFIRM:
 		u->confirm = *i->code;
 		return 0;
-	case UL_CODE_RESET:
-		u->reset = *i->code;
+	case UL_CODE_RESET: {
+		/* a free or spent slot, else the oldest */
+		struct ul_code *slots[] = {&u->reset, &u->reset_more[0],
+		    &u->reset_more[1]}, *pick = slots[0];
+
+		for (size_t k = 0; k < sizeof(slots) / sizeof(slots[0]); k++)
+			if (slots[k]->expires < pick->expires)
+				pick = slots[k];
+		*pick = *i->code;
 		return 0;
+	}
 	case UL_CODE_SMS:
 		if (i->now - u->sms_window >= i->window) {
 			u->sms_window = i->now;
