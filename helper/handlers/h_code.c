@@ -32,6 +32,10 @@ check_ticket_code(struct ul_call *c, struct ul_txn *t, const struct ul_ticket *t
 	int r;
 
 	if (!tk->good) {
+		/* as long as a code check of a user (S1, row 15) */
+		if (ul_store_user_get(t, tk->email, u) != 0)
+			memset(u, 0, sizeof(*u));
+		ul_tfa_dummy(c, code);
 		*why = "wrong email or password before the code";
 		return UL_EAUTH;
 	}

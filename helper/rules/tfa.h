@@ -35,6 +35,11 @@ int ul_tfa_use(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
     const char *code, bool pending, struct ul_method *m, const char **how)
     __attribute__((warn_unused_result));
 
+/* S1, row 15: the work of one code check against one TOTP method, on a
+ * seed nobody has, for a ticket whose password was wrong: LOGIN_CODE then
+ * takes the same time whether or not the password was right. */
+void ul_tfa_dummy(struct ul_call *c, const char *code);
+
 /* T4: ten new recovery codes: hashes for the store, texts for the user. */
 void ul_tfa_new_recovery(struct ul_call *c, const struct ul_user *u,
     uint8_t hashes[UL_RECOVERY_CODES][UL_CODE_HASH_BYTES],

@@ -174,6 +174,7 @@ struct ul_audit {
 
 struct ul_store_counts {
 	uint64_t users, products, accounts, audit;
+	uint64_t commits;           /* write transactions committed since open */
 };
 
 /* ---- the store ---- */

@@ -183,6 +183,8 @@ enum ul_field_tag {
 	UL_F_KDF_RUNS = 71,
 	UL_F_FAILURES = 72,         /* S3: failures in a row (user show) */
 	UL_F_RUSER = 73,            /* PAM_RUSER: believed from uid 0 only */
+	UL_F_COMMITS = 74,          /* status: store commits since start */
+	UL_F_TICKETS = 75,          /* status: live login tickets */
 
 	UL_F_PASSWORD = 100,
 	UL_F_NEW_PASSWORD = 101,

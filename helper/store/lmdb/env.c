@@ -321,6 +321,7 @@ ul_txn_begin(struct ul_store *st, bool write, struct ul_txn **out)
 	if (t == NULL)
 		return UL_ENOMEM;
 	t->st = st;
+	t->write = write;
 	t->rec.len = 0;
 	t->rec.error = 0;
 	rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
@@ -344,6 +345,8 @@ ul_txn_commit(struct ul_txn *t)
 {
 	int rc = mdb_txn_commit(t->txn);
 
+	if (rc == 0 && t->write)
+		t->st->commits++;
 	txn_free(t);
 	return st_map_error(rc);
 }
@@ -538,6 +541,7 @@ ul_store_counts(struct ul_txn *t, struct ul_store_counts *c)
 	uint64_t *out[] = {&c->users, &c->products, &c->accounts, &c->audit};
 
 	memset(c, 0, sizeof(*c));
+	c->commits = t->st->commits;
 	for (int i = 0; i < 4; i++) {
 		int rc = mdb_stat(t->txn, t->st->dbi[dbs[i]], &s);
 

@@ -46,11 +46,13 @@ struct ul_store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
 	char dir[4096];
+	_Atomic uint64_t commits;   /* what STATUS shows (S1 tests count them) */
 };
 
 struct ul_txn {
 	struct ul_store *st;
 	MDB_txn *txn;
+	bool write;
 	struct ul_record rec;       /* scratch for encoding */
 };
 
