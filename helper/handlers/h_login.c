@@ -46,6 +46,8 @@ ul_h_status(struct ul_call *c)
 	ul_msg_put_int(c->out, UL_F_ACCOUNTS, (int64_t)n.accounts);
 	ul_msg_put_int(c->out, UL_F_KDF_RUNS, (int64_t)ul_kdf_runs());
 	ul_msg_put_int(c->out, UL_F_COMMITS, (int64_t)n.commits);
+	ul_msg_put_int(c->out, UL_F_BATCHES, (int64_t)n.batches);
+	ul_msg_put_int(c->out, UL_F_BATCHED, (int64_t)n.batched);
 	ul_msg_put_int(c->out, UL_F_TICKETS, (int64_t)ul_tickets_count(c->h->tickets));
 	return 0;
 }

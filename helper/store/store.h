@@ -110,7 +110,7 @@ struct ul_method {
 	uint8_t seed_box[UL_SEED_BOX_BYTES];  /* the TOTP seed, encrypted */
 	char phone[UL_PHONE_MAX + 1];
 	int64_t created;
-	int64_t last_used;
+	int64_t last_used;                  /* to the day */
 };
 
 /* An API key (T8): hashed, scoped to one account of one user. */
