@@ -81,6 +81,8 @@ static const struct ul_field_info fields[UL_F_TAG_END] = {
 	[UL_F_RUSER] = {"ruser", S, STRMAX(255)},
 	[UL_F_COMMITS] = {"commits", I, 8},
 	[UL_F_TICKETS] = {"tickets", I, 8},
+	[UL_F_BATCHES] = {"batches", I, 8},
+	[UL_F_BATCHED] = {"batched", I, 8},
 
 	[UL_F_PASSWORD] = {"password", X, STRMAX(UL_SECRET_MAX)},
 	[UL_F_NEW_PASSWORD] = {"new_password", X, STRMAX(UL_SECRET_MAX)},

@@ -122,20 +122,9 @@ ul_now(void)
 }
 
 int
-ul_call_txn(struct ul_call *c, bool write, struct ul_txn **t)
+ul_call_read(struct ul_call *c, struct ul_txn **t)
 {
-	int r;
-
-	/* with the disk full, the store's reserve is for logins: any other
-	 * change is refused before it starts */
-	*t = NULL;
-	if (write && !c->reserve && ul_store_space_low(c->h->store)) {
-		ul_log(LOG_ERR, "store: no space left on %s: %s refused, nothing changed",
-		    c->h->conf.state_dir, ul_msg_type_name(c->in->type));
-		return ul_call_say(c, UL_ENOSPC,
-		    "no space left for the store: nothing was changed");
-	}
-	r = ul_txn_begin(c->h->store, write, t);
+	int r = ul_txn_begin(c->h->store, false, t);
 
 	if (r != 0) {
 		ul_log(LOG_ERR, "store: cannot begin a transaction: %s", ul_strerror(r));
@@ -144,11 +133,88 @@ ul_call_txn(struct ul_call *c, bool write, struct ul_txn **t)
 	return r;
 }
 
+/* The syslog line of an audit record, kept until the change is on disk
+ * (ul_call_write writes them then). */
+static void
+log_event(struct ul_call *c, const struct ul_event *e, const char *service,
+    const char *rhost)
+{
+	char *line;
+
+	if (c->nlogged == sizeof(c->logged) / sizeof(c->logged[0]))
+		return;
+	c->logged[c->nlogged][sizeof(c->logged[0]) - 2] = '\0';
+	line = c->logged[c->nlogged++];
+	snprintf(line, sizeof(c->logged[0]),
+	    "%c%s %s: email=%s product=%s account=%s service=%s rhost=%s uid=%u%s%s",
+	    e->result == 0 || e->result == UL_ENEEDCODE ? 'i' : 'n',
+	    e->event, e->result == 0 ? "ok" : ul_strerror(e->result),
+	    e->email && e->email[0] ? e->email : "-",
+	    e->product && e->product[0] ? e->product : "-",
+	    e->account && e->account[0] ? e->account : "-",
+	    service ? service : "-", rhost ? rhost : "-", (unsigned)c->uid,
+	    e->detail ? " detail=" : "", e->detail ? e->detail : "");
+}
+
+static void
+flush_log(struct ul_call *c, bool stored)
+{
+	for (unsigned i = 0; stored && i < c->nlogged; i++)
+		ul_log(c->logged[i][0] == 'i' ? LOG_INFO : LOG_NOTICE, "%s",
+		    c->logged[i] + 1);
+	c->nlogged = 0;
+}
+
+struct call_write {
+	struct ul_call *c;
+	int (*change)(struct ul_call *c, struct ul_txn *t, void *arg);
+	void *arg;
+	int result;                 /* change's own, to tell it from the commit's */
+};
+
+static int
+call_write_change(struct ul_txn *t, void *p)
+{
+	struct call_write *w = p;
+
+	w->result = w->change(w->c, t, w->arg);
+	return w->result;
+}
+
+int
+ul_call_write(struct ul_call *c, int (*change)(struct ul_call *c,
+    struct ul_txn *t, void *arg), void *arg)
+{
+	struct call_write w = {.c = c, .change = change, .arg = arg, .result = 1};
+	int r;
+
+	/* with the disk full, the store's reserve is for logins: any other
+	 * change is refused before it starts */
+	if (!c->reserve && ul_store_space_low(c->h->store)) {
+		ul_log(LOG_ERR, "store: no space left on %s: %s refused, nothing changed",
+		    c->h->conf.state_dir, ul_msg_type_name(c->in->type));
+		return ul_call_say(c, UL_ENOSPC,
+		    "no space left for the store: nothing was changed");
+	}
+	c->nlogged = 0;
+	r = ul_store_write(c->h->store, call_write_change, &w);
+	flush_log(c, r == 0);
+	if (r == 0 || r == w.result)
+		return r;
+	/* the change was right, its batch could not be made durable */
+	if (r == UL_ENOSPC) {
+		ul_log(LOG_ERR, "store: commit failed: no space left; nothing changed");
+		return ul_call_say(c, r, "no space left for the store: nothing was changed");
+	}
+	ul_log(LOG_ERR, "store: commit failed: %s", ul_strerror(r));
+	return ul_call_say(c, r, "the store failed: nothing was changed");
+}
+
 int
 ul_call_user(struct ul_call *c, const char *email, struct ul_user *u)
 {
 	struct ul_txn *t;
-	int r = ul_call_txn(c, false, &t);
+	int r = ul_call_read(c, &t);
 
 	if (r != 0)
 		return r;
@@ -160,32 +226,10 @@ ul_call_user(struct ul_call *c, const char *email, struct ul_user *u)
 }
 
 int
-ul_call_commit(struct ul_call *c, struct ul_txn *t)
-{
-	int r = ul_txn_commit(t);
-
-	if (r == UL_ENOSPC) {
-		ul_log(LOG_ERR, "store: commit failed: no space left; nothing changed");
-		return ul_call_say(c, r, "no space left for the store: nothing was changed");
-	}
-	if (r != 0) {
-		ul_log(LOG_ERR, "store: commit failed: %s", ul_strerror(r));
-		return ul_call_say(c, r, "the store failed: nothing was changed");
-	}
-	return 0;
-}
-
-int
-ul_call_finish(struct ul_call *c, struct ul_txn *t, int r,
+ul_call_audited(struct ul_call *c, struct ul_txn *t, int r,
     const struct ul_event *e)
 {
-	if (r == 0 && e != NULL)
-		r = ul_audit(c, t, e);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	return ul_call_commit(c, t);
+	return r == 0 && e != NULL ? ul_audit(c, t, e) : r;
 }
 
 /* Fields of an audit record: what a client sent is made safe for the
@@ -194,20 +238,6 @@ static void
 copy(char *dst, size_t n, const char *src)
 {
 	ul_text_safe(src, dst, n);
-}
-
-static void
-log_event(struct ul_call *c, const struct ul_event *e, const char *service,
-    const char *rhost)
-{
-	ul_log(e->result == 0 || e->result == UL_ENEEDCODE ? LOG_INFO : LOG_NOTICE,
-	    "%s %s: email=%s product=%s account=%s service=%s rhost=%s uid=%u%s%s",
-	    e->event, e->result == 0 ? "ok" : ul_strerror(e->result),
-	    e->email && e->email[0] ? e->email : "-",
-	    e->product && e->product[0] ? e->product : "-",
-	    e->account && e->account[0] ? e->account : "-",
-	    service ? service : "-", rhost ? rhost : "-", (unsigned)c->uid,
-	    e->detail ? " detail=" : "", e->detail ? e->detail : "");
 }
 
 int
@@ -229,19 +259,16 @@ ul_audit(struct ul_call *c, struct ul_txn *t, const struct ul_event *e)
 	return ul_store_audit_append(t, &a);
 }
 
+static int
+audit_change(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	return ul_audit(c, t, arg);
+}
+
 void
 ul_audit_alone(struct ul_call *c, const struct ul_event *e)
 {
-	struct ul_txn *t;
-
-	if (ul_txn_begin(c->h->store, true, &t) != 0)
-		return;
-	if (ul_audit(c, t, e) != 0) {
-		ul_txn_abort(t);
-		ul_log(LOG_ERR, "audit: cannot record %s", e->event);
-		return;
-	}
-	if (ul_txn_commit(t) != 0)
+	if (ul_call_write(c, audit_change, (void *)e) != 0)
 		ul_log(LOG_ERR, "audit: cannot record %s", e->event);
 }
 

@@ -43,6 +43,10 @@ struct ul_call {
 				     * reserve (the login path, S7) */
 	struct ul_later *later;     /* work to run after the reply has gone */
 	char message[UL_TEXT_MAX + 1];
+	/* the log lines of the audit records of a change, written once it is
+	 * on disk (not on the commit thread, and not for a change undone) */
+	char logged[4][640];
+	unsigned nlogged;
 };
 
 typedef int (*ul_handler)(struct ul_call *c);
@@ -85,18 +89,25 @@ int ul_audit(struct ul_call *c, struct ul_txn *t, const struct ul_event *e)
 /* The same in a transaction of its own, for events with no other change. */
 void ul_audit_alone(struct ul_call *c, const struct ul_event *e);
 
-/* Opens a transaction on the helper's store; on failure sets a message. */
-int ul_call_txn(struct ul_call *c, bool write, struct ul_txn **t)
+/* One change of the store (group commit, ul_store_write): change(c, t, arg)
+ * reads what it needs and applies its intents in t, on the store's commit
+ * thread while the caller waits, and returns 0 to keep them (an audit
+ * record among them) or a UL_E* code to undo them, with its message set.
+ * It must be short: no hash, no delivery.  ul_call_write returns when the
+ * change is on disk: change's result, or the commit's failure with its
+ * message (a full disk, S7).  A change that may not use the disk reserve
+ * is refused before it starts when the store lives on it. */
+int ul_call_write(struct ul_call *c, int (*change)(struct ul_call *c,
+    struct ul_txn *t, void *arg), void *arg) __attribute__((warn_unused_result));
+
+/* A read transaction on the helper's store; on failure sets a message. */
+int ul_call_read(struct ul_call *c, struct ul_txn **t)
     __attribute__((warn_unused_result));
 /* Reads user `email` in a read transaction; "no user" when missing. */
 int ul_call_user(struct ul_call *c, const char *email, struct ul_user *u)
     __attribute__((warn_unused_result));
-/* Commits; on failure (a full disk, S7) sets a message. */
-int ul_call_commit(struct ul_call *c, struct ul_txn *t)
-    __attribute__((warn_unused_result));
-/* Ends a change: when r is 0, appends the audit record e (when given) and
- * commits; otherwise, or when that fails, aborts.  The first failure, or 0. */
-int ul_call_finish(struct ul_call *c, struct ul_txn *t, int r,
+/* Ends a change: r, or when r is 0 the audit record e (when given). */
+int ul_call_audited(struct ul_call *c, struct ul_txn *t, int r,
     const struct ul_event *e) __attribute__((warn_unused_result));
 
 /* True for 0 and the login outcomes (UL_EAUTH ... UL_EEXPIRED): answers

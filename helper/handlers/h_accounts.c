@@ -14,14 +14,24 @@
 #include "helper/core/log.h"
 #include "unilogin/error.h"
 
+static int
+create_product(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	const struct ul_product *p = arg;
+	struct ul_event e = {.event = "product_add", .product = p->name};
+	int r = ul_store_product_create(t, p);
+
+	if (r == UL_EEXIST)
+		r = ul_call_say(c, UL_EEXIST, "product %s already exists", p->name);
+	return ul_call_audited(c, t, r, &e);
+}
+
 int
 ul_h_product_add(struct ul_call *c)
 {
 	const char *name = ul_call_arg(c, UL_F_PRODUCT);
 	const char *display = ul_msg_str(c->in, UL_F_DISPLAY_NAME);
-	struct ul_event e = {.event = "product_add", .product = name};
 	struct ul_product p;
-	struct ul_txn *t;
 	int r;
 
 	if (name == NULL)
@@ -33,11 +43,9 @@ ul_h_product_add(struct ul_call *c)
 	snprintf(p.name, sizeof(p.name), "%s", name);
 	snprintf(p.display_name, sizeof(p.display_name), "%s", display ? display : name);
 	p.created = ul_now();
-	if ((r = ul_check_product(c, &p)) != 0 || (r = ul_call_txn(c, true, &t)) != 0)
+	if ((r = ul_check_product(c, &p)) != 0)
 		return r;
-	if ((r = ul_store_product_create(t, &p)) == UL_EEXIST)
-		r = ul_call_say(c, UL_EEXIST, "product %s already exists", name);
-	return ul_call_finish(c, t, r, &e);
+	return ul_call_write(c, create_product, &p);
 }
 
 int
@@ -48,7 +56,7 @@ ul_h_product_list(struct ul_call *c)
 	struct ul_txn *t;
 	int r;
 
-	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_read(c, &t)) != 0)
 		return r;
 	for (last = cur; (r = ul_store_product_next(t, &cur, &p)) == 0; last = cur) {
 		if (ul_page_full(c->out)) {
@@ -208,26 +216,29 @@ add_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
 	return r;
 }
 
+static int
+create_account(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	struct ul_account *a = arg;
+	struct ul_event e = {.event = "account_add", .email = a->email,
+	    .product = a->product, .account = a->name};
+
+	return ul_call_audited(c, t, add_account(c, t, a), &e);
+}
+
 int
 ul_h_account_add(struct ul_call *c)
 {
 	struct ul_account a UL_WIPED(ul_wipe_account);
 	const char *legacy = ul_msg_str(c->in, UL_F_LEGACY_PASSWORD);
-	struct ul_event e = {.event = "account_add"};
-	struct ul_txn *t;
 	int r = account_from_request(c, &a);
 
 	/* L1: a legacy account's own password, hashed before the write */
 	if (r == 0 && legacy != NULL && (r = ul_check_password(c, legacy)) == 0 &&
 	    ul_kdf_hash(&c->h->conf, legacy, a.pwhash) != 0)
 		r = ul_call_say(c, UL_ENOMEM, "cannot hash the password");
-	if (r != 0 || (r = ul_call_txn(c, true, &t)) != 0)
-		return r;
-	r = add_account(c, t, &a);
-	e.email = a.email;
-	e.product = a.product;
-	e.account = a.name;
-	r = ul_call_finish(c, t, r, &e);
+	if (r == 0)
+		r = ul_call_write(c, create_account, &a);
 	if (r == 0)
 		put_account(c->out, &a);
 	return r;
@@ -244,7 +255,7 @@ ul_h_account_show(struct ul_call *c)
 
 	if (product == NULL || name == NULL)
 		return UL_EINVAL;
-	if ((r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_call_read(c, &t)) != 0)
 		return r;
 	r = ul_store_account_get(t, product, name, &a);
 	ul_txn_abort(t);
@@ -264,7 +275,7 @@ ul_h_account_list(struct ul_call *c)
 	struct ul_txn *t;
 	int r;
 
-	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_read(c, &t)) != 0)
 		return r;
 	for (last = cur; (r = ul_store_account_next(t, product ? product : "", &cur,
 	    &a)) == 0; last = cur) {
@@ -279,6 +290,25 @@ ul_h_account_list(struct ul_call *c)
 	return r == UL_ENOTFOUND ? 0 : r;
 }
 
+static int
+set_legacy_password(struct ul_call *c, struct ul_txn *t, void *hash)
+{
+	const char *product = ul_msg_str(c->in, UL_F_PRODUCT);
+	const char *name = ul_msg_str(c->in, UL_F_ACCOUNT);
+	struct ul_event e = {.event = "account_passwd", .product = product,
+	    .account = name};
+	struct ul_account a UL_WIPED(ul_wipe_account);
+	int r = ul_store_account_get(t, product, name, &a);
+
+	if (r == UL_ENOTFOUND)
+		r = ul_call_say(c, r, "no account %s of %s", name, product);
+	else if (r == 0 && (r = ul_store_account_set_password(t, &a, NULL, hash)) ==
+	    UL_ECONFLICT)
+		r = ul_call_say(c, UL_ERULE, "L5: account %s of %s is linked to %s: "
+		    "it has no password of its own", name, product, a.owner);
+	return ul_call_audited(c, t, r, &e);
+}
+
 /* L1: an admin sets a legacy account's password; a linked account has only
  * its owner's unified password (L5). */
 int
@@ -287,27 +317,14 @@ ul_h_account_passwd(struct ul_call *c)
 	const char *pw = ul_msg_str(c->in, UL_F_NEW_PASSWORD);
 	const char *product = ul_call_arg(c, UL_F_PRODUCT);
 	const char *name = ul_call_arg(c, UL_F_ACCOUNT);
-	struct ul_event e = {.event = "account_passwd", .product = product,
-	    .account = name};
 	char hash[UL_HASH_STR_MAX] UL_WIPED(ul_wipe_hash);
-	struct ul_account a UL_WIPED(ul_wipe_account);
-	struct ul_txn *t;
 	int r;
 
 	if (product == NULL || name == NULL || (r = ul_check_password(c, pw)) != 0)
 		return UL_EINVAL;
 	if (ul_kdf_hash(&c->h->conf, pw, hash) != 0)
 		return ul_call_say(c, UL_ENOMEM, "cannot hash the password");
-	if ((r = ul_call_txn(c, true, &t)) != 0)
-		return r;
-	r = ul_store_account_get(t, product, name, &a);
-	if (r == UL_ENOTFOUND)
-		r = ul_call_say(c, r, "no account %s of %s", name, product);
-	else if (r == 0 && (r = ul_store_account_set_password(t, &a, NULL, hash)) ==
-	    UL_ECONFLICT)
-		r = ul_call_say(c, UL_ERULE, "L5: account %s of %s is linked to %s: "
-		    "it has no password of its own", name, product, a.owner);
-	r = ul_call_finish(c, t, r, &e);
+	r = ul_call_write(c, set_legacy_password, hash);
 	if (r == 0)
 		ul_call_say(c, 0, "the password of account %s of %s is set", name, product);
 	return r;

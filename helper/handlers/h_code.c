@@ -89,93 +89,115 @@ count_outcome(struct ul_call *c, struct ul_txn *t, const struct ul_ticket *tk,
 	return r != 0 ? r : outcome;
 }
 
+struct code_check {
+	struct ul_ticket tk;
+	struct ul_user u;
+	struct ul_account a;
+	char role[65];
+	int outcome;
+};
+
+/* The code, its consumption, the counter and the audit record: one change
+ * (a refusal is recorded with whatever it consumed; the store failing
+ * undoes it). */
+static int
+use_code(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	struct code_check *k = arg;
+	const char *why = NULL;
+	struct ul_event e;
+
+	if (ul_auth_locked_out(t, k->tk.email)) {
+		k->outcome = UL_ELOCKEDOUT;
+		return 0;
+	}
+	k->outcome = check_ticket_code(c, t, &k->tk, &k->u, &k->a, k->role,
+	    sizeof(k->role), &why);
+	k->outcome = count_outcome(c, t, &k->tk, &k->u, k->outcome, &why);
+	if (!ul_login_outcome(k->outcome))
+		return ul_call_say(c, k->outcome, "the store failed: %s",
+		    ul_strerror(k->outcome));
+	e = (struct ul_event){.event = k->tk.purpose == UL_TICKET_LOGIN ? "login" :
+	    "password_check", .email = k->tk.email, .product = k->tk.product,
+	    .account = k->tk.account, .result = k->outcome, .detail = why};
+	return ul_audit(c, t, &e);
+}
+
 int
 ul_h_login_code(struct ul_call *c)
 {
-	struct ul_ticket tk;
-	struct ul_event e;
-	struct ul_account a UL_WIPED(ul_wipe_account);
-	struct ul_user u UL_WIPED(ul_wipe_user);
-	struct ul_txn *t;
-	char role[65];
-	const char *why = NULL;
-	int r, outcome;
+	struct code_check *k = sodium_malloc(sizeof(*k));
+	int r;
 
+	if (k == NULL)
+		return UL_ENOMEM;
+	memset(k, 0, sizeof(*k));
 	if (ul_tickets_find(c->h->tickets, ul_msg_str(c->in, UL_F_TICKET), c->uid,
-		true, &tk) != 0 || tk.purpose == UL_TICKET_CHANGE) {
+		true, &k->tk) != 0 || k->tk.purpose == UL_TICKET_CHANGE) {
 		ul_log(LOG_NOTICE, "login code from uid %u: unknown or expired ticket",
 		    (unsigned)c->uid);
+		sodium_free(k);
 		return UL_EAUTH;
 	}
-	if ((r = ul_call_txn(c, true, &t)) != 0)
-		goto out;
-	if (ul_auth_locked_out(t, tk.email)) {
-		ul_txn_abort(t);
-		r = UL_ELOCKEDOUT;
-		goto out;
-	}
-	outcome = check_ticket_code(c, t, &tk, &u, &a, role, sizeof(role), &why);
-	outcome = count_outcome(c, t, &tk, &u, outcome, &why);
-	e = (struct ul_event){.event = tk.purpose == UL_TICKET_LOGIN ? "login" :
-	    "password_check", .email = tk.email, .product = tk.product,
-	    .account = tk.account, .result = outcome, .detail = why};
-	/* a refusal is recorded with whatever it consumed; a store failure
-	 * aborts */
-	r = ul_login_outcome(outcome) ? ul_audit(c, t, &e) : outcome;
-	if (r != 0) {
-		ul_txn_abort(t);
-		r = ul_call_say(c, r, "the store failed: %s", ul_strerror(r));
-		goto out;
-	}
-	r = ul_call_commit(c, t);
-	if (r == 0 && outcome == 0 && tk.purpose == UL_TICKET_PASSWD_CODE) {
+	r = ul_call_write(c, use_code, k);
+	if (r == 0 && k->outcome == 0 && k->tk.purpose == UL_TICKET_PASSWD_CODE) {
 		/* the code proved it: the holder may now set a new password */
-		tk.purpose = UL_TICKET_CHANGE;
-		return ul_ticket_reply(c, &tk, 0);
+		k->tk.purpose = UL_TICKET_CHANGE;
+		r = ul_ticket_reply(c, &k->tk, 0);
+		sodium_free(k);
+		return r;
 	}
-	if (r == 0 && outcome == 0) {
-		ul_msg_put_str(c->out, UL_F_EMAIL, tk.email);
-		ul_msg_put_str(c->out, UL_F_ACCOUNT, tk.account);
-		ul_msg_put_str(c->out, UL_F_ROLE, role);
+	if (r == 0 && k->outcome == 0) {
+		ul_msg_put_str(c->out, UL_F_EMAIL, k->tk.email);
+		ul_msg_put_str(c->out, UL_F_ACCOUNT, k->tk.account);
+		ul_msg_put_str(c->out, UL_F_ROLE, k->role);
 	}
-	r = r != 0 ? r : outcome;
-out:
-	sodium_memzero(&tk, sizeof(tk));
+	r = r != 0 ? r : k->outcome;
+	sodium_free(k);     /* wipes the ticket and the records */
+	return r;
+}
+
+struct sms_send {
+	const struct ul_ticket *tk;
+	struct ul_tfa_state s;
+	char code[16];
+};
+
+static int
+new_sms(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	struct sms_send *m = arg;
+	struct ul_user u UL_WIPED(ul_wipe_user);
+	int r = ul_store_user_get(t, m->tk->email, &u);
+
+	if (r == 0)
+		r = ul_tfa_state(t, m->tk->email, &m->s);
+	if (r == 0 && !m->s.sms_active)
+		r = UL_ENOTFOUND;
+	if (r == 0 && (r = ul_tfa_new_sms(c, t, &u, m->code)) == UL_EBUSY)
+		ul_log(LOG_NOTICE, "sms for %s: send rate reached", m->tk->email);
 	return r;
 }
 
 /* Sends an SMS code for the ticket's user when the password was right and
- * an SMS method is active; the answer is the same in every case (S1). */
+ * an SMS method is active (after the reply, which is the same in every
+ * case: S1). */
 static void
 send_for_ticket(struct ul_call *c, const struct ul_ticket *tk)
 {
-	char code[16], reason[256];
-	struct ul_tfa_state s;
-	struct ul_user u UL_WIPED(ul_wipe_user);
-	struct ul_txn *t;
-	int r;
+	struct sms_send m = {.tk = tk};
+	char reason[256];
 
 	if (!tk->good || c->h->conf.delivery_command[0] == '\0' ||
-	    ul_call_txn(c, true, &t) != 0)
-		return;
-	r = ul_store_user_get(t, tk->email, &u);
-	if (r == 0)
-		r = ul_tfa_state(t, tk->email, &s);
-	if (r == 0 && !s.sms_active)
-		r = UL_ENOTFOUND;
-	if (r == 0 && (r = ul_tfa_new_sms(c, t, &u, code)) == UL_EBUSY)
-		ul_log(LOG_NOTICE, "sms for %s: send rate reached", tk->email);
-	if (r != 0) {
-		ul_txn_abort(t);
+	    ul_call_write(c, new_sms, &m) != 0) {
+		sodium_memzero(&m, sizeof(m));
 		return;
 	}
-	if (ul_call_commit(c, t) == 0) {
-		if (ul_tfa_send_sms(c, s.phone, code, reason, sizeof(reason)) != 0)
-			ul_log(LOG_ERR, "sms for %s: delivery failed: %s", tk->email, reason);
-		else
-			ul_log(LOG_INFO, "sms for %s: code sent", tk->email);
-	}
-	sodium_memzero(code, sizeof(code));
+	if (ul_tfa_send_sms(c, m.s.phone, m.code, reason, sizeof(reason)) != 0)
+		ul_log(LOG_ERR, "sms for %s: delivery failed: %s", tk->email, reason);
+	else
+		ul_log(LOG_INFO, "sms for %s: code sent", tk->email);
+	sodium_memzero(&m, sizeof(m));
 }
 
 static void
@@ -258,7 +280,7 @@ ul_h_apikey_login(struct ul_call *c)
 	int r;
 
 	memset(&k, 0, sizeof(k));
-	if ((r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_call_read(c, &t)) != 0)
 		return r;
 	r = ul_find_account(c, t, &a);
 	if (r == 0)

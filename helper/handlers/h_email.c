@@ -72,15 +72,39 @@ deliver_code(struct ul_call *c, const char *old, const char *new,
 	    reason) : 0;
 }
 
+struct pending {
+	const char *old, *new;
+	struct ul_code slot;
+};
+
+static int
+set_pending(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	struct pending *p = arg;
+	struct ul_event e = {.event = "user_set_email", .email = p->old,
+	    .detail = p->new};
+	struct ul_user u UL_WIPED(ul_wipe_user);
+	int r = ul_store_user_get(t, p->old, &u);
+
+	if (r == UL_ENOTFOUND)
+		r = ul_call_say(c, r, "no user %s", p->old);
+	if (r == 0)
+		r = email_free(c, t, p->old, p->new);
+	/* the claim: a new request replaces this user's earlier one */
+	if (r == 0 && (r = ul_store_user_set_pending(t, &u, p->new, &p->slot)) ==
+	    UL_EEXIST)
+		r = ul_call_say(c, UL_ERULE, "U6: %s is the email of another user, or "
+		    "waits for its confirmation by another user", p->new);
+	return ul_call_audited(c, t, r, &e);
+}
+
 int
 ul_h_user_set_email(struct ul_call *c)
 {
 	char old[UL_EMAIL_MAX + 1], new[UL_EMAIL_MAX + 1], code[UL_CODE_TEXT_MAX];
 	char canon[UL_CODE_LEN + 1];
-	struct ul_event e = {.event = "user_set_email"};
-	struct ul_user u UL_WIPED(ul_wipe_user);
-	struct ul_code slot = {.expires = ul_now() + CONFIRM_TTL};
-	struct ul_txn *t;
+	struct pending p = {.old = old, .new = new,
+	    .slot = {.expires = ul_now() + CONFIRM_TTL}};
 	int r;
 
 	if ((r = ul_call_email(c, UL_F_EMAIL, old)) != 0 ||
@@ -88,26 +112,14 @@ ul_h_user_set_email(struct ul_call *c)
 		return r;
 	if (strcmp(old, new) == 0)
 		return ul_call_say(c, UL_EINVAL, "the new email is the old one");
-	if ((r = ul_call_txn(c, true, &t)) != 0)
-		return r;
 	ul_code_new(code);
 	if (ul_code_normalise(code, canon) != 0)
 		canon[0] = '\0';
-	ul_code_hash(c->h->keys, "confirm", new, canon, slot.hash);
+	ul_code_hash(c->h->keys, "confirm", new, canon, p.slot.hash);
 	sodium_memzero(canon, sizeof(canon));
-	r = ul_store_user_get(t, old, &u);
-	if (r == UL_ENOTFOUND)
-		r = ul_call_say(c, r, "no user %s", old);
-	if (r == 0)
-		r = email_free(c, t, old, new);
-	/* the claim: a new request replaces this user's earlier one */
-	if (r == 0 && (r = ul_store_user_set_pending(t, &u, new, &slot)) == UL_EEXIST)
-		r = ul_call_say(c, UL_ERULE, "U6: %s is the email of another user, or "
-		    "waits for its confirmation by another user", new);
-	sodium_memzero(&slot, sizeof(slot));
-	e.email = old;
-	e.detail = new;
-	if ((r = ul_call_finish(c, t, r, &e)) == 0) {
+	r = ul_call_write(c, set_pending, &p);
+	sodium_memzero(&p.slot, sizeof(p.slot));
+	if (r == 0) {
 		ul_msg_put_str(c->out, UL_F_EMAIL, old);
 		ul_msg_put_str(c->out, UL_F_PENDING_EMAIL, new);
 		r = deliver_code(c, old, new, code);
@@ -173,16 +185,38 @@ move_user(struct ul_call *c, struct ul_txn *t, const char *old,
 	return r != 0 ? r : move_records(t, old, new);
 }
 
+struct email_move {
+	const char *new;
+	char old[UL_EMAIL_MAX + 1];
+	const uint8_t *hash;
+	const char *pwhash;
+};
+
+static int
+move_email(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	struct email_move *m = arg;
+	struct ul_event e = {.event = "user_email_moved", .email = m->new};
+	int r = ul_store_pending_get(t, m->new, m->old);
+
+	if (r == UL_ENOTFOUND)
+		r = ul_call_say(c, UL_EAUTH,
+		    "the confirmation code is wrong or has expired");
+	if (r == 0)
+		r = move_user(c, t, m->old, m->new, m->hash, m->pwhash);
+	e.detail = m->old;
+	return ul_call_audited(c, t, r, &e);
+}
+
 int
 ul_confirm_new_email(struct ul_call *c, const char *new, const char *code,
     const char *password)
 {
-	char old[UL_EMAIL_MAX + 1], hash[UL_HASH_STR_MAX] UL_WIPED(ul_wipe_hash);
+	char hash[UL_HASH_STR_MAX] UL_WIPED(ul_wipe_hash);
 	char canon[UL_CODE_LEN + 1];
 	uint8_t h[UL_CODE_HASH_BYTES];
-	struct ul_event e = {.event = "user_email_moved"};
 	bool with_password = password != NULL && password[0] != '\0';
-	struct ul_txn *t;
+	struct email_move m = {.new = new, .hash = h};
 	int r;
 
 	if (code == NULL || ul_code_normalise(code, canon) != 0)
@@ -193,19 +227,10 @@ ul_confirm_new_email(struct ul_call *c, const char *new, const char *code,
 	if (with_password && ((r = ul_check_password(c, password)) != 0 ||
 	     ul_kdf_hash(&c->h->conf, password, hash) != 0))
 		return r != 0 ? r : UL_ENOMEM;
-	if ((r = ul_call_txn(c, true, &t)) != 0)
-		return r;
-	r = ul_store_pending_get(t, new, old);
-	if (r == UL_ENOTFOUND)
-		r = ul_call_say(c, UL_EAUTH,
-		    "the confirmation code is wrong or has expired");
-	if (r == 0)
-		r = move_user(c, t, old, new, h, with_password ? hash : NULL);
+	m.pwhash = with_password ? hash : NULL;
+	r = ul_call_write(c, move_email, &m);
 	sodium_memzero(h, sizeof(h));
-	e.email = new;
-	e.detail = old;
-	r = ul_call_finish(c, t, r, &e);
 	if (r == 0)
-		ul_call_say(c, 0, "%s is now %s, with every account it owns", old, new);
+		ul_call_say(c, 0, "%s is now %s, with every account it owns", m.old, new);
 	return r;
 }

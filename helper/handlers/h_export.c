@@ -161,7 +161,7 @@ ul_h_export(struct ul_call *c)
 		return UL_ENOMEM;
 	memset(p, 0, sizeof(*p));
 	p->c = c;
-	if ((r = ul_call_txn(c, false, &p->t)) == 0) {
+	if ((r = ul_call_read(c, &p->t)) == 0) {
 		r = fill(p, after ? after : "", next, sizeof(next));
 		ul_txn_abort(p->t);
 	}
@@ -226,51 +226,60 @@ import_item(struct ul_txn *t, const struct ul_item *item)
 	return UL_EINVAL;
 }
 
-int
-ul_h_import(struct ul_call *c)
-{
-	struct ul_item *item = sodium_malloc(sizeof(*item));
-	int64_t first = 1;
-	unsigned n = 0, line = 0;
-	char err[256];
-	struct ul_txn *t;
-	int r;
+struct import_batch {
+	struct ul_item *item;
+	int64_t first;
+	unsigned n;
+};
 
-	if (item == NULL)
-		return UL_ENOMEM;
-	(void)ul_msg_int(c->in, UL_F_LINE, &first);
-	if ((r = ul_call_txn(c, true, &t)) != 0) {
-		sodium_free(item);
-		return r;
-	}
+/* Every line of the batch is checked and stored in one change, or none. */
+static int
+import_batch(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	struct import_batch *b = arg;
+	unsigned line;
+	char err[256];
+	int r = 0;
+
+	b->n = 0;
 	for (unsigned i = 0; r == 0 && i < c->in->nfields; i++) {
 		const struct ul_field *f = &c->in->fields[i];
 
 		if (f->tag != UL_F_DATA)
 			continue;
-		line = (unsigned)first + n++;
+		line = (unsigned)b->first + b->n++;
 		if (f->len <= 1)
 			continue;       /* a blank line */
-		if (ul_import_parse(ul_field_str(c->in, f), item, err, sizeof(err)) != 0)
+		if (ul_import_parse(ul_field_str(c->in, f), b->item, err, sizeof(err)) != 0)
 			r = ul_call_say(c, UL_ERULE, "line %u: %s", line, err);
-		else if (check_item(c, item) != 0) {
+		else if (check_item(c, b->item) != 0) {
 			memcpy(err, c->message, sizeof(err) - 1);
 			err[sizeof(err) - 1] = '\0';
 			r = ul_call_say(c, UL_ERULE, "line %u: %s", line, err);
-		}
-		else if ((r = import_item(t, item)) != 0)
+		} else if ((r = import_item(t, b->item)) != 0)
 			r = ul_call_say(c, r, "line %u: cannot store it: %s", line,
 			    r == UL_EEXIST ? "it is in the store already" :
 			    r == UL_ECONFLICT ? "it needs a line before it" : ul_strerror(r));
 	}
-	sodium_free(item);
+	return r;
+}
+
+int
+ul_h_import(struct ul_call *c)
+{
+	struct import_batch b = {.item = sodium_malloc(sizeof(*b.item)), .first = 1};
+	int r;
+
+	if (b.item == NULL)
+		return UL_ENOMEM;
+	(void)ul_msg_int(c->in, UL_F_LINE, &b.first);
+	r = ul_call_write(c, import_batch, &b);
+	sodium_free(b.item);
 	if (r != 0) {
-		ul_txn_abort(t);    /* nothing of this batch is written */
+		/* nothing of this batch is written */
 		ul_log(LOG_WARNING, "import refused: %s", c->message);
 		return r;
 	}
-	r = ul_call_commit(c, t);
-	if (r == 0)
-		ul_msg_put_int(c->out, UL_F_LINE, first + n);
-	return r;
+	ul_msg_put_int(c->out, UL_F_LINE, b.first + b.n);
+	return 0;
 }

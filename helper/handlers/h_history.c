@@ -10,30 +10,34 @@
 
 #include "common/util.h"
 #include "helper/core/email.h"
+#include "helper/core/wipe.h"
 #include "helper/handlers/handlers.h"
 #include "helper/store/local.h"
 #include "helper/core/log.h"
 #include "unilogin/error.h"
+
+static int
+open_session(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	struct ul_session *s = arg;
+	struct ul_account a UL_WIPED(ul_wipe_account);
+	int r = ul_find_account(c, t, &a);
+
+	if (r != 0)
+		return r;
+	snprintf(s->product, sizeof(s->product), "%s", a.product);
+	snprintf(s->account, sizeof(s->account), "%s", a.name);
+	return ul_local_session_open(t, s);
+}
 
 int
 ul_h_session_open(struct ul_call *c)
 {
 	const char *raw = ul_msg_str(c->in, UL_F_EMAIL);
 	struct ul_session s = {.started = ul_now()};
-	struct ul_account a;
-	struct ul_txn *t;
 	char id[32];
 	int r;
 
-	if ((r = ul_call_txn(c, true, &t)) != 0)
-		return r;
-	r = ul_find_account(c, t, &a);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	snprintf(s.product, sizeof(s.product), "%s", a.product);
-	snprintf(s.account, sizeof(s.account), "%s", a.name);
 	/* who: the email of the login, or nobody for a legacy login */
 	if (raw != NULL && ul_email_normalise(raw, s.email) != 0)
 		s.email[0] = '\0';
@@ -45,12 +49,7 @@ ul_h_session_open(struct ul_call *c)
 	ul_text_safe(ul_msg_str(c->in, UL_F_RHOST), s.rhost, sizeof(s.rhost));
 	ul_text_safe(ul_msg_str(c->in, UL_F_TTY), s.tty, sizeof(s.tty));
 	s.opener_uid = c->uid;
-	r = ul_local_session_open(t, &s);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	if ((r = ul_call_commit(c, t)) != 0)
+	if ((r = ul_call_write(c, open_session, &s)) != 0)
 		return r;
 	snprintf(id, sizeof(id), "%" PRIu64, s.id);
 	ul_msg_put_str(c->out, UL_F_ID, id);
@@ -61,12 +60,23 @@ ul_h_session_open(struct ul_call *c)
 	return 0;
 }
 
+static int
+close_session(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	uint64_t id = *(const uint64_t *)arg;
+	struct ul_session s;
+	int r = ul_local_session_get(t, id, &s);
+
+	/* only the process user that opened it (or root) ends a session */
+	if (r == 0 && s.opener_uid != c->uid && c->uid != 0)
+		r = UL_EPERM;
+	return r != 0 ? r : ul_local_session_close(t, id, ul_now());
+}
+
 int
 ul_h_session_close(struct ul_call *c)
 {
 	const char *text = ul_call_arg(c, UL_F_ID);
-	struct ul_session s;
-	struct ul_txn *t;
 	char *end;
 	uint64_t id;
 	int r;
@@ -76,19 +86,7 @@ ul_h_session_close(struct ul_call *c)
 	id = strtoull(text, &end, 10);
 	if (*end != '\0' || id == 0)
 		return ul_call_say(c, UL_EINVAL, "bad session id");
-	if ((r = ul_call_txn(c, true, &t)) != 0)
-		return r;
-	r = ul_local_session_get(t, id, &s);
-	/* only the process user that opened it (or root) ends a session */
-	if (r == 0 && s.opener_uid != c->uid && c->uid != 0)
-		r = UL_EPERM;
-	if (r == 0)
-		r = ul_local_session_close(t, id, ul_now());
-	if (r != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	r = ul_call_commit(c, t);
+	r = ul_call_write(c, close_session, &id);
 	if (r == 0)
 		ul_log(LOG_INFO, "session %s closed", text);
 	return r;
@@ -121,7 +119,7 @@ ul_h_sessions(struct ul_call *c)
 	char id[32];
 	int r;
 
-	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_read(c, &t)) != 0)
 		return r;
 	for (last = cur; (r = ul_local_session_next(t, &cur, &s)) == 0; last = cur) {
 		if (ul_page_full(c->out)) {
@@ -158,7 +156,7 @@ ul_h_audit(struct ul_call *c)
 	struct ul_txn *t;
 	int r;
 
-	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_read(c, &t)) != 0)
 		return r;
 	(void)ul_msg_int(c->in, UL_F_SINCE, &since);
 	for (last = cur; (r = ul_store_audit_next(t, since, &cur, &e)) == 0;
@@ -183,30 +181,40 @@ ul_h_audit(struct ul_call *c)
 	return r == UL_ENOTFOUND ? 0 : r;
 }
 
+struct upkeep {
+	int64_t now;
+	const struct ul_conf *conf;
+	unsigned removed;
+};
+
+static int
+upkeep_change(struct ul_txn *t, void *arg)
+{
+	struct upkeep *u = arg;
+	int r;
+
+	/* S3 counters end lockout_seconds after their last failure; history
+	 * ends after session_days / audit_days (L11, S8) */
+	r = ul_store_upkeep(t, u->now - u->conf->lockout_seconds,
+	    u->now - (int64_t)u->conf->session_days * 86400,
+	    u->now - (int64_t)u->conf->audit_days * 86400, 10000, &u->removed);
+	if (r == UL_ENOSPC) {
+		ul_log(LOG_WARNING, "maintenance: the disk of %s is full: logins live "
+		    "on the store's reserve; changes are refused", u->conf->state_dir);
+		r = 0;
+	}
+	return r;
+}
+
 void
 ul_maintenance(struct ul_helper *h)
 {
-	int64_t now = ul_now();
-	struct ul_txn *t;
-	unsigned m = 0;
-	int r;
+	struct upkeep u = {.now = ul_now(), .conf = &h->conf};
+	int r = ul_store_write(h->store, upkeep_change, &u);
 
-	if (ul_txn_begin(h->store, true, &t) != 0)
-		return;
-	/* S3 counters end lockout_seconds after their last failure; history
-	 * ends after session_days / audit_days (L11, S8) */
-	r = ul_store_upkeep(t, now - h->conf.lockout_seconds,
-	    now - (int64_t)h->conf.session_days * 86400,
-	    now - (int64_t)h->conf.audit_days * 86400, 10000, &m);
-	if (r == UL_ENOSPC)
-		ul_log(LOG_WARNING, "maintenance: the disk of %s is full: logins live "
-		    "on the store's reserve; changes are refused", h->conf.state_dir);
-	if (r != 0 && r != UL_ENOSPC) {
-		ul_txn_abort(t);
+	if (r != 0)
 		ul_log(LOG_WARNING, "maintenance: cannot prune old records: %s",
 		    ul_strerror(r));
-	} else if (ul_txn_commit(t) != 0)
-		ul_log(LOG_WARNING, "maintenance: cannot prune old records");
-	else if (m > 0)
-		ul_log(LOG_INFO, "maintenance: %u old history records pruned", m);
+	else if (u.removed > 0)
+		ul_log(LOG_INFO, "maintenance: %u old history records pruned", u.removed);
 }

@@ -86,7 +86,7 @@ request_account(struct ul_call *c, struct ul_txn *t, struct ul_account *a)
 	return r;
 }
 
-/* Audits a change of account a and commits; on any failure aborts. */
+/* Ends a change of account a: r, or its audit record. */
 static int
 finish(struct ul_call *c, struct ul_txn *t, const struct ul_account *a, int r,
     const char *event, const char *email, const char *detail)
@@ -94,7 +94,7 @@ finish(struct ul_call *c, struct ul_txn *t, const struct ul_account *a, int r,
 	struct ul_event e = {.event = event, .email = email, .product = a->product,
 	    .account = a->name, .detail = detail};
 
-	return ul_call_finish(c, t, r, &e);
+	return ul_call_audited(c, t, r, &e);
 }
 
 /* L2-L5: links a to email; its legacy password stops working at once.
@@ -107,11 +107,9 @@ link(struct ul_call *c, struct ul_txn *t, const struct ul_account *a,
 {
 	int r;
 
-	if (a->owner[0] != '\0') {
-		ul_txn_abort(t);
+	if (a->owner[0] != '\0')
 		return ul_call_say(c, UL_ERULE, "account %s of %s is already linked to %s",
 		    a->name, a->product, a->owner);
-	}
 	r = ul_link_allowed(c, t, a, email);
 	if (r == 0 && (r = ul_store_account_link(t, a, email)) == UL_ECONFLICT)
 		r = ul_call_say(c, UL_ERULE, "account %s of %s was linked or banned "
@@ -126,21 +124,44 @@ link(struct ul_call *c, struct ul_txn *t, const struct ul_account *a,
 	return r;
 }
 
+struct link_request {
+	const char *email;
+	const char *pwhash;         /* L6: the legacy password proven, or NULL */
+};
+
+/* The account PRODUCT ACCOUNT as it is now, linked to email (as proven). */
+static int
+link_change(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	const struct link_request *l = arg;
+	struct ul_account a UL_WIPED(ul_wipe_account);
+	int r = request_account(c, t, &a);
+
+	if (r != 0)
+		return r;
+	/* the link is made on the account as proven: the store refuses it when
+	 * its password changed since */
+	if (l->pwhash != NULL)
+		memcpy(a.pwhash, l->pwhash, sizeof(a.pwhash));
+	return link(c, t, &a, l->email);
+}
+
 int
 ul_h_account_link(struct ul_call *c)
 {
 	char email[UL_EMAIL_MAX + 1];
-	struct ul_account a UL_WIPED(ul_wipe_account);
-	struct ul_txn *t;
+	struct link_request l = {.email = email};
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
-	if (r != 0 || (r = ul_call_txn(c, true, &t)) != 0)
-		return r;
-	if ((r = request_account(c, t, &a)) != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	return link(c, t, &a, email);
+	return r != 0 ? r : ul_call_write(c, link_change, &l);
+}
+
+static int
+count_legacy_failure(struct ul_call *c, struct ul_txn *t, void *failkey)
+{
+	int r = ul_auth_failure(c, t, failkey);
+
+	return r == UL_ELOCKEDOUT ? 0 : r;
 }
 
 /* L6: the user proves the unified credentials (email, password, code) and
@@ -152,15 +173,15 @@ ul_h_self_link(struct ul_call *c)
 	const char *legacy = ul_call_arg(c, UL_F_LEGACY_PASSWORD);
 	char failkey[UL_PRODUCT_MAX + UL_ACCOUNT_MAX + 16];
 	struct ul_account a UL_WIPED(ul_wipe_account);
-	struct ul_account now UL_WIPED(ul_wipe_account);
 	struct ul_user u UL_WIPED(ul_wipe_user);
+	struct link_request l;
 	struct ul_txn *t;
 	bool out;
 	int r;
 
 	if (legacy == NULL)
 		return UL_EINVAL;
-	if ((r = ul_auth_self(c, &u)) != 0 || (r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_auth_self(c, &u)) != 0 || (r = ul_call_read(c, &t)) != 0)
 		return r;
 	r = request_account(c, t, &a);
 	snprintf(failkey, sizeof(failkey), "legacy:%s/%s", a.product, a.name);
@@ -173,38 +194,24 @@ ul_h_self_link(struct ul_call *c)
 		return UL_ELOCKEDOUT;
 	/* a linked account has no legacy password: the same path (S1) */
 	if (ul_auth_password(c, a.owner[0] ? NULL : a.pwhash, legacy) != 0) {
-		if ((r = ul_call_txn(c, true, &t)) == 0) {
-			r = ul_auth_failure(c, t, failkey);
-			r = ul_call_finish(c, t, r == UL_ELOCKEDOUT ? 0 : r, NULL);
-		}
+		r = ul_call_write(c, count_legacy_failure, failkey);
 		return r != 0 ? r : ul_call_say(c, UL_EAUTH,
 		    "the account's own password is wrong");
 	}
-	if ((r = ul_call_txn(c, true, &t)) != 0)
-		return r;
-	/* the link is made on the account as proven: the store refuses it when
-	 * its password changed since */
-	if ((r = request_account(c, t, &now)) != 0) {
-		ul_txn_abort(t);
-		return r;
-	}
-	memcpy(now.pwhash, a.pwhash, sizeof(now.pwhash));
-	return link(c, t, &now, u.email);
+	l = (struct link_request){.email = u.email, .pwhash = a.pwhash};
+	return ul_call_write(c, link_change, &l);
 }
 
 /* Unlink in steps: the owner's link ends first (with it every teammate's
  * access, L7), then the roles and the keys. */
-int
-ul_h_account_unlink(struct ul_call *c)
+static int
+unlink_change(struct ul_call *c, struct ul_txn *t, void *arg)
 {
 	char owner[UL_EMAIL_MAX + 1];
 	struct ul_account a UL_WIPED(ul_wipe_account);
-	struct ul_txn *t;
-	int r;
+	int r = request_account(c, t, &a);
 
-	if ((r = ul_call_txn(c, true, &t)) != 0)
-		return r;
-	r = request_account(c, t, &a);
+	(void)arg;
 	if (r == 0 && a.owner[0] == '\0')
 		r = ul_call_say(c, UL_ERULE, "account %s of %s is not linked", a.name,
 		    a.product);
@@ -224,14 +231,44 @@ ul_h_account_unlink(struct ul_call *c)
 }
 
 int
+ul_h_account_unlink(struct ul_call *c)
+{
+	return ul_call_write(c, unlink_change, NULL);
+}
+
+struct member_change {
+	const char *email, *role;
+};
+
+static int
+invite_change(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	const struct member_change *m = arg;
+	struct ul_account a UL_WIPED(ul_wipe_account);
+	struct ul_user u UL_WIPED(ul_wipe_user);
+	int r = request_account(c, t, &a);
+
+	if (r == 0 && a.owner[0] == '\0')
+		r = ul_call_say(c, UL_ERULE, "L7: invitations need a linked account");
+	else if (r == 0 && strcmp(a.owner, m->email) == 0)
+		r = ul_call_say(c, UL_ERULE, "%s owns the account already", m->email);
+	else if (r == 0 && ul_store_user_get(t, m->email, &u) != 0)
+		r = ul_call_say(c, UL_ENOTFOUND, "no user %s", m->email);
+	if (r == 0)
+		r = ul_store_member_set(t, a.product, a.name, m->email, m->role);
+	r = finish(c, t, &a, r, "account_invite", m->email, m->role);
+	if (r == 0)
+		ul_call_say(c, 0, "%s may log in to %s of %s as %s", m->email, a.name,
+		    a.product, m->role);
+	return r;
+}
+
+int
 ul_h_account_invite(struct ul_call *c)
 {
 	const char *role = ul_msg_str(c->in, UL_F_ROLE);
 	char email[UL_EMAIL_MAX + 1];
-	struct ul_event e = {.event = "account_invite"};
-	struct ul_account a;
-	struct ul_user u;
-	struct ul_txn *t;
+	struct member_change m = {.email = email};
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
 	if (role == NULL || role[0] == '\0')
@@ -239,48 +276,36 @@ ul_h_account_invite(struct ul_call *c)
 	if (r == 0 && (!ul_valid_role(role) || strcmp(role, "owner") == 0))
 		r = ul_call_say(c, UL_EINVAL, "a role is 1 to %d of letters, digits, "
 		    "'_', '-' and '.', and not \"owner\"", UL_ROLE_MAX);
-	if (r != 0 || (r = ul_call_txn(c, true, &t)) != 0)
-		return r;
-	r = request_account(c, t, &a);
-	if (r == 0 && a.owner[0] == '\0')
-		r = ul_call_say(c, UL_ERULE, "L7: invitations need a linked account");
-	else if (r == 0 && strcmp(a.owner, email) == 0)
-		r = ul_call_say(c, UL_ERULE, "%s owns the account already", email);
-	else if (r == 0 && ul_store_user_get(t, email, &u) != 0)
-		r = ul_call_say(c, UL_ENOTFOUND, "no user %s", email);
+	m.role = role;
+	return r != 0 ? r : ul_call_write(c, invite_change, &m);
+}
+
+static int
+remove_change(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	const struct member_change *m = arg;
+	char role[UL_ROLE_MAX + 1];
+	struct ul_account a UL_WIPED(ul_wipe_account);
+	int r = request_account(c, t, &a);
+
+	if (r == 0 && ul_store_member_get(t, a.product, a.name, m->email, role) != 0)
+		r = ul_call_say(c, UL_ENOTFOUND, "%s is no teammate of %s of %s",
+		    m->email, a.name, a.product);
 	if (r == 0)
-		r = ul_store_member_set(t, a.product, a.name, email, role);
-	e = (struct ul_event){.event = "account_invite", .email = email,
-	    .product = a.product, .account = a.name, .detail = role};
-	r = ul_call_finish(c, t, r, &e);
+		r = ul_store_member_remove(t, a.product, a.name, m->email);
 	if (r == 0)
-		ul_call_say(c, 0, "%s may log in to %s of %s as %s", email, a.name,
-		    a.product, role);
-	return r;
+		r = ul_account_end_keys(t, &a, m->email);
+	return finish(c, t, &a, r, "account_remove", m->email, NULL);
 }
 
 int
 ul_h_account_remove(struct ul_call *c)
 {
-	char email[UL_EMAIL_MAX + 1], role[UL_ROLE_MAX + 1];
-	struct ul_event e = {.event = "account_remove"};
-	struct ul_account a;
-	struct ul_txn *t;
+	char email[UL_EMAIL_MAX + 1];
+	struct member_change m = {.email = email};
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
-	if (r != 0 || (r = ul_call_txn(c, true, &t)) != 0)
-		return r;
-	r = request_account(c, t, &a);
-	if (r == 0 && ul_store_member_get(t, a.product, a.name, email, role) != 0)
-		r = ul_call_say(c, UL_ENOTFOUND, "%s is no teammate of %s of %s", email,
-		    a.name, a.product);
-	if (r == 0)
-		r = ul_store_member_remove(t, a.product, a.name, email);
-	if (r == 0)
-		r = ul_account_end_keys(t, &a, email);
-	e = (struct ul_event){.event = "account_remove", .email = email,
-	    .product = a.product, .account = a.name};
-	return ul_call_finish(c, t, r, &e);
+	return r != 0 ? r : ul_call_write(c, remove_change, &m);
 }
 
 /* L10: the ban's cascade, after the account itself is banned (the step
@@ -309,18 +334,15 @@ ban_subusers(struct ul_txn *t, const struct ul_account *a, unsigned *subs)
 /* L9, L10: suspend, reinstate, ban.  A ban is permanent and takes every
  * subuser with it; its API keys end (T8). */
 static int
-set_state(struct ul_call *c, enum ul_account_state to)
+state_change(struct ul_call *c, struct ul_txn *t, void *arg)
 {
 	static const char *const events[] = {"account_reinstate", "account_suspend",
 	    "account_ban"};
+	enum ul_account_state to = *(const enum ul_account_state *)arg;
 	struct ul_account a UL_WIPED(ul_wipe_account);
-	struct ul_txn *t;
 	unsigned subs = 0;
-	int r;
+	int r = request_account(c, t, &a);
 
-	if ((r = ul_call_txn(c, true, &t)) != 0)
-		return r;
-	r = request_account(c, t, &a);
 	if (r == 0 && (r = ul_store_account_set_state(t, &a, to)) == UL_ECONFLICT)
 		r = ul_call_say(c, UL_ERULE, "L10: account %s of %s is banned; a ban "
 		    "is permanent and no command lifts it", a.name, a.product);
@@ -334,6 +356,12 @@ set_state(struct ul_call *c, enum ul_account_state to)
 		ul_call_say(c, 0, "account %s of %s is %s", a.name, a.product,
 		    state_names[to]);
 	return r;
+}
+
+static int
+set_state(struct ul_call *c, enum ul_account_state to)
+{
+	return ul_call_write(c, state_change, &to);
 }
 
 int
@@ -384,7 +412,7 @@ reachable(struct ul_call *c, const char *email)
 	struct ul_account a UL_WIPED(ul_wipe_account);
 	struct ul_cursor cur = {""};
 	struct ul_txn *t;
-	int r = ul_call_txn(c, false, &t);
+	int r = ul_call_read(c, &t);
 
 	if (r != 0)
 		return r;

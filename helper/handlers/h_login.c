@@ -30,7 +30,7 @@ ul_h_status(struct ul_call *c)
 {
 	struct ul_store_counts n;
 	struct ul_txn *t;
-	int r = ul_call_txn(c, false, &t);
+	int r = ul_call_read(c, &t);
 
 	if (r != 0)
 		return r;
@@ -46,6 +46,8 @@ ul_h_status(struct ul_call *c)
 	ul_msg_put_int(c->out, UL_F_ACCOUNTS, (int64_t)n.accounts);
 	ul_msg_put_int(c->out, UL_F_KDF_RUNS, (int64_t)ul_kdf_runs());
 	ul_msg_put_int(c->out, UL_F_COMMITS, (int64_t)n.commits);
+	ul_msg_put_int(c->out, UL_F_BATCHES, (int64_t)n.batches);
+	ul_msg_put_int(c->out, UL_F_BATCHED, (int64_t)n.batched);
 	ul_msg_put_int(c->out, UL_F_TICKETS, (int64_t)ul_tickets_count(c->h->tickets));
 	return 0;
 }
@@ -55,7 +57,7 @@ ul_h_lookup(struct ul_call *c)
 {
 	struct ul_account a;
 	struct ul_txn *t;
-	int r = ul_call_txn(c, false, &t);
+	int r = ul_call_read(c, &t);
 
 	if (r != 0)
 		return r;
@@ -97,7 +99,7 @@ load_login(struct ul_call *c, struct login *l)
 	l->email_valid = ul_email_normalise(raw, l->email) == 0;
 	if (l->email_valid)
 		memcpy(l->failkey, l->email, sizeof(l->email));
-	r = ul_call_txn(c, false, &t);
+	r = ul_call_read(c, &t);
 	if (r != 0)
 		return r;
 	r = ul_find_account(c, t, &l->account);
@@ -125,42 +127,52 @@ store_rehash(struct ul_txn *t, struct login *l, const char *rehash)
 	return r == UL_ECONFLICT ? 0 : r;
 }
 
-/* Records the outcome in one transaction: the failure counter (or its
- * reset), a re-hash at the new cost, and the audit record.  The counter's
- * intents refuse while the key is locked out: a try that raced with the
- * lockout gets UL_ELOCKEDOUT, whatever its password (S3). */
+struct outcome {
+	struct login *l;
+	int outcome;
+	const char *why, *rehash;
+};
+
+static int
+record_outcome(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	struct outcome *o = arg;
+	struct login *l = o->l;
+	struct ul_event e = {.event = o->outcome == UL_ENEEDCODE ? "login_password" :
+	    "login", .email = l->email_valid ? l->email : NULL,
+	    .product = l->account.product, .account = l->account.name,
+	    .detail = o->why};
+	int r = 0;
+
+	if (o->outcome == UL_EAUTH && l->failkey[0])
+		r = ul_auth_failure(c, t, l->failkey);
+	else if (o->outcome == 0 && l->failkey[0])
+		r = ul_auth_success(c, t, l->failkey);
+	if (r == UL_ELOCKEDOUT) {
+		o->outcome = r;
+		e.detail = "locked out meanwhile";
+		r = 0;
+	}
+	if (r == 0 && o->rehash != NULL && o->outcome != UL_ELOCKEDOUT)
+		r = store_rehash(t, l, o->rehash);
+	e.result = o->outcome;
+	if (r == 0)
+		r = ul_audit(c, t, &e);
+	return r != 0 ? ul_call_say(c, r, "the store failed: %s", ul_strerror(r)) : 0;
+}
+
+/* Records the outcome in one change: the failure counter (or its reset), a
+ * re-hash at the new cost, and the audit record.  The counter's intents
+ * refuse while the key is locked out: a try that raced with the lockout
+ * gets UL_ELOCKEDOUT, whatever its password (S3). */
 static int
 finish_login(struct ul_call *c, struct login *l, int outcome, const char *why,
     const char *rehash)
 {
-	struct ul_event e = {.event = outcome == UL_ENEEDCODE ? "login_password" : "login",
-	    .email = l->email_valid ? l->email : NULL, .product = l->account.product,
-	    .account = l->account.name, .detail = why};
-	struct ul_txn *t;
-	int r = ul_call_txn(c, true, &t);
+	struct outcome o = {.l = l, .outcome = outcome, .why = why, .rehash = rehash};
+	int r = ul_call_write(c, record_outcome, &o);
 
-	if (r != 0)
-		return r;
-	if (outcome == UL_EAUTH && l->failkey[0])
-		r = ul_auth_failure(c, t, l->failkey);
-	else if (outcome == 0 && l->failkey[0])
-		r = ul_auth_success(c, t, l->failkey);
-	if (r == UL_ELOCKEDOUT) {
-		outcome = r;
-		e.detail = "locked out meanwhile";
-		r = 0;
-	}
-	if (r == 0 && rehash != NULL && outcome != UL_ELOCKEDOUT)
-		r = store_rehash(t, l, rehash);
-	e.result = outcome;
-	if (r == 0)
-		r = ul_audit(c, t, &e);
-	if (r != 0) {
-		ul_txn_abort(t);
-		return ul_call_say(c, r, "the store failed: %s", ul_strerror(r));
-	}
-	r = ul_call_commit(c, t);
-	return r != 0 ? r : outcome;
+	return r != 0 ? r : o.outcome;
 }
 
 /* After the right password: who may pass, who is told what (S2), and
@@ -177,7 +189,7 @@ decide(struct ul_call *c, struct login *l, const char **why)
 	 * whether it may use this account may not (S1). */
 	r = ul_auth_user_state(&l->user);
 	*why = r != 0 ? ul_strerror(r) : NULL;
-	if (r != 0 || (r = ul_call_txn(c, false, &t)) != 0)
+	if (r != 0 || (r = ul_call_read(c, &t)) != 0)
 		return r;
 	if (ul_auth_role(t, &l->account, l->email, l->role, sizeof(l->role)) == NULL) {
 		*why = "no access to this account";
@@ -266,7 +278,7 @@ ul_h_login_legacy(struct ul_call *c)
 	bool usable;
 	int r;
 
-	if (pw == NULL || (r = ul_call_txn(c, false, &t)) != 0)
+	if (pw == NULL || (r = ul_call_read(c, &t)) != 0)
 		return UL_EINVAL;
 	r = ul_find_account(c, t, &l.account);
 	snprintf(l.failkey, sizeof(l.failkey), "legacy:%s/%s", l.account.product,
@@ -281,7 +293,7 @@ ul_h_login_legacy(struct ul_call *c)
 	r = ul_auth_password(c, usable ? l.account.pwhash : NULL, pw);
 	if (r != 0) {
 		why = usable ? "wrong password" : "legacy password of a linked account (L5)";
-	} else if ((r = ul_call_txn(c, false, &t)) == 0) {
+	} else if ((r = ul_call_read(c, &t)) == 0) {
 		r = ul_auth_account_state(t, &l.account);
 		ul_txn_abort(t);
 		why = r != 0 ? ul_strerror(r) : NULL;
@@ -304,7 +316,7 @@ ul_h_account_check(struct ul_call *c)
 	struct ul_account a UL_WIPED(ul_wipe_account);
 	struct ul_user u UL_WIPED(ul_wipe_user);
 	struct ul_txn *t;
-	int r = ul_call_txn(c, false, &t);
+	int r = ul_call_read(c, &t);
 
 	if (r != 0)
 		return r;

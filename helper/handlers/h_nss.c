@@ -70,7 +70,7 @@ ul_h_nss_getpw(struct ul_call *c)
 
 	if (product == NULL)
 		return UL_EINVAL;
-	if ((r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_call_read(c, &t)) != 0)
 		return r;
 	if (name != NULL)
 		r = ul_store_account_by_unix(t, product, name, &a);
@@ -98,7 +98,7 @@ ul_h_nss_list(struct ul_call *c)
 
 	if (product == NULL)
 		return UL_EINVAL;
-	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_read(c, &t)) != 0)
 		return r;
 	for (last = cur; (r = ul_store_account_next(t, product, &cur, &a)) == 0;
 	     last = cur) {

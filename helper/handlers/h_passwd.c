@@ -22,25 +22,37 @@
 #include "helper/store/local.h"
 #include "unilogin/error.h"
 
-/* Records a failure (S3) and its audit record, in a transaction of its
- * own; UL_ELOCKEDOUT when a lockout came first (nothing counted). */
+struct note {
+	const char *failkey;
+	struct ul_event *e;
+	bool locked_out;
+};
+
+static int
+note_change(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	struct note *n = arg;
+	int r = 0;
+
+	if (n->failkey != NULL && n->failkey[0] != '\0' &&
+	    (r = ul_auth_failure(c, t, n->failkey)) == UL_ELOCKEDOUT) {
+		n->e->result = r;
+		n->e->detail = "locked out meanwhile";
+		n->locked_out = true;
+		r = 0;
+	}
+	return ul_call_audited(c, t, r, n->e);
+}
+
+/* Records a failure (S3) and its audit record, in a change of its own;
+ * UL_ELOCKEDOUT when a lockout came first (nothing counted). */
 static int
 note(struct ul_call *c, const char *failkey, struct ul_event *e)
 {
-	struct ul_txn *t;
-	int r = ul_call_txn(c, true, &t);
+	struct note n = {.failkey = failkey, .e = e};
+	int r = ul_call_write(c, note_change, &n);
 
-	if (r != 0)
-		return r;
-	if (failkey != NULL && failkey[0] != '\0' &&
-	    (r = ul_auth_failure(c, t, failkey)) == UL_ELOCKEDOUT) {
-		e->result = r;
-		e->detail = "locked out meanwhile";
-		if ((r = ul_call_finish(c, t, 0, e)) == 0)
-			r = UL_ELOCKEDOUT;
-		return r;
-	}
-	return ul_call_finish(c, t, r, e);
+	return r != 0 ? r : n.locked_out ? UL_ELOCKEDOUT : 0;
 }
 
 /* A legacy account's own password (L1). */
@@ -56,7 +68,7 @@ begin_legacy(struct ul_call *c, const struct ul_account *a, const char *pw)
 	int r;
 
 	snprintf(failkey, sizeof(failkey), "legacy:%s/%s", a->product, a->name);
-	if ((r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_call_read(c, &t)) != 0)
 		return r;
 	out = ul_auth_locked_out(t, failkey);
 	ul_txn_abort(t);
@@ -88,7 +100,7 @@ begin_unified(struct ul_call *c, const struct ul_account *a, const char *raw,
 	bool valid = ul_email_normalise(raw, email) == 0, found = false, out = false;
 	int r, state = 0;
 
-	if ((r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_call_read(c, &t)) != 0)
 		return r;
 	if (valid) {
 		found = ul_store_user_get(t, email, &u) == 0;
@@ -138,7 +150,7 @@ ul_h_passwd_begin(struct ul_call *c)
 	if (!ul_msg_has(c->in, UL_F_PRODUCT))
 		return email ? begin_unified(c, NULL, email, pw)
 			     : ul_call_say(c, UL_EINVAL, "missing email");
-	if ((r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_call_read(c, &t)) != 0)
 		return r;
 	r = ul_find_account(c, t, &a);
 	ul_txn_abort(t);
@@ -176,14 +188,28 @@ store_password(struct ul_call *c, struct ul_txn *t, const struct ul_ticket *tk,
 	return r;
 }
 
+struct new_password {
+	const struct ul_ticket *tk;
+	const char *hash;
+	struct ul_event e;
+};
+
+static int
+password_change(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	struct new_password *n = arg;
+
+	return ul_call_audited(c, t, store_password(c, t, n->tk, n->hash), &n->e);
+}
+
 int
 ul_h_passwd_change(struct ul_call *c)
 {
 	const char *pw = ul_msg_str(c->in, UL_F_NEW_PASSWORD);
 	char hash[UL_HASH_STR_MAX] UL_WIPED(ul_wipe_hash);
-	struct ul_event e = {.event = "password_change"};
+	struct new_password n = {.hash = hash, .e = {.event = "password_change"}};
+	struct ul_event *e = &n.e;
 	struct ul_ticket tk;
-	struct ul_txn *t;
 	int r;
 
 	if ((r = ul_check_password(c, pw)) != 0)
@@ -194,17 +220,15 @@ ul_h_passwd_change(struct ul_call *c)
 		    "took more than 5 minutes): start again");
 	if (ul_kdf_hash(&c->h->conf, pw, hash) != 0)
 		return ul_call_say(c, UL_ENOMEM, "cannot hash the password");
-	if ((r = ul_call_txn(c, true, &t)) != 0)
-		return r;
-	r = store_password(c, t, &tk, hash);
-	e.email = tk.legacy ? NULL : tk.email;
-	e.product = tk.product;
-	e.account = tk.account;
-	e.detail = tk.legacy ? "legacy account" : "every product";
-	r = ul_call_finish(c, t, r, &e);
-	sodium_memzero(&tk, sizeof(tk));
+	n.tk = &tk;
+	e->email = tk.legacy ? NULL : tk.email;
+	e->product = tk.product;
+	e->account = tk.account;
+	e->detail = tk.legacy ? "legacy account" : "every product";
+	r = ul_call_write(c, password_change, &n);
 	if (r == 0)
-		ul_call_say(c, 0, "%s", e.email ? "The password is changed for every "
+		ul_call_say(c, 0, "%s", e->email ? "The password is changed for every "
 		    "product." : "The account's password is changed.");
+	sodium_memzero(&tk, sizeof(tk));
 	return r;
 }

@@ -147,44 +147,98 @@ send_enrollment_code(struct ul_call *c, const char *phone, const char *code)
 }
 
 /* A pending method for u (T2); the caller checked who may ask. */
+struct enrollment {
+	const char *email;
+	struct ul_method m;
+	char code[16];
+};
+
+static int
+enroll_change(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	struct enrollment *n = arg;
+	struct ul_event e = {.event = "tfa_enroll", .email = n->email,
+	    .detail = n->m.kind == UL_METHOD_SMS ? "sms" : "totp"};
+	struct ul_user u UL_WIPED(ul_wipe_user);
+	int r = ul_store_user_get(t, n->email, &u);
+
+	/* the method's id is the next of the user as read here: the store
+	 * refuses it when another enrollment took it first */
+	n->m.id = u.next_method_id + 1;
+	if (r == 0)
+		r = n->m.kind == UL_METHOD_SMS ? enroll_sms(c, t, &u, &n->m, n->code)
+					       : enroll_totp(c, t, &u, &n->m);
+	return ul_call_audited(c, t, r, &e);
+}
+
 static int
 enroll(struct ul_call *c, const struct ul_user *who)
 {
-	struct ul_event e = {.event = "tfa_enroll", .email = who->email};
-	struct ul_user u UL_WIPED(ul_wipe_user);
-	char code[16] = "", id[16];
-	struct ul_method m;
-	struct ul_txn *t;
+	struct enrollment n = {.email = who->email};
+	struct ul_method *m = &n.m;
+	char *code = n.code, id[16];
 	int r;
 
 	if (!who->confirmed)
 		return ul_call_say(c, UL_ERULE, "T2: %s must confirm the email "
 		    "address before enrolling two-factor", who->email);
-	if ((r = method_from_request(c, &m)) != 0 ||
-	    (r = ul_call_txn(c, true, &t)) != 0)
+	if ((r = method_from_request(c, m)) != 0)
 		return r;
-	r = ul_store_user_get(t, who->email, &u);
-	/* the method's id is the next of the user as read here: the store
-	 * refuses it when another enrollment took it first */
-	m.id = u.next_method_id + 1;
-	e.detail = m.kind == UL_METHOD_SMS ? "sms" : "totp";
-	if (r == 0)
-		r = m.kind == UL_METHOD_SMS ? enroll_sms(c, t, &u, &m, code)
-					    : enroll_totp(c, t, &u, &m);
-	r = ul_call_finish(c, t, r, &e);
+	r = ul_call_write(c, enroll_change, &n);
 	if (r != 0) {
-		sodium_memzero(code, sizeof(code));
+		sodium_memzero(&n, sizeof(n));
 		return r;
 	}
-	ul_msg_put_str(c->out, UL_F_EMAIL, u.email);
-	ul_msg_put_int(c->out, UL_F_DIGITS, m.digits);
-	ul_msg_put_str(c->out, UL_F_METHOD, e.detail);
-	snprintf(id, sizeof(id), "%u", m.id);
+	ul_msg_put_str(c->out, UL_F_EMAIL, who->email);
+	ul_msg_put_int(c->out, UL_F_DIGITS, m->digits);
+	ul_msg_put_str(c->out, UL_F_METHOD, m->kind == UL_METHOD_SMS ? "sms" : "totp");
+	snprintf(id, sizeof(id), "%u", m->id);
 	ul_msg_put_str(c->out, UL_F_ID, id);
 	if (code[0] != '\0')
 		r = send_enrollment_code(c, ul_msg_str(c->in, UL_F_PHONE), code);
-	sodium_memzero(code, sizeof(code));
+	sodium_memzero(&n, sizeof(n));
 	return r;
+}
+
+struct confirmation {
+	const char *email, *code, *how;
+	bool first;
+	char codes[UL_RECOVERY_CODES][UL_RECOVERY_TEXT];
+};
+
+static int
+confirm_change(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	struct confirmation *k = arg;
+	uint8_t hashes[UL_RECOVERY_CODES][UL_CODE_HASH_BYTES];
+	struct ul_event e = {.event = "tfa_confirm", .email = k->email};
+	struct ul_user u UL_WIPED(ul_wipe_user);
+	struct ul_tfa_state before;
+	struct ul_method m;
+	int r = ul_store_user_get(t, k->email, &u);
+
+	if (r == UL_ENOTFOUND)
+		r = ul_call_say(c, r, "no user %s", k->email);
+	if (r == 0)
+		r = ul_tfa_state(t, k->email, &before);
+	if (r == 0 && before.pending == 0)
+		r = ul_call_say(c, UL_ERULE, "%s has no pending method: enroll first",
+		    k->email);
+	/* the code is consumed (its step, its SMS code) with the confirmation */
+	else if (r == 0 && ul_tfa_use(c, t, &u, k->code, true, &m, &k->how) != 0)
+		r = ul_call_say(c, UL_EAUTH, "the code is wrong or has expired");
+	if (r == 0)
+		r = ul_store_method_activate(t, &u, m.id, ul_now());
+	k->first = r == 0 && before.active == 0;
+	if (k->first) {
+		ul_tfa_new_recovery(c, &u, hashes, k->codes);
+		r = ul_store_recovery_set(t, &u, hashes);
+		sodium_memzero(hashes, sizeof(hashes));
+	}
+	if (r == 0)
+		r = ul_local_remember_forget(t, k->email);
+	e.detail = k->how;
+	return ul_call_audited(c, t, r, &e);
 }
 
 /* One valid code from a pending method makes it active (T2); the first
@@ -192,49 +246,18 @@ enroll(struct ul_call *c, const struct ul_user *who)
 static int
 confirm(struct ul_call *c, const char *email, const char *code)
 {
-	char codes[UL_RECOVERY_CODES][UL_RECOVERY_TEXT];
-	uint8_t hashes[UL_RECOVERY_CODES][UL_CODE_HASH_BYTES];
-	struct ul_event e = {.event = "tfa_confirm", .email = email};
-	struct ul_user u UL_WIPED(ul_wipe_user);
-	struct ul_tfa_state before;
-	struct ul_method m;
-	struct ul_txn *t;
-	const char *how = NULL;
-	int r;
+	struct confirmation k = {.email = email, .code = code};
+	int r = ul_call_write(c, confirm_change, &k);
 
-	if ((r = ul_call_txn(c, true, &t)) != 0)
-		return r;
-	r = ul_store_user_get(t, email, &u);
-	if (r == UL_ENOTFOUND)
-		r = ul_call_say(c, r, "no user %s", email);
-	if (r == 0)
-		r = ul_tfa_state(t, email, &before);
-	if (r == 0 && before.pending == 0)
-		r = ul_call_say(c, UL_ERULE, "%s has no pending method: enroll first",
-		    email);
-	/* the code is consumed (its step, its SMS code) with the confirmation */
-	else if (r == 0 && ul_tfa_use(c, t, &u, code, true, &m, &how) != 0)
-		r = ul_call_say(c, UL_EAUTH, "the code is wrong or has expired");
-	if (r == 0)
-		r = ul_store_method_activate(t, &u, m.id, ul_now());
-	if (r == 0 && before.active == 0) {
-		ul_tfa_new_recovery(c, &u, hashes, codes);
-		r = ul_store_recovery_set(t, &u, hashes);
-	}
-	if (r == 0)
-		r = ul_local_remember_forget(t, email);
-	e.detail = how;
-	r = ul_call_finish(c, t, r, &e);
-	if (r == 0 && before.active == 0) {
+	if (r == 0 && k.first) {
 		for (int i = 0; i < UL_RECOVERY_CODES; i++)
-			ul_msg_put_str(c->out, UL_F_RECOVERY_CODE, codes[i]);
+			ul_msg_put_str(c->out, UL_F_RECOVERY_CODE, k.codes[i]);
 		ul_call_say(c, 0, "Two-factor is on.  Keep these recovery codes "
 		    "somewhere safe: each works once, they are shown only now.");
 	} else if (r == 0) {
-		ul_call_say(c, 0, "The %s method is active.", how);
+		ul_call_say(c, 0, "The %s method is active.", k.how);
 	}
-	sodium_memzero(codes, sizeof(codes));
-	sodium_memzero(hashes, sizeof(hashes));
+	sodium_memzero(&k, sizeof(k));
 	return r;
 }
 
@@ -245,7 +268,7 @@ list(struct ul_call *c, const char *email)
 	struct ul_txn *t;
 	uint32_t after = 0;
 	char id[16];
-	int r = ul_call_txn(c, false, &t);
+	int r = ul_call_read(c, &t);
 
 	if (r != 0)
 		return r;
@@ -267,25 +290,37 @@ list(struct ul_call *c, const char *email)
 	return r == UL_ENOTFOUND ? 0 : r;
 }
 
+struct method_removal {
+	const char *email;
+	uint32_t id;
+};
+
+static int
+remove_change(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	const struct method_removal *m = arg;
+	struct ul_event e = {.event = m->id ? "tfa_remove" : "tfa_reset",
+	    .email = m->email};
+	struct ul_user u UL_WIPED(ul_wipe_user);
+	int r = ul_store_user_get(t, m->email, &u);
+
+	if (r == UL_ENOTFOUND)
+		r = ul_call_say(c, r, "no user %s", m->email);
+	if (r == 0 && (r = ul_store_method_remove(t, &u, m->id, ul_now())) ==
+	    UL_ENOTFOUND)
+		r = ul_call_say(c, UL_ENOTFOUND, "%s has no method %u", m->email, m->id);
+	if (r == 0)
+		r = ul_local_remember_forget(t, m->email);
+	return ul_call_audited(c, t, r, &e);
+}
+
 /* Removes one method (id) or all of them (id 0, the admin's reset). */
 static int
 remove_methods(struct ul_call *c, const char *email, uint32_t id)
 {
-	struct ul_event e = {.event = id ? "tfa_remove" : "tfa_reset", .email = email};
-	struct ul_user u UL_WIPED(ul_wipe_user);
-	struct ul_txn *t;
-	int r = ul_call_txn(c, true, &t);
+	struct method_removal m = {.email = email, .id = id};
+	int r = ul_call_write(c, remove_change, &m);
 
-	if (r != 0)
-		return r;
-	r = ul_store_user_get(t, email, &u);
-	if (r == UL_ENOTFOUND)
-		r = ul_call_say(c, r, "no user %s", email);
-	if (r == 0 && (r = ul_store_method_remove(t, &u, id, ul_now())) == UL_ENOTFOUND)
-		r = ul_call_say(c, UL_ENOTFOUND, "%s has no method %u", email, id);
-	if (r == 0)
-		r = ul_local_remember_forget(t, email);
-	r = ul_call_finish(c, t, r, &e);
 	if (r == 0)
 		ul_call_say(c, 0, id ? "method removed" :
 		    "two-factor of %s reset: every method and recovery code is gone",
@@ -293,37 +328,47 @@ remove_methods(struct ul_call *c, const char *email, uint32_t id)
 	return r;
 }
 
+struct regeneration {
+	const char *email;
+	char codes[UL_RECOVERY_CODES][UL_RECOVERY_TEXT];
+};
+
+static int
+recovery_change(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	struct regeneration *g = arg;
+	uint8_t hashes[UL_RECOVERY_CODES][UL_CODE_HASH_BYTES];
+	struct ul_event e = {.event = "tfa_recovery_codes", .email = g->email};
+	struct ul_user u UL_WIPED(ul_wipe_user);
+	struct ul_tfa_state s;
+	int r = ul_store_user_get(t, g->email, &u);
+
+	if (r == UL_ENOTFOUND)
+		r = ul_call_say(c, r, "no user %s", g->email);
+	if (r == 0)
+		r = ul_tfa_state(t, g->email, &s);
+	if (r == 0 && s.active == 0)
+		r = ul_call_say(c, UL_ERULE, "%s has no active two-factor method",
+		    g->email);
+	if (r == 0) {
+		ul_tfa_new_recovery(c, &u, hashes, g->codes);
+		r = ul_store_recovery_set(t, &u, hashes);  /* voids the old set */
+		sodium_memzero(hashes, sizeof(hashes));
+	}
+	return ul_call_audited(c, t, r, &e);
+}
+
 static int
 recovery_codes(struct ul_call *c, const char *email)
 {
-	char codes[UL_RECOVERY_CODES][UL_RECOVERY_TEXT];
-	uint8_t hashes[UL_RECOVERY_CODES][UL_CODE_HASH_BYTES];
-	struct ul_event e = {.event = "tfa_recovery_codes", .email = email};
-	struct ul_user u UL_WIPED(ul_wipe_user);
-	struct ul_tfa_state s;
-	struct ul_txn *t;
-	int r = ul_call_txn(c, true, &t);
+	struct regeneration g = {.email = email};
+	int r = ul_call_write(c, recovery_change, &g);
 
-	if (r != 0)
-		return r;
-	r = ul_store_user_get(t, email, &u);
-	if (r == UL_ENOTFOUND)
-		r = ul_call_say(c, r, "no user %s", email);
-	if (r == 0)
-		r = ul_tfa_state(t, email, &s);
-	if (r == 0 && s.active == 0)
-		r = ul_call_say(c, UL_ERULE, "%s has no active two-factor method", email);
-	if (r == 0) {
-		ul_tfa_new_recovery(c, &u, hashes, codes);
-		r = ul_store_recovery_set(t, &u, hashes);  /* voids the old set */
-	}
-	r = ul_call_finish(c, t, r, &e);
 	for (int i = 0; r == 0 && i < UL_RECOVERY_CODES; i++)
-		ul_msg_put_str(c->out, UL_F_RECOVERY_CODE, codes[i]);
+		ul_msg_put_str(c->out, UL_F_RECOVERY_CODE, g.codes[i]);
 	if (r == 0)
 		ul_call_say(c, 0, "New recovery codes; the old ones no longer work.");
-	sodium_memzero(codes, sizeof(codes));
-	sodium_memzero(hashes, sizeof(hashes));
+	sodium_memzero(&g, sizeof(g));
 	return r;
 }
 

@@ -88,26 +88,39 @@ send_code(struct ul_call *c, const char *kind, const char *email,
 	return 0;
 }
 
-/* One change to user `email` in a write transaction with its audit record:
- * change(c, t, u, arg) gets the user as it is now. */
+struct user_change {
+	const char *email, *event;
+	int (*change)(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
+	    const void *arg);
+	const void *arg;
+};
+
+static int
+user_change(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	const struct user_change *w = arg;
+	struct ul_event e = {.event = w->event, .email = w->email};
+	struct ul_user u UL_WIPED(ul_wipe_user);
+	int r = ul_store_user_get(t, w->email, &u);
+
+	if (r == UL_ENOTFOUND)
+		r = ul_call_say(c, r, "no user %s", w->email);
+	if (r == 0)
+		r = w->change(c, t, &u, w->arg);
+	return ul_call_audited(c, t, r, &e);
+}
+
+/* One change to user `email` with its audit record: change(c, t, u, arg)
+ * gets the user as it is now, on the store's commit thread. */
 static int
 change_user(struct ul_call *c, const char *email, const char *event,
     int (*change)(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
 	const void *arg), const void *arg)
 {
-	struct ul_event e = {.event = event, .email = email};
-	struct ul_user u UL_WIPED(ul_wipe_user);
-	struct ul_txn *t;
-	int r = ul_call_txn(c, true, &t);
+	struct user_change w = {.email = email, .event = event, .change = change,
+	    .arg = arg};
 
-	if (r != 0)
-		return r;
-	r = ul_store_user_get(t, email, &u);
-	if (r == UL_ENOTFOUND)
-		r = ul_call_say(c, r, "no user %s", email);
-	if (r == 0)
-		r = change(c, t, &u, arg);
-	return ul_call_finish(c, t, r, &e);
+	return ul_call_write(c, user_change, &w);
 }
 
 static int
@@ -121,25 +134,29 @@ issue_confirm(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
 }
 
 static int
+new_user(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	const struct ul_user *u = arg;
+	struct ul_event e = {.event = "user_add", .email = u->email};
+	int r = ul_store_user_create(t, u);
+
+	if (r == UL_EEXIST)
+		r = ul_call_say(c, r, "%s is the email of another user, or waits to "
+		    "become one (U6)", u->email);
+	return ul_call_audited(c, t, r, &e);
+}
+
+static int
 create_user(struct ul_call *c, const char *email, const struct ul_code *code)
 {
-	struct ul_event e = {.event = "user_add", .email = email};
 	struct ul_user u UL_WIPED(ul_wipe_user);
-	struct ul_txn *t;
-	int r = ul_call_txn(c, true, &t);
 
-	if (r != 0)
-		return r;
 	memset(&u, 0, sizeof(u));
 	memcpy(u.email, email, sizeof(u.email));
 	ul_user_new_id(&u);
 	u.created = ul_now();
 	u.confirm = *code;
-	r = ul_store_user_create(t, &u);
-	if (r == UL_EEXIST)
-		r = ul_call_say(c, r, "%s is the email of another user, or waits to "
-		    "become one (U6)", email);
-	return ul_call_finish(c, t, r, &e);
+	return ul_call_write(c, new_user, &u);
 }
 
 int
@@ -318,46 +335,55 @@ ul_h_user_reset(struct ul_call *c)
 /* SELF_RESET_SEND after its reply (S1): the per-email rate (counted for
  * every email, a user's or not, in one commit either way), a new code for a
  * confirmed user, and its delivery. */
-static void
-reset_send_later(struct ul_call *c, void *arg)
+struct reset_send {
+	const char *email;
+	char code[UL_CODE_TEXT_MAX];
+	bool send;
+};
+
+static int
+reset_send_change(struct ul_call *c, struct ul_txn *t, void *arg)
 {
-	const char *email = arg;
-	char key[UL_EMAIL_MAX + 8], code[UL_CODE_TEXT_MAX], msg[1024], reason[256];
-	struct ul_event e = {.event = "reset_code", .email = email,
+	struct reset_send *w = arg;
+	char key[UL_EMAIL_MAX + 8];
+	struct ul_event e = {.event = "reset_code", .email = w->email,
 	    .detail = "self-service"};
 	struct ul_user u UL_WIPED(ul_wipe_user);
 	struct ul_failures f;
 	struct ul_code slot;
-	struct ul_txn *t;
-	bool send = false;
 	int r;
 
-	snprintf(key, sizeof(key), "reset:%s", email);
-	if (ul_call_txn(c, true, &t) != 0)
-		return;
+	snprintf(key, sizeof(key), "reset:%s", w->email);
 	r = ul_store_failure_count(t, key, RESET_SENDS, RESET_SENDS_WINDOW, ul_now(), &f);
 	if (r == UL_ELOCKEDOUT) {
-		ul_txn_abort(t);
 		ul_log(LOG_NOTICE, "reset code for %s: %u sent in the last hour: no "
-		    "more", email, RESET_SENDS);
-		return;
+		    "more", w->email, RESET_SENDS);
+		return r;
 	}
-	if (r == 0 && ul_store_user_get(t, email, &u) == 0 && u.confirmed) {
-		new_code(c, "reset", email, RESET_TTL, code, &slot);
+	if (r == 0 && ul_store_user_get(t, w->email, &u) == 0 && u.confirmed) {
+		new_code(c, "reset", w->email, RESET_TTL, w->code, &slot);
 		r = ul_store_code_issue(t, &u, UL_CODE_RESET, &slot);
 		sodium_memzero(&slot, sizeof(slot));
-		send = r == 0;
+		w->send = r == 0;
 	}
-	if (ul_call_finish(c, t, r, send ? &e : NULL) != 0)
-		send = false;
-	if (send) {
-		snprintf(msg, sizeof(msg), "%s\n%s\n", code, reset_text);
-		if (ul_deliver(c->h->conf.delivery_command, "reset", email, msg, reason,
+	return ul_call_audited(c, t, r, w->send ? &e : NULL);
+}
+
+static void
+reset_send_later(struct ul_call *c, void *arg)
+{
+	struct reset_send w = {.email = arg};
+	char msg[1024], reason[256];
+
+	if (ul_call_write(c, reset_send_change, &w) == 0 && w.send) {
+		snprintf(msg, sizeof(msg), "%s\n%s\n", w.code, reset_text);
+		if (ul_deliver(c->h->conf.delivery_command, "reset", w.email, msg, reason,
 		    sizeof(reason)) != 0)
-			ul_log(LOG_ERR, "reset code for %s not delivered: %s", email, reason);
+			ul_log(LOG_ERR, "reset code for %s not delivered: %s", w.email,
+			    reason);
 		sodium_memzero(msg, sizeof(msg));
 	}
-	sodium_memzero(code, sizeof(code));
+	sodium_memzero(&w, sizeof(w));
 }
 
 int
@@ -437,7 +463,7 @@ ul_h_user_show(struct ul_call *c)
 	struct ul_txn *t;
 	int r = ul_call_email(c, UL_F_EMAIL, email);
 
-	if (r != 0 || (r = ul_call_txn(c, false, &t)) != 0)
+	if (r != 0 || (r = ul_call_read(c, &t)) != 0)
 		return r;
 	r = ul_store_user_get(t, email, &u);
 	if (r == 0 && ul_store_failures_get(t, email, &f) != 0)
@@ -465,7 +491,7 @@ ul_h_user_list(struct ul_call *c)
 	struct ul_txn *t;
 	int r;
 
-	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_call_cursor(c, &cur)) != 0 || (r = ul_call_read(c, &t)) != 0)
 		return r;
 	for (last = cur; (r = ul_store_user_next(t, &cur, &u)) == 0; last = cur) {
 		if (ul_page_full(c->out)) {

@@ -110,50 +110,65 @@ ul_auth_rehash(struct ul_call *c, const char *hash, const char *password,
 	return out;
 }
 
+struct self_code {
+	const struct ul_user *u;
+	int outcome;
+};
+
+static int
+self_code_change(struct ul_call *c, struct ul_txn *t, void *arg)
+{
+	struct self_code *k = arg;
+	const char *code = ul_msg_str(c->in, UL_F_CODE);
+	struct ul_event e = {.event = "self_auth", .email = k->u->email};
+	struct ul_method m;
+	const char *how = NULL;
+	int v = ul_tfa_use(c, t, k->u, code, false, &m, &how), r;
+
+	if (v == 0)
+		v = ul_auth_success(c, t, k->u->email);
+	else if (v == UL_EAUTH && (r = ul_auth_failure(c, t, k->u->email)) != 0)
+		v = r;
+	/* v: 0, UL_EAUTH, UL_ELOCKEDOUT, or the store failed (undone) */
+	if (v != 0 && v != UL_EAUTH && v != UL_ELOCKEDOUT)
+		return v;
+	k->outcome = v;
+	e.result = v;
+	e.detail = v == 0 ? how : v == UL_EAUTH ? "wrong code" : NULL;
+	return ul_audit(c, t, &e);
+}
+
 /* The code step of ul_auth_self: the code is consumed and the failure
- * counted (or the count started again) in one write transaction. */
+ * counted (or the count started again) in one change. */
 static int
 self_code(struct ul_call *c, const struct ul_user *u)
 {
-	const char *code = ul_msg_str(c->in, UL_F_CODE);
-	struct ul_event e = {.event = "self_auth", .email = u->email};
-	struct ul_method m;
-	const char *how = NULL;
-	struct ul_txn *t;
-	int r = ul_call_txn(c, true, &t), v;
+	struct self_code k = {.u = u};
+	int r = ul_call_write(c, self_code_change, &k);
 
-	if (r != 0)
-		return r;
-	v = ul_tfa_use(c, t, u, code, false, &m, &how);
-	if (v == 0)
-		v = ul_auth_success(c, t, u->email);
-	else if (v == UL_EAUTH && (r = ul_auth_failure(c, t, u->email)) != 0)
-		v = r;
-	/* v: 0, UL_EAUTH, UL_ELOCKEDOUT, or the store failed */
-	e.result = v;
-	e.detail = v == 0 ? how : v == UL_EAUTH ? "wrong code" : NULL;
-	r = ul_call_finish(c, t, v != 0 && v != UL_EAUTH && v != UL_ELOCKEDOUT
-	    ? v : 0, &e);
-	return r != 0 ? r : v;
+	return r != 0 ? r : k.outcome;
 }
 
-/* A wrong email or password, counted (S3) in a transaction of its own. */
+static int
+self_failed_change(struct ul_call *c, struct ul_txn *t, void *email)
+{
+	int r = ul_auth_failure(c, t, email);
+
+	return r == UL_ELOCKEDOUT ? UL_ELOCKEDOUT : r;
+}
+
+/* A wrong email or password, counted (S3) in a change of its own. */
 static int
 self_failed(struct ul_call *c, const char *email)
 {
-	struct ul_txn *t;
-	int r = ul_call_txn(c, true, &t), v = 0;
+	int r = ul_call_write(c, self_failed_change, (void *)email);
 
-	if (r == 0) {
-		v = ul_auth_failure(c, t, email);
-		r = ul_call_finish(c, t, v == UL_ELOCKEDOUT ? 0 : v, NULL);
-	}
-	if (r != 0)
+	if (r != 0 && r != UL_ELOCKEDOUT)
 		ul_log(LOG_ERR, "cannot count a failure for %s", email);
 	ul_log(LOG_NOTICE, "self-service by uid %u: wrong email or password "
 	    "for %s", (unsigned)c->uid, email);
-	if (v == UL_ELOCKEDOUT)
-		return v;
+	if (r == UL_ELOCKEDOUT)
+		return r;
 	return ul_call_say(c, UL_EAUTH, "%s", ul_user_message(UL_EAUTH));
 }
 
@@ -169,7 +184,7 @@ ul_auth_self(struct ul_call *c, struct ul_user *u)
 
 	if (pw == NULL || (r = ul_call_email(c, UL_F_EMAIL, email)) != 0)
 		return UL_EINVAL;
-	if ((r = ul_call_txn(c, false, &t)) != 0)
+	if ((r = ul_call_read(c, &t)) != 0)
 		return r;
 	found = ul_store_user_get(t, email, u) == 0;
 	out = ul_auth_locked_out(t, email);

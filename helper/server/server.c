@@ -493,7 +493,8 @@ in_admin_group(const struct server *s, int fd, gid_t gid)
 	return found;
 }
 
-static void
+/* Takes one connection; false when there was none to take. */
+static bool
 accept_one(struct server *s)
 {
 	struct ucred cred;
@@ -504,10 +505,10 @@ accept_one(struct server *s)
 	bool admin;
 
 	if (fd < 0)
-		return;
+		return false;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
 		close(fd);
-		return;
+		return true;
 	}
 	admin = cred.uid == 0 || in_admin_group(s, fd, cred.gid);
 	if (!ul_limits_open(s->limits, cred.uid, admin)) {
@@ -516,13 +517,13 @@ accept_one(struct server *s)
 			    "refused %lu so far", (unsigned)cred.uid,
 			    ul_limits_conns_of(s->limits, cred.uid), s->refused);
 		close(fd);
-		return;
+		return true;
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		ul_limits_close(s->limits, cred.uid);
 		close(fd);
-		return;
+		return true;
 	}
 	c->fd = fd;
 	c->uid = cred.uid;
@@ -532,6 +533,7 @@ accept_one(struct server *s)
 	start_reading(s, c);
 	if (watch(s, c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD) != 0)
 		conn_close(s, c);
+	return true;
 }
 
 static void
@@ -555,8 +557,8 @@ on_event(struct server *s, struct epoll_event *ev)
 
 	switch (tag) {
 	case EV_LISTEN:
-		for (int i = 0; i < 64; i++)
-			accept_one(s);
+		for (int i = 0; i < 64 && accept_one(s); i++)
+			;
 		return;
 	case EV_KDF:
 		jobs_done(s, s->kdf);

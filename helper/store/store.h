@@ -110,7 +110,7 @@ struct ul_method {
 	uint8_t seed_box[UL_SEED_BOX_BYTES];  /* the TOTP seed, encrypted */
 	char phone[UL_PHONE_MAX + 1];
 	int64_t created;
-	int64_t last_used;
+	int64_t last_used;                  /* to the day */
 };
 
 /* An API key (T8): hashed, scoped to one account of one user. */
@@ -175,6 +175,7 @@ struct ul_audit {
 struct ul_store_counts {
 	uint64_t users, products, accounts, audit;
 	uint64_t commits;           /* write transactions committed since open */
+	uint64_t batches, batched;  /* group commits, and the writes they held */
 };
 
 /* ---- the store ---- */
@@ -194,6 +195,19 @@ bool ul_store_space_low(struct ul_store *st);
 
 int ul_txn_begin(struct ul_store *st, bool write, struct ul_txn **out)
     __attribute__((warn_unused_result));
+
+/* Runs change(t, arg) in a write transaction of its own, batched with the
+ * other writes that wait at the same moment: a batch is one commit (group
+ * commit), and each write returns once its batch is on disk (S7).  The
+ * intents of change stay when it returns 0 and are undone alone when it
+ * returns anything else (the other writes of the batch keep theirs).
+ * change must be short and never block: no password hash, no delivery.
+ * Returns change's result, or the commit's failure (UL_ENOSPC, UL_ESTORE:
+ * then nothing of the batch was stored).  Every write of the helper goes
+ * this way; ul_txn_begin(write) stays for tools and tests that own the
+ * store alone. */
+int ul_store_write(struct ul_store *st, int (*change)(struct ul_txn *t,
+    void *arg), void *arg) __attribute__((warn_unused_result));
 int ul_txn_commit(struct ul_txn *t) __attribute__((warn_unused_result));
 void ul_txn_abort(struct ul_txn *t);
 

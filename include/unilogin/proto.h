@@ -185,6 +185,8 @@ enum ul_field_tag {
 	UL_F_RUSER = 73,            /* PAM_RUSER: believed from uid 0 only */
 	UL_F_COMMITS = 74,          /* status: store commits since start */
 	UL_F_TICKETS = 75,          /* status: live login tickets */
+	UL_F_BATCHES = 76,          /* status: group commits since start ... */
+	UL_F_BATCHED = 77,          /* ... and the writes they held */
 
 	UL_F_PASSWORD = 100,
 	UL_F_NEW_PASSWORD = 101,

@@ -392,9 +392,15 @@ test_totp_accept_newer_step(void **state)
 	assert_int_equal(accept_step(fx, &u, 1, true, 100, 5000), 0);
 	assert_int_equal(get_user(fx, "ann@x.org").totp_step, 100);
 	assert_int_equal(method_of(fx, "ann@x.org", 1, 0).last_used, 5000);
+	/* the last use is kept to the day: a login the same day writes
+	 * only the step */
 	assert_int_equal(accept_step(fx, &u, 1, true, 101, 5030), 0);
 	assert_int_equal(get_user(fx, "ann@x.org").totp_step, 101);
-	assert_int_equal(method_of(fx, "ann@x.org", 1, 0).last_used, 5030);
+	assert_int_equal(method_of(fx, "ann@x.org", 1, 0).last_used, 5000);
+	assert_int_equal(accept_step(fx, &u, 1, true, 4000, 5000 + 86400), 0);
+	assert_int_equal(get_user(fx, "ann@x.org").totp_step, 4000);
+	assert_int_equal(method_of(fx, "ann@x.org", 1, 0).last_used,
+	    5000 + 86400);
 }
 
 static void

@@ -255,6 +255,12 @@ ul_store_open(struct ul_store **out, const struct ul_conf *conf, char *err,
 	}
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	(void)reserve(st);
+	if ((r = st_batcher_start(st)) != 0) {
+		snprintf(err, errlen, "store: cannot start its commit thread");
+		mdb_env_close(st->env);
+		free(st);
+		return r;
+	}
 	*out = st;
 	return 0;
 }
@@ -306,6 +312,7 @@ ul_store_close(struct ul_store *st)
 {
 	if (st == NULL)
 		return;
+	st_batcher_stop(st);
 	mdb_env_close(st->env);
 	free(st);
 }
@@ -542,6 +549,8 @@ ul_store_counts(struct ul_txn *t, struct ul_store_counts *c)
 
 	memset(c, 0, sizeof(*c));
 	c->commits = t->st->commits;
+	c->batches = t->st->batches;
+	c->batched = t->st->batched;
 	for (int i = 0; i < 4; i++) {
 		int rc = mdb_stat(t->txn, t->st->dbi[dbs[i]], &s);
 

@@ -42,11 +42,16 @@ enum { DB_META, DB_USERS, DB_PRODUCTS, DB_ACCOUNTS, DB_ACCT_UNIX, DB_ACCT_UID,
 	DB_APIKEYS_BY_EMAIL, DB_MEMBERS, DB_MEMBERS_BY_EMAIL, DB_SESSIONS,
 	DB_PENDING, DB_ACCT_EMAIL, DB_USER_IDS, DB_COUNT };
 
+struct st_batcher;
+
 struct ul_store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
 	char dir[4096];
 	_Atomic uint64_t commits;   /* what STATUS shows (S1 tests count them) */
+	_Atomic uint64_t batches;   /* group commits, and the writes they held */
+	_Atomic uint64_t batched;
+	struct st_batcher *batcher; /* batch.c: ul_store_write's thread */
 };
 
 struct ul_txn {
@@ -98,6 +103,10 @@ int st_key_tail(const MDB_val *k, size_t plen, char *a, size_t na, char *b,
 /* users.c: the user as stored, when it is still the one the caller read
  * (same email, same id); UL_ECONFLICT otherwise. */
 int st_user_load(struct ul_txn *t, const struct ul_user *ref, struct ul_user *u);
+
+/* The group-commit thread (batch.c), from open to close. */
+int st_batcher_start(struct ul_store *st);
+void st_batcher_stop(struct ul_store *st);
 
 /* Schema upgrades, at open (env.c -> users.c). */
 int st_users_index_ids(struct ul_txn *t);
