@@ -178,9 +178,10 @@ exec "\$@"
 EOF
 chmod 755 "$T/ns.sh"
 ul_config "state_dir = $T/state12" "uid_min = 2000000" "uid_max = 2000005"
-UL_HELPER_WRAP="unshare -m --propagation private $T/ns.sh"
+wrap=${UL_HELPER_WRAP:-}
+UL_HELPER_WRAP="unshare -m --propagation private $T/ns.sh $wrap"
 ul_start
-UL_HELPER_WRAP=
+UL_HELPER_WRAP=$wrap
 ul_user ida@example.com
 ul_user ike@example.com
 ul_user ivy@example.com
@@ -210,9 +211,9 @@ exec "\$@"
 EOF
 chmod 755 "$T/ns18.sh"
 ul_config "admin_group = ulg300"
-UL_HELPER_WRAP="unshare -m --propagation private $T/ns18.sh"
+UL_HELPER_WRAP="unshare -m --propagation private $T/ns18.sh $wrap"
 ul_start
-UL_HELPER_WRAP=
+UL_HELPER_WRAP=$wrap
 groups300=$(seq -s, 3000001 3000300)
 groups299=$(seq -s, 3000001 3000299)
 as_member() { # GROUPS CMD...
