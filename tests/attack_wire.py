@@ -1,7 +1,6 @@
 #!/usr/bin/python3
 """The attacks of the "Hardening 2" issue, through the helper's real
-socket (tests/attack_*.sh).  Built on tests/ulwire.py, which it extends
-with the fields the helper gained since (ruser, commits, tickets).
+socket (tests/attack_*.sh).  Built on tests/ulwire.py.
 
 usage:
   attack_wire.py call SOCKET TYPE [--escapes] < fields
@@ -37,12 +36,6 @@ from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ulwire  # noqa: E402
-
-# fields newer than ulwire.py's table (include/unilogin/proto.h)
-for _tag, _name, _kind in ((73, "ruser", ulwire.STR), (74, "commits", ulwire.INT),
-                           (75, "tickets", ulwire.INT)):
-    ulwire.FIELDS.setdefault(_tag, (_name, _kind))
-    ulwire.TAGS[_name] = (_tag, _kind)
 
 
 def read_fields(escapes=False):
