@@ -13,7 +13,8 @@ command -v python3 >/dev/null || ul_skip "python3 is needed to speak the wire pr
 [ "$(id -u)" -eq 0 ] || ul_skip "user passwd is an admin request: run as root"
 
 # a slow KDF: the password change's hash is the window the login falls in
-ul_config "kdf = 3:384" "lockout_attempts = 100"
+# a hash this slow may outlast the suite's 3 s timeout on a busy machine
+ul_config "kdf = 3:384" "lockout_attempts = 100" "timeout = 30"
 ul_start
 ul_user t@example.com
 ul_account comms t t@example.com
