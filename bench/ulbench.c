@@ -27,10 +27,12 @@
  *   ulbench storm CONFDIR SERVICE CREDS N SOCK PRODUCT HELPER_PID PROBE_USER
  *                                              N processes log in at once;
  *                                              a thread probes ACCOUNT_CHECK
- *   ulbench codestorm SOCK PRODUCT CREDS N    N LOGIN_CODEs from one client,
- *                                              one after another (users 0..N),
- *                                              then from N clients at once
- *                                              (users N..2N), each after its
+ *   ulbench codestorm SOCK PRODUCT CREDS N SERIAL
+ *                                              SERIAL LOGIN_CODEs from one
+ *                                              client, one after another (the
+ *                                              first SERIAL users), then N
+ *                                              from N clients at once (the
+ *                                              next N users), each after its
  *                                              own LOGIN_BEGIN; the STATUS
  *                                              commit counters of each part
  *
@@ -1078,7 +1080,7 @@ code_serial(const char *sock, const char *product, const struct cred *cr, unsign
 static int
 cmd_codestorm(int argc, char **argv)
 {
-	unsigned n, ncreds, sfail, fail = 0;
+	unsigned n, ns, ncreds, sfail, fail = 0;
 	struct cred *cr;
 	struct coder *w;
 	pthread_t *th;
@@ -1087,13 +1089,14 @@ cmd_codestorm(int argc, char **argv)
 	struct counters c0, cs, c1, c2;
 	int64_t *serial, *lat, first = INT64_MAX, last = 0;
 
-	if (argc != 4)
+	if (argc != 5)
 		return 2;
 	cr = read_creds(argv[2], &ncreds);
 	n = (unsigned)atoi(argv[3]);
-	if (n == 0 || 2 * n > ncreds)
-		die("%s: codestorm needs 2 x N users (serial, then the storm)", argv[2]);
-	serial = calloc(n, sizeof(*serial));
+	ns = (unsigned)atoi(argv[4]);
+	if (n == 0 || ns == 0 || n + ns > ncreds)
+		die("%s: codestorm needs SERIAL + N users", argv[2]);
+	serial = calloc(ns, sizeof(*serial));
 	lat = calloc(n, sizeof(*lat));
 	w = calloc(n, sizeof(*w));
 	th = calloc(n, sizeof(*th));
@@ -1103,7 +1106,7 @@ cmd_codestorm(int argc, char **argv)
 	/* every code below is the current step's: far from its end */
 	avoid_step_end(10);
 	status_counters(st, &c0);
-	sfail = code_serial(argv[0], argv[1], cr, n, serial);
+	sfail = code_serial(argv[0], argv[1], cr, ns, serial);
 	status_counters(st, &cs);
 	avoid_step_end(10);
 	/* the counters between the password steps and the codes: the
@@ -1111,7 +1114,7 @@ cmd_codestorm(int argc, char **argv)
 	pthread_barrier_init(&begun_all, NULL, n + 1);
 	pthread_barrier_init(&go, NULL, n + 1);
 	for (unsigned i = 0; i < n; i++) {
-		w[i] = (struct coder){argv[0], argv[1], &cr[n + i], &begun_all, &go, 0, 0, 0, 0};
+		w[i] = (struct coder){argv[0], argv[1], &cr[ns + i], &begun_all, &go, 0, 0, 0, 0};
 		if (pthread_create(&th[i], NULL, coder, &w[i]) != 0)
 			die("%s", "pthread_create");
 	}
@@ -1135,7 +1138,7 @@ cmd_codestorm(int argc, char **argv)
 	    n, fail, sfail, last - first);
 	print_counters("serial_counters", &c0, &cs);
 	print_counters("storm_counters", &c1, &c2);
-	print_samples("serial_ns", serial, n);
+	print_samples("serial_ns", serial, ns);
 	printf(",");
 	print_samples("storm_ns", lat, n);
 	printf("}\n");
@@ -1159,7 +1162,7 @@ main(int argc, char **argv)
 		{"login", cmd_login, "CONFDIR SERVICE CREDS N BASESERVICE HASH"},
 		{"latency", cmd_latency, "SOCK KIND N PRODUCT USERS [CREDS]"},
 		{"storm", cmd_storm, "CONFDIR SERVICE CREDS N SOCK PRODUCT HELPER_PID PROBE_USER"},
-		{"codestorm", cmd_codestorm, "SOCK PRODUCT CREDS N"},
+		{"codestorm", cmd_codestorm, "SOCK PRODUCT CREDS N SERIAL"},
 	};
 
 	if (sodium_init() < 0 || oath_init() != OATH_OK)
