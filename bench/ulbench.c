@@ -1003,15 +1003,24 @@ struct counters {
 	int64_t commits, batches, batched;
 };
 
+/* A connection of its own each time: the helper closes idle ones, and
+ * the wait for a fresh TOTP step can be longer than its idle limit. */
 static void
-status_counters(struct ul_client *c, struct counters *n)
+status_counters(const char *sock, struct counters *n)
 {
+	struct ul_client *c = client(sock);
+	int r;
+
 	memset(n, 0, sizeof(*n));
 	ul_client_begin(c, UL_REQ_STATUS);
-	if (ul_client_call(c) != 0 || ul_msg_int(c->rep, UL_F_COMMITS, &n->commits) != 0 ||
+	r = ul_client_call(c);
+	if (r != 0)
+		die("STATUS: %s", ul_strerror(r));
+	if (ul_msg_int(c->rep, UL_F_COMMITS, &n->commits) != 0 ||
 	    ul_msg_int(c->rep, UL_F_BATCHES, &n->batches) != 0 ||
 	    ul_msg_int(c->rep, UL_F_BATCHED, &n->batched) != 0)
 		die("%s", "STATUS has no commit counters");
+	ul_client_free(c);
 }
 
 static void
@@ -1085,7 +1094,6 @@ cmd_codestorm(int argc, char **argv)
 	struct coder *w;
 	pthread_t *th;
 	pthread_barrier_t begun_all, go;
-	struct ul_client *st;
 	struct counters c0, cs, c1, c2;
 	int64_t *serial, *lat, first = INT64_MAX, last = 0;
 
@@ -1102,12 +1110,11 @@ cmd_codestorm(int argc, char **argv)
 	th = calloc(n, sizeof(*th));
 	if (serial == NULL || lat == NULL || w == NULL || th == NULL)
 		die("%s", "out of memory");
-	st = client(argv[0]);
 	/* every code below is the current step's: far from its end */
 	avoid_step_end(10);
-	status_counters(st, &c0);
+	status_counters(argv[0], &c0);
 	sfail = code_serial(argv[0], argv[1], cr, ns, serial);
-	status_counters(st, &cs);
+	status_counters(argv[0], &cs);
 	avoid_step_end(10);
 	/* the counters between the password steps and the codes: the
 	 * storm's deltas are LOGIN_CODE's writes alone */
@@ -1119,7 +1126,7 @@ cmd_codestorm(int argc, char **argv)
 			die("%s", "pthread_create");
 	}
 	pthread_barrier_wait(&begun_all);
-	status_counters(st, &c1);
+	status_counters(argv[0], &c1);
 	pthread_barrier_wait(&go);
 	for (unsigned i = 0; i < n; i++) {
 		pthread_join(th[i], NULL);
@@ -1132,8 +1139,7 @@ cmd_codestorm(int argc, char **argv)
 	}
 	pthread_barrier_destroy(&begun_all);
 	pthread_barrier_destroy(&go);
-	status_counters(st, &c2);
-	ul_client_free(st);
+	status_counters(argv[0], &c2);
 	printf("{\"n\":%u,\"fail\":%u,\"serial_fail\":%u,\"wall_ns\":%" PRId64 ",",
 	    n, fail, sfail, last - first);
 	print_counters("serial_counters", &c0, &cs);
