@@ -27,6 +27,14 @@
  *   ulbench storm CONFDIR SERVICE CREDS N SOCK PRODUCT HELPER_PID PROBE_USER
  *                                              N processes log in at once;
  *                                              a thread probes ACCOUNT_CHECK
+ *   ulbench codestorm SOCK PRODUCT CREDS N SERIAL
+ *                                              SERIAL LOGIN_CODEs from one
+ *                                              client, one after another (the
+ *                                              first SERIAL users), then N
+ *                                              from N clients at once (the
+ *                                              next N users), each after its
+ *                                              own LOGIN_BEGIN; the STATUS
+ *                                              commit counters of each part
  *
  * Users are named by their number i: email u<i>@bench.example.com, and
  * account u<i> (unix_user u<i>) of products PRODUCT, PRODUCT2, ... (L3: one
@@ -989,6 +997,160 @@ cmd_storm(int argc, char **argv)
 	return 0;
 }
 
+/* ---- codestorm: LOGIN_CODE from many clients at once (group commit) ---- */
+
+struct counters {
+	int64_t commits, batches, batched;
+};
+
+/* A connection of its own each time: the helper closes idle ones, and
+ * the wait for a fresh TOTP step can be longer than its idle limit. */
+static void
+status_counters(const char *sock, struct counters *n)
+{
+	struct ul_client *c = client(sock);
+	int r;
+
+	memset(n, 0, sizeof(*n));
+	ul_client_begin(c, UL_REQ_STATUS);
+	r = ul_client_call(c);
+	if (r != 0)
+		die("STATUS: %s", ul_strerror(r));
+	if (ul_msg_int(c->rep, UL_F_COMMITS, &n->commits) != 0 ||
+	    ul_msg_int(c->rep, UL_F_BATCHES, &n->batches) != 0 ||
+	    ul_msg_int(c->rep, UL_F_BATCHED, &n->batched) != 0)
+		die("%s", "STATUS has no commit counters");
+	ul_client_free(c);
+}
+
+static void
+print_counters(const char *name, const struct counters *a, const struct counters *b)
+{
+	printf("\"%s\":{\"commits\":%" PRId64 ",\"batches\":%" PRId64 ",\"batched\":%"
+	    PRId64 "},", name, b->commits - a->commits, b->batches - a->batches,
+	    b->batched - a->batched);
+}
+
+struct coder {
+	const char *sock, *product;
+	const struct cred *cr;
+	pthread_barrier_t *begun_all, *go;
+	int begun, rc;
+	int64_t start, end;
+};
+
+/* One storm client: its password step, then LOGIN_CODE when all are ready. */
+static void *
+coder(void *arg)
+{
+	struct coder *w = arg;
+	struct ul_client *c = client(w->sock);
+	char ticket[TICKET_MAX], code[16];
+
+	w->begun = begin(c, w->cr, w->product, ticket) == 0;
+	totp_code(w->cr->secret, w->cr->digits, 0, code);
+	code_request(c, w->product, w->cr->user, w->begun ? ticket : "-", code);
+	pthread_barrier_wait(w->begun_all);
+	pthread_barrier_wait(w->go);
+	w->start = now_ns();
+	w->rc = ul_client_call(c);
+	w->end = now_ns();
+	ul_client_free(c);
+	return NULL;
+}
+
+/* The serial run: one client, users cr[0..n), LOGIN_CODE timed alone. */
+static unsigned
+code_serial(const char *sock, const char *product, const struct cred *cr, unsigned n,
+    int64_t *v)
+{
+	struct ul_client *c = client(sock);
+	unsigned fail = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		char ticket[TICKET_MAX], code[16];
+		int64_t t;
+
+		v[i] = 0;
+		if (begin(c, &cr[i], product, ticket) != 0) {
+			fail++;
+			continue;
+		}
+		totp_code(cr[i].secret, cr[i].digits, 0, code);
+		code_request(c, product, cr[i].user, ticket, code);
+		t = now_ns();
+		fail += ul_client_call(c) != 0;
+		v[i] = now_ns() - t;
+	}
+	ul_client_free(c);
+	return fail;
+}
+
+static int
+cmd_codestorm(int argc, char **argv)
+{
+	unsigned n, ns, ncreds, sfail, fail = 0;
+	struct cred *cr;
+	struct coder *w;
+	pthread_t *th;
+	pthread_barrier_t begun_all, go;
+	struct counters c0, cs, c1, c2;
+	int64_t *serial, *lat, first = INT64_MAX, last = 0;
+
+	if (argc != 5)
+		return 2;
+	cr = read_creds(argv[2], &ncreds);
+	n = (unsigned)atoi(argv[3]);
+	ns = (unsigned)atoi(argv[4]);
+	if (n == 0 || ns == 0 || n + ns > ncreds)
+		die("%s: codestorm needs SERIAL + N users", argv[2]);
+	serial = calloc(ns, sizeof(*serial));
+	lat = calloc(n, sizeof(*lat));
+	w = calloc(n, sizeof(*w));
+	th = calloc(n, sizeof(*th));
+	if (serial == NULL || lat == NULL || w == NULL || th == NULL)
+		die("%s", "out of memory");
+	/* every code below is the current step's: far from its end */
+	avoid_step_end(10);
+	status_counters(argv[0], &c0);
+	sfail = code_serial(argv[0], argv[1], cr, ns, serial);
+	status_counters(argv[0], &cs);
+	avoid_step_end(10);
+	/* the counters between the password steps and the codes: the
+	 * storm's deltas are LOGIN_CODE's writes alone */
+	pthread_barrier_init(&begun_all, NULL, n + 1);
+	pthread_barrier_init(&go, NULL, n + 1);
+	for (unsigned i = 0; i < n; i++) {
+		w[i] = (struct coder){argv[0], argv[1], &cr[ns + i], &begun_all, &go, 0, 0, 0, 0};
+		if (pthread_create(&th[i], NULL, coder, &w[i]) != 0)
+			die("%s", "pthread_create");
+	}
+	pthread_barrier_wait(&begun_all);
+	status_counters(argv[0], &c1);
+	pthread_barrier_wait(&go);
+	for (unsigned i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		fail += !w[i].begun || w[i].rc != 0;
+		lat[i] = w[i].end - w[i].start;
+		if (w[i].start < first)
+			first = w[i].start;
+		if (w[i].end > last)
+			last = w[i].end;
+	}
+	pthread_barrier_destroy(&begun_all);
+	pthread_barrier_destroy(&go);
+	status_counters(argv[0], &c2);
+	printf("{\"n\":%u,\"fail\":%u,\"serial_fail\":%u,\"wall_ns\":%" PRId64 ",",
+	    n, fail, sfail, last - first);
+	print_counters("serial_counters", &c0, &cs);
+	print_counters("storm_counters", &c1, &c2);
+	print_samples("serial_ns", serial, ns);
+	printf(",");
+	print_samples("storm_ns", lat, n);
+	printf("}\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1006,6 +1168,7 @@ main(int argc, char **argv)
 		{"login", cmd_login, "CONFDIR SERVICE CREDS N BASESERVICE HASH"},
 		{"latency", cmd_latency, "SOCK KIND N PRODUCT USERS [CREDS]"},
 		{"storm", cmd_storm, "CONFDIR SERVICE CREDS N SOCK PRODUCT HELPER_PID PROBE_USER"},
+		{"codestorm", cmd_codestorm, "SOCK PRODUCT CREDS N SERIAL"},
 	};
 
 	if (sodium_init() < 0 || oath_init() != OATH_OK)
@@ -1021,6 +1184,6 @@ main(int argc, char **argv)
 			fflush(stdout);
 			return r;
 		}
-	fprintf(stderr, "usage: ulbench hash|kdftime|kdfpar|gen|syncfloor|enroll|login|latency|storm ...\n");
+	fprintf(stderr, "usage: ulbench hash|kdftime|kdfpar|gen|syncfloor|enroll|login|latency|storm|codestorm ...\n");
 	return 2;
 }

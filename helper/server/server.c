@@ -26,6 +26,11 @@
 #include "helper/server/server.h"
 #include "unilogin/error.h"
 
+/* Write-lane threads.  Each waits in ul_store_write while its change is
+ * committed, so this many writes can share one commit (group commit,
+ * Performance); the thread does no I/O of its own. */
+#define UL_WRITE_THREADS 64
+
 #define FRAME_TIMEOUT_MS 5000   /* to send a whole request once connected or answered */
 #define MSG_CACHE 160           /* spare frames kept for reuse: two for each
 				 * of 64 busy connections and more, so that
@@ -643,7 +648,7 @@ server_init(struct server *s, struct ul_helper *h, int listen_fd)
 	    h->conf.rate_per_minute, RATE_UIDS) != 0 ||
 	    ul_pool_new(&s->kdf, h->conf.kdf_parallel, "ul-kdf", 10) != 0 ||
 	    ul_pool_new(&s->slow, 2, "ul-slow", 0) != 0 ||
-	    ul_pool_new(&s->write, 2, "ul-write", 0) != 0)
+	    ul_pool_new(&s->write, UL_WRITE_THREADS, "ul-write", 0) != 0)
 		return UL_ENOMEM;
 	if (add_fd(s, listen_fd, EV_LISTEN) != 0 ||
 	    add_fd(s, ul_pool_fd(s->kdf), EV_KDF) != 0 ||
