@@ -32,6 +32,7 @@
 #include "unilogin/error.h"
 
 #include "tests/unit/store_fixture.h"
+#include "tests/unit/store_raw.h"
 
 static void
 assert_mode(const char *dir, const char *name, mode_t want)
@@ -44,59 +45,6 @@ assert_mode(const char *dir, const char *name, mode_t want)
 	assert_int_equal(st.st_mode & 07777, want);
 }
 
-/* ---- the meta database, by hand (the store must be closed) ---- */
-
-static void
-raw_begin(const char *dir, MDB_env **env, MDB_txn **txn)
-{
-	assert_int_equal(mdb_env_create(env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(*env, 32), 0);
-	assert_int_equal(mdb_env_open(*env, dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
-}
-
-static void
-raw_commit(MDB_env *env, MDB_txn *txn)
-{
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
-}
-
-static void
-raw_put_schema(MDB_txn *txn, uint32_t version)
-{
-	uint8_t b[4] = {(uint8_t)(version >> 24), (uint8_t)(version >> 16),
-	    (uint8_t)(version >> 8), (uint8_t)version};
-	MDB_val k = {.mv_size = 6, .mv_data = "schema"};
-	MDB_val v = {.mv_size = 4, .mv_data = b};
-	MDB_dbi dbi;
-
-	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-}
-
-static uint32_t
-raw_schema(const char *dir)
-{
-	MDB_val k = {.mv_size = 6, .mv_data = "schema"}, v;
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	const uint8_t *b;
-	uint32_t version;
-
-	raw_begin(dir, &env, &txn);
-	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
-	assert_int_equal(v.mv_size, 4);
-	b = v.mv_data;
-	version = ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) |
-	    ((uint32_t)b[2] << 8) | b[3];
-	mdb_txn_abort(txn);
-	mdb_env_close(env);
-	return version;
-}
-
 /* ---- opening ---- */
 
 static void
@@ -107,7 +55,7 @@ test_open_creates_private_dir_and_files(void **state)
 	assert_mode(fx->dir, NULL, 0700);
 	assert_mode(fx->dir, "data.mdb", 0600);
 	assert_mode(fx->dir, "lock.mdb", 0600);
-	assert_int_equal(raw_schema(fx->dir), 2);
+	assert_int_equal(raw_schema(fx->dir), UL_TEST_SCHEMA);
 }
 
 static void
@@ -238,7 +186,7 @@ test_open_upgrades_schema_1(void **state)
 
 	reopen(fx);
 	close_store(fx);
-	assert_int_equal(raw_schema(fx->dir), 2);
+	assert_int_equal(raw_schema(fx->dir), UL_TEST_SCHEMA);
 	reopen(fx);
 	assert_int_equal(walk_users(fx, seen, ids, 8), 4);
 	for (int i = 0; i < 3; i++)

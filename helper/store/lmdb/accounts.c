@@ -214,13 +214,15 @@ account_put(struct ul_txn *t, const struct ul_account *old,
     const struct ul_account *a)
 {
 	struct st_key key, name, ku, kid = uid_key(a->uid), ko, ke;
+	/* schema 3: `owned` finds an account whose email is its owner's */
+	bool by_email = a->email[0] != '\0' && strcmp(a->email, a->owner) != 0;
 	int r;
 
 	if (st_key_make(&key, a->product, a->name) != 0 ||
 	    st_key_make(&name, a->name, NULL) != 0 ||
 	    st_key_make(&ku, a->product, a->unix_user) != 0 ||
 	    (a->owner[0] != '\0' && st_key_make(&ko, a->owner, a->product) != 0) ||
-	    (a->email[0] != '\0' && st_key3(&ke, a->email, a->product, a->name) != 0))
+	    (by_email && st_key3(&ke, a->email, a->product, a->name) != 0))
 		return UL_EINVAL;
 	if ((r = index_free_for(t, DB_ACCT_UNIX, &ku, &name)) != 0 ||
 	    (r = index_free_for(t, DB_ACCT_UID, &kid, &key)) != 0 ||
@@ -232,7 +234,7 @@ account_put(struct ul_txn *t, const struct ul_account *old,
 	    (r = st_put_raw(t, DB_ACCT_UID, &kid, key.buf, key.len)) != 0 ||
 	    (a->owner[0] != '\0' &&
 	     (r = st_put_raw(t, DB_OWNED, &ko, name.buf, name.len)) != 0) ||
-	    (a->email[0] != '\0' && (r = st_put_raw(t, DB_ACCT_EMAIL, &ke, "", 0)) != 0))
+	    (by_email && (r = st_put_raw(t, DB_ACCT_EMAIL, &ke, "", 0)) != 0))
 		return r;
 	ul_record_account_encode(&t->rec, a);
 	return st_put_record(t, DB_ACCOUNTS, &key);
@@ -384,25 +386,6 @@ ul_store_account_move_email(struct ul_txn *t, const struct ul_account *a,
 
 	return from[0] == '\0' || to[0] == '\0' ? UL_EINVAL
 	    : account_change(t, a, move_email, &m);
-}
-
-int
-ul_store_account_with_email(struct ul_txn *t, const char *email,
-    struct ul_cursor *cur, struct ul_account *a)
-{
-	char product[UL_PRODUCT_MAX + 1], name[UL_ACCOUNT_MAX + 1];
-	struct st_key prefix;
-	MDB_val k, v;
-	int r;
-
-	memset(a, 0, sizeof(*a));
-	if (st_key_make(&prefix, email, "") != 0)
-		return UL_EINVAL;
-	r = st_cursor_next(t, DB_ACCT_EMAIL, cur, &prefix, &k, &v);
-	if (r == 0)
-		r = st_key_tail(&k, prefix.len, product, sizeof(product), name,
-		    sizeof(name));
-	return r != 0 ? r : ul_store_account_get(t, product, name, a);
 }
 
 int

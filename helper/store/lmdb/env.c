@@ -171,6 +171,8 @@ check_schema(struct ul_store *st, MDB_txn *txn, char *err, size_t errlen)
 	r = 0;
 	if (have < 2)
 		r = st_users_index_ids(&t);
+	if (r == 0 && have < 3)
+		r = st_accounts_drop_owner_emails(&t);
 	ul_record_wipe(&t.rec);
 	if (r == 0 && have < UL_STORE_SCHEMA)
 		r = put_schema(st, txn, UL_STORE_SCHEMA);

@@ -12,7 +12,8 @@
  *   acct_unix     product\0unix_user -> name
  *   acct_uid      uid(be32) -> product\0name
  *   owned         owner\0product -> name (L3)
- *   acct_email    email\0product\0name -> "" (L2, L4, U6)
+ *   acct_email    email\0product\0name -> "" (L2, L4, U6), only for an
+ *                 account whose email is not its owner's (by_email.c)
  *   members       product\0account\0email -> role; members_by_email
  *                 email\0product\0account -> role
  *   apikeys       id -> key;                 apikeys_by_email email\0id
@@ -29,8 +30,9 @@
 #include "helper/store/record.h"
 #include "helper/store/store.h"
 
-/* 2: the user_ids index (paging by a stable key) */
-#define UL_STORE_SCHEMA 2
+/* 2: the user_ids index (paging by a stable key)
+ * 3: no acct_email entry for an account whose email is its owner's */
+#define UL_STORE_SCHEMA 3
 
 #define KEY_MAX 512
 /* Address space only: the file grows as it is used.  8 GiB holds several
@@ -110,6 +112,8 @@ void st_batcher_stop(struct ul_store *st);
 
 /* Schema upgrades, at open (env.c -> users.c). */
 int st_users_index_ids(struct ul_txn *t);
+/* by_email.c */
+int st_accounts_drop_owner_emails(struct ul_txn *t);
 
 /* The upkeep's parts (users.c, history.c). */
 int st_failures_prune(struct ul_txn *t, int64_t before, unsigned max,
