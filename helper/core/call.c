@@ -31,7 +31,9 @@ ul_call_later(struct ul_call *c, void (*run)(struct ul_call *c, void *arg),
 
 	if (c->later != NULL)
 		return UL_EINVAL;
-	l = sodium_malloc(sizeof(*l) + n);
+	/* sodium_malloc puts the block's end at a page's end: a size of a
+	 * multiple of 16 keeps the struct aligned */
+	l = sodium_malloc((sizeof(*l) + n + 15) & ~(size_t)15);
 	if (l == NULL)
 		return UL_ENOMEM;
 	memset(l, 0, sizeof(*l));

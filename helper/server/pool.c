@@ -80,12 +80,12 @@ ul_pool_new(struct ul_pool **out, unsigned threads, const char *name, int nice)
 	p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	p->threads = calloc(threads, sizeof(*p->threads));
 	if (p->efd < 0 || p->threads == NULL) {
-		ul_pool_free(p);
+		(void)ul_pool_free(p);
 		return UL_ENOMEM;
 	}
 	for (unsigned i = 0; i < threads; i++) {
 		if (pthread_create(&p->threads[i], NULL, worker, p) != 0) {
-			ul_pool_free(p);
+			(void)ul_pool_free(p);
 			return UL_ENOMEM;
 		}
 		pthread_setname_np(p->threads[i], name);
@@ -145,22 +145,34 @@ ul_pool_pending(struct ul_pool *p)
 	return n;
 }
 
-void
+struct ul_job *
 ul_pool_free(struct ul_pool *p)
 {
+	struct ul_job *left, *j;
+
 	if (p == NULL)
-		return;
+		return NULL;
 	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
+	left = p->head;
 	p->head = p->tail = NULL;
 	pthread_cond_broadcast(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 	for (unsigned i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
+	/* the queued jobs, then those done but not yet taken */
+	if (left == NULL)
+		left = p->done;
+	else {
+		for (j = left; j->next != NULL; j = j->next)
+			;
+		j->next = p->done;
+	}
 	if (p->efd >= 0)
 		close(p->efd);
 	free(p->threads);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->wake);
 	free(p);
+	return left;
 }

@@ -25,7 +25,9 @@ void ul_pool_submit(struct ul_pool *p, struct ul_job *job);
 struct ul_job *ul_pool_take_done(struct ul_pool *p);
 /* Jobs queued or running. */
 unsigned ul_pool_pending(struct ul_pool *p);
-/* Lets the running jobs finish, drops the queued ones, joins the workers. */
-void ul_pool_free(struct ul_pool *p);
+/* Lets the running jobs finish, joins the workers and frees the pool;
+ * returns the jobs it did not hand back (queued, or done but not taken:
+ * a list through ->next) for their owner to free. */
+struct ul_job *ul_pool_free(struct ul_pool *p);
 
 #endif

@@ -31,6 +31,9 @@
  * Performance); the thread does no I/O of its own. */
 #define UL_WRITE_THREADS 64
 
+/* Work after a reply (deliveries) waiting at once, for all callers. */
+#define UL_LATERS_MAX 256
+
 #define FRAME_TIMEOUT_MS 5000   /* to send a whole request once connected or answered */
 #define MSG_CACHE 160           /* spare frames kept for reuse: two for each
 				 * of 64 busy connections and more, so that
@@ -74,6 +77,7 @@ struct server {
 	bool stop;
 	int64_t next_maintenance;
 	unsigned long refused;
+	unsigned laters;            /* work after a reply, queued or running */
 	struct ul_ratelimit *rate;  /* S3: per uid, for routes that say so */
 	struct ul_job upkeep;       /* ul_maintenance, on the write pool */
 	bool upkeep_busy;
@@ -238,6 +242,7 @@ later_done(struct ul_job *job)
 	struct later_job *j = (struct later_job *)job;
 
 	ul_limits_lane_done(j->s->limits, j->uid, j->admin, UL_LANE_SLOW);
+	j->s->laters--;
 	ul_later_free(j->later);
 	free(j);
 }
@@ -255,12 +260,21 @@ start_later(struct server *s, uid_t uid, bool admin, struct ul_later *later)
 		ul_later_free(later);
 		return;
 	}
+	/* root's and admins' callers have no lane quota: the queue as a
+	 * whole is bounded, so that a flood of them cannot pile up memory */
+	if (s->laters >= UL_LATERS_MAX) {
+		ul_log(LOG_NOTICE, "%u deliveries waiting: one dropped", s->laters);
+		ul_limits_lane_done(s->limits, uid, admin, UL_LANE_SLOW);
+		ul_later_free(later);
+		return;
+	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		ul_log(LOG_ERR, "out of memory: work after a reply dropped");
 		ul_limits_lane_done(s->limits, uid, admin, UL_LANE_SLOW);
 		ul_later_free(later);
 		return;
 	}
+	s->laters++;
 	j->s = s;
 	j->uid = uid;
 	j->admin = admin;
@@ -662,9 +676,22 @@ server_init(struct server *s, struct ul_helper *h, int listen_fd)
 static void
 server_fini(struct server *s)
 {
-	ul_pool_free(s->kdf);
-	ul_pool_free(s->slow);
-	ul_pool_free(s->write);
+	struct ul_pool *pools[] = {s->kdf, s->slow, s->write};
+
+	/* a job not handed back is a busy connection's request or work
+	 * after a reply: freed here, unanswered */
+	for (size_t i = 0; i < sizeof(pools) / sizeof(pools[0]); i++) {
+		struct ul_job *j = ul_pool_free(pools[i]), *next;
+
+		for (; j != NULL; j = next) {
+			next = j->next;
+			if (j->done == NULL)
+				conn_close(s, (struct conn *)((char *)j -
+				    offsetof(struct conn, job)));
+			else if (j != &s->upkeep)
+				j->done(j);
+		}
+	}
 	while (s->head)
 		conn_close(s, s->head);
 	ul_ratelimit_free(s->rate);
