@@ -242,7 +242,7 @@ if [ -n "$why" ]; then
 	echo "# row 8 not tested: $why"
 	ul_done
 fi
-TARGET=ultestsu SPRAYER=ultestspray TARGET_UID=900000779
+TARGET=ultestsu SPRAYER=ultestspray TARGET_UID=900000883  # no other test uses it (deb.sh has 900000779)
 spray_cleanup() {
 	for n in $TARGET $SPRAYER; do
 		id "$n" >/dev/null 2>&1 && userdel "$n" >/dev/null 2>&1 || true
