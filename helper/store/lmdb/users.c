@@ -493,6 +493,17 @@ method_load(struct ul_txn *t, const struct ul_user *u, uint32_t id, bool active,
 	return r;
 }
 
+/* Notes a method's use, to the day: a login the same day writes nothing
+ * more (Performance: dirty only the pages a rule needs). */
+static int
+note_use(struct ul_txn *t, const char *email, struct ul_method *m, int64_t now)
+{
+	if (m->last_used != 0 && now - m->last_used < LAST_USED_GRAIN)
+		return 0;
+	m->last_used = now;
+	return method_put(t, email, m);
+}
+
 int
 ul_store_totp_accept(struct ul_txn *t, const struct ul_user *ref, uint32_t id,
     bool active, int64_t step, int64_t now)
@@ -510,13 +521,8 @@ ul_store_totp_accept(struct ul_txn *t, const struct ul_user *ref, uint32_t id,
 		u.totp_step = step;
 		r = user_put(t, &u);
 	}
-	/* the method's last use is kept to the day: a login writes one
-	 * record less (Performance: dirty only the pages a rule needs) */
-	if (r == 0 && (m.last_used == 0 ||
-	    now - m.last_used >= LAST_USED_GRAIN)) {
-		m.last_used = now;
-		r = method_put(t, u.email, &m);
-	}
+	if (r == 0)
+		r = note_use(t, u.email, &m, now);
 	sodium_memzero(&u, sizeof(u));
 	sodium_memzero(&m, sizeof(m));
 	return r;
@@ -530,11 +536,8 @@ ul_store_method_used(struct ul_txn *t, const struct ul_user *ref, uint32_t id,
 	struct ul_user u;
 	int r = st_user_load(t, ref, &u);
 
-	if (r == 0 && (r = ul_store_method_get(t, u.email, id, &m)) == 0 &&
-	    (m.last_used == 0 || now - m.last_used >= LAST_USED_GRAIN)) {
-		m.last_used = now;
-		r = method_put(t, u.email, &m);
-	}
+	if (r == 0 && (r = ul_store_method_get(t, u.email, id, &m)) == 0)
+		r = note_use(t, u.email, &m, now);
 	sodium_memzero(&u, sizeof(u));
 	sodium_memzero(&m, sizeof(m));
 	return r == UL_ENOTFOUND ? UL_ECONFLICT : r;
