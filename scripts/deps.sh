@@ -13,6 +13,8 @@ openssh-server openssh-client sudo python3-pexpect systemd man-db groff-base
 valgrind clang libclang-rt-14-dev
 pamtester libpam-wrapper libpam-oath libpam-google-authenticator
 debhelper devscripts lintian
+libargon2-dev whois
+slapd ldap-utils libldap-dev
 "
 
 missing=
