@@ -4,7 +4,8 @@
  * every waiting write, runs each in a nested transaction of its own --
  * a refusal aborts only that one's intents -- commits once, and only then
  * wakes the writers: nothing is acknowledged before it is on disk (S7).
- * A write that finds the thread idle is a batch of one, committed at once. */
+ * A write that finds the thread idle is a batch of one, committed at once
+ * (in the write transaction itself: no nested one). */
 #include "config.h"
 
 #include <pthread.h>
@@ -59,12 +60,26 @@ run_batch(struct ul_store *st, struct write_req *list)
 	unsigned kept = 0;
 	int rc = mdb_txn_begin(st->env, NULL, 0, &parent), r;
 
-	for (struct write_req *w = list; w != NULL; w = w->next) {
-		w->result = rc != 0 ? st_map_error(rc) : run_one(st, parent, w);
-		kept += w->result == 0;
-	}
-	if (rc != 0)
+	if (rc != 0) {
+		for (struct write_req *w = list; w != NULL; w = w->next)
+			w->result = st_map_error(rc);
 		return;
+	}
+	if (list->next == NULL) {
+		/* a batch of one needs no child: its refusal aborts the whole
+		 * transaction, which holds nothing else (LMDB's nested begin
+		 * allocates and copies a dirty list of its own) */
+		struct ul_txn t = {.st = st, .write = true, .txn = parent};
+
+		list->result = list->change(&t, list->arg);
+		ul_record_wipe(&t.rec);
+		kept = list->result == 0;
+	} else {
+		for (struct write_req *w = list; w != NULL; w = w->next) {
+			w->result = run_one(st, parent, w);
+			kept += w->result == 0;
+		}
+	}
 	if (kept == 0) {
 		mdb_txn_abort(parent);
 		return;
