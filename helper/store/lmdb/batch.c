@@ -1,15 +1,17 @@
 /* Group commit (ul_store_write): the writes that wait at the same moment
- * share one LMDB write transaction and one commit.  A thread of the store
- * (LMDB wants a write transaction begun and ended by one thread) takes
- * every waiting write, runs each in a nested transaction of its own --
- * a refusal aborts only that one's intents -- commits once, and only then
- * wakes the writers: nothing is acknowledged before it is on disk (S7).
- * A write that finds the thread idle is a batch of one, committed at once
- * (in the write transaction itself: no nested one). */
+ * share one LMDB write transaction and one commit.  The writer that finds
+ * no commit under way leads: it takes every waiting write (its own first
+ * among them), runs each in a nested transaction of its own -- a refusal
+ * aborts only that one's intents -- commits once in its own thread (LMDB
+ * wants a write transaction begun and ended by one thread), and only then
+ * wakes the others: nothing is acknowledged before it is on disk (S7).
+ * Writers that came meanwhile wait; when the leader is done, one of those
+ * whose write is still waiting leads the next batch.  A write alone is a
+ * batch of one, run in the write transaction itself and committed at once
+ * by its own thread, with no hand-off to another. */
 #include "config.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,10 +30,10 @@ struct write_req {
 
 struct st_batcher {
 	pthread_mutex_t lock;
-	pthread_cond_t work, done;
+	pthread_cond_t done;        /* a batch is on disk, or the lead is free */
 	struct write_req *head, *tail;
+	bool leading;               /* a writer runs a batch now */
 	bool stop;
-	pthread_t thread;
 };
 
 /* Runs one write in a child of parent; its result. */
@@ -97,65 +99,32 @@ run_batch(struct ul_store *st, struct write_req *list)
 	st->batched += kept;
 }
 
-static void *
-batcher(void *arg)
+/* Takes the waiting writes, up to BATCH_MAX, off the queue (lock held). */
+static struct write_req *
+take_batch(struct st_batcher *b)
 {
-	struct ul_store *st = arg;
-	struct st_batcher *b = st->batcher;
+	struct write_req *list = b->head, *w;
+	unsigned n = 0;
 
-	pthread_setname_np(pthread_self(), "ul-commit");
-	pthread_mutex_lock(&b->lock);
-	for (;;) {
-		struct write_req *list, *w;
-		unsigned n = 0;
-
-		while (b->head == NULL && !b->stop)
-			pthread_cond_wait(&b->work, &b->lock);
-		if (b->head == NULL)
-			break;
-		/* every write waiting now, up to BATCH_MAX */
-		list = b->head;
-		for (w = list; w->next != NULL && ++n < BATCH_MAX; w = w->next)
-			;
-		b->head = w->next;
-		if (b->head == NULL)
-			b->tail = NULL;
-		w->next = NULL;
-		pthread_mutex_unlock(&b->lock);
-		run_batch(st, list);
-		pthread_mutex_lock(&b->lock);
-		for (w = list; w != NULL; w = w->next)
-			w->done = true;
-		pthread_cond_broadcast(&b->done);
-	}
-	pthread_mutex_unlock(&b->lock);
-	return NULL;
+	for (w = list; w->next != NULL && ++n < BATCH_MAX; w = w->next)
+		;
+	b->head = w->next;
+	if (b->head == NULL)
+		b->tail = NULL;
+	w->next = NULL;
+	return list;
 }
 
 int
 st_batcher_start(struct ul_store *st)
 {
 	struct st_batcher *b = calloc(1, sizeof(*b));
-	sigset_t all, old;
-	int r;
 
 	if (b == NULL)
 		return UL_ENOMEM;
 	pthread_mutex_init(&b->lock, NULL);
-	pthread_cond_init(&b->work, NULL);
 	pthread_cond_init(&b->done, NULL);
 	st->batcher = b;
-	/* no signal is for this thread: the helper takes SIGTERM through its
-	 * loop's signalfd, and a thread that left it unblocked would die of it */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	r = pthread_create(&b->thread, NULL, batcher, st);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r != 0) {
-		st->batcher = NULL;
-		free(b);
-		return UL_ENOMEM;
-	}
 	return 0;
 }
 
@@ -166,13 +135,14 @@ st_batcher_stop(struct ul_store *st)
 
 	if (b == NULL)
 		return;
+	/* new writes are refused; the batch under way and the writes already
+	 * queued finish first */
 	pthread_mutex_lock(&b->lock);
 	b->stop = true;
-	pthread_cond_signal(&b->work);
+	while (b->leading || b->head != NULL)
+		pthread_cond_wait(&b->done, &b->lock);
 	pthread_mutex_unlock(&b->lock);
-	pthread_join(b->thread, NULL);
 	pthread_mutex_destroy(&b->lock);
-	pthread_cond_destroy(&b->work);
 	pthread_cond_destroy(&b->done);
 	free(b);
 	st->batcher = NULL;
@@ -195,9 +165,27 @@ ul_store_write(struct ul_store *st, int (*change)(struct ul_txn *t, void *arg),
 	else
 		b->head = &w;
 	b->tail = &w;
-	pthread_cond_signal(&b->work);
-	while (!w.done)
-		pthread_cond_wait(&b->done, &b->lock);
+	while (!w.done) {
+		struct write_req *list;
+
+		if (b->leading || b->head == NULL) {
+			pthread_cond_wait(&b->done, &b->lock);
+			continue;
+		}
+		/* lead: this batch holds the waiting writes, ours among them
+		 * unless more than BATCH_MAX came before it */
+		b->leading = true;
+		list = take_batch(b);
+		pthread_mutex_unlock(&b->lock);
+		run_batch(st, list);
+		pthread_mutex_lock(&b->lock);
+		for (struct write_req *x = list, *next; x != NULL; x = next) {
+			next = x->next;     /* x lives on its writer's stack */
+			x->done = true;
+		}
+		b->leading = false;
+		pthread_cond_broadcast(&b->done);
+	}
 	pthread_mutex_unlock(&b->lock);
 	return w.result;
 }

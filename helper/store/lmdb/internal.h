@@ -53,7 +53,7 @@ struct ul_store {
 	_Atomic uint64_t commits;   /* what STATUS shows (S1 tests count them) */
 	_Atomic uint64_t batches;   /* group commits, and the writes they held */
 	_Atomic uint64_t batched;
-	struct st_batcher *batcher; /* batch.c: ul_store_write's thread */
+	struct st_batcher *batcher; /* batch.c: ul_store_write's queue */
 };
 
 struct ul_txn {
