@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -168,25 +170,192 @@ ul_files_gid(const char *group, gid_t *gid)
 	return r;
 }
 
-bool
-ul_files_id_taken(uint32_t id)
+/* The uids and names of /etc/passwd and the gids and names of /etc/group,
+ * sorted, kept until either file changes (an import asks for every account
+ * it brings: one stat of each file instead of a parse of both). */
+struct file_stamp {
+	bool present;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	bool loaded;
+	struct file_stamp pw, gr;
+	uint32_t *ids;
+	size_t n;
+	char **names;
+	size_t nnames;
+} local_ids = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static struct file_stamp
+stamp_of(const char *path)
+{
+	struct file_stamp s = {0};
+	struct stat st;
+
+	if (stat(path, &st) == 0)
+		s = (struct file_stamp){.present = true, .dev = st.st_dev,
+		    .ino = st.st_ino, .size = st.st_size, .mtime = st.st_mtim,
+		    .ctime = st.st_ctim};
+	return s;
+}
+
+static bool
+same_stamp(const struct file_stamp *a, const struct file_stamp *b)
+{
+	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
+	    a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	    a->mtime.tv_nsec == b->mtime.tv_nsec && a->ctime.tv_sec == b->ctime.tv_sec &&
+	    a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct id_list {
+	uint32_t *ids;
+	size_t n, cap;
+	char **names;
+	size_t nnames, capnames;
+};
+
+static void
+free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static bool
+add_name(struct id_list *l, const char *name)
+{
+	char *copy;
+
+	if (l->nnames == l->capnames) {
+		size_t c = l->capnames ? l->capnames * 2 : 64;
+		char **p = realloc(l->names, c * sizeof(*p));
+
+		if (p == NULL)
+			return false;
+		l->names = p;
+		l->capnames = c;
+	}
+	if ((copy = strdup(name)) == NULL)
+		return false;
+	l->names[l->nnames++] = copy;
+	return true;
+}
+
+static bool
+add_id(uint32_t **ids, size_t *n, size_t *cap, uint32_t id)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		uint32_t *p = realloc(*ids, c * sizeof(*p));
+
+		if (p == NULL)
+			return false;
+		*ids = p;
+		*cap = c;
+	}
+	(*ids)[(*n)++] = id;
+	return true;
+}
+
+/* Reads both files into local_ids (lock held); false when out of memory. */
+static bool
+load_local_ids(void)
 {
 	struct passwd pwbuf, *pw;
 	struct group grbuf, *gr;
 	char buf[16384];
-	bool taken = false;
+	struct id_list l = {0};
+	bool ok = true;
 	FILE *f = fopen("/etc/passwd", "re");
 
 	if (f != NULL) {
-		while (!taken && fgetpwent_r(f, &pwbuf, buf, sizeof(buf), &pw) == 0)
-			taken = pw->pw_uid == id;
+		while (ok && fgetpwent_r(f, &pwbuf, buf, sizeof(buf), &pw) == 0)
+			ok = add_id(&l.ids, &l.n, &l.cap, pw->pw_uid) && add_name(&l, pw->pw_name);
 		fclose(f);
 	}
-	if (!taken && (f = fopen("/etc/group", "re")) != NULL) {
-		while (!taken && fgetgrent_r(f, &grbuf, buf, sizeof(buf), &gr) == 0)
-			taken = gr->gr_gid == id;
+	if (ok && (f = fopen("/etc/group", "re")) != NULL) {
+		while (ok && fgetgrent_r(f, &grbuf, buf, sizeof(buf), &gr) == 0)
+			ok = add_id(&l.ids, &l.n, &l.cap, gr->gr_gid) && add_name(&l, gr->gr_name);
 		fclose(f);
 	}
+	if (!ok) {
+		free(l.ids);
+		free_names(l.names, l.nnames);
+		return false;
+	}
+	if (l.n > 0)
+		qsort(l.ids, l.n, sizeof(*l.ids), cmp_id);
+	if (l.nnames > 0)
+		qsort(l.names, l.nnames, sizeof(*l.names), cmp_name);
+	free(local_ids.ids);
+	free_names(local_ids.names, local_ids.nnames);
+	local_ids.ids = l.ids;
+	local_ids.n = l.n;
+	local_ids.names = l.names;
+	local_ids.nnames = l.nnames;
+	return true;
+}
+
+/* local_ids as the files are now (lock held); false when out of memory. */
+static bool
+fresh_local_ids(void)
+{
+	/* stamps before the read: a change during it is seen next time */
+	struct file_stamp pw = stamp_of("/etc/passwd"), gr = stamp_of("/etc/group");
+
+	if (!local_ids.loaded || !same_stamp(&pw, &local_ids.pw) ||
+	    !same_stamp(&gr, &local_ids.gr)) {
+		local_ids.loaded = load_local_ids();
+		local_ids.pw = pw;
+		local_ids.gr = gr;
+	}
+	return local_ids.loaded;
+}
+
+bool
+ul_files_id_taken(uint32_t id)
+{
+	bool taken;
+
+	pthread_mutex_lock(&local_ids.lock);
+	/* out of memory: taken, so that no uid of a local user is handed out */
+	taken = !fresh_local_ids() || (local_ids.n > 0 &&
+	    bsearch(&id, local_ids.ids, local_ids.n, sizeof(id), cmp_id) != NULL);
+	pthread_mutex_unlock(&local_ids.lock);
+	return taken;
+}
+
+bool
+ul_files_name_taken(const char *name)
+{
+	bool taken;
+
+	pthread_mutex_lock(&local_ids.lock);
+	taken = !fresh_local_ids() || (local_ids.nnames > 0 &&
+	    bsearch(&name, local_ids.names, local_ids.nnames, sizeof(name),
+	    cmp_name) != NULL);
+	pthread_mutex_unlock(&local_ids.lock);
 	return taken;
 }
 

@@ -41,8 +41,10 @@ int ul_strlcpy(char *dst, const char *src, size_t n);
 int ul_files_uid(const char *user, uid_t *uid, gid_t *gid);
 int ul_files_gid(const char *group, gid_t *gid);
 /* True when a user of /etc/passwd has this uid or a group of /etc/group
- * this gid. */
+ * this gid; ..._name_taken for a user's or group's name.  Both read the
+ * files again only when one changed (and answer true when memory ran out). */
 bool ul_files_id_taken(uint32_t id);
+bool ul_files_name_taken(const char *name);
 
 #define UL_STRINGIFY_(x) #x
 #define UL_STRINGIFY(x) UL_STRINGIFY_(x)

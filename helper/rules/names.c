@@ -127,7 +127,6 @@ check_hash(struct ul_call *c, const char *h, bool legacy_ok, const char *whose)
 int
 ul_check_account(struct ul_call *c, const struct ul_account *a)
 {
-	uid_t local;
 	int r;
 
 	if (!ul_valid_product(a->product))
@@ -137,8 +136,7 @@ ul_check_account(struct ul_call *c, const struct ul_account *a)
 	if (!ul_valid_unix_user(a->unix_user))
 		return ul_call_say(c, UL_EINVAL, "not a valid Unix user name: %s "
 		    "(expected [a-z_][a-z0-9_-]{0,31})", a->unix_user);
-	if (ul_files_uid(a->unix_user, &local, NULL) == 0 ||
-	    ul_files_gid(a->unix_user, &local) == 0)
+	if (ul_files_name_taken(a->unix_user))
 		return ul_call_say(c, UL_ERULE, "%s is a local user or group in /etc; "
 		    "a product account needs a name of its own", a->unix_user);
 	if (a->uid != 0 && (r = ul_check_uid(c, a->uid)) != 0)
