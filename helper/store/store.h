@@ -421,7 +421,8 @@ int ul_store_account_create(struct ul_txn *t, const struct ul_account *a)
  * password, only if that password is still a->pwhash (what the caller read
  * and, for L6, proved): UL_ECONFLICT when it was linked, banned or given
  * another password meanwhile; UL_EEXIST when owner owns another account
- * of the product (L3). */
+ * of the product (L3).  An account with no email of its own (a migrated
+ * local user, M1) takes the owner's. */
 int ul_store_account_link(struct ul_txn *t, const struct ul_account *a,
     const char *owner) __attribute__((warn_unused_result));
 /* A linked account goes back to legacy with no password (UL_ECONFLICT when
