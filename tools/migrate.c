@@ -109,6 +109,9 @@ take_results(const struct ul_msg *rep, struct mig_user **sent, unsigned n)
 		if (f->tag == UL_F_OUTCOME)
 			ul_text_safe(ul_field_str(rep, f), sent[k]->outcome,
 			    sizeof(sent[k]->outcome));
+		else if (f->tag == UL_F_EMAIL)   /* normalised (U1) */
+			ul_text_safe(ul_field_str(rep, f), sent[k]->email,
+			    sizeof(sent[k]->email));
 		else if (f->tag == UL_F_DETAIL)
 			ul_text_safe(ul_field_str(rep, f), sent[k]->detail,
 			    sizeof(sent[k]->detail));

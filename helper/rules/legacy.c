@@ -22,9 +22,18 @@ ul_legacy_hash_usable(const char *hash)
 	static const char *const methods[] = {"$y$", "$6$", "$5$", "$2b$", "$2y$",
 	    "$2a$"};
 
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (strncmp(hash, methods[i], strlen(methods[i])) == 0)
-			return crypt_checksalt(hash) == CRYPT_SALT_OK;
+	int r;
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		if (strncmp(hash, methods[i], strlen(methods[i])) != 0)
+			continue;
+		/* libxcrypt calls SHA-256 "legacy" and a cheap bcrypt "too
+		 * cheap": both still verify, and the first login replaces them
+		 * with argon2id (U3); a malformed or disabled one never does */
+		r = crypt_checksalt(hash);
+		return r == CRYPT_SALT_OK || r == CRYPT_SALT_METHOD_LEGACY ||
+		    r == CRYPT_SALT_TOO_CHEAP;
+	}
 	return false;
 }
 

@@ -9,10 +9,9 @@
 
 /* True for a hash that is not argon2id: one of /etc/shadow's. */
 bool ul_legacy_is_crypt(const char *hash);
-/* True for a crypt(5) hash that libxcrypt can verify and whose method
- * this host still allows (crypt_checksalt CRYPT_SALT_OK): yescrypt,
- * SHA-512, SHA-256, bcrypt.  Locked entries ('!', '*') and DES or MD5
- * hashes are false. */
+/* True for a well-formed crypt(5) hash of yescrypt, SHA-512, SHA-256 or
+ * bcrypt that libxcrypt verifies (crypt_checksalt: not invalid, not
+ * disabled).  Locked entries ('!', '*') and DES or MD5 hashes are false. */
 bool ul_legacy_hash_usable(const char *hash);
 /* 0 when password matches the crypt(5) hash, UL_EAUTH otherwise (an
  * unusable hash never matches).  Compared in constant time; the work
