@@ -183,8 +183,13 @@ ul_check_user(struct ul_call *c, const struct ul_user *u)
 		return ul_call_say(c, UL_EINVAL, "a user's id is 32 hex digits");
 	if (u->recovery_unused >> UL_RECOVERY_CODES)
 		return ul_call_say(c, UL_EINVAL, "bad recovery code set");
-	/* a migrated user keeps its shadow hash until its first login (M1) */
-	return check_hash(c, u->pwhash, true, "password of the user");
+	/* a migrated user keeps its shadow hash until its first login (M1):
+	 * one that libxcrypt verifies, checked beside a dummy argon2id (S1);
+	 * a locked one is no password at all */
+	if (u->pwhash[0] && ul_legacy_hash_usable(u->pwhash) &&
+	    all_of(u->pwhash, "$./=", false))
+		return 0;
+	return check_hash(c, u->pwhash, false, "password of the user");
 }
 
 int
