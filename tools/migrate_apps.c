@@ -149,15 +149,39 @@ ga_parse(struct mig_user *u, struct mig_file *f, unsigned totp_window,
 }
 
 void
+ul_mig_parse_ga(struct mig_user *u, struct mig_file *f, unsigned totp_window)
+{
+	const char *why = NULL;
+	unsigned lineno;
+	char *line;
+	int n;
+
+	line = mig_file_line(f, &lineno);
+	if (line == NULL || (n = base32_seed(line, u->seed)) <= 0) {
+		user_fail(u, f->path, 1, line == NULL && f->err[0] ? f->err
+		    : "the secret is not base32 of 10 to 20 bytes");
+	} else if ((lineno = ga_parse(u, f, totp_window, &why)) != 0) {
+		user_fail(u, f->path, lineno, why);
+	} else {
+		u->seed_len = (unsigned)n;
+		u->digits = 6;      /* google-authenticator's codes are 6 digits */
+		u->source = "google-authenticator";
+	}
+	if (u->skip) {
+		/* never half-imported */
+		sodium_memzero(u->seed, sizeof(u->seed));
+		sodium_memzero(u->scratch, sizeof(u->scratch));
+		u->nscratch = 0;
+		u->step = 0;
+	}
+}
+
+void
 ul_mig_read_ga(struct mig_user *u, unsigned totp_window)
 {
 	char path[300];
 	struct mig_file f;
 	struct stat st;
-	const char *why = NULL;
-	unsigned lineno;
-	char *line;
-	int n;
 
 	snprintf(path, sizeof(path), "%s/%s", u->home, GA_FILE);
 	if (lstat(path, &st) != 0 && errno == ENOENT)
@@ -173,23 +197,7 @@ ul_mig_read_ga(struct mig_user *u, unsigned totp_window)
 		mig_say(u->why, sizeof(u->why), "%s", f.err);
 		return;
 	}
-	line = mig_file_line(&f, &lineno);
-	if (line == NULL || (n = base32_seed(line, u->seed)) <= 0) {
-		user_fail(u, path, 1, line == NULL && f.err[0] ? f.err
-		    : "the secret is not base32 of 10 to 20 bytes");
-	} else if ((lineno = ga_parse(u, &f, totp_window, &why)) != 0) {
-		user_fail(u, path, lineno, why);
-	} else {
-		u->seed_len = (unsigned)n;
-		u->digits = 6;      /* google-authenticator's codes are 6 digits */
-		u->source = "google-authenticator";
-	}
-	if (u->skip) {
-		sodium_memzero(u->seed, sizeof(u->seed));
-		sodium_memzero(u->scratch, sizeof(u->scratch));
-		u->nscratch = 0;
-		u->step = 0;
-	}
+	ul_mig_parse_ga(u, &f, totp_window);
 	mig_file_free(&f);
 }
 
@@ -237,17 +245,13 @@ oath_line(struct mig_user *u, char **w, int n)
 }
 
 int
-ul_mig_read_oath(struct mig_host *h, const char *path)
+ul_mig_parse_oath(struct mig_host *h, struct mig_file *f)
 {
-	struct mig_file f;
 	unsigned lineno;
 	char *line, *w[8];
 	int r = 0;
 
-	/* pam_oath's own rule: the file is root's and private */
-	if (mig_file_open(&f, path, 0, 077, 64u << 20, true) != 0)
-		return -1;
-	while (r == 0 && (line = mig_file_line(&f, &lineno)) != NULL) {
+	while (r == 0 && (line = mig_file_line(f, &lineno)) != NULL) {
 		int n = mig_words(line, w, 7);
 		struct mig_user *u = NULL;
 		const char *why;
@@ -259,15 +263,28 @@ ul_mig_read_oath(struct mig_host *h, const char *path)
 				u = &h->users[i];
 		if (n < 2) {
 			fprintf(stderr, "%s:%u: expected `HOTP/T30[/D] USER PIN SECRET`\n",
-			    path, lineno);
+			    f->path, lineno);
 			r = -1;
 		} else if (u != NULL && !u->skip && (why = oath_line(u, w, n)) != NULL) {
-			user_fail(u, path, lineno, why);
+			user_fail(u, f->path, lineno, why);
 			sodium_memzero(u->seed, sizeof(u->seed));
 			u->seed_len = 0;
 		}
 	}
 	sodium_memzero(w, sizeof(w));
+	return r;
+}
+
+int
+ul_mig_read_oath(struct mig_host *h, const char *path)
+{
+	struct mig_file f;
+	int r;
+
+	/* pam_oath's own rule: the file is root's and private */
+	if (mig_file_open(&f, path, 0, 077, 64u << 20, true) != 0)
+		return -1;
+	r = ul_mig_parse_oath(h, &f);
 	if (mig_file_close(&f) != 0)
 		r = -1;
 	return r;

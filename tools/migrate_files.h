@@ -57,5 +57,10 @@ void ul_mig_read_ga(struct mig_user *u, unsigned totp_window);
  * user in h that cannot be imported skips that user; a file that cannot
  * be trusted, or a line that names nobody, is -1 (the run stops). */
 int ul_mig_read_oath(struct mig_host *h, const char *path);
+/* The same two on a file in memory (f->buf, f->len, f->path set; the
+ * fuzz target's way in). */
+void ul_mig_parse_ga(struct mig_user *u, struct mig_file *f,
+    unsigned totp_window);
+int ul_mig_parse_oath(struct mig_host *h, struct mig_file *f);
 
 #endif
