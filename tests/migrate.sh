@@ -144,6 +144,7 @@ expect_contains "erin: locked stays locked" "$out" "locked in /etc/shadow"
 expect_contains "frank: an app without an email is refused" "$out" \
 	"frank (uid 1506): skipped: an authenticator (google-authenticator) but no email"
 expect_contains "an admin stays local" "$out" "kept local: root2 (uid 1507): a member of sudo"
+expect_contains "... and the admin is told what S6 means for it" "$out" "PAM_AUTHINFO_UNAVAIL, not pam_unix (S6)"
 G="$T/home"
 expect_contains "mode 0644: file named" "$out" "mal1 (uid 1511): skipped: $G/mal1/.google_authenticator: mode 0644"
 expect_contains "a symlink: file named" "$out" "mal2 (uid 1512): skipped: $G/mal2/.google_authenticator: a symbolic link"

@@ -246,6 +246,12 @@ print_text(const struct mig_host *h, const struct mig_options *o,
 		printf("kept local: %s\n", h->kept[i]);
 	if (h->nkept_more)
 		printf("kept local: %u more\n", h->nkept_more);
+	/* S6: their uids lie inside uid_min..uid_max now */
+	if (s->kept)
+		printf("note: the users kept local have uids inside uid_min..uid_max: "
+		    "while the helper is unreachable their logins get "
+		    "PAM_AUTHINFO_UNAVAIL, not pam_unix (S6); give them uids outside "
+		    "the range, or keep a root login\n");
 	printf("summary: %u users %smigrated (%u linked, %u left legacy), %u "
 	    "authenticator apps imported, %u already present, %u skipped or "
 	    "refused, %u kept local\n", s->migrated, o->dry_run ? "would be " : "",
