@@ -271,4 +271,65 @@ expect_contains "... its password stays the argon2id one" "$(user_hash alice@exa
 out=$(answers alice@example.com alice-old-pw "$(totp "$ALICE_SECRET" 6 +30)" | pam alice)
 expect_contains "... and its app the one imported (T3: the next step)" "$out" "auth: PAM_SUCCESS"
 
+
+# ---- the helper trusts no record it is sent (STYLE 6) ----
+# a field over its bound closes the connection, before any handler
+seed30=$(printf '%060d' 7)
+out=$(printf 'record=\nunix_user=evil9\nuid=1557\ntotp_seed=%s\n' "$seed30" |
+	python3 "$top_srcdir/tests/attack_wire.py" call "$T/run/unilogin.sock" migrate 2>&1) && rc=0 || rc=$?
+expect_eq "a seed field over its bound (20 bytes) closes the connection" 3 "$rc"
+out=$(python3 "$top_srcdir/tests/attack_wire.py" call "$T/run/unilogin.sock" migrate <<EOF
+record=
+unix_user=evil0
+uid=0
+record=
+unix_user=evil1
+uid=999
+record=
+unix_user=evil2
+uid=1550
+legacy_hash=\$1\$saltsalt\$2vnaRpHa6Jxjz5n83ok8Z0
+record=
+unix_user=evil3
+uid=1551
+email=evil3@example.com
+totp_seed=123
+digits=6
+record=
+unix_user=evil4
+uid=1552
+email=evil4@example.com
+totp_seed=3132333435363738393031323334353637383930
+digits=8
+scratch_code=12345678
+record=
+unix_user=evil5
+uid=1553
+totp_seed=3132333435363738393031323334353637383930
+digits=6
+record=
+unix_user=Evil 6
+uid=1554
+record=
+unix_user=evil7
+uid=1555
+home=relative/home
+record=
+unix_user=evil8
+uid=1556
+scratch_code=1234
+EOF
+)
+expect_eq "hostile records: each refused" 9 "$(echo "$out" | grep -c '^outcome=refused$')"
+expect_contains "uid 0 refused" "$out" "system users and nobody stay local"
+expect_contains "an MD5 hash refused" "$out" "not a yescrypt, SHA-512, SHA-256 or bcrypt hash"
+expect_contains "a seed over 20 bytes refused" "$out" "an authenticator seed is 1 to 20 bytes"
+expect_contains "8 digits with scratch codes refused" "$out" "8-digit codes with scratch codes are ambiguous"
+expect_contains "an app without an email refused" "$out" "an authenticator file but no email"
+expect_contains "a bad name refused" "$out" "not a valid Unix user name"
+expect_contains "a relative home refused" "$out" "home and shell are absolute paths"
+expect_contains "a short scratch code refused" "$out" "scratch codes are at most 10 of 8 digits"
+expect_lacks "none of them stored" "$(ctl export)" "evil"
+ctl status >/dev/null && pass "the helper is still up" || fail "the helper is still up"
+
 ul_done
