@@ -109,8 +109,8 @@ take_field(struct ul_call *c, const struct ul_field *f, struct migrant *m)
 		*(f->tag == UL_F_UID ? &m->a.uid : &m->a.gid) = (uint32_t)v;
 		return NULL;
 	case UL_F_HOME: case UL_F_SHELL:
-		if (strlen(s) > UL_PATH_MAX)
-			return "home or shell too long";
+		if (s[0] && !ul_valid_text(s, UL_PATH_MAX))
+			return "home or shell too long, or with a control character";
 		snprintf(f->tag == UL_F_HOME ? m->a.home : m->a.shell, UL_PATH_MAX + 1,
 		    "%s", s);
 		return NULL;

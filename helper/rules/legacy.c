@@ -21,7 +21,6 @@ ul_legacy_hash_usable(const char *hash)
 {
 	static const char *const methods[] = {"$y$", "$6$", "$5$", "$2b$", "$2y$",
 	    "$2a$"};
-
 	int r;
 
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
