@@ -193,12 +193,7 @@ expect_contains "export carries gid, home and shell" "$(ctl export | grep '"name
 
 # ---- export and import carry all of it, shadow hashes included ----
 ctl export >"$T/dump1.jsonl"
-ul_stop
-mkdir -m 700 "$T/state2"
-cp "$T/state/keys" "$T/state2/keys"
-chmod 600 "$T/state2/keys"
-sed -i "s|^state_dir = .*|state_dir = $T/state2|" "$T/unilogin.conf"
-ul_start
+ul_restart_empty "$T/state2"
 out=$(ctl import <"$T/dump1.jsonl" 2>&1) && rc=0 || rc=$?
 expect_eq "the migrated store imports into a new one" 0 "$rc"
 ctl export >"$T/dump2.jsonl"
