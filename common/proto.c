@@ -83,6 +83,9 @@ static const struct ul_field_info fields[UL_F_TAG_END] = {
 	[UL_F_TICKETS] = {"tickets", I, 8},
 	[UL_F_BATCHES] = {"batches", I, 8},
 	[UL_F_BATCHED] = {"batched", I, 8},
+	[UL_F_DRY_RUN] = {"dry_run", B, 1},
+	[UL_F_TOTP_STEP] = {"totp_step", I, 8},
+	[UL_F_SOURCE] = {"source", S, STRMAX(64)},
 
 	[UL_F_PASSWORD] = {"password", X, STRMAX(UL_SECRET_MAX)},
 	[UL_F_NEW_PASSWORD] = {"new_password", X, STRMAX(UL_SECRET_MAX)},
@@ -97,6 +100,9 @@ static const struct ul_field_info fields[UL_F_TAG_END] = {
 	[UL_F_LEGACY_PASSWORD] = {"legacy_password", X, STRMAX(UL_SECRET_MAX)},
 	[UL_F_DATA] = {"data", X, 60000},
 	[UL_F_NEW_CODE] = {"new_code", X, STRMAX(128)},
+	[UL_F_LEGACY_HASH] = {"legacy_hash", X, STRMAX(127)},
+	[UL_F_TOTP_SEED] = {"totp_seed", X, STRMAX(40)},
+	[UL_F_SCRATCH_CODE] = {"scratch_code", X, STRMAX(8)},
 };
 
 #undef S
@@ -173,6 +179,7 @@ static const char *const type_names[UL_MSG_TYPE_END] = {
 	[UL_REQ_AUDIT] = "audit",
 	[UL_REQ_EXPORT] = "export",
 	[UL_REQ_IMPORT] = "import",
+	[UL_REQ_MIGRATE] = "migrate",
 };
 
 const char *

@@ -59,6 +59,7 @@ static void put_query(struct ul_client *cl, uint16_t type, const char *name,
 struct entry {
 	const char *name, *gecos, *home, *shell;
 	uint32_t uid;
+	uint32_t gid;               /* 0: the private group, gid = uid */
 };
 
 static pthread_once_t conf_once = PTHREAD_ONCE_INIT;
@@ -138,6 +139,7 @@ read_entry(const struct ul_msg *m, unsigned from, struct entry *e)
 		case UL_F_HOME: e->home = ul_field_str(m, f); break;
 		case UL_F_SHELL: e->shell = ul_field_str(m, f); break;
 		case UL_F_UID: e->uid = (uint32_t)ul_field_int(m, f); break;
+		case UL_F_GID: e->gid = (uint32_t)ul_field_int(m, f); break;
 		default: break;
 		}
 	}
@@ -166,7 +168,8 @@ fill_passwd(const struct entry *e, struct passwd *pw, char *buf, size_t len,
 	if (e->name == NULL || e->uid == 0)
 		return status_of(UL_ENOTFOUND, errnop);
 	pw->pw_uid = e->uid;
-	pw->pw_gid = e->uid;
+	/* a migrated user keeps its own primary group (M1) */
+	pw->pw_gid = e->gid ? e->gid : e->uid;
 	if ((pw->pw_name = stash(&buf, &len, e->name)) == NULL ||
 	    (pw->pw_passwd = stash(&buf, &len, "x")) == NULL ||
 	    (pw->pw_gecos = stash(&buf, &len, e->gecos)) == NULL ||
@@ -184,7 +187,9 @@ fill_group(const struct entry *e, struct group *gr, char *buf, size_t len,
 {
 	uintptr_t pad = (sizeof(char *) - ((uintptr_t)buf % sizeof(char *))) % sizeof(char *);
 
-	if (e->name == NULL || e->uid == 0)
+	/* only a private group is ours: a migrated user's own group stays
+	 * in /etc/group */
+	if (e->name == NULL || e->uid == 0 || (e->gid && e->gid != e->uid))
 		return status_of(UL_ENOTFOUND, errnop);
 	/* the member list (empty: a private group) comes first, aligned */
 	if (len < pad + sizeof(char *)) {

@@ -14,6 +14,7 @@ valgrind clang libclang-rt-14-dev
 pamtester libpam-wrapper libpam-oath libpam-google-authenticator
 debhelper devscripts lintian
 libargon2-dev whois
+libcrypt-dev
 slapd ldap-utils libldap-dev
 "
 

@@ -93,11 +93,19 @@ import_refused "argon2id above the sensitive cost" \
 	'line 1: password of the user: not an argon2id hash of a cost up to `sensitive`'
 out=$(ctl user show huge@example.com 2>&1) && rc=0 || rc=$?
 expect_eq "row 1: argon2id above the sensitive cost: no user stored" 1 "$rc"
-user crypt@example.com "$SHA512" >"$T/in"
-import_refused "a crypt(5) hash on a user" \
+# a migrated user's shadow hash (M1) is carried until its first login; an
+# MD5 one, which libxcrypt's policy no longer verifies, or a locked one is not
+user crypt@example.com '$1$saltsalt$2vnaRpHa6Jxjz5n83ok8Z0' >"$T/in"
+import_refused "an MD5 crypt(5) hash on a user" \
 	'line 1: password of the user: not an argon2id hash'
 out=$(ctl user show crypt@example.com 2>&1) && rc=0 || rc=$?
-expect_eq "row 1: a crypt(5) hash on a user: no user stored" 1 "$rc"
+expect_eq "row 1: an MD5 crypt(5) hash on a user: no user stored" 1 "$rc"
+user locked@example.com '!locked' >"$T/in"
+import_refused "a locked crypt(5) entry on a user" \
+	'line 1: password of the user: not an argon2id hash'
+user migrated@example.com "$SHA512" >"$T/in"
+out=$(ctl import <"$T/in" 2>&1) && rc=0 || rc=$?
+expect_eq "M1: a migrated user's SHA-512 hash is carried by an import" 0 "$rc"
 account evil7 evil7 $uid_free ",\"owner\":\"ann@example.com\",\"pwhash\":\"$SHA512\"" >"$T/in"
 import_refused "a crypt(5) hash on a linked account" 'line 1: L5: a linked account has no password'
 absent "a crypt(5) hash on a linked account" comms evil7

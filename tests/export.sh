@@ -140,12 +140,7 @@ expect_lacks "S4: no API key secret in the dump" "$dump" "${KEY##*_}"
 bad=$(grep -cv '^{"type":"[a-z]*",.*}$' "$T/dump1.jsonl" || true)
 expect_eq "every dump line is one JSON object with its type first" 0 "$bad"
 
-ul_stop
-mkdir -m 700 "$T/state2"
-cp "$T/state/keys" "$T/state2/keys"
-chmod 600 "$T/state2/keys"
-sed -i "s|^state_dir = .*|state_dir = $T/state2|" "$T/unilogin.conf"
-ul_start
+ul_restart_empty "$T/state2"
 out=$(ctl user list)
 expect_lacks "the new store starts empty" "$out" "alice@example.com"
 
@@ -196,15 +191,7 @@ expect_contains "a new account gets the exported next uid" \
 	"$(ctl account show comms newbie)" "uid: $next_uid"
 
 # ---- 4. a malformed line refuses its batch ----
-fresh_store() { # DIR: an empty store with the same keys
-	ul_stop
-	mkdir -m 700 "$1"
-	cp "$T/state/keys" "$1/keys"
-	chmod 600 "$1/keys"
-	sed -i "s|^state_dir = .*|state_dir = $1|" "$T/unilogin.conf"
-	ul_start
-}
-fresh_store "$T/state3"
+ul_restart_empty "$T/state3"
 empty=$(ctl export)
 expect_eq "an empty store exports its meta line alone" '{"type":"meta","next_uid":0}' "$empty"
 
@@ -276,7 +263,7 @@ awk 'BEGIN {
 		printf "{\"type\":\"member\",\"user\":\"u%04d@example.com\",\"product\":\"prod%04d\",\"account\":\"team/%04d@example.com\",\"role\":\"member\"}\n", (i % 1000) + 1, i % 7 + 1, i
 	}
 }' >"$T/pages.jsonl"
-fresh_store "$T/state4"
+ul_restart_empty "$T/state4"
 out=$(cat "$T/many-out.jsonl" "$T/pages.jsonl" | ctl import 2>&1) && rc=0 || rc=$?
 expect_eq "a dump of 1000 users, 1200 products and 800 accounts imports" 0 "$rc"
 ctl export >"$T/pages1.jsonl"
@@ -286,7 +273,7 @@ expect_eq "... and exports every record" \
 expect_eq "... sorted as the store walks them" \
 	"$(grep '"type":"account"' "$T/pages.jsonl" | sed 's/.*"product":"\([^"]*\)","name":"\([^"]*\)".*/\1 \2/' | LC_ALL=C sort)" \
 	"$(grep '"type":"account"' "$T/pages1.jsonl" | sed 's/.*"product":"\([^"]*\)","name":"\([^"]*\)".*/\1 \2/')"
-fresh_store "$T/state5"
+ul_restart_empty "$T/state5"
 ctl import <"$T/pages1.jsonl" >/dev/null
 ctl export >"$T/pages2.jsonl"
 if cmp "$T/pages1.jsonl" "$T/pages2.jsonl" >/dev/null; then

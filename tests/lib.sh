@@ -152,6 +152,17 @@ ul_stop() {
 	ul_reap
 }
 
+# ul_restart_empty DIR: the helper again, on an empty store in DIR that
+# holds the same `keys` file (what an import into a new host needs).
+ul_restart_empty() {
+	ul_stop
+	mkdir -m 700 "$1"
+	cp "$T/state/keys" "$1/keys"
+	chmod 600 "$1/keys"
+	sed -i "s|^state_dir = .*|state_dir = $1|" "$T/unilogin.conf"
+	ul_start
+}
+
 ul_kill9() {
 	kill -KILL "$HELPER_PID"
 	wait "$HELPER_PID" 2>/dev/null || true

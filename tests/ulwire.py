@@ -48,6 +48,7 @@ TYPES = {
     "tfa_remove": 115, "tfa_reset": 116, "tfa_recovery_codes": 117,
     "apikey_create": 120, "apikey_list": 121, "apikey_revoke": 122,
     "sessions": 128, "audit": 129, "export": 130, "import": 131,
+    "migrate": 132,
 }
 
 STR, INT, BOOL, MARK = "str", "int", "bool", "mark"
@@ -77,11 +78,13 @@ FIELDS = {
     69: ("remembered", BOOL), 70: ("outcome", STR), 71: ("kdf_runs", INT),
     72: ("failures", INT), 73: ("ruser", STR), 74: ("commits", INT),
     75: ("tickets", INT), 76: ("batches", INT), 77: ("batched", INT),
+    78: ("dry_run", BOOL), 79: ("totp_step", INT), 80: ("source", STR),
     100: ("password", STR), 101: ("new_password", STR), 102: ("code", STR),
     103: ("ticket", STR), 104: ("confirmation_code", STR),
     105: ("reset_code", STR), 106: ("uri", STR), 107: ("secret", STR),
     108: ("recovery_codes", STR), 109: ("key", STR),
     110: ("legacy_password", STR), 111: ("data", STR), 112: ("new_code", STR),
+    113: ("legacy_hash", STR), 114: ("totp_seed", STR), 115: ("scratch_code", STR),
 }
 TAGS = {name: (tag, kind) for tag, (name, kind) in FIELDS.items()}
 

@@ -20,7 +20,8 @@
 
 #define DEFAULT_CONF SYSCONFDIR "/unilogin/unilogin.conf"
 
-enum opt_kind { O_GLOBAL, O_STR, O_INT, O_BOOL, O_SECRET, O_TIME };
+/* O_LOCAL: read by the command's own `run`, never put in a request */
+enum opt_kind { O_GLOBAL, O_STR, O_INT, O_BOOL, O_SECRET, O_TIME, O_LOCAL };
 
 struct opt_spec {
 	const char *name;
@@ -51,6 +52,11 @@ static const struct opt_spec opt_specs[] = {
 	{"account", O_STR, UL_F_ACCOUNT, true},
 	{"since", O_TIME, UL_F_SINCE, true},
 	{"send", O_BOOL, UL_F_SEND, false},
+	{"uid-range", O_LOCAL, 0, true},
+	{"emails", O_LOCAL, 0, true},
+	{"google-authenticator", O_LOCAL, 0, false},
+	{"oath-users", O_LOCAL, 0, true},
+	{"dry-run", O_LOCAL, 0, false},
 };
 
 static const struct opt_spec *
@@ -325,6 +331,7 @@ ul_cli_put_opts(struct ul_cli *cli, const struct ul_cli_cmd *cmd)
 			break;
 		case O_SECRET:
 		case O_GLOBAL:
+		case O_LOCAL:
 			break;
 		}
 	}

@@ -8,6 +8,7 @@
 #include "common/util.h"
 
 #include "tools/cli.h"
+#include "tools/migrate.h"
 #include "unilogin/proto.h"
 
 #define NEW_PASSWORD {UL_F_NEW_PASSWORD, "New password: ", true}
@@ -178,6 +179,10 @@ static const struct ul_cli_cmd commands[] = {
 	    NULL},
 	{"export", "> dump.jsonl", UL_REQ_EXPORT, {0}, 0, {0}, {{0}}, false, run_export},
 	{"import", "< dump.jsonl", UL_REQ_IMPORT, {0}, 0, {0}, {{0}}, false, run_import},
+	{"migrate", "--uid-range MIN-MAX [--emails FILE] [--google-authenticator] "
+	    "[--oath-users FILE] [--dry-run]", UL_REQ_MIGRATE, {0}, 0,
+	    {"uid-range", "emails", "google-authenticator", "oath-users", "dry-run"},
+	    {{0}}, false, ul_mig_run},
 	{NULL, NULL, 0, {0}, 0, {0}, {{0}}, false, NULL},
 };
 

@@ -88,6 +88,7 @@ static const struct ul_route routes[UL_MSG_TYPE_END] = {
 	[UL_REQ_AUDIT] = {ul_h_audit, ADMIN, LOOP, RHOST},
 	[UL_REQ_EXPORT] = {ul_h_export, ADMIN, SLOW, RHOST},
 	[UL_REQ_IMPORT] = {ul_h_import, ADMIN, WRITE, SECRET | RHOST},
+	[UL_REQ_MIGRATE] = {ul_h_migrate, ADMIN, WRITE, SECRET | RHOST},
 	[UL_REQ_APIKEY_CREATE] = {ul_h_apikey_create, ADMIN, WRITE, RHOST},
 	[UL_REQ_APIKEY_LIST] = {ul_h_apikey_list, ADMIN, LOOP, RHOST},
 	[UL_REQ_APIKEY_REVOKE] = {ul_h_apikey_revoke, ADMIN, WRITE, RHOST},

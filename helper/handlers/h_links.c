@@ -31,11 +31,16 @@ ul_link_allowed(struct ul_call *c, struct ul_txn *t, const struct ul_account *a,
 		    "to link the account to", email);
 	if (r != 0)
 		return r;
+	/* L2: an account with no email of its own (a local user migrated
+	 * without one, M1, L6) is bound by the proof of its password or the
+	 * admin's word, and takes the user's email */
+	bool own = a->email[0] != '\0';
+
 	/* a user linking by itself learns no account's email (row 6) */
-	if (strcmp(a->email, email) != 0 && c->in->type == UL_REQ_SELF_LINK)
+	if (own && strcmp(a->email, email) != 0 && c->in->type == UL_REQ_SELF_LINK)
 		return ul_call_say(c, UL_ERULE, "L2: the account's email is not yours: "
 		    "ask an administrator to change one email first");
-	if (strcmp(a->email, email) != 0)
+	if (own && strcmp(a->email, email) != 0)
 		return ul_call_say(c, UL_ERULE, "L2: the account's email (%s) and the "
 		    "user's (%s) differ: change one email first", a->email, email);
 	if (a->state == UL_ACCOUNT_BANNED)

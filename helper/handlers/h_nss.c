@@ -48,14 +48,18 @@ put_entry(struct ul_call *c, const struct ul_account *a)
 {
 	char home[1024], gecos[UL_TEXT_MAX + 1];
 
-	home_of(c->h->conf.home_template, a->unix_user, home, sizeof(home));
+	/* a migrated user keeps its own gid, home and shell (M1) */
+	if (a->home[0])
+		snprintf(home, sizeof(home), "%s", a->home);
+	else
+		home_of(c->h->conf.home_template, a->unix_user, home, sizeof(home));
 	gecos_of(a->friendly_name, gecos, sizeof(gecos));
 	ul_msg_put_str(c->out, UL_F_UNIX_USER, a->unix_user);
 	ul_msg_put_int(c->out, UL_F_UID, a->uid);
-	ul_msg_put_int(c->out, UL_F_GID, a->uid);
+	ul_msg_put_int(c->out, UL_F_GID, a->gid ? a->gid : a->uid);
 	ul_msg_put_str(c->out, UL_F_FRIENDLY_NAME, gecos);
 	ul_msg_put_str(c->out, UL_F_HOME, home);
-	ul_msg_put_str(c->out, UL_F_SHELL, c->h->conf.shell);
+	ul_msg_put_str(c->out, UL_F_SHELL, a->shell[0] ? a->shell : c->h->conf.shell);
 }
 
 int

@@ -40,6 +40,9 @@ int ul_h_nss_list(struct ul_call *c);
 int ul_h_export(struct ul_call *c);
 int ul_h_import(struct ul_call *c);
 
+/* h_migrate.c: a host's local users move in (M1) */
+int ul_h_migrate(struct ul_call *c);
+
 /* h_passwd.c: password changes (U4, L1) */
 int ul_h_passwd_begin(struct ul_call *c);
 int ul_h_passwd_change(struct ul_call *c);

@@ -9,6 +9,7 @@
 #include "helper/core/log.h"
 #include "helper/rules/auth.h"
 #include "helper/rules/kdf.h"
+#include "helper/rules/legacy.h"
 #include "helper/rules/tfa.h"
 #include "unilogin/error.h"
 
@@ -94,9 +95,15 @@ int
 ul_auth_password(struct ul_call *c, const char *hash, const char *password)
 {
 	bool real = hash != NULL && hash[0] != '\0';
-	int r = ul_kdf_verify(real ? hash : c->h->dummy_hash,
+	bool legacy = real && ul_legacy_is_crypt(hash);
+	int r = ul_kdf_verify(real && !legacy ? hash : c->h->dummy_hash,
 	    password ? password : "");
 
+	/* M1: a hash brought from /etc/shadow costs its own crypt(3) beside
+	 * the dummy argon2id, so that it takes at least an argon2id check's
+	 * time (S1); the next successful login replaces it (U3) */
+	if (legacy)
+		r = ul_legacy_verify(hash, password ? password : "");
 	return real && r == 0 ? 0 : UL_EAUTH;
 }
 

@@ -7,6 +7,7 @@
 
 #include "common/util.h"
 #include "helper/rules/kdf.h"
+#include "helper/rules/legacy.h"
 #include "helper/rules/names.h"
 #include "unilogin/error.h"
 
@@ -97,20 +98,14 @@ ul_check_uid(struct ul_call *c, uint32_t uid)
 	return 0;
 }
 
-/* A crypt(5) hash that libxcrypt verifies: yescrypt, SHA-512, SHA-256,
- * bcrypt; or a locked one ('!' or '*' first). */
+/* A crypt(5) hash that libxcrypt verifies (M1: yescrypt, SHA-512,
+ * SHA-256, bcrypt); or a locked one ('!' or '*' first). */
 static bool
 legacy_hash(const char *h)
 {
-	static const char *const prefixes[] = {"$y$", "$6$", "$5$", "$2b$", "$2y$",
-	    "$2a$"};
-
 	if (h[0] == '!' || h[0] == '*')
 		return true;
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (strncmp(h, prefixes[i], strlen(prefixes[i])) == 0)
-			return all_of(h, "$./=", false);
-	return false;
+	return ul_legacy_hash_usable(h) && all_of(h, "$./=", false);
 }
 
 static int
@@ -122,6 +117,30 @@ check_hash(struct ul_call *c, const char *h, bool legacy_ok, const char *whose)
 		return 0;
 	return ul_call_say(c, UL_ERULE, "%s: not an argon2id hash of a cost up to "
 	    "`sensitive`%s", whose, legacy_ok ? ", nor a crypt(5) hash" : "");
+}
+
+/* A path for a passwd line: absolute, no ':' (its field separator), no
+ * control character. */
+static bool
+passwd_path(const char *p)
+{
+	if (p[0] != '/')
+		return false;
+	for (; *p; p++)
+		if (*p == ':' || (unsigned char)*p < ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* M1: a migrated user's own gid, home and shell, as NSS will answer them. */
+static int
+check_unix_fields(struct ul_call *c, const struct ul_account *a)
+{
+	if (a->home[0] && !passwd_path(a->home))
+		return ul_call_say(c, UL_EINVAL, "home: an absolute path without ':'");
+	if (a->shell[0] && !passwd_path(a->shell))
+		return ul_call_say(c, UL_EINVAL, "shell: an absolute path without ':'");
+	return 0;
 }
 
 int
@@ -147,6 +166,8 @@ ul_check_account(struct ul_call *c, const struct ul_account *a)
 		return ul_call_say(c, UL_EINVAL, "bad parent name");
 	if (a->state < UL_ACCOUNT_ACTIVE || a->state > UL_ACCOUNT_BANNED)
 		return ul_call_say(c, UL_EINVAL, "bad account state");
+	if ((r = check_unix_fields(c, a)) != 0)
+		return r;
 	if (a->owner[0] && a->pwhash[0])
 		return ul_call_say(c, UL_ERULE, "L5: a linked account has no password "
 		    "of its own");
@@ -160,6 +181,12 @@ ul_check_user(struct ul_call *c, const struct ul_user *u)
 		return ul_call_say(c, UL_EINVAL, "a user's id is 32 hex digits");
 	if (u->recovery_unused >> UL_RECOVERY_CODES)
 		return ul_call_say(c, UL_EINVAL, "bad recovery code set");
+	/* a migrated user keeps its shadow hash until its first login (M1):
+	 * one that libxcrypt verifies, checked beside a dummy argon2id (S1);
+	 * a locked one is no password at all */
+	if (u->pwhash[0] && ul_legacy_hash_usable(u->pwhash) &&
+	    all_of(u->pwhash, "$./=", false))
+		return 0;
 	return check_hash(c, u->pwhash, false, "password of the user");
 }
 

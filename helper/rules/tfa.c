@@ -129,6 +129,26 @@ use_recovery(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
 	return r == UL_ECONFLICT ? UL_EAUTH : r;
 }
 
+static int
+use_scratch(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
+    const char *code)
+{
+	uint8_t h[UL_CODE_HASH_BYTES];
+	int r;
+
+	ul_tfa_scratch_hash(c, u->id, code, h);
+	r = ul_store_code_consume(t, u, UL_CODE_RECOVERY, h, ul_now());
+	sodium_memzero(h, sizeof(h));
+	return r == UL_ECONFLICT ? UL_EAUTH : r;
+}
+
+void
+ul_tfa_scratch_hash(struct ul_call *c, const char *user_id, const char *digits,
+    uint8_t out[UL_CODE_HASH_BYTES])
+{
+	ul_code_hash(c->h->keys, "recovery", user_id, digits, out);
+}
+
 int
 ul_tfa_use(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
     const char *code, bool pending, struct ul_method *m, const char **how)
@@ -150,6 +170,13 @@ ul_tfa_use(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
 		r = use_sms(c, t, u, code, pending, m);
 	if (r == 0)
 		*how = m->kind == UL_METHOD_SMS ? "sms" : "totp";
+	/* M1: a scratch code brought from google-authenticator is 8 digits,
+	 * tried when the TOTP check failed (a file with 8-digit TOTP codes
+	 * is never imported, so the two cannot be mistaken) */
+	if (r == UL_EAUTH && !pending && strlen(code) == UL_SCRATCH_DIGITS) {
+		r = use_scratch(c, t, u, code);
+		*how = r == 0 ? "recovery code" : NULL;
+	}
 	return r;
 }
 

@@ -57,6 +57,11 @@ int ul_tfa_send_sms(struct ul_call *c, const char *phone, const char *code,
 bool ul_tfa_remembered(struct ul_call *c, struct ul_txn *t,
     const struct ul_user *u, const char *rhost);
 
+/* M1: google-authenticator's scratch codes, kept as recovery codes: the
+ * hash of one (its 8 digits) for user `user_id`. */
+#define UL_SCRATCH_DIGITS 8
+void ul_tfa_scratch_hash(struct ul_call *c, const char *user_id,
+    const char *digits, uint8_t out[UL_CODE_HASH_BYTES]);
 /* A new user's stable id (random). */
 void ul_user_new_id(struct ul_user *u);
 

@@ -103,6 +103,9 @@ static const struct ul_column account_cols[] = {
 	COL(struct ul_account, 9, C_STR, friendly_name),
 	COL(struct ul_account, 10, C_INT, state),
 	COL(struct ul_account, 11, C_I64, created),
+	COL(struct ul_account, 12, C_U32, gid),
+	COL(struct ul_account, 13, C_STR, home),
+	COL(struct ul_account, 14, C_STR, shell),
 };
 
 static const struct ul_column audit_cols[] = {

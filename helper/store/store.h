@@ -47,6 +47,7 @@
 #define UL_ROLE_MAX 64
 #define UL_USER_ID_MAX 32
 #define UL_CURSOR_MAX 1100          /* a paging token, as text */
+#define UL_PATH_MAX 255             /* an account's home or shell */
 
 struct ul_store;
 struct ul_txn;
@@ -157,6 +158,11 @@ struct ul_account {
 	char friendly_name[UL_TEXT_MAX + 1];
 	enum ul_account_state state;
 	int64_t created;
+	/* a migrated local user's own (M1); 0 and "" for the defaults:
+	 * gid = uid, home_template, shell */
+	uint32_t gid;
+	char home[UL_PATH_MAX + 1];
+	char shell[UL_PATH_MAX + 1];
 };
 
 struct ul_audit {
@@ -415,7 +421,8 @@ int ul_store_account_create(struct ul_txn *t, const struct ul_account *a)
  * password, only if that password is still a->pwhash (what the caller read
  * and, for L6, proved): UL_ECONFLICT when it was linked, banned or given
  * another password meanwhile; UL_EEXIST when owner owns another account
- * of the product (L3). */
+ * of the product (L3).  An account with no email of its own (a migrated
+ * local user, M1) takes the owner's. */
 int ul_store_account_link(struct ul_txn *t, const struct ul_account *a,
     const char *owner) __attribute__((warn_unused_result));
 /* A linked account goes back to legacy with no password (UL_ECONFLICT when

@@ -106,6 +106,7 @@ enum ul_msg_type {
 	UL_REQ_AUDIT = 129,
 	UL_REQ_EXPORT = 130,
 	UL_REQ_IMPORT = 131,
+	UL_REQ_MIGRATE = 132,       /* local users, a record each (M1) */
 
 	UL_MSG_TYPE_END
 };
@@ -187,6 +188,9 @@ enum ul_field_tag {
 	UL_F_TICKETS = 75,          /* status: live login tickets */
 	UL_F_BATCHES = 76,          /* status: group commits since start ... */
 	UL_F_BATCHED = 77,          /* ... and the writes they held */
+	UL_F_DRY_RUN = 78,          /* migrate: say what, change nothing */
+	UL_F_TOTP_STEP = 79,        /* migrate: the last step an app used */
+	UL_F_SOURCE = 80,           /* migrate: where a method came from */
 
 	UL_F_PASSWORD = 100,
 	UL_F_NEW_PASSWORD = 101,
@@ -201,6 +205,9 @@ enum ul_field_tag {
 	UL_F_LEGACY_PASSWORD = 110,
 	UL_F_DATA = 111,            /* one export/import line */
 	UL_F_NEW_CODE = 112,        /* the code of a method being confirmed */
+	UL_F_LEGACY_HASH = 113,     /* migrate: a shadow hash ("" = locked) */
+	UL_F_TOTP_SEED = 114,       /* migrate: an app's seed, in hex */
+	UL_F_SCRATCH_CODE = 115,    /* migrate: a scratch code (8 digits) */
 
 	UL_F_TAG_END
 };

@@ -279,6 +279,21 @@ def import_lines():
     }
 
 
+def migrate_files():
+    """fuzz_migrate: first byte even, a ~/.google_authenticator as the real
+    program writes it; odd, a pam_oath users file."""
+    ga = ("AQSIRJIGWQ6MMOJZMCCPITUQTM\n\" RATE_LIMIT 3 30\n\" WINDOW_SIZE 3\n"
+          "\" DISALLOW_REUSE 58000000 58000001\n\" TOTP_AUTH\n94403266\n46944071\n")
+    hex20 = "3132333435363738393031323334353637383930"
+    return {
+        "ga_totp": "\0" + ga,
+        "ga_hotp": "\0AQSIRJIGWQ6MMOJZMCCPITUQTM\n\" HOTP_COUNTER 1\n12345678\n",
+        "ga_step": "\0AQSIRJIGWQ6MMOJZMCCPITUQTM\n\" STEP_SIZE 60\n\" TOTP_AUTH\n",
+        "oath": "\1HOTP/T30 alice - %s\nHOTP/T30/7 bob - %s 0 123456\n" % (hex20, hex20),
+        "oath_bad": "\1HOTP bob - %s 0\nHOTP/T30/8 carol 1234 %s\nx\n" % (hex20, hex20),
+    }
+
+
 def write(top, target, items):
     d = os.path.join(top, target)
     os.makedirs(d, exist_ok=True)
@@ -297,6 +312,7 @@ def main():
     write(top, "fuzz_conf", CONFS)
     write(top, "fuzz_inputs", inputs())
     write(top, "fuzz_import", import_lines())
+    write(top, "fuzz_migrate", migrate_files())
 
 
 if __name__ == "__main__":

@@ -291,6 +291,9 @@ link(struct ul_account *a, const void *arg)
 	    strcmp(a->pwhash, l->pwhash) != 0)
 		return UL_ECONFLICT;
 	snprintf(a->owner, sizeof(a->owner), "%s", l->owner);
+	/* a migrated account without an email of its own takes its owner's */
+	if (a->email[0] == '\0')
+		snprintf(a->email, sizeof(a->email), "%s", l->owner);
 	sodium_memzero(a->pwhash, sizeof(a->pwhash));   /* L5 */
 	return 0;
 }
