@@ -43,6 +43,7 @@ struct mig_user {
 struct mig_host {
 	struct mig_user *users;     /* sodium_malloc'd */
 	unsigned n, cap;
+	unsigned *slots, nslots;    /* users by name (migrate_host.c) */
 	/* users left local by rule (M1): admins, system users, nobody */
 	char kept[64][80];
 	unsigned nkept, nkept_more;
@@ -63,6 +64,11 @@ struct mig_options {
 int ul_mig_read_host(struct ul_cli *cli, const struct mig_options *o,
     struct mig_host *h);
 void ul_mig_free_host(struct mig_host *h);
+/* The users by name (migrate_users.c): ul_mig_index_add makes users[i]
+ * (i = n, the one being added) findable (-1: out of memory);
+ * ul_mig_find_user is the user of that name, or NULL. */
+int ul_mig_index_add(struct mig_host *h, unsigned i);
+struct mig_user *ul_mig_find_user(struct mig_host *h, const char *name);
 
 /* The command's `run`: the exit status. */
 int ul_mig_run(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,

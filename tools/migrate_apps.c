@@ -258,9 +258,8 @@ ul_mig_parse_oath(struct mig_host *h, struct mig_file *f)
 
 		if (n == 0)
 			continue;
-		for (unsigned i = 0; n >= 2 && i < h->n && u == NULL; i++)
-			if (strcmp(h->users[i].name, w[1]) == 0)
-				u = &h->users[i];
+		if (n >= 2)
+			u = ul_mig_find_user(h, w[1]);
 		if (n < 2) {
 			fprintf(stderr, "%s:%u: expected `HOTP/T30[/D] USER PIN SECRET`\n",
 			    f->path, lineno);

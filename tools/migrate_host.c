@@ -26,15 +26,6 @@
 
 static const char *const admin_groups[] = {"sudo", "adm", "wheel"};
 
-static struct mig_user *
-find_user(struct mig_host *h, const char *name)
-{
-	for (unsigned i = 0; i < h->n; i++)
-		if (strcmp(h->users[i].name, name) == 0)
-			return &h->users[i];
-	return NULL;
-}
-
 static void skip(struct mig_user *u, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -96,9 +87,12 @@ add_user(struct mig_host *h, char **f, uint32_t uid, uint32_t gid)
 		h->users = n;
 		h->cap = (unsigned)cap;
 	}
-	u = &h->users[h->n++];
+	u = &h->users[h->n];
 	memset(u, 0, sizeof(*u));
 	snprintf(u->name, sizeof(u->name), "%s", f[0]);
+	if (ul_mig_index_add(h, h->n) != 0)
+		return -1;
+	h->n++;
 	u->uid = uid;
 	u->gid = gid;
 	if (strlen(f[4]) >= sizeof(u->gecos) || strlen(f[5]) >= sizeof(u->home) ||
@@ -132,7 +126,7 @@ read_passwd(struct mig_host *h, const struct mig_options *o)
 			keep_local(h, f[0], uid, "a system user or nobody");
 		else if (!valid_name(f[0]))
 			keep_local(h, f[0], uid, "not a valid product account name");
-		else if (find_user(h, f[0]) != NULL)
+		else if (ul_mig_find_user(h, f[0]) != NULL)
 			fprintf(stderr, "/etc/passwd:%u: %s twice: skipped\n", lineno, f[0]);
 		else if (gid == 0)
 			keep_local(h, f[0], uid, "its primary group is root's");
@@ -197,7 +191,7 @@ read_shadow(struct mig_host *h)
 	while ((line = mig_file_line(&file, &lineno)) != NULL) {
 		struct mig_user *u;
 
-		if (mig_split(line, ':', f, 10) != 9 || (u = find_user(h, f[0])) == NULL)
+		if (mig_split(line, ':', f, 10) != 9 || (u = ul_mig_find_user(h, f[0])) == NULL)
 			continue;
 		if (u->hash[0] || u->locked) {
 			skip(u, "/etc/shadow:%u: a second entry for %s", lineno, u->name);
@@ -249,7 +243,7 @@ read_emails(struct mig_host *h, const char *path)
 
 		if (n == 0)
 			continue;
-		u = find_user(h, f[0]);
+		u = ul_mig_find_user(h, f[0]);
 		if (n != 2 || !plausible_email(f[1])) {
 			if (u == NULL) {
 				fprintf(stderr, "%s:%u: expected `user email`\n", path, lineno);
@@ -300,5 +294,6 @@ ul_mig_free_host(struct mig_host *h)
 {
 	if (h->users != NULL)
 		sodium_free(h->users);
+	free(h->slots);
 	memset(h, 0, sizeof(*h));
 }

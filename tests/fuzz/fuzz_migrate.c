@@ -47,7 +47,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct mig_user users[3];
-	struct mig_host h = {.users = users, .n = 3, .cap = 3};
+	struct mig_host h = {.users = users, .cap = 3};
 	struct mig_file f = {.path = "fuzz"};
 	bool ga;
 
@@ -55,8 +55,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	ga = (data[0] & 1) == 0;
 	memset(users, 0, sizeof(users));
-	for (int i = 0; i < 3; i++)
+	for (unsigned i = 0; i < 3; i++) {
 		snprintf(users[i].name, sizeof(users[i].name), "%s", names[i]);
+		if (ul_mig_index_add(&h, i) != 0)
+			abort();
+		h.n++;
+	}
 	/* mig_file_line ends the last line in place: one byte more */
 	f.buf = malloc(size);
 	if (f.buf == NULL)
@@ -71,5 +75,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < 3; i++)
 		check_user(&users[i]);
 	free(f.buf);
+	free(h.slots);
 	return 0;
 }
