@@ -22,7 +22,7 @@ static const char *const db_names[DB_COUNT] = {
 	"meta", "users", "products", "accounts", "acct_unix", "acct_uid",
 	"owned", "audit", "failures", "methods", "remember", "apikeys",
 	"apikeys_by_email", "members", "members_by_email", "sessions", "pending",
-	"acct_email", "user_ids",
+	"acct_email", "user_ids", "sshkeys", "sshkeys_by_email", "sshkey_fps",
 };
 
 int
