@@ -97,8 +97,7 @@ mpint_bits(const uint8_t *v, size_t len)
 		v++;
 		len--;
 	}
-	if (len > UL_SSHKEY_RSA_MAX_BITS / 8 + 1)
-		return 0;
+	/* len is bounded by the blob (BLOB_BYTES_MAX) */
 	bits = (unsigned)(len - 1) * 8;
 	for (uint8_t top = v[0]; top != 0; top >>= 1)
 		bits++;
