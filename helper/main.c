@@ -167,7 +167,8 @@ open_state(struct ul_helper *h)
 
 		/* sshd's AuthorizedKeysCommand runs as this user (K1) */
 		h->has_keys_uid = ul_files_uid(h->conf.keys_user, &h->keys_uid,
-		    &unused) == 0 && h->keys_uid != 0;
+		    &unused) == 0 && h->keys_uid != 0 &&
+		    strcmp(h->conf.keys_user, h->conf.user) != 0;
 	}
 	return 0;
 }
