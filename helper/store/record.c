@@ -83,7 +83,8 @@ static const struct ul_column apikey_cols[] = {
 static const struct ul_column sshkey_cols[] = {
 	COL(struct ul_sshkey, 1, C_STR, id),
 	COL(struct ul_sshkey, 2, C_STR, email),
-	COL(struct ul_sshkey, 3, C_STR, type),
+	/* "type" names the line of an export: the key's is key_type */
+	COLN(struct ul_sshkey, 3, C_STR, type, "key_type"),
 	COL(struct ul_sshkey, 4, C_STR, blob),
 	COL(struct ul_sshkey, 5, C_STR, comment),
 	COL(struct ul_sshkey, 6, C_STR, fingerprint),
