@@ -438,11 +438,19 @@ read_key_line(struct ul_cli *cli, FILE *f, const char *name, char **out)
 }
 
 int
-ul_cli_put_sshkey(struct ul_cli *cli, const char *file)
+ul_cli_put_sshkey(struct ul_cli *cli, const struct ul_cli_cmd *cmd,
+    const char *file)
 {
 	FILE *f = stdin;
 	char *key = NULL;
 	int r;
+
+	if (ul_cli_put_opts(cli, cmd) != 0)
+		return UL_EXIT_USAGE;
+	/* an automation key's account is of this host's product by default */
+	if (ul_cli_opt(cli, "automation") && !ul_cli_opt(cli, "product") &&
+	    cli->conf.product[0])
+		ul_msg_put_str(cli->cl->req, UL_F_PRODUCT, cli->conf.product);
 
 	if (file != NULL && strcmp(file, "-") != 0 &&
 	    (f = fopen(file, "re")) == NULL) {

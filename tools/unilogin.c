@@ -64,8 +64,21 @@ put_answer(struct ul_cli *cli, uint16_t tag, const char *prompt, bool secret)
 	return 0;
 }
 
-/* The self-service commands first ask who is asking, as the PAM module
- * does: email, password and the current code (empty when none, T5). */
+/* Who is asking, as the PAM module asks: email, password and the current
+ * code (empty when none, T5). */
+static int
+put_who(struct ul_cli *cli)
+{
+	int r;
+
+	if ((r = put_answer(cli, UL_F_EMAIL, "Email: ", false)) != 0 ||
+	    (r = put_answer(cli, UL_F_PASSWORD, "Password: ", true)) != 0)
+		return r;
+	return put_answer(cli, UL_F_CODE,
+	    "Verification code (empty if you have none): ", true);
+}
+
+/* The self-service commands first ask who is asking (put_who). */
 static int
 run_self(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
     int nargs)
@@ -78,10 +91,7 @@ run_self(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 	if (nargs < n || nargs > n + (cmd->optional_code ? 1 : 0))
 		return ul_cli_usage(cli, cmd);
 	ul_client_begin(cli->cl, cmd->type);
-	if ((r = put_answer(cli, UL_F_EMAIL, "Email: ", false)) != 0 ||
-	    (r = put_answer(cli, UL_F_PASSWORD, "Password: ", true)) != 0 ||
-	    (r = put_answer(cli, UL_F_CODE,
-		"Verification code (empty if you have none): ", true)) != 0)
+	if ((r = put_who(cli)) != 0)
 		return r;
 	if (cmd->type == UL_REQ_SELF_TFA || cmd->type == UL_REQ_SELF_SSHKEY)
 		ul_msg_put_str(cli->cl->req, UL_F_ACTION, action ? action + 1 : cmd->words);
@@ -112,18 +122,10 @@ run_sshkey_add(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 	if (nargs > 1)
 		return ul_cli_usage(cli, cmd);
 	ul_client_begin(cli->cl, cmd->type);
-	if ((r = put_answer(cli, UL_F_EMAIL, "Email: ", false)) != 0 ||
-	    (r = put_answer(cli, UL_F_PASSWORD, "Password: ", true)) != 0 ||
-	    (r = put_answer(cli, UL_F_CODE,
-		"Verification code (empty if you have none): ", true)) != 0)
+	if ((r = put_who(cli)) != 0)
 		return r;
 	ul_msg_put_str(cli->cl->req, UL_F_ACTION, "add");
-	if (ul_cli_put_opts(cli, cmd) != 0)
-		return UL_EXIT_USAGE;
-	if (ul_cli_opt(cli, "automation") && !ul_cli_opt(cli, "product") &&
-	    cli->conf.product[0])
-		ul_msg_put_str(cli->cl->req, UL_F_PRODUCT, cli->conf.product);
-	if ((r = ul_cli_put_sshkey(cli, nargs == 1 ? args[0] : NULL)) != 0)
+	if ((r = ul_cli_put_sshkey(cli, cmd, nargs == 1 ? args[0] : NULL)) != 0)
 		return r;
 	return ul_cli_call_print(cli, cmd);
 }

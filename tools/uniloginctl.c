@@ -119,12 +119,7 @@ run_sshkey_add(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 		return ul_cli_usage(cli, cmd);
 	ul_client_begin(cli->cl, cmd->type);
 	ul_msg_put_str(cli->cl->req, UL_F_EMAIL, args[0]);
-	if (ul_cli_put_opts(cli, cmd) != 0)
-		return UL_EXIT_USAGE;
-	if (ul_cli_opt(cli, "automation") && !ul_cli_opt(cli, "product") &&
-	    cli->conf.product[0])
-		ul_msg_put_str(cli->cl->req, UL_F_PRODUCT, cli->conf.product);
-	if ((r = ul_cli_put_sshkey(cli, nargs == 2 ? args[1] : NULL)) != 0)
+	if ((r = ul_cli_put_sshkey(cli, cmd, nargs == 2 ? args[1] : NULL)) != 0)
 		return r;
 	return ul_cli_call_print(cli, cmd);
 }
