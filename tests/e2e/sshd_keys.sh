@@ -9,6 +9,7 @@
 # /run, as sshd wants for an AuthorizedKeysCommand.  Run under
 # /tmp/ul-system.lock (it changes the system).
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/e2e/lib.sh"
 ul_no_sanitizers "sshd cannot load an instrumented module"
 [ "$(id -u)" -eq 0 ] || ul_skip "needs root (sshd, useradd, /etc/pam.d/ultest-ksshd)"
 SSHD=$(command -v sshd || echo /usr/sbin/sshd)
@@ -47,17 +48,7 @@ for u in alice bob carol; do
 	ctl sshkey add $u@example.com "$T/$u.key.pub" >/dev/null
 done
 
-cat >"$PAMFILE" <<EOF
-# written by unilogin's tests/e2e/sshd_keys.sh and removed when it ends
-auth     [success=done user_unknown=ignore authinfo_unavail=die default=die] $MODULE conf=$T/unilogin.conf
-auth     required pam_unix.so
-account  [success=ok user_unknown=ignore default=die] $MODULE conf=$T/unilogin.conf
-account  required pam_unix.so
-session  optional $MODULE conf=$T/unilogin.conf
-session  required pam_unix.so
-EOF
-printf 'passwd: files unilogin\ngroup: files unilogin\nshadow: files unilogin\nhosts: files\n' \
-	>"$T/nsswitch.conf"
+e2e_stack >"$PAMFILE"
 # sshd runs an AuthorizedKeysCommand only from a path that root alone can
 # change, every directory up to / included
 BIN=$(mktemp -d /run/ultest-keys.XXXXXX)
@@ -86,22 +77,7 @@ StrictModes no
 MaxAuthTries 3
 LogLevel VERBOSE
 EOF
-mkdir -p /run/sshd
-cp "$SSHD" "$T/ultest-ksshd"
-unshare -m --propagation private sh -c '
-	mount --bind "$1/nsswitch.conf" /etc/nsswitch.conf || exit 1
-	exec env LD_LIBRARY_PATH="$2/.libs" UNILOGIN_CONF="$1/unilogin.conf" \
-		"$1/ultest-ksshd" -D -e -f "$1/sshd_config"' sh "$T" "$top_builddir" \
-	2>"$T/sshd.log" &
-SSHD_PID=$!
-i=0
-until grep -q "Server listening" "$T/sshd.log" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt 200 ] || ! kill -0 "$SSHD_PID" 2>/dev/null; then
-		cat "$T/sshd.log"; fail "sshd did not start"; ul_done
-	fi
-	sleep 0.05
-done
+e2e_sshd ultest-ksshd
 
 ssh_key() { # KEY USER ANSWER... : the transcript and "exit: N"
 	k=$1 user=$2; shift 2
