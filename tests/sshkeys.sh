@@ -213,6 +213,24 @@ ctl user delete dan@example.com >/dev/null
 rc=0; out=$(ctl sshkey add carol@example.com "$T/k/dave.pub" 2>&1) || rc=$?
 expect_eq "U7: a deleted user's key is free again (the key ended with it)" 0 "$rc"
 
+# ---- more keys than one answer holds: unilogin-keys follows the pages ----
+ul_user many@example.com
+ul_account comms many many@example.com
+/usr/bin/python3 -c "
+import base64, os, struct, sys
+sys.path.insert(0, '$top_srcdir/tests'); import ulwire
+c = ulwire.Client('$T/run/unilogin.sock')
+for i in range(700):
+    blob = struct.pack('>I', 11) + b'ssh-ed25519' + struct.pack('>I', 32) + os.urandom(32)
+    r = c.call('sshkey_add', email='many@example.com',
+               sshkey='ssh-ed25519 ' + base64.b64encode(blob).decode())
+    assert r.result == 0, r.message
+"
+rc=0; out=$($KEYS many 2>/dev/null) || rc=$?
+expect_eq "700 keys (two pages): unilogin-keys exits 0" 0 "$rc"
+expect_eq "700 keys: every key once, across the pages" "700 700" \
+	"$(printf '%s\n' "$out" | wc -l) $(printf '%s\n' "$out" | sort -u | wc -l)"
+
 # ---- fail closed: the helper stopped, the keys off ----
 ul_stop
 rc=0; out=$($KEYS carol 2>/dev/null) || rc=$?
