@@ -122,7 +122,7 @@ expect_eq "unilogin-keys: a bad user name is a usage error, nothing printed" "2:
 
 # ---- the PAM module after a key sshd accepted (SSH_AUTH_INFO_0) ----
 ul_totp_user alice@example.com 6
-ALICE_SECRET=$SECRET
+ALICE_SECRET=$SECRET ALICE_RECOVERY=$RECOVERY
 INFO="SSH_AUTH_INFO_0=publickey $(body alice)"
 rc=0; out=$(answers "$(totp "$ALICE_SECRET" 6)" | pam alice -e "$INFO" -r 192.0.2.7 -o auth,acct,open)
 expect_lacks "key login: no Email: asked" "$out" "Email:"
@@ -167,8 +167,13 @@ rc=0; out=$(answers "$(totp "$ALICE_SECRET" 6 30)" | pam alice -e "SSH_AUTH_INFO
 expect_contains "automation key with ssh_automation_keys = no: the code is asked" \
 	"$out" "Verification code:"
 ul_stop
-ul_config "ssh_service = ultest" "ssh_automation_keys = yes"
+ul_config "ssh_service = ultest" "ssh_automation_keys = yes" "remember_days = 30"
 ul_start
+out=$(answers "$ALICE_RECOVERY" | pam alice -e "$INFO" -r 198.51.100.9)
+expect_contains "key login with a recovery code from a remote host" "$out" "auth: PAM_SUCCESS"
+out=$(pam alice -e "$INFO" -r 198.51.100.9 </dev/null)
+expect_contains "T7: the key again from that remembered host: in" "$out" "auth: PAM_SUCCESS"
+expect_lacks "T7: ... without the code" "$out" "Verification code:"
 rc=0; out=$(pam alice -e "SSH_AUTH_INFO_0=publickey $(body auto)" </dev/null)
 expect_contains "automation key, ssh_automation_keys = yes: in without a code" "$out" "auth: PAM_SUCCESS"
 expect_lacks "... no prompt at all" "$out" "prompt"
