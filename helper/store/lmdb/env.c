@@ -579,3 +579,18 @@ ul_store_upkeep(struct ul_txn *t, int64_t failures_before,
 	e = reserve(t->st);
 	return r != 0 ? r : e;
 }
+
+int
+st_next_id_of(struct ul_txn *t, int db, const char *email, struct ul_cursor *cur,
+    char *id, size_t n)
+{
+	struct st_key prefix;
+	MDB_val key, v;
+	int r;
+
+	id[0] = '\0';
+	if (st_key_make(&prefix, email, "") != 0)
+		return UL_EINVAL;
+	r = st_cursor_next(t, db, cur, &prefix, &key, &v);
+	return r != 0 ? r : st_key_tail(&key, prefix.len, id, n, NULL, 0);
+}

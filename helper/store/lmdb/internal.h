@@ -106,6 +106,11 @@ int st_cursor_next(struct ul_txn *t, int db, struct ul_cursor *cur,
 int st_key_tail(const MDB_val *k, size_t plen, char *a, size_t na, char *b,
     size_t nb);
 
+/* The next id after *cur in an index `email\0id -> ""` (API keys, SSH
+ * keys), moving the cursor on. */
+int st_next_id_of(struct ul_txn *t, int db, const char *email,
+    struct ul_cursor *cur, char *id, size_t n);
+
 /* users.c: the user as stored, when it is still the one the caller read
  * (same email, same id); UL_ECONFLICT otherwise. */
 int st_user_load(struct ul_txn *t, const struct ul_user *ref, struct ul_user *u);
