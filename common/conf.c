@@ -19,7 +19,7 @@
 
 #define LINE_MAX_LEN 4096
 
-enum key_type { K_STR, K_PATH, K_NAME, K_UINT, K_BOOL, K_KDF };
+enum key_type { K_STR, K_PATH, K_NAME, K_UINT, K_BOOL, K_KDF, K_SSH_KEYS };
 
 struct key {
 	const char *name;
@@ -58,6 +58,11 @@ static const struct key keys[] = {
 	{STR(issuer, K_NAME)},
 	{NUM(rate_burst, 1, 100000)},
 	{NUM(rate_per_minute, 1, 100000)},
+	{"ssh_keys", K_SSH_KEYS, offsetof(struct ul_conf, ssh_keys), 0, 0, 0},
+	{"ssh_automation_keys", K_BOOL, offsetof(struct ul_conf, ssh_automation_keys),
+	    0, 0, 0},
+	{STR(ssh_service, K_NAME)},
+	{STR(keys_user, K_NAME)},
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -106,6 +111,10 @@ ul_conf_defaults(struct ul_conf *c)
 	snprintf(c->issuer, sizeof(c->issuer), "%s", "unilogin");
 	c->rate_burst = 10;
 	c->rate_per_minute = 10;
+	c->ssh_keys = UL_SSH_KEYS_ALLOWED;
+	c->ssh_automation_keys = false;
+	snprintf(c->ssh_service, sizeof(c->ssh_service), "%s", "sshd");
+	snprintf(c->keys_user, sizeof(c->keys_user), "%s", "unilogin-keys");
 }
 
 int
@@ -224,6 +233,17 @@ ul_conf_set(struct ul_conf *c, const char *key, const char *value, char *err,
 				    "kdf: must be interactive, moderate, sensitive or "
 				    "OPSLIMIT:MEMLIMIT_MIB (e.g. 2:64)");
 			memcpy(c->kdf, value, strlen(value) + 1);
+			return 0;
+		case K_SSH_KEYS:
+			if (strcmp(value, "allowed") == 0)
+				c->ssh_keys = UL_SSH_KEYS_ALLOWED;
+			else if (strcmp(value, "required") == 0)
+				c->ssh_keys = UL_SSH_KEYS_REQUIRED;
+			else if (strcmp(value, "off") == 0)
+				c->ssh_keys = UL_SSH_KEYS_OFF;
+			else
+				return fail(err, errlen,
+				    "ssh_keys: must be allowed, required or off");
 			return 0;
 		}
 	}

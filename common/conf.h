@@ -39,6 +39,13 @@ struct ul_conf {
 	char issuer[65];            /* the Key URI's issuer (T2) */
 	unsigned rate_burst;        /* S3: password checks a caller may send ... */
 	unsigned rate_per_minute;   /* ... and then this many a minute */
+	/* SSH keys (K1) */
+	enum ul_ssh_keys { UL_SSH_KEYS_ALLOWED = 0, UL_SSH_KEYS_REQUIRED,
+		UL_SSH_KEYS_OFF } ssh_keys;
+	bool ssh_automation_keys;   /* --automation keys log in without a code */
+	char ssh_service[65];       /* the PAM service whose SSH_AUTH_INFO_0
+				     * is believed (sshd's) */
+	char keys_user[64];         /* unilogin-keys' user: no per-uid cap */
 };
 
 /* The built-in defaults. */

@@ -86,6 +86,12 @@ static const struct ul_field_info fields[UL_F_TAG_END] = {
 	[UL_F_DRY_RUN] = {"dry_run", B, 1},
 	[UL_F_TOTP_STEP] = {"totp_step", I, 8},
 	[UL_F_SOURCE] = {"source", S, STRMAX(64)},
+	[UL_F_SSHKEY] = {"sshkey", S, STRMAX(UL_SSHKEY_FIELD_MAX)},
+	[UL_F_FINGERPRINT] = {"fingerprint", S, STRMAX(64)},
+	[UL_F_COMMENT] = {"comment", S, STRMAX(255)},
+	[UL_F_KEY_TYPE] = {"type", S, STRMAX(64)},
+	[UL_F_AUTOMATION] = {"automation", B, 1},
+	[UL_F_BITS] = {"bits", I, 8},
 
 	[UL_F_PASSWORD] = {"password", X, STRMAX(UL_SECRET_MAX)},
 	[UL_F_NEW_PASSWORD] = {"new_password", X, STRMAX(UL_SECRET_MAX)},
@@ -135,6 +141,8 @@ static const char *const type_names[UL_MSG_TYPE_END] = {
 	[UL_REQ_NSS_LIST] = "nss_list",
 	[UL_REQ_LOGIN_SMS] = "login_sms",
 	[UL_REQ_PASSWD_BEGIN] = "passwd_begin",
+	[UL_REQ_SSHKEYS] = "sshkeys",
+	[UL_REQ_LOGIN_SSHKEY] = "login_sshkey",
 	[UL_REQ_SELF_VERIFY] = "self_verify",
 	[UL_REQ_SELF_RESET] = "self_reset",
 	[UL_REQ_SELF_RESET_SEND] = "self_reset_send",
@@ -142,6 +150,7 @@ static const char *const type_names[UL_MSG_TYPE_END] = {
 	[UL_REQ_SELF_LINK] = "self_link",
 	[UL_REQ_SELF_TFA] = "self_tfa",
 	[UL_REQ_SELF_APIKEY] = "self_apikey",
+	[UL_REQ_SELF_SSHKEY] = "self_sshkey",
 	[UL_REQ_USER_ADD] = "user_add",
 	[UL_REQ_USER_VERIFY] = "user_verify",
 	[UL_REQ_USER_PASSWD] = "user_passwd",
@@ -180,6 +189,9 @@ static const char *const type_names[UL_MSG_TYPE_END] = {
 	[UL_REQ_EXPORT] = "export",
 	[UL_REQ_IMPORT] = "import",
 	[UL_REQ_MIGRATE] = "migrate",
+	[UL_REQ_SSHKEY_ADD] = "sshkey_add",
+	[UL_REQ_SSHKEY_LIST] = "sshkey_list",
+	[UL_REQ_SSHKEY_REMOVE] = "sshkey_remove",
 };
 
 const char *

@@ -162,6 +162,14 @@ open_state(struct ul_helper *h)
 			ul_log(LOG_WARNING, "admin_group %s is not in /etc/group: "
 			    "only root may administer", h->conf.admin_group);
 	}
+	{
+		gid_t unused;
+
+		/* sshd's AuthorizedKeysCommand runs as this user (K1) */
+		h->has_keys_uid = ul_files_uid(h->conf.keys_user, &h->keys_uid,
+		    &unused) == 0 && h->keys_uid != 0 &&
+		    strcmp(h->conf.keys_user, h->conf.user) != 0;
+	}
 	return 0;
 }
 

@@ -6,7 +6,8 @@ command -v man >/dev/null 2>&1 || { echo "man is not installed: skipped"; exit 7
 top_srcdir=${top_srcdir:-$(dirname "$0")/..}
 
 status=0
-for name in pam_unilogin.8 unilogind.8 uniloginctl.8 unilogin.1 unilogin.conf.5; do
+for name in pam_unilogin.8 unilogind.8 uniloginctl.8 unilogin.1 unilogin.conf.5 \
+    unilogin-keys.8; do
 	page=$top_srcdir/man/$name
 	if [ ! -r "$page" ]; then
 		echo "FAIL: $name: $page cannot be read"

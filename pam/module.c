@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <sodium.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
 #include "common/client.h"
+#include "common/sshkey.h"
 #include "common/util.h"
 #include "pam/internal.h"
 #include "pam/module.h"
@@ -91,6 +93,7 @@ ul_pam_code(int result, bool account)
 	case UL_ESUSPENDED:
 		return account ? PAM_ACCT_EXPIRED : PAM_AUTH_ERR;
 	case UL_EAUTH:
+	case UL_EKEYREQUIRED:
 	case UL_ENOTCONFIRMED:
 	case UL_ELOCKED:
 	case UL_EBANNED:
@@ -369,12 +372,79 @@ login_apikey(struct ul_pam *p, bool linked, char *answer)
 	return ul_client_call(p->cl);
 }
 
+/* The key sshd accepted for this login (K1), into key: only from sshd's
+ * own PAM service (ssh_service) in a process of uid 0, where sshd alone
+ * sets SSH_AUTH_INFO_0 (the helper believes it from uid 0 only, too).
+ * False when there is none to believe. */
+static bool
+accepted_key(struct ul_pam *p, char *key, size_t n)
+{
+	const char *info;
+
+	if (p->o.conf.ssh_keys == UL_SSH_KEYS_OFF || getuid() != 0 ||
+	    p->service == NULL || strcmp(p->service, p->o.conf.ssh_service) != 0)
+		return false;
+	info = pam_getenv(p->pamh, "SSH_AUTH_INFO_0");
+	if (info == NULL || ul_sshkey_from_auth_info(info, key, n) != 0)
+		return false;
+	if (p->o.debug)
+		pam_syslog(p->pamh, LOG_DEBUG, "sshd accepted a key: asking the helper "
+		    "whose it is");
+	return true;
+}
+
+/* sshd accepted a key: when it is a unified user's key that opens this
+ * account, only `Verification code: ` is asked (K1).  UL_ENOTFOUND when
+ * it is not: the exchange goes on as without a key. */
+static int
+login_key(struct ul_pam *p, const char *key)
+{
+	int r;
+
+	pm_begin(p, UL_REQ_LOGIN_SSHKEY);
+	ul_msg_put_str(p->cl->req, UL_F_SSHKEY, key);
+	r = ul_client_call(p->cl);
+	if (r == UL_EPERM)
+		return UL_ENOTFOUND;    /* not uid 0: no key to believe */
+	return r == UL_ENEEDCODE ? pm_second_step(p) : r;
+}
+
+/* The exchange of a product account: a key sshd accepted, or the
+ * questions of its kind; with ssh_keys = required an SSH login needs the
+ * key. */
+static int
+login_account(struct ul_pam *p, bool linked, char *password, bool *by_key)
+{
+	char key[UL_SSHKEY_LINE_MAX + 1];
+	bool ssh = p->service != NULL &&
+	    strcmp(p->service, p->o.conf.ssh_service) == 0;
+	int r = UL_ENOTFOUND;
+
+	*by_key = false;
+	if (linked && !p->o.apikey && accepted_key(p, key, sizeof(key)))
+		r = login_key(p, key);
+	if (r != UL_ENOTFOUND) {
+		*by_key = true;
+		return r;
+	}
+	if (ssh && p->o.conf.ssh_keys == UL_SSH_KEYS_REQUIRED) {
+		pam_syslog(p->pamh, LOG_NOTICE, "ssh_keys = required: %s came without "
+		    "a unified user's key", p->user);
+		return UL_EKEYREQUIRED;
+	}
+	if (p->o.apikey)
+		return get_password(p, password) ?: login_apikey(p, linked, password);
+	if (linked)
+		return login_linked(p, password);
+	return get_password(p, password) ?: login_legacy(p, password);
+}
+
 static int
 authenticate(struct ul_pam *p)
 {
 	char *password = sodium_malloc(UL_SECRET_MAX + 1);
 	const char *kind;
-	bool linked;
+	bool linked, by_key = false;
 	int r, code;
 
 	if (password == NULL)
@@ -391,12 +461,8 @@ authenticate(struct ul_pam *p)
 		sodium_free(password);
 		return PAM_AUTH_ERR;
 	}
-	if (r == 0 && p->o.apikey)
-		r = get_password(p, password) ?: login_apikey(p, linked, password);
-	else if (r == 0 && linked)
-		r = login_linked(p, password);
-	else if (r == 0)
-		r = get_password(p, password) ?: login_legacy(p, password);
+	if (r == 0)
+		r = login_account(p, linked, password, &by_key);
 	if (pm_transport_error(r)) {
 		code = pm_unavailable(p, r);
 	} else if (r == UL_EINVAL) {
@@ -412,8 +478,12 @@ authenticate(struct ul_pam *p)
 		put_env(p, "UNILOGIN_EMAIL", UL_F_EMAIL);
 		put_env(p, "UNILOGIN_ACCOUNT", UL_F_ACCOUNT);
 		put_env(p, "UNILOGIN_ROLE", UL_F_ROLE);
+		/* the key that stood for email and password, for the session
+		 * history (L11, K1) */
+		if (by_key)
+			put_env(p, "UNILOGIN_SSHKEY", UL_F_FINGERPRINT);
 		/* later modules of the stack may reuse it (use_first_pass) */
-		if (!p->o.apikey)
+		if (!p->o.apikey && !by_key)
 			pam_set_item(p->pamh, PAM_AUTHTOK, password);
 	}
 	sodium_free(password);      /* wipes */

@@ -196,6 +196,8 @@ ul_pam_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (r == PAM_SUCCESS) {
 		pm_begin(&p, UL_REQ_SESSION_OPEN);
 		ul_msg_put_str(p.cl->req, UL_F_EMAIL, pam_getenv(pamh, "UNILOGIN_EMAIL"));
+		ul_msg_put_str(p.cl->req, UL_F_FINGERPRINT,
+		    pam_getenv(pamh, "UNILOGIN_SSHKEY"));
 		r = ul_client_call(p.cl);
 		/* the history is best effort: a session that cannot be recorded
 		 * (no product account, no helper) is logged, never refused */

@@ -299,4 +299,18 @@ expect_eq "row 8: su never let the sprayer in" 0 "$(cat "$T/spray1.out" "$T/spra
 out=$(answers sue@example.com "$PASSWORD" | pam $TARGET)
 expect_contains "row 8: root's own login of the account (another person) is not limited" "$out" \
 	"auth: PAM_SUCCESS"
+
+# ---- K1: unilogin-keys' own user (keys_user) has no per-uid cap ----
+# sshd runs unilogin-keys once per offered key, as NSS lookups come once
+# per getpwnam: that user may hold more than 64 connections (the total's
+# cap, with the share kept for root, still holds)
+ul_stop
+ul_config "keys_user = nobody"
+ul_start
+hold 65534 nobody 100 0
+i=0
+while [ "$(held_now nobody)" -lt 100 ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.05; done
+expect_eq "K1: keys_user holds more than the per-uid cap of 64 (100 asked)" 100 "$(held_now nobody)"
+root_still_served "keys_user holding 100"
+hold_stop
 ul_done

@@ -199,6 +199,8 @@ expect_contains "the NSS module is in libnss-unilogin" "$(dpkg-deb -c "$T"/libns
 	"libnss_unilogin.so.2"
 contents=$(dpkg-deb -c "$T"/unilogin_*.deb)
 for f in ./usr/sbin/unilogind ./usr/sbin/uniloginctl ./usr/bin/unilogin \
+    ./usr/sbin/unilogin-keys ./usr/share/man/man8/unilogin-keys.8.gz \
+    ./usr/share/doc/unilogin/examples/sshd_config.d/unilogin.conf \
     ./lib/systemd/system/unilogind.socket ./lib/systemd/system/unilogind.service \
     ./usr/lib/sysusers.d/unilogin.conf ./etc/unilogin/unilogin.conf \
     ./usr/share/man/man8/unilogind.8.gz ./usr/share/doc/unilogin/examples/pam.d/sshd; do
@@ -230,6 +232,9 @@ expect_eq "the helper's user: home and shell of the sysusers file" \
 uid=$(echo "$pw" | cut -d: -f3)
 expect_eq "... a system uid" yes "$([ -n "$uid" ] && [ "$uid" -lt 1000 ] && echo yes || echo "no ($uid)")"
 expect_eq "the store directory: 0700, the helper's" "700 unilogin" "$(stat -c '%a %U' /var/lib/unilogin)"
+kpw=$(getent passwd unilogin-keys || true)
+expect_eq "unilogin-keys' own user (K1): no home, no shell, not the helper's" \
+	"/:/usr/sbin/nologin" "$(echo "$kpw" | cut -d: -f6,7)"
 expect_eq "unilogind.socket is enabled" /lib/systemd/system/unilogind.socket \
 	"$(readlink /etc/systemd/system/sockets.target.wants/unilogind.socket || true)"
 expect_eq "unilogind.service itself is not enabled (socket activation)" no \

@@ -6,6 +6,7 @@
 # by its line number; earlier batches stay.  Only admins may do either (S5).
 . "$top_srcdir/tests/lib.sh"
 command -v oathtool >/dev/null || ul_skip "oathtool is needed for TOTP codes"
+command -v ssh-keygen >/dev/null || ul_skip "ssh-keygen is needed for an SSH key"
 
 cat >"$T/deliver" <<EOF
 #!/bin/sh
@@ -53,6 +54,8 @@ ctl account invite comms alice mate@example.com --role billing >/dev/null
 KEY=$(ctl --json apikey create comms alice alice@example.com |
 	sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
 [ -n "$KEY" ] || { echo "no API key"; exit 99; }
+ssh-keygen -q -t ed25519 -N '' -C "alice laptop" -f "$T/alice.ssh"   # K1
+ctl sshkey add alice@example.com "$T/alice.ssh.pub" >/dev/null
 
 ul_user eve@example.com                         # a pending email change (U6)
 ul_account shop eve eve@example.com
@@ -129,7 +132,7 @@ ctl account show shop oldie >"$T/oldie1"
 ctl export >"$T/dump1.jsonl" && rc=0 || rc=$?
 expect_eq "export exits 0" 0 "$rc"
 dump=$(cat "$T/dump1.jsonl")
-for type in meta product user method account member apikey; do
+for type in meta product user method account member apikey sshkey; do
 	expect_contains "the dump holds a $type line" "$dump" "{\"type\":\"$type\""
 done
 expect_contains "the dump holds the pending email" "$dump" '"pending_email":"eve2@example.com"'
@@ -197,7 +200,7 @@ expect_eq "an empty store exports its meta line alone" '{"type":"meta","next_uid
 
 good() { # N: a product line and a user line of its own
 	echo "{\"type\":\"product\",\"name\":\"p$1\",\"created\":1700000000}"
-	echo "{\"type\":\"user\",\"email\":\"good$1@example.com\",\"confirmed\":true,\"created\":1700000000,\"id\":\"0123456789abcdef0123456789abcd$1$1\"}"
+	echo "{\"type\":\"user\",\"email\":\"good$1@example.com\",\"confirmed\":true,\"created\":1700000000,\"id\":\"$(printf '%032x' "$1")\"}"
 }
 
 LONG=$(printf '%0300d@example.com' 0)        # longer than any email
@@ -228,6 +231,8 @@ a non-normalised email|not a normalised email|{"type":"user","email":"X@Example.
 a non-normalised member email|not a normalised email|{"type":"member","user":" x@example.com","product":"comms","account":"a","role":"member"}
 a field too long|email: too long|{"type":"apikey","id":"k1","email":"$LONG"}
 a string where a number goes|created: expected an integer|{"type":"product","name":"p","created":"yesterday"}
+an SSH key with another key's fingerprint|is not its key's|{"type":"sshkey","id":"s1","email":"x@example.com","key_type":"ssh-ed25519","blob":"AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C7okWi0dh2l9GAJl","fingerprint":"SHA256:xF/ydyEHDP8fwlFu/uY7sVzBODYS2Oyj3q3SBl7vKdc","bits":256}
+an SSH key of a type we refuse|unknown key type|{"type":"sshkey","id":"s1","email":"x@example.com","key_type":"ssh-dss","blob":"AAAAB3NzaC1kc3M=","fingerprint":"SHA256:x","bits":1024}
 LINES
 
 # several batches (500 lines each): the bad one is in the third

@@ -12,6 +12,7 @@ unit=$(find "$T/dest" -name unilogind.service)
 helper=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$unit")
 mandir=$(dirname "$(dirname "$(find "$T/dest" -name unilogind.8)")")
 for f in pam_unilogin.so libnss_unilogin.so.2 sbin/unilogind sbin/uniloginctl \
+    sbin/unilogin-keys man8/unilogin-keys.8 \
     bin/unilogin systemd/system/unilogind.service systemd/system/unilogind.socket \
     sysusers.d/unilogin.conf unilogin/unilogin.conf man8/pam_unilogin.8 \
     man8/unilogind.8 man8/uniloginctl.8 man1/unilogin.1 man5/unilogin.conf.5 \

@@ -35,6 +35,7 @@ TYPES = {
     "login_legacy": 5, "account_check": 6, "session_open": 7,
     "session_close": 8, "passwd_change": 9, "apikey_login": 10,
     "nss_getpw": 11, "nss_list": 12, "login_sms": 13, "passwd_begin": 14,
+    "sshkeys": 15, "login_sshkey": 16, "self_sshkey": 39,
     "self_verify": 32, "self_reset": 33, "self_reset_send": 34,
     "self_accounts": 35, "self_link": 36, "self_tfa": 37, "self_apikey": 38,
     "user_add": 64, "user_verify": 65, "user_passwd": 66, "user_reset": 67,
@@ -49,6 +50,7 @@ TYPES = {
     "apikey_create": 120, "apikey_list": 121, "apikey_revoke": 122,
     "sessions": 128, "audit": 129, "export": 130, "import": 131,
     "migrate": 132,
+    "sshkey_add": 136, "sshkey_list": 137, "sshkey_remove": 138,
 }
 
 STR, INT, BOOL, MARK = "str", "int", "bool", "mark"
@@ -79,6 +81,8 @@ FIELDS = {
     72: ("failures", INT), 73: ("ruser", STR), 74: ("commits", INT),
     75: ("tickets", INT), 76: ("batches", INT), 77: ("batched", INT),
     78: ("dry_run", BOOL), 79: ("totp_step", INT), 80: ("source", STR),
+    85: ("sshkey", STR), 86: ("fingerprint", STR), 87: ("comment", STR),
+    88: ("type", STR), 89: ("automation", BOOL), 90: ("bits", INT),
     100: ("password", STR), 101: ("new_password", STR), 102: ("code", STR),
     103: ("ticket", STR), 104: ("confirmation_code", STR),
     105: ("reset_code", STR), 106: ("uri", STR), 107: ("secret", STR),

@@ -57,6 +57,7 @@ static const struct opt_spec opt_specs[] = {
 	{"google-authenticator", O_LOCAL, 0, false},
 	{"oath-users", O_LOCAL, 0, true},
 	{"dry-run", O_LOCAL, 0, false},
+	{"automation", O_BOOL, UL_F_AUTOMATION, false},
 };
 
 static const struct opt_spec *
@@ -385,6 +386,94 @@ run_generic(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 			return UL_EXIT_USAGE;
 	}
 	return ul_cli_call_print(cli, cmd);
+}
+
+/* ---- SSH keys ---- */
+
+/* One key line from f: blank lines and `#` comments are skipped, a
+ * second key line is refused (a line break would smuggle a key in).  The
+ * helper judges the key itself. */
+static int
+read_key_line(struct ul_cli *cli, FILE *f, const char *name, char **out)
+{
+	char *line = NULL, *key = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		char *p = line;
+
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (key != NULL) {
+			fprintf(stderr, "%s: %s holds more than one key line: give one "
+			    "key\n", cli->prog, name);
+			free(key);
+			free(line);
+			return UL_EXIT_RULE;
+		}
+		if (strlen(p) != (size_t)n - (size_t)(p - line)) {
+			fprintf(stderr, "%s: %s: the key line holds a NUL byte\n", cli->prog,
+			    name);
+			free(line);
+			return UL_EXIT_RULE;
+		}
+		if (strlen(p) > UL_SSHKEY_LINE_MAX) {
+			fprintf(stderr, "%s: key refused: the key line is too long (%zu "
+			    "bytes; at most %d)\n", cli->prog, strlen(p), UL_SSHKEY_LINE_MAX);
+			free(line);
+			return UL_EXIT_RULE;
+		}
+		key = strdup(p);
+		if (key == NULL)
+			break;
+		/* a pasted key on a terminal ends with its line */
+		if (f == stdin && isatty(STDIN_FILENO))
+			break;
+	}
+	free(line);
+	if (key == NULL) {
+		fprintf(stderr, "%s: no key line in %s\n", cli->prog, name);
+		return UL_EXIT_USAGE;
+	}
+	*out = key;
+	return 0;
+}
+
+int
+ul_cli_put_sshkey(struct ul_cli *cli, const struct ul_cli_cmd *cmd,
+    const char *file)
+{
+	FILE *f = stdin;
+	char *key = NULL;
+	int r;
+
+	if (ul_cli_put_opts(cli, cmd) != 0)
+		return UL_EXIT_USAGE;
+	/* an automation key's account is of this host's product by default */
+	if (ul_cli_opt(cli, "automation") && !ul_cli_opt(cli, "product") &&
+	    cli->conf.product[0])
+		ul_msg_put_str(cli->cl->req, UL_F_PRODUCT, cli->conf.product);
+
+	if (file != NULL && strcmp(file, "-") != 0 &&
+	    (f = fopen(file, "re")) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", cli->prog, file, strerror(errno));
+		return UL_EXIT_USAGE;
+	}
+	if (f == stdin && isatty(STDIN_FILENO))
+		fprintf(stderr, "Paste one OpenSSH public key line: ");
+	r = read_key_line(cli, f, f == stdin ? "stdin" : file, &key);
+	if (f != stdin)
+		fclose(f);
+	if (r != 0)
+		return r;
+	ul_msg_put_str(cli->cl->req, UL_F_SSHKEY, key);
+	free(key);
+	return cli->cl->req->error != 0 ? UL_EXIT_USAGE : 0;
 }
 
 /* ---- argv ---- */

@@ -65,6 +65,11 @@ char *ul_cli_read_secret(struct ul_cli *cli, const char *prompt, bool confirm);
 char *ul_cli_read_line(struct ul_cli *cli, const char *prompt);
 /* Puts the command's options into the request being built. */
 int ul_cli_put_opts(struct ul_cli *cli, const struct ul_cli_cmd *cmd);
+/* Puts the options of cmd and one OpenSSH public key line, read from FILE
+ * (or stdin when NULL or "-"), into the request; 0 or an exit status (the
+ * message printed). */
+int ul_cli_put_sshkey(struct ul_cli *cli, const struct ul_cli_cmd *cmd,
+    const char *file);
 /* Calls the helper with cli->cl->req and prints the reply; exit status. */
 int ul_cli_call_print(struct ul_cli *cli, const struct ul_cli_cmd *cmd);
 /* Calls the helper; on failure prints the error; returns the result code

@@ -64,8 +64,21 @@ put_answer(struct ul_cli *cli, uint16_t tag, const char *prompt, bool secret)
 	return 0;
 }
 
-/* The self-service commands first ask who is asking, as the PAM module
- * does: email, password and the current code (empty when none, T5). */
+/* Who is asking, as the PAM module asks: email, password and the current
+ * code (empty when none, T5). */
+static int
+put_who(struct ul_cli *cli)
+{
+	int r;
+
+	if ((r = put_answer(cli, UL_F_EMAIL, "Email: ", false)) != 0 ||
+	    (r = put_answer(cli, UL_F_PASSWORD, "Password: ", true)) != 0)
+		return r;
+	return put_answer(cli, UL_F_CODE,
+	    "Verification code (empty if you have none): ", true);
+}
+
+/* The self-service commands first ask who is asking (put_who). */
 static int
 run_self(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
     int nargs)
@@ -78,12 +91,9 @@ run_self(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 	if (nargs < n || nargs > n + (cmd->optional_code ? 1 : 0))
 		return ul_cli_usage(cli, cmd);
 	ul_client_begin(cli->cl, cmd->type);
-	if ((r = put_answer(cli, UL_F_EMAIL, "Email: ", false)) != 0 ||
-	    (r = put_answer(cli, UL_F_PASSWORD, "Password: ", true)) != 0 ||
-	    (r = put_answer(cli, UL_F_CODE,
-		"Verification code (empty if you have none): ", true)) != 0)
+	if ((r = put_who(cli)) != 0)
 		return r;
-	if (cmd->type == UL_REQ_SELF_TFA)
+	if (cmd->type == UL_REQ_SELF_TFA || cmd->type == UL_REQ_SELF_SSHKEY)
 		ul_msg_put_str(cli->cl->req, UL_F_ACTION, action ? action + 1 : cmd->words);
 	for (int i = 0; i < n; i++)
 		ul_msg_put_str(cli->cl->req, cmd->args[i], args[i]);
@@ -98,6 +108,25 @@ run_self(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 		if ((r = put_answer(cli, cmd->secrets[i].tag, cmd->secrets[i].prompt,
 		    true)) != 0)
 			return r;
+	return ul_cli_call_print(cli, cmd);
+}
+
+/* sshkey add [FILE]: who asks (T5), then one key line from FILE, or from
+ * stdin after the answers (K1). */
+static int
+run_sshkey_add(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
+    int nargs)
+{
+	int r;
+
+	if (nargs > 1)
+		return ul_cli_usage(cli, cmd);
+	ul_client_begin(cli->cl, cmd->type);
+	if ((r = put_who(cli)) != 0)
+		return r;
+	ul_msg_put_str(cli->cl->req, UL_F_ACTION, "add");
+	if ((r = ul_cli_put_sshkey(cli, cmd, nargs == 1 ? args[0] : NULL)) != 0)
+		return r;
 	return ul_cli_call_print(cli, cmd);
 }
 
@@ -166,6 +195,12 @@ static const struct ul_cli_cmd commands[] = {
 	    false, run_self},
 	{"apikey create", "PRODUCT ACCOUNT", UL_REQ_SELF_APIKEY,
 	    {UL_F_PRODUCT, UL_F_ACCOUNT}, 0, {0}, {{0}}, false, run_self},
+	{"sshkey add", "[FILE] [--automation --account ACCOUNT [--product P]]",
+	    UL_REQ_SELF_SSHKEY, {0}, 0, {"automation", "account", "product"}, {{0}},
+	    false, run_sshkey_add},
+	{"sshkey list", "", UL_REQ_SELF_SSHKEY, {0}, 0, {0}, {{0}}, false, run_self},
+	{"sshkey remove", "ID", UL_REQ_SELF_SSHKEY, {UL_F_ID}, 0, {0}, {{0}}, false,
+	    run_self},
 	{"verify", "EMAIL [CODE]", UL_REQ_SELF_VERIFY, {UL_F_EMAIL}, UL_F_CODE, {0},
 	    {NEW_PASSWORD}, false, NULL},
 	{"reset", "EMAIL [CODE] | reset EMAIL --send", 0, {0}, 0, {"send"}, {{0}},

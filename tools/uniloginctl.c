@@ -109,6 +109,22 @@ run_account_list(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 	return ul_cli_call_print(cli, cmd);
 }
 
+/* sshkey add EMAIL [FILE]: the key line from FILE or stdin (K1) */
+static int
+run_sshkey_add(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
+    int nargs)
+{
+	int r;
+
+	if (nargs < 1 || nargs > 2)
+		return ul_cli_usage(cli, cmd);
+	ul_client_begin(cli->cl, cmd->type);
+	ul_msg_put_str(cli->cl->req, UL_F_EMAIL, args[0]);
+	if ((r = ul_cli_put_sshkey(cli, cmd, nargs == 2 ? args[1] : NULL)) != 0)
+		return r;
+	return ul_cli_call_print(cli, cmd);
+}
+
 static const struct ul_cli_cmd commands[] = {
 	{"status", "", UL_REQ_STATUS, {0}, 0, {0}, {{0}}, false, NULL},
 	{"user add", "EMAIL", UL_REQ_USER_ADD, {UL_F_EMAIL}, 0, {0}, {{0}}, false, NULL},
@@ -173,6 +189,13 @@ static const struct ul_cli_cmd commands[] = {
 	    true, NULL},
 	{"apikey revoke", "ID", UL_REQ_APIKEY_REVOKE, {UL_F_ID}, 0, {0}, {{0}},
 	    false, NULL},
+	{"sshkey add", "EMAIL [FILE] [--automation --account ACCOUNT [--product P]]",
+	    UL_REQ_SSHKEY_ADD, {UL_F_EMAIL}, 0, {"automation", "account", "product"},
+	    {{0}}, false, run_sshkey_add},
+	{"sshkey list", "EMAIL", UL_REQ_SSHKEY_LIST, {UL_F_EMAIL}, 0, {0}, {{0}},
+	    true, NULL},
+	{"sshkey remove", "EMAIL ID", UL_REQ_SSHKEY_REMOVE, {UL_F_EMAIL, UL_F_ID}, 0,
+	    {0}, {{0}}, false, NULL},
 	{"sessions", "[--product P] [--email E] [--account A]", UL_REQ_SESSIONS, {0},
 	    0, {"product", "email", "account"}, {{0}}, true, NULL},
 	{"audit", "[--since ISO-TIME]", UL_REQ_AUDIT, {0}, 0, {"since"}, {{0}}, true,

@@ -27,6 +27,8 @@ struct ul_helper {
 	char dummy_hash[UL_HASH_STR_MAX];   /* S1: verified when no user */
 	bool has_admin_gid;
 	gid_t admin_gid;
+	bool has_keys_uid;                  /* keys_user exists (K1) */
+	uid_t keys_uid;
 	struct ul_tickets *tickets;         /* LOGIN_BEGIN -> LOGIN_CODE */
 };
 

@@ -69,7 +69,26 @@ ul_ticket_reply(struct ul_call *c, struct ul_ticket *tk, int result)
 	return result;
 }
 
-/* Ends the API keys scoped to an account (all of them, or one user's). */
+/* Ends the SSH automation keys of `email` scoped to account a (K1: the
+ * user's other keys follow L7 when they are looked up). */
+static int
+end_automation_keys(struct ul_txn *t, const struct ul_account *a,
+    const char *email)
+{
+	struct ul_cursor cur = {""};
+	struct ul_sshkey k;
+	int r;
+
+	while ((r = ul_store_sshkey_next(t, email, &cur, &k)) == 0)
+		if (k.automation && strcmp(k.product, a->product) == 0 &&
+		    strcmp(k.account, a->name) == 0 &&
+		    (r = ul_store_sshkey_remove(t, k.id)) != 0)
+			break;
+	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+/* Ends the API keys and automation SSH keys scoped to an account (all of
+ * them, or one user's). */
 int
 ul_account_end_keys(struct ul_txn *t, const struct ul_account *a, const char *email)
 {
@@ -84,6 +103,38 @@ ul_account_end_keys(struct ul_txn *t, const struct ul_account *a, const char *em
 		    (r = ul_store_apikey_revoke(t, k.id)) != 0)
 			break;
 	sodium_memzero(&k, sizeof(k));
+	if (r != 0 && r != UL_ENOTFOUND)
+		return r;
+	return end_automation_keys(t, a, email);
+}
+
+int
+ul_sshkeys_end_all(struct ul_txn *t, const char *email)
+{
+	struct ul_cursor cur = {""};
+	struct ul_sshkey k;
+	int r;
+
+	while ((r = ul_store_sshkey_next(t, email, &cur, &k)) == 0) {
+		if ((r = ul_store_sshkey_remove(t, k.id)) != 0)
+			return r;
+		cur.token[0] = '\0';
+	}
+	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+int
+ul_sshkeys_move_all(struct ul_txn *t, const char *from, const char *to)
+{
+	struct ul_cursor cur = {""};
+	struct ul_sshkey k;
+	int r;
+
+	while ((r = ul_store_sshkey_next(t, from, &cur, &k)) == 0) {
+		if ((r = ul_store_sshkey_move(t, k.id, to)) != 0)
+			return r;
+		cur.token[0] = '\0';
+	}
 	return r == UL_ENOTFOUND ? 0 : r;
 }
 

@@ -43,6 +43,11 @@ static const struct ul_route routes[UL_MSG_TYPE_END] = {
 	[UL_REQ_NSS_GETPW] = {ul_h_nss_getpw, ANY, LOOP, RHOST},
 	[UL_REQ_NSS_LIST] = {ul_h_nss_list, ANY, LOOP, RHOST},
 	[UL_REQ_ACCOUNT_CHECK] = {ul_h_account_check, ANY, LOOP, RHOST},
+	/* K1: the key lines of an account are public, asked as NSS asks
+	 * (unilogin-keys, for sshd); only uid 0 (sshd's PAM stack) may say
+	 * which key sshd accepted */
+	[UL_REQ_SSHKEYS] = {ul_h_sshkeys, ANY, LOOP, RHOST},
+	[UL_REQ_LOGIN_SSHKEY] = {ul_h_login_sshkey, ROOT, WRITE, LOGIN},
 	/* self-service: a person proves email, password and code (T5) */
 	[UL_REQ_SELF_VERIFY] = {ul_h_self_verify, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
 	[UL_REQ_SELF_RESET] = {ul_h_self_reset, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
@@ -50,6 +55,7 @@ static const struct ul_route routes[UL_MSG_TYPE_END] = {
 	    RATE | RESERVE | RHOST},
 	[UL_REQ_SELF_TFA] = {ul_h_self_tfa, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
 	[UL_REQ_SELF_APIKEY] = {ul_h_self_apikey, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
+	[UL_REQ_SELF_SSHKEY] = {ul_h_self_sshkey, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
 	[UL_REQ_SELF_LINK] = {ul_h_self_link, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
 	[UL_REQ_SELF_ACCOUNTS] = {ul_h_self_accounts, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
 
@@ -92,6 +98,9 @@ static const struct ul_route routes[UL_MSG_TYPE_END] = {
 	[UL_REQ_APIKEY_CREATE] = {ul_h_apikey_create, ADMIN, WRITE, RHOST},
 	[UL_REQ_APIKEY_LIST] = {ul_h_apikey_list, ADMIN, LOOP, RHOST},
 	[UL_REQ_APIKEY_REVOKE] = {ul_h_apikey_revoke, ADMIN, WRITE, RHOST},
+	[UL_REQ_SSHKEY_ADD] = {ul_h_sshkey_add, ADMIN, WRITE, RHOST},
+	[UL_REQ_SSHKEY_LIST] = {ul_h_sshkey_list, ADMIN, LOOP, RHOST},
+	[UL_REQ_SSHKEY_REMOVE] = {ul_h_sshkey_remove, ADMIN, WRITE, RHOST},
 };
 
 const struct ul_route *

@@ -94,6 +94,7 @@ struct code_check {
 	struct ul_user u;
 	struct ul_account a;
 	char role[65];
+	char detail[256];
 	int outcome;
 };
 
@@ -120,6 +121,13 @@ use_code(struct ul_call *c, struct ul_txn *t, void *arg)
 	e = (struct ul_event){.event = k->tk.purpose == UL_TICKET_LOGIN ? "login" :
 	    "password_check", .email = k->tk.email, .product = k->tk.product,
 	    .account = k->tk.account, .result = k->outcome, .detail = why};
+	if (k->tk.sshkey[0] != '\0') {
+		/* K1: the key stood for the email and the password */
+		snprintf(k->detail, sizeof(k->detail), "sshkey %s%s%s", k->tk.sshkey,
+		    why ? ": " : "", why ? why : "");
+		e.event = "login_sshkey";
+		e.detail = k->detail;
+	}
 	return ul_audit(c, t, &e);
 }
 
@@ -151,6 +159,8 @@ ul_h_login_code(struct ul_call *c)
 		ul_msg_put_str(c->out, UL_F_EMAIL, k->tk.email);
 		ul_msg_put_str(c->out, UL_F_ACCOUNT, k->tk.account);
 		ul_msg_put_str(c->out, UL_F_ROLE, k->role);
+		if (k->tk.sshkey[0] != '\0')
+			ul_msg_put_str(c->out, UL_F_FINGERPRINT, k->tk.sshkey);
 	}
 	r = r != 0 ? r : k->outcome;
 	sodium_free(k);     /* wipes the ticket and the records */

@@ -155,6 +155,8 @@ move_records(struct ul_txn *t, const char *old, const char *new)
 	}
 	sodium_memzero(&k, sizeof(k));
 	if (r == 0)
+		r = ul_sshkeys_move_all(t, old, new);
+	if (r == 0)
 		r = ul_local_remember_forget(t, old);
 	return r != 0 ? r : ul_store_failure_forget(t, old);
 }

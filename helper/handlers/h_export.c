@@ -42,6 +42,7 @@ emit_user(struct page *p, const struct ul_user *u)
 	struct ul_cursor cur = {""};
 	struct ul_method m;
 	struct ul_apikey k;
+	struct ul_sshkey sk;
 	uint32_t after = 0;
 
 	memcpy(email, u->email, sizeof(email));
@@ -57,6 +58,12 @@ emit_user(struct page *p, const struct ul_user *u)
 	while (p->error == 0 && ul_store_apikey_next(p->t, email, &cur, &k) == 0) {
 		p->item.kind = UL_ITEM_APIKEY;
 		p->item.u.apikey = k;
+		emit(p);
+	}
+	cur.token[0] = '\0';
+	while (p->error == 0 && ul_store_sshkey_next(p->t, email, &cur, &sk) == 0) {
+		p->item.kind = UL_ITEM_SSHKEY;
+		p->item.u.sshkey = sk;
 		emit(p);
 	}
 	sodium_memzero(&m, sizeof(m));
@@ -196,6 +203,8 @@ check_item(struct ul_call *c, const struct ul_item *item)
 		return 0;
 	case UL_ITEM_APIKEY:
 		return ul_check_apikey(c, &item->u.apikey);
+	case UL_ITEM_SSHKEY:
+		return ul_check_sshkey(c, &item->u.sshkey);
 	}
 	return UL_EINVAL;
 }
@@ -222,6 +231,8 @@ import_item(struct ul_txn *t, const struct ul_item *item)
 		    item->role);
 	case UL_ITEM_APIKEY:
 		return ul_store_apikey_create(t, &item->u.apikey);
+	case UL_ITEM_SSHKEY:
+		return ul_store_sshkey_create(t, &item->u.sshkey);
 	}
 	return UL_EINVAL;
 }

@@ -48,15 +48,18 @@ ul_h_session_open(struct ul_call *c)
 	ul_text_safe(ul_msg_str(c->in, UL_F_SERVICE), s.service, sizeof(s.service));
 	ul_text_safe(ul_msg_str(c->in, UL_F_RHOST), s.rhost, sizeof(s.rhost));
 	ul_text_safe(ul_msg_str(c->in, UL_F_TTY), s.tty, sizeof(s.tty));
+	/* K1: the key that stood for the email and password */
+	ul_text_safe(ul_msg_str(c->in, UL_F_FINGERPRINT), s.sshkey, sizeof(s.sshkey));
 	s.opener_uid = c->uid;
 	if ((r = ul_call_write(c, open_session, &s)) != 0)
 		return r;
 	snprintf(id, sizeof(id), "%" PRIu64, s.id);
 	ul_msg_put_str(c->out, UL_F_ID, id);
 	ul_log(LOG_INFO, "session %s open: product=%s account=%s email=%s service=%s "
-	    "rhost=%s tty=%s", id, s.product, s.account, s.email[0] ? s.email : "-",
-	    s.service[0] ? s.service : "-", s.rhost[0] ? s.rhost : "-",
-	    s.tty[0] ? s.tty : "-");
+	    "rhost=%s tty=%s sshkey=%s", id, s.product, s.account,
+	    s.email[0] ? s.email : "-", s.service[0] ? s.service : "-",
+	    s.rhost[0] ? s.rhost : "-", s.tty[0] ? s.tty : "-",
+	    s.sshkey[0] ? s.sshkey : "-");
 	return 0;
 }
 
@@ -136,6 +139,8 @@ ul_h_sessions(struct ul_call *c)
 		ul_msg_put_str(c->out, UL_F_EMAIL, s.email[0] ? s.email : "-");
 		ul_msg_put_str(c->out, UL_F_HOST, s.host);
 		ul_msg_put_str(c->out, UL_F_SERVICE, s.service);
+		if (s.sshkey[0])
+			ul_msg_put_str(c->out, UL_F_FINGERPRINT, s.sshkey);
 		ul_msg_put_str(c->out, UL_F_RHOST, s.rhost[0] ? s.rhost : "-");
 		ul_msg_put_str(c->out, UL_F_TTY, s.tty[0] ? s.tty : "-");
 		ul_msg_put_int(c->out, UL_F_STARTED, s.started);

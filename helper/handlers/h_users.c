@@ -560,6 +560,9 @@ forget_all(struct ul_txn *t, const char *email)
 		cur.token[0] = '\0';
 	}
 	sodium_memzero(&k, sizeof(k));
+	/* K1: a user's SSH keys end with it */
+	if (r == 0)
+		r = ul_sshkeys_end_all(t, email);
 	if (r == 0)
 		r = ul_local_remember_forget(t, email);
 	return r != 0 ? r : ul_store_failure_forget(t, email);

@@ -18,6 +18,11 @@ int ul_account_end_access(struct ul_txn *t, const struct ul_account *a,
     const char *owner) __attribute__((warn_unused_result));
 int ul_account_end_keys(struct ul_txn *t, const struct ul_account *a,
     const char *email) __attribute__((warn_unused_result));
+/* K1, U7, U6: every SSH key of a user ends, or moves to its new email. */
+int ul_sshkeys_end_all(struct ul_txn *t, const char *email)
+    __attribute__((warn_unused_result));
+int ul_sshkeys_move_all(struct ul_txn *t, const char *from, const char *to)
+    __attribute__((warn_unused_result));
 
 /* h_login.c: the login path */
 int ul_h_status(struct ul_call *c);
@@ -66,6 +71,14 @@ int ul_h_apikey_create(struct ul_call *c);
 int ul_h_apikey_list(struct ul_call *c);
 int ul_h_apikey_revoke(struct ul_call *c);
 int ul_h_self_apikey(struct ul_call *c);
+
+/* h_sshkeys.c: SSH keys (K1) */
+int ul_h_sshkey_add(struct ul_call *c);
+int ul_h_sshkey_list(struct ul_call *c);
+int ul_h_sshkey_remove(struct ul_call *c);
+int ul_h_self_sshkey(struct ul_call *c);
+int ul_h_sshkeys(struct ul_call *c);
+int ul_h_login_sshkey(struct ul_call *c);
 
 /* h_users.c: unified users (U1-U7) */
 int ul_h_user_add(struct ul_call *c);

@@ -18,7 +18,7 @@ static const char *const type_names[] = {
 	[UL_ITEM_META] = "meta", [UL_ITEM_PRODUCT] = "product",
 	[UL_ITEM_USER] = "user", [UL_ITEM_METHOD] = "method",
 	[UL_ITEM_ACCOUNT] = "account", [UL_ITEM_MEMBER] = "member",
-	[UL_ITEM_APIKEY] = "apikey",
+	[UL_ITEM_APIKEY] = "apikey", [UL_ITEM_SSHKEY] = "sshkey",
 };
 
 /* The record kind and struct of an item, or NULL for meta and member. */
@@ -31,6 +31,7 @@ item_struct(const struct ul_item *item, enum ul_record_kind *kind)
 	case UL_ITEM_METHOD: *kind = UL_REC_METHOD; return &item->u.method;
 	case UL_ITEM_ACCOUNT: *kind = UL_REC_ACCOUNT; return &item->u.account;
 	case UL_ITEM_APIKEY: *kind = UL_REC_APIKEY; return &item->u.apikey;
+	case UL_ITEM_SSHKEY: *kind = UL_REC_SSHKEY; return &item->u.sshkey;
 	default: return NULL;
 	}
 }
@@ -260,6 +261,7 @@ check_item(const struct ul_item *item, char *err, size_t n)
 		break;
 	case UL_ITEM_METHOD: case UL_ITEM_MEMBER: email = item->email; break;
 	case UL_ITEM_APIKEY: email = item->u.apikey.email; break;
+	case UL_ITEM_SSHKEY: email = item->u.sshkey.email; break;
 	case UL_ITEM_PRODUCT:
 		return item->u.product.name[0] ? 0 : fail(err, n, "%s", "no name");
 	case UL_ITEM_ACCOUNT:
@@ -285,6 +287,8 @@ check_item(const struct ul_item *item, char *err, size_t n)
 	    !item->role[0]))
 		return fail(err, n, "%s", "product, account and role are needed");
 	if (item->kind == UL_ITEM_APIKEY && !item->u.apikey.id[0])
+		return fail(err, n, "%s", "no id");
+	if (item->kind == UL_ITEM_SSHKEY && !item->u.sshkey.id[0])
 		return fail(err, n, "%s", "no id");
 	return 0;
 }

@@ -14,7 +14,7 @@
 
 enum ul_item_kind {
 	UL_ITEM_META, UL_ITEM_PRODUCT, UL_ITEM_USER, UL_ITEM_METHOD,
-	UL_ITEM_ACCOUNT, UL_ITEM_MEMBER, UL_ITEM_APIKEY,
+	UL_ITEM_ACCOUNT, UL_ITEM_MEMBER, UL_ITEM_APIKEY, UL_ITEM_SSHKEY,
 };
 
 /* One line, parsed. */
@@ -26,6 +26,7 @@ struct ul_item {
 		struct ul_account account;
 		struct ul_method method;
 		struct ul_apikey apikey;
+		struct ul_sshkey sshkey;
 	} u;
 	char email[UL_EMAIL_MAX + 1];       /* a method's user; a member */
 	char product[UL_PRODUCT_MAX + 1];   /* a member's account */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/sshkey.h"
 #include "common/util.h"
 #include "helper/rules/kdf.h"
 #include "helper/rules/legacy.h"
@@ -209,6 +210,26 @@ ul_check_apikey(struct ul_call *c, const struct ul_apikey *k)
 	if (!ul_valid_id(k->id, 1, UL_APIKEY_ID_MAX) || !ul_valid_product(k->product) ||
 	    !ul_valid_text(k->account, UL_ACCOUNT_MAX))
 		return ul_call_say(c, UL_EINVAL, "bad API key id, product or account");
+	return 0;
+}
+
+int
+ul_check_sshkey(struct ul_call *c, const struct ul_sshkey *k)
+{
+	struct ul_sshkey_info info;
+	char line[UL_SSHKEY_LINE_MAX + 1], why[256];
+
+	if (!ul_valid_id(k->id, 1, UL_SSHKEY_ID_MAX) ||
+	    (k->automation && (!ul_valid_product(k->product) ||
+	    !ul_valid_text(k->account, UL_ACCOUNT_MAX))))
+		return ul_call_say(c, UL_EINVAL, "bad SSH key id, product or account");
+	snprintf(line, sizeof(line), "%s %s %s", k->type, k->blob, k->comment);
+	if (ul_sshkey_parse(line, strlen(line), &info, why, sizeof(why)) != 0)
+		return ul_call_say(c, UL_EBADKEY, "SSH key %s refused: %s", k->id, why);
+	if (strcmp(info.fingerprint, k->fingerprint) != 0 || info.bits != k->bits ||
+	    strcmp(info.comment, k->comment) != 0)
+		return ul_call_say(c, UL_EINVAL, "SSH key %s: its fingerprint, size or "
+		    "comment is not its key's", k->id);
 	return 0;
 }
 

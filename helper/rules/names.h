@@ -37,6 +37,9 @@ int ul_check_uid(struct ul_call *c, uint32_t uid);
 int ul_check_user(struct ul_call *c, const struct ul_user *u);
 int ul_check_method(struct ul_call *c, const struct ul_method *m);
 int ul_check_apikey(struct ul_call *c, const struct ul_apikey *k);
+/* K1: an imported SSH key is a key we accept, and its fingerprint, type
+ * and size are its own. */
+int ul_check_sshkey(struct ul_call *c, const struct ul_sshkey *k);
 int ul_check_product(struct ul_call *c, const struct ul_product *p);
 
 #endif

@@ -46,6 +46,9 @@ struct ul_ticket {
 	char account[UL_ACCOUNT_MAX + 1];
 	char rhost[256];            /* believed only from uid 0 (T7) */
 	unsigned sms_sent;          /* at most 3 per login (C1) */
+	char sshkey[53];            /* the fingerprint of the SSH key sshd
+				     * accepted, which stood for the email
+				     * and password (K1); "" for none */
 };
 
 struct ul_tickets;

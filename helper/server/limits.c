@@ -88,7 +88,7 @@ release(struct ul_limits *l, struct slot *s)
 }
 
 bool
-ul_limits_open(struct ul_limits *l, uid_t uid, bool admin)
+ul_limits_open(struct ul_limits *l, uid_t uid, bool admin, bool uncapped)
 {
 	struct slot *s;
 
@@ -96,7 +96,8 @@ ul_limits_open(struct ul_limits *l, uid_t uid, bool admin)
 	    (!admin && l->total >= UL_CONNS_MAX - UL_CONNS_KEPT))
 		return false;
 	s = find(l, uid);
-	if (s == NULL || (uid != 0 && s->used && s->conns >= UL_CONNS_PER_UID))
+	if (s == NULL || (uid != 0 && !uncapped && s->used &&
+	    s->conns >= UL_CONNS_PER_UID))
 		return false;
 	if (!s->used)
 		*s = (struct slot){.uid = uid, .used = true};

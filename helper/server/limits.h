@@ -21,8 +21,10 @@ int ul_limits_new(struct ul_limits **out) __attribute__((warn_unused_result));
 void ul_limits_free(struct ul_limits *l);
 
 /* A new connection of uid (admin: uid 0 or admin_group): true when it may
- * stay, and then it is counted until ul_limits_close. */
-bool ul_limits_open(struct ul_limits *l, uid_t uid, bool admin);
+ * stay, and then it is counted until ul_limits_close.  An uncapped uid
+ * (unilogin-keys' own user: sshd runs it once per offered key, as NSS
+ * lookups come once per getpwnam) has no per-uid cap, only the total's. */
+bool ul_limits_open(struct ul_limits *l, uid_t uid, bool admin, bool uncapped);
 void ul_limits_close(struct ul_limits *l, uid_t uid);
 /* A job of uid in lane (enum ul_lane): true when under the lane's quota
  * for that uid (uid 0 and admins have none), then counted until

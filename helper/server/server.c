@@ -535,7 +535,8 @@ accept_one(struct server *s)
 		return true;
 	}
 	admin = cred.uid == 0 || in_admin_group(s, fd, cred.gid);
-	if (!ul_limits_open(s->limits, cred.uid, admin)) {
+	if (!ul_limits_open(s->limits, cred.uid, admin,
+	    s->h->has_keys_uid && cred.uid == s->h->keys_uid)) {
 		if (s->refused++ % 1000 == 0)
 			ul_log(LOG_WARNING, "connection limit reached (uid %u holds %u); "
 			    "refused %lu so far", (unsigned)cred.uid,

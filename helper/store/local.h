@@ -40,6 +40,8 @@ struct ul_session {
 	int64_t started;
 	int64_t ended;
 	int64_t opener_uid;         /* the caller that opened it */
+	char sshkey[53];            /* the fingerprint of the key that
+				     * opened it (K1), or "" */
 };
 /* Records a new session and sets s->id (never given twice). */
 int ul_local_session_open(struct ul_txn *t, struct ul_session *s)

@@ -66,6 +66,7 @@ static const struct ul_column session_cols[] = {
 	COL(struct ul_session, 9, C_I64, started),
 	COL(struct ul_session, 10, C_I64, ended),
 	COL(struct ul_session, 11, C_I64, opener_uid),
+	COL(struct ul_session, 12, C_STR, sshkey),
 };
 
 static const struct ul_column apikey_cols[] = {
@@ -77,6 +78,22 @@ static const struct ul_column apikey_cols[] = {
 	COL(struct ul_apikey, 6, C_I64, created),
 	COL(struct ul_apikey, 7, C_I64, expires),
 	COL(struct ul_apikey, 8, C_I64, last_used),
+};
+
+static const struct ul_column sshkey_cols[] = {
+	COL(struct ul_sshkey, 1, C_STR, id),
+	COL(struct ul_sshkey, 2, C_STR, email),
+	/* "type" names the line of an export: the key's is key_type */
+	COLN(struct ul_sshkey, 3, C_STR, type, "key_type"),
+	COL(struct ul_sshkey, 4, C_STR, blob),
+	COL(struct ul_sshkey, 5, C_STR, comment),
+	COL(struct ul_sshkey, 6, C_STR, fingerprint),
+	COL(struct ul_sshkey, 7, C_U32, bits),
+	COL(struct ul_sshkey, 8, C_BOOL, automation),
+	COL(struct ul_sshkey, 9, C_STR, product),
+	COL(struct ul_sshkey, 10, C_STR, account),
+	COL(struct ul_sshkey, 11, C_I64, created),
+	COL(struct ul_sshkey, 12, C_I64, last_used),
 };
 
 static const struct ul_column failures_cols[] = {
@@ -356,6 +373,18 @@ ul_record_apikey_decode(const void *p, size_t n, struct ul_apikey *k)
 }
 
 int
+ul_record_sshkey_encode(struct ul_record *r, const struct ul_sshkey *k)
+{
+	return encode(r, k, sshkey_cols, NCOLS(sshkey_cols));
+}
+
+int
+ul_record_sshkey_decode(const void *p, size_t n, struct ul_sshkey *k)
+{
+	return decode(p, n, k, sizeof(*k), sshkey_cols, NCOLS(sshkey_cols));
+}
+
+int
 ul_record_session_encode(struct ul_record *r, const struct ul_session *s)
 {
 	return encode(r, s, session_cols, NCOLS(session_cols));
@@ -379,6 +408,7 @@ ul_record_columns(enum ul_record_kind kind, size_t *n, size_t *size)
 		[UL_REC_ACCOUNT] = {account_cols, NCOLS(account_cols), sizeof(struct ul_account)},
 		[UL_REC_METHOD] = {method_cols, NCOLS(method_cols), sizeof(struct ul_method)},
 		[UL_REC_APIKEY] = {apikey_cols, NCOLS(apikey_cols), sizeof(struct ul_apikey)},
+		[UL_REC_SSHKEY] = {sshkey_cols, NCOLS(sshkey_cols), sizeof(struct ul_sshkey)},
 	};
 
 	*n = kinds[kind].n;

@@ -28,7 +28,7 @@ struct ul_column {
 };
 
 enum ul_record_kind { UL_REC_USER, UL_REC_PRODUCT, UL_REC_ACCOUNT,
-	UL_REC_METHOD, UL_REC_APIKEY };
+	UL_REC_METHOD, UL_REC_APIKEY, UL_REC_SSHKEY };
 
 /* The columns of a kind of record, their number and the struct's size. */
 const struct ul_column *ul_record_columns(enum ul_record_kind kind, size_t *n,
@@ -56,6 +56,9 @@ int ul_record_method_encode(struct ul_record *r, const struct ul_method *m);
 int ul_record_method_decode(const void *p, size_t n, struct ul_method *m);
 int ul_record_apikey_encode(struct ul_record *r, const struct ul_apikey *k);
 int ul_record_apikey_decode(const void *p, size_t n, struct ul_apikey *k);
+
+int ul_record_sshkey_encode(struct ul_record *r, const struct ul_sshkey *k);
+int ul_record_sshkey_decode(const void *p, size_t n, struct ul_sshkey *k);
 
 int ul_record_session_encode(struct ul_record *r, const struct ul_session *s);
 int ul_record_session_decode(const void *p, size_t n, struct ul_session *s);

@@ -126,6 +126,25 @@ struct ul_apikey {
 	int64_t last_used;
 };
 
+/* An SSH public key of a user (K1).  Its fingerprint is claimed across
+ * the store: a key belongs to one user.  An automation key logs in
+ * without a code, to its one account only. */
+#define UL_SSHKEY_ID_MAX 16
+struct ul_sshkey {
+	char id[UL_SSHKEY_ID_MAX + 1];
+	char email[UL_EMAIL_MAX + 1];
+	char type[49];
+	char blob[2801];                    /* base64, as validated */
+	char comment[256];
+	char fingerprint[53];               /* SHA256:... */
+	uint32_t bits;
+	bool automation;
+	char product[UL_PRODUCT_MAX + 1];   /* automation: the one account */
+	char account[UL_ACCOUNT_MAX + 1];
+	int64_t created;
+	int64_t last_used;
+};
+
 /* S3: failures in a row for one key (a normalised email, whether or not a
  * user has it, or "legacy:PRODUCT/ACCOUNT"). */
 struct ul_failures {
@@ -480,6 +499,28 @@ int ul_store_apikey_revoke(struct ul_txn *t, const char *id)
     __attribute__((warn_unused_result));
 /* U6: the key's user is now `email`. */
 int ul_store_apikey_move(struct ul_txn *t, const char *id, const char *email)
+    __attribute__((warn_unused_result));
+
+/* ---- SSH keys (K1) ---- */
+
+int ul_store_sshkey_get(struct ul_txn *t, const char *id, struct ul_sshkey *k)
+    __attribute__((warn_unused_result));
+/* The key whose fingerprint this is. */
+int ul_store_sshkey_by_fingerprint(struct ul_txn *t, const char *fingerprint,
+    struct ul_sshkey *k) __attribute__((warn_unused_result));
+/* A user's keys after *cur, in id order. */
+int ul_store_sshkey_next(struct ul_txn *t, const char *email,
+    struct ul_cursor *cur, struct ul_sshkey *k)
+    __attribute__((warn_unused_result));
+/* Claims the id and the fingerprint (UL_EEXIST when either is taken: a
+ * key belongs to one user) and stores the key. */
+int ul_store_sshkey_create(struct ul_txn *t, const struct ul_sshkey *k)
+    __attribute__((warn_unused_result));
+/* Ends a key and frees its fingerprint; UL_ENOTFOUND when there is none. */
+int ul_store_sshkey_remove(struct ul_txn *t, const char *id)
+    __attribute__((warn_unused_result));
+/* U6: the key's user is now `email` (UL_ECONFLICT when it went). */
+int ul_store_sshkey_move(struct ul_txn *t, const char *id, const char *email)
     __attribute__((warn_unused_result));
 
 /* ---- the audit log (S8) ---- */

@@ -38,6 +38,8 @@
 #define UL_UNIX_USER_MAX 32
 #define UL_SECRET_MAX 1024          /* passwords, codes, keys */
 #define UL_TEXT_MAX 1024            /* messages, friendly names */
+#define UL_SSHKEY_LINE_MAX 4096     /* an SSH public key line we accept */
+#define UL_SSHKEY_FIELD_MAX 16384   /* what may travel, to be refused */
 
 /* Message types: one number per request.  Numbers never change. */
 enum ul_msg_type {
@@ -58,6 +60,10 @@ enum ul_msg_type {
 	UL_REQ_NSS_LIST = 12,
 	UL_REQ_LOGIN_SMS = 13,      /* ticket: send a code by SMS */
 	UL_REQ_PASSWD_BEGIN = 14,   /* email?, password: a change ticket */
+	UL_REQ_SSHKEYS = 15,        /* product, unix_user -> the key lines
+				     * that open it (K1, unilogin-keys) */
+	UL_REQ_LOGIN_SSHKEY = 16,   /* uid 0: the key sshd accepted -> a
+				     * ticket for the code (K1) */
 
 	/* self-service: any caller, rate-limited per uid (S3) */
 	UL_REQ_SELF_VERIFY = 32,    /* email, code, new_password (U2) */
@@ -67,6 +73,7 @@ enum ul_msg_type {
 	UL_REQ_SELF_LINK = 36,
 	UL_REQ_SELF_TFA = 37,
 	UL_REQ_SELF_APIKEY = 38,
+	UL_REQ_SELF_SSHKEY = 39,    /* action add|list|remove (K1) */
 
 	/* admin: uid 0 or admin_group (S5) */
 	UL_REQ_USER_ADD = 64,
@@ -107,6 +114,9 @@ enum ul_msg_type {
 	UL_REQ_EXPORT = 130,
 	UL_REQ_IMPORT = 131,
 	UL_REQ_MIGRATE = 132,       /* local users, a record each (M1) */
+	UL_REQ_SSHKEY_ADD = 136,    /* email, sshkey, automation? (K1) */
+	UL_REQ_SSHKEY_LIST = 137,
+	UL_REQ_SSHKEY_REMOVE = 138,
 
 	UL_MSG_TYPE_END
 };
@@ -191,6 +201,12 @@ enum ul_field_tag {
 	UL_F_DRY_RUN = 78,          /* migrate: say what, change nothing */
 	UL_F_TOTP_STEP = 79,        /* migrate: the last step an app used */
 	UL_F_SOURCE = 80,           /* migrate: where a method came from */
+	UL_F_SSHKEY = 85,           /* one OpenSSH public key line (K1) */
+	UL_F_FINGERPRINT = 86,      /* SHA256:... of a key's blob */
+	UL_F_COMMENT = 87,          /* a key's comment */
+	UL_F_KEY_TYPE = 88,         /* ssh-ed25519, ssh-rsa, ... */
+	UL_F_AUTOMATION = 89,       /* a key that logs in without a code */
+	UL_F_BITS = 90,             /* a key's size */
 
 	UL_F_PASSWORD = 100,
 	UL_F_NEW_PASSWORD = 101,

@@ -7,6 +7,7 @@
 # nsswitch.conf bind-mounted for sshd alone); a local admin for the S6
 # fallback is made with useradd and removed after.
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/e2e/lib.sh"
 ul_no_sanitizers "sshd, sudo and su cannot load an instrumented module"
 [ "$(id -u)" -eq 0 ] || ul_skip "needs root (sshd, /etc/pam.d/ultest-sshd)"
 SSHD=$(command -v sshd || echo /usr/sbin/sshd)
@@ -44,17 +45,7 @@ done
 ctl account ban comms ban >/dev/null
 ctl account suspend comms sus >/dev/null
 
-cat >"$PAMFILE" <<EOF
-# written by unilogin's tests/e2e/sshd.sh and removed when it ends
-auth     [success=done user_unknown=ignore authinfo_unavail=die default=die] $MODULE conf=$T/unilogin.conf
-auth     required pam_unix.so
-account  [success=ok user_unknown=ignore default=die] $MODULE conf=$T/unilogin.conf
-account  required pam_unix.so
-session  optional $MODULE conf=$T/unilogin.conf
-session  required pam_unix.so
-EOF
-printf 'passwd: files unilogin\ngroup: files unilogin\nshadow: files unilogin\nhosts: files\n' \
-	>"$T/nsswitch.conf"
+e2e_stack >"$PAMFILE"
 
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
@@ -72,22 +63,7 @@ UseDNS no
 StrictModes no
 MaxAuthTries 3
 EOF
-mkdir -p /run/sshd
-cp "$SSHD" "$T/ultest-sshd"
-unshare -m --propagation private sh -c '
-	mount --bind "$1/nsswitch.conf" /etc/nsswitch.conf || exit 1
-	exec env LD_LIBRARY_PATH="$2/.libs" UNILOGIN_CONF="$1/unilogin.conf" \
-		"$1/ultest-sshd" -D -e -f "$1/sshd_config"' sh "$T" "$top_builddir" \
-	2>"$T/sshd.log" &
-SSHD_PID=$!
-i=0
-until grep -q "Server listening" "$T/sshd.log" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt 200 ] || ! kill -0 "$SSHD_PID" 2>/dev/null; then
-		cat "$T/sshd.log"; fail "sshd did not start"; ul_done
-	fi
-	sleep 0.05
-done
+e2e_sshd ultest-sshd
 
 ssh_as() { # USER ANSWER... : the transcript and "exit: N"
 	user=$1; shift

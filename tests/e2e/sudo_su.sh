@@ -6,6 +6,7 @@
 # product account from files: a local user with the account's name and uid
 # (inside uid_min..uid_max) is made with useradd and removed after.
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/e2e/lib.sh"
 ul_no_sanitizers "sshd, sudo and su cannot load an instrumented module"
 [ "$(id -u)" -eq 0 ] || ul_skip "needs root (sudoers drop-in, useradd, mount namespace)"
 command -v sudo >/dev/null && command -v su >/dev/null || ul_skip "needs sudo and su"
@@ -35,17 +36,7 @@ ul_account comms "$NAME" pat@example.com --uid "$UID_"
 ul_totp_user pat@example.com 6
 useradd -M -N -u "$UID_" -s /bin/sh "$NAME" 2>/dev/null
 
-stack() { # the PAM lines of a service: unilogin, then pam_unix
-	cat <<EOF
-auth     [success=done user_unknown=ignore authinfo_unavail=die default=die] $MODULE conf=$T/unilogin.conf
-auth     required pam_unix.so
-account  [success=ok user_unknown=ignore default=die] $MODULE conf=$T/unilogin.conf
-account  required pam_unix.so
-session  optional $MODULE conf=$T/unilogin.conf
-session  required pam_unix.so
-EOF
-}
-stack >"$PAMFILE"
+e2e_stack >"$PAMFILE"
 printf 'Defaults:%s pam_service=ultest-sudo, passwd_tries=1, !lecture\n%s ALL=(ALL) ALL\n' \
 	"$NAME" "$NAME" >"$SUDOERS"
 chmod 440 "$SUDOERS"
@@ -66,7 +57,7 @@ expect_contains "sudo: a wrong code is refused" "$out" "sudo: 1 incorrect passwo
 expect_contains "sudo: ... and sudo exits 1" "$out" "exit: 1"
 expect_lacks "sudo: ... and nothing runs" "$(echo "$out" | grep -x '[0-9][0-9]*' || true)" "0"
 
-stack >"$T/su.pam"
+e2e_stack >"$T/su.pam"
 su_as() { # run su NAME -c 'id -u' as nobody, with the private /etc/pam.d/su
 	unshare -m --propagation private sh -c '
 		mount --bind "$1" /etc/pam.d/su || exit 1

@@ -70,6 +70,7 @@ check_strings(const struct ul_item *item)
 	case UL_ITEM_METHOD: kind = UL_REC_METHOD; st = &item->u.method; break;
 	case UL_ITEM_ACCOUNT: kind = UL_REC_ACCOUNT; st = &item->u.account; break;
 	case UL_ITEM_APIKEY: kind = UL_REC_APIKEY; st = &item->u.apikey; break;
+	case UL_ITEM_SSHKEY: kind = UL_REC_SSHKEY; st = &item->u.sshkey; break;
 	case UL_ITEM_META:
 	case UL_ITEM_MEMBER:
 		/* no struct: the union is untouched */

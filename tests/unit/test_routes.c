@@ -34,7 +34,7 @@ static const uint16_t secret_requests[] = {
 	UL_REQ_LOGIN_BEGIN, UL_REQ_LOGIN_CODE, UL_REQ_LOGIN_LEGACY,
 	UL_REQ_LOGIN_SMS, UL_REQ_APIKEY_LOGIN, UL_REQ_PASSWD_BEGIN,
 	UL_REQ_PASSWD_CHANGE, UL_REQ_SELF_VERIFY, UL_REQ_SELF_RESET,
-	UL_REQ_SELF_TFA, UL_REQ_SELF_APIKEY, UL_REQ_SELF_LINK,
+	UL_REQ_SELF_TFA, UL_REQ_SELF_APIKEY, UL_REQ_SELF_LINK, UL_REQ_SELF_SSHKEY,
 	UL_REQ_SELF_ACCOUNTS, UL_REQ_USER_VERIFY, UL_REQ_USER_PASSWD,
 	UL_REQ_ACCOUNT_ADD, UL_REQ_ACCOUNT_PASSWD, UL_REQ_TFA_CONFIRM,
 	UL_REQ_IMPORT, UL_REQ_MIGRATE,
@@ -151,6 +151,27 @@ test_sessions_are_root_only(void **state)
 	assert_true(ul_route_allows(ul_route_for(UL_REQ_USER_ADD), 1000, true));
 }
 
+/* K1: only uid 0 (sshd's PAM stack) may say which key sshd accepted; the
+ * key lines are asked as NSS asks: any caller, cheap, no rate limit
+ * (sshd runs unilogin-keys once per offered key). */
+static void
+test_ssh_key_routes(void **state)
+{
+	const struct ul_route *login = ul_route_for(UL_REQ_LOGIN_SSHKEY);
+	const struct ul_route *keys = ul_route_for(UL_REQ_SSHKEYS);
+
+	(void)state;
+	assert_int_equal(login->access, UL_ACCESS_ROOT);
+	assert_false(ul_route_allows(login, 1000, true));
+	assert_false(ul_route_allows(login, 65534, false));
+	assert_true(login->flags & UL_ROUTE_ROOT_FIELDS);
+	assert_int_equal(keys->access, UL_ACCESS_ANY);
+	assert_int_equal(keys->lane, UL_LANE_LOOP);
+	assert_false(keys->flags & (UL_ROUTE_RATE | UL_ROUTE_SECRET));
+	assert_int_equal(ul_route_for(UL_REQ_SSHKEY_ADD)->access, UL_ACCESS_ADMIN);
+	assert_true(ul_route_for(UL_REQ_SELF_SSHKEY)->flags & UL_ROUTE_RATE);
+}
+
 /* A decoded request of `type` with an rhost and a product. */
 static struct ul_msg *
 request_with_rhost(uint16_t type)
@@ -205,6 +226,7 @@ main(void)
 		cmocka_unit_test(test_admin_routes_never_use_the_reserve),
 		cmocka_unit_test(test_rhost_believed_only_from_root),
 		cmocka_unit_test(test_sessions_are_root_only),
+		cmocka_unit_test(test_ssh_key_routes),
 	};
 
 	if (sodium_init() < 0)

@@ -674,15 +674,9 @@ ul_store_apikey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
     struct ul_apikey *k)
 {
 	char id[UL_APIKEY_ID_MAX + 1];
-	struct st_key prefix;
-	MDB_val key, v;
 	int r;
 
 	memset(k, 0, sizeof(*k));
-	if (st_key_make(&prefix, email, "") != 0)
-		return UL_EINVAL;
-	r = st_cursor_next(t, DB_APIKEYS_BY_EMAIL, cur, &prefix, &key, &v);
-	if (r == 0)
-		r = st_key_tail(&key, prefix.len, id, sizeof(id), NULL, 0);
+	r = st_next_id_of(t, DB_APIKEYS_BY_EMAIL, email, cur, id, sizeof(id));
 	return r != 0 ? r : ul_store_apikey_get(t, id, k);
 }

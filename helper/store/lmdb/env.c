@@ -22,7 +22,7 @@ static const char *const db_names[DB_COUNT] = {
 	"meta", "users", "products", "accounts", "acct_unix", "acct_uid",
 	"owned", "audit", "failures", "methods", "remember", "apikeys",
 	"apikeys_by_email", "members", "members_by_email", "sessions", "pending",
-	"acct_email", "user_ids",
+	"acct_email", "user_ids", "sshkeys", "sshkeys_by_email", "sshkey_fps",
 };
 
 int
@@ -578,4 +578,19 @@ ul_store_upkeep(struct ul_txn *t, int64_t failures_before,
 	/* with the disk full the pruning still goes on: it frees pages */
 	e = reserve(t->st);
 	return r != 0 ? r : e;
+}
+
+int
+st_next_id_of(struct ul_txn *t, int db, const char *email, struct ul_cursor *cur,
+    char *id, size_t n)
+{
+	struct st_key prefix;
+	MDB_val key, v;
+	int r;
+
+	id[0] = '\0';
+	if (st_key_make(&prefix, email, "") != 0)
+		return UL_EINVAL;
+	r = st_cursor_next(t, db, cur, &prefix, &key, &v);
+	return r != 0 ? r : st_key_tail(&key, prefix.len, id, n, NULL, 0);
 }

@@ -19,6 +19,9 @@
  *   apikeys       id -> key;                 apikeys_by_email email\0id
  *   audit         seq(be64) -> event;        sessions id(be64) -> session
  *   remember      email\0host -> when(be64) epoch(be32)
+ *   sshkeys       id -> SSH key (K1);        sshkeys_by_email email\0id
+ *   sshkey_fps    fingerprint -> id: the claim that makes a key one
+ *                 user's (sshkeys.c)
  * The environment is opened without MDB_NOSYNC and MDB_WRITEMAP, so a
  * commit is on disk when it returns and a full disk is an error (S7). */
 #ifndef UL_STORE_LMDB_INTERNAL_H
@@ -42,7 +45,8 @@
 enum { DB_META, DB_USERS, DB_PRODUCTS, DB_ACCOUNTS, DB_ACCT_UNIX, DB_ACCT_UID,
 	DB_OWNED, DB_AUDIT, DB_FAILURES, DB_METHODS, DB_REMEMBER, DB_APIKEYS,
 	DB_APIKEYS_BY_EMAIL, DB_MEMBERS, DB_MEMBERS_BY_EMAIL, DB_SESSIONS,
-	DB_PENDING, DB_ACCT_EMAIL, DB_USER_IDS, DB_COUNT };
+	DB_PENDING, DB_ACCT_EMAIL, DB_USER_IDS, DB_SSHKEYS, DB_SSHKEYS_BY_EMAIL,
+	DB_SSHKEY_FPS, DB_COUNT };
 
 struct st_batcher;
 
@@ -101,6 +105,11 @@ int st_cursor_next(struct ul_txn *t, int db, struct ul_cursor *cur,
  * NUL into a and b (two parts, b may be NULL for one). */
 int st_key_tail(const MDB_val *k, size_t plen, char *a, size_t na, char *b,
     size_t nb);
+
+/* The next id after *cur in an index `email\0id -> ""` (API keys, SSH
+ * keys), moving the cursor on. */
+int st_next_id_of(struct ul_txn *t, int db, const char *email,
+    struct ul_cursor *cur, char *id, size_t n);
 
 /* users.c: the user as stored, when it is still the one the caller read
  * (same email, same id); UL_ECONFLICT otherwise. */

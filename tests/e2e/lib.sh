@@ -1,0 +1,40 @@
+# tests/e2e/lib.sh: sourced by the end-to-end tests after tests/lib.sh.
+# What they share: the PAM stack of a test service (unilogin, then
+# pam_unix), and a real sshd started from a copy of the binary whose name
+# is its PAM service, in a private mount namespace with $T/nsswitch.conf.
+
+# e2e_stack: the PAM lines of a service, on stdout
+e2e_stack() {
+	cat <<EOF
+# written by unilogin's test $(basename "$0") and removed when it ends
+auth     [success=done user_unknown=ignore authinfo_unavail=die default=die] $MODULE conf=$T/unilogin.conf
+auth     required pam_unix.so
+account  [success=ok user_unknown=ignore default=die] $MODULE conf=$T/unilogin.conf
+account  required pam_unix.so
+session  optional $MODULE conf=$T/unilogin.conf
+session  required pam_unix.so
+EOF
+}
+
+# e2e_sshd NAME: sshd as $T/NAME (PAM service NAME) with $T/sshd_config,
+# its log in $T/sshd.log; sets SSHD_PID once it listens (bounded: 10 s).
+e2e_sshd() {
+	mkdir -p /run/sshd
+	printf 'passwd: files unilogin\ngroup: files unilogin\nshadow: files unilogin\nhosts: files\n' \
+		>"$T/nsswitch.conf"
+	cp "$SSHD" "$T/$1"
+	unshare -m --propagation private sh -c '
+		mount --bind "$1/nsswitch.conf" /etc/nsswitch.conf || exit 1
+		exec env LD_LIBRARY_PATH="$2/.libs" UNILOGIN_CONF="$1/unilogin.conf" \
+			"$1/$3" -D -e -f "$1/sshd_config"' sh "$T" "$top_builddir" "$1" \
+		2>"$T/sshd.log" &
+	SSHD_PID=$!
+	i=0
+	until grep -q "Server listening" "$T/sshd.log" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 200 ] || ! kill -0 "$SSHD_PID" 2>/dev/null; then
+			cat "$T/sshd.log"; fail "sshd did not start"; ul_done
+		fi
+		sleep 0.05
+	done
+}
