@@ -245,7 +245,6 @@ main(int argc, char **argv)
 		fd = make_socket(h.conf.socket);
 	if (fd < 0)
 		return 1;
-	ul_kdf_gate(h.conf.kdf_parallel);
 	ul_log(LOG_INFO, "serving %s (state %s, kdf %s, %u hashes at once)",
 	    fd == 3 ? "the socket from systemd" : h.conf.socket, h.conf.state_dir,
 	    h.conf.kdf, h.conf.kdf_parallel);

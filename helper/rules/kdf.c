@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,72 +18,18 @@ ul_kdf_runs(void)
 {
 	return runs;
 }
-
-/* The gate: at most `permits` hashes at once, whatever the number of
- * threads that run KDF requests (0: no gate, as in the tools and tests). */
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t free;
-	unsigned permits, busy, peak;
-} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
-
-void
-ul_kdf_gate(unsigned permits)
-{
-	pthread_mutex_lock(&gate.lock);
-	gate.permits = permits;
-	pthread_cond_broadcast(&gate.free);
-	pthread_mutex_unlock(&gate.lock);
-}
-
-unsigned
-ul_kdf_peak(bool reset)
-{
-	unsigned peak;
-
-	pthread_mutex_lock(&gate.lock);
-	peak = gate.peak;
-	if (reset)
-		gate.peak = gate.busy;
-	pthread_mutex_unlock(&gate.lock);
-	return peak;
-}
-
-static void
-gate_enter(void)
-{
-	pthread_mutex_lock(&gate.lock);
-	while (gate.permits > 0 && gate.busy >= gate.permits)
-		pthread_cond_wait(&gate.free, &gate.lock);
-	gate.busy++;
-	if (gate.busy > gate.peak)
-		gate.peak = gate.busy;
-	pthread_mutex_unlock(&gate.lock);
-}
-
-static void
-gate_leave(void)
-{
-	pthread_mutex_lock(&gate.lock);
-	gate.busy--;
-	pthread_cond_signal(&gate.free);
-	pthread_mutex_unlock(&gate.lock);
-}
 #include "unilogin/error.h"
 
 int
 ul_kdf_hash(const struct ul_conf *c, const char *password,
     char out[UL_HASH_STR_MAX])
 {
-	int r;
-
 	memset(out, 0, UL_HASH_STR_MAX);
 	runs++;
-	gate_enter();
-	r = crypto_pwhash_str_alg(out, password, strlen(password), c->kdf_opslimit,
-	    c->kdf_memlimit, crypto_pwhash_ALG_ARGON2ID13);
-	gate_leave();
-	return r != 0 ? UL_ENOMEM : 0;
+	if (crypto_pwhash_str_alg(out, password, strlen(password), c->kdf_opslimit,
+		c->kdf_memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return UL_ENOMEM;
+	return 0;
 }
 
 int
@@ -92,13 +37,9 @@ ul_kdf_verify(const char *hash, const char *password)
 {
 	if (hash[0] == '\0')
 		return UL_EAUTH;
-	int r;
-
 	runs++;
-	gate_enter();
-	r = crypto_pwhash_str_verify(hash, password, strlen(password));
-	gate_leave();
-	return r == 0 ? 0 : UL_EAUTH;
+	return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0
+	    ? 0 : UL_EAUTH;
 }
 
 bool

@@ -1,9 +1,6 @@
 /* Password hashing (U3): argon2id through libsodium's crypto_pwhash_str at
- * the configured cost.  Called from the KDF pool's workers; a gate of
- * kdf_parallel permits lets at most that many hashes (and kdf_parallel x
- * kdf memory) run at once, while the pool has more workers than permits so
- * that a worker waiting for its request's commit does not hold a CPU's
- * worth of hashing back. */
+ * the configured cost.  Called only from the KDF pool's workers, so at most
+ * kdf_parallel hashes (and kdf_parallel x kdf memory) run at once. */
 #ifndef UL_KDF_H
 #define UL_KDF_H
 
@@ -12,11 +9,6 @@
 #include "common/conf.h"
 #include "helper/store/store.h"
 
-/* At most `permits` hashes and verifies at once from now on (0: no
- * bound).  The helper sets it to kdf_parallel before it serves. */
-void ul_kdf_gate(unsigned permits);
-/* The most hashes that ran at once since the start or the last reset. */
-unsigned ul_kdf_peak(bool reset);
 int ul_kdf_hash(const struct ul_conf *c, const char *password,
     char out[UL_HASH_STR_MAX]) __attribute__((warn_unused_result));
 /* 0 when the password matches, UL_EAUTH otherwise (an empty or damaged

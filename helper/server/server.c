@@ -38,11 +38,6 @@
 #define MSG_CACHE 160           /* spare frames kept for reuse: two for each
 				 * of 64 busy connections and more, so that
 				 * a busy loop makes no mmap calls */
-/* Workers of the KDF pool: twice the hashes that may run at once (main.c
- * sets the gate of helper/rules/kdf.c to kdf_parallel), so that while one waits for
- * its request's commit (LOGIN_BEGIN's counter and audit record) another
- * hashes. */
-#define KDF_WORKERS(parallel) (2 * (parallel))
 #define MAINTENANCE_MS 60000
 #define RATE_UIDS 4096          /* buckets: uids and the persons root speaks for */
 
@@ -666,7 +661,7 @@ server_init(struct server *s, struct ul_helper *h, int listen_fd)
 	if (ul_limits_new(&s->limits) != 0 ||
 	    ul_ratelimit_new(&s->rate, h->conf.rate_burst,
 	    h->conf.rate_per_minute, RATE_UIDS) != 0 ||
-	    ul_pool_new(&s->kdf, KDF_WORKERS(h->conf.kdf_parallel), "ul-kdf", 10) != 0 ||
+	    ul_pool_new(&s->kdf, h->conf.kdf_parallel, "ul-kdf", 10) != 0 ||
 	    ul_pool_new(&s->slow, 2, "ul-slow", 0) != 0 ||
 	    ul_pool_new(&s->write, UL_WRITE_THREADS, "ul-write", 0) != 0)
 		return UL_ENOMEM;
