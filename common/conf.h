@@ -11,6 +11,12 @@
 
 #define UL_CONF_ERR_MAX 512
 
+enum ul_store_kind { UL_STORE_LMDB = 0, UL_STORE_LDAP = 1 };
+enum ul_ldap_bind { UL_LDAP_BIND_EXTERNAL = 0, UL_LDAP_BIND_SIMPLE = 1 };
+
+#define UL_LDAP_URI_MAX 512
+#define UL_LDAP_DN_MAX 512
+
 struct ul_conf {
 	char product[33];
 	char socket[108];           /* sun_path */
@@ -39,6 +45,19 @@ struct ul_conf {
 	char issuer[65];            /* the Key URI's issuer (T2) */
 	unsigned rate_burst;        /* S3: password checks a caller may send ... */
 	unsigned rate_per_minute;   /* ... and then this many a minute */
+	/* a fleet (INTERFACES.md, "Fleet"): the helper alone uses these; the
+	 * modules and tools parse them so that one file serves all */
+	enum ul_store_kind store;
+	char ldap_read_uri[UL_LDAP_URI_MAX + 1];    /* the host's replica */
+	char ldap_write_uri[UL_LDAP_URI_MAX + 1];   /* the active provider */
+	char ldap_base[UL_LDAP_DN_MAX + 1];
+	enum ul_ldap_bind ldap_bind;
+	char ldap_bind_dn[UL_LDAP_DN_MAX + 1];
+	char ldap_bind_password_file[PATH_MAX];
+	char ldap_tls_ca[PATH_MAX];
+	char ldap_tls_cert[PATH_MAX];
+	char ldap_tls_key[PATH_MAX];
+	unsigned ldap_timeout;      /* seconds, one directory operation */
 };
 
 /* The built-in defaults. */
