@@ -52,6 +52,8 @@ static const struct error_text texts[] = {
 	{UL_ERULE, "refused by a rule", NULL, 1},
 	{UL_EDELIVERY, "delivery failed", NULL, 1},
 	{UL_ECONFLICT, "changed meanwhile; nothing was changed", NULL, 1},
+	{UL_EUNREACHABLE, "provider unreachable: nothing changed", NULL, 3},
+	{UL_EUNKNOWN, "provider did not answer: outcome unknown", NULL, 3},
 };
 
 static const struct error_text *

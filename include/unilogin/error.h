@@ -43,6 +43,11 @@ enum ul_error {
 	UL_ECONFLICT = -44,    /* a store precondition failed: the record
 				* changed meanwhile (a used code, an older
 				* step, a name taken); nothing was changed */
+	/* a fleet (store = ldap: F2) */
+	UL_EUNREACHABLE = -49, /* the directory cannot be reached (or did not
+				* answer) before anything was sent */
+	UL_EUNKNOWN = -50,     /* a write was sent and its answer never came:
+				* it may or may not have been applied */
 };
 
 /* Words for a log line or an admin: never NULL. */
