@@ -27,7 +27,7 @@ ul_store_open(struct ul_store **out, const struct ul_conf *conf, char *err,
 	*out = NULL;
 	if (conf->store != UL_STORE_LDAP)
 		return ul_store_lmdb_open(out, conf, err, errlen);
-#if 0
+#ifdef UL_WITH_LDAP
 	return ul_store_ldap_open(out, conf, err, errlen);
 #else
 	snprintf(err, errlen, "store = ldap: this unilogind was built without "

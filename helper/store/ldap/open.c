@@ -1,0 +1,174 @@
+/* store = ldap, at open: the replica and the provider answer and take the
+ * helper's bind, the base entry is there, and unilogin's own entries under
+ * it exist (made here when missing: the containers and cn=fleet with the
+ * schema version).  A directory whose entries are newer than this helper
+ * knows is refused.
+ *
+ * What this version does not do yet: serve the store's reads and intents
+ * from the directory.  After the checks, open refuses with a message that
+ * says so, rather than run a helper that would answer some requests and
+ * not others. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helper/store/ldap/internal.h"
+#include "unilogin/error.h"
+
+#define ADD_VALUES(type, values) \
+	{.mod_op = LDAP_MOD_ADD, .mod_type = (type), .mod_vals.modv_strvals = (values)}
+
+static const char *const containers[] = {
+	"users", "products", "apikeys", "claims", "failures", "meta",
+};
+
+/* The base entry on s: 0, or why not. */
+static int
+check_base(struct dir_session *s, const char *base, char *err, size_t errlen)
+{
+	char *attrs[] = {LDAP_NO_ATTRS, NULL};
+	LDAPMessage *res = NULL;
+	int rc;
+
+	rc = ldap_search_ext_s(s->ld, base, LDAP_SCOPE_BASE, "(objectClass=*)",
+	    attrs, 0, NULL, NULL, NULL, 1, &res);
+	ldap_msgfree(res);
+	if (rc == LDAP_SUCCESS)
+		return 0;
+	if (rc == LDAP_NO_SUCH_OBJECT) {
+		snprintf(err, errlen, "%s %s: ldap_base %s: no such entry (the "
+		    "base entry is the administrator's: see base.ldif in "
+		    "examples/ldap/)", s->what, s->uri, base);
+		return UL_ESTORE;
+	}
+	snprintf(err, errlen, "%s %s: reading ldap_base %s: %s", s->what, s->uri,
+	    base, ldap_err2string(rc));
+	return dir_session_error(rc, false);
+}
+
+/* An add that may find its entry there already (0 then too). */
+static int
+add_entry(struct dir_session *s, const char *dn, LDAPMod **mods, char *err,
+    size_t errlen)
+{
+	int rc = ldap_add_ext_s(s->ld, dn, mods, NULL, NULL);
+
+	if (rc == LDAP_SUCCESS || rc == LDAP_ALREADY_EXISTS)
+		return 0;
+	if (rc == LDAP_UNDEFINED_TYPE || rc == LDAP_INVALID_SYNTAX ||
+	    rc == LDAP_OBJECT_CLASS_VIOLATION)
+		snprintf(err, errlen, "provider %s: adding %s: %s (is "
+		    "unilogin.schema loaded? see examples/ldap/)", s->uri, dn,
+		    ldap_err2string(rc));
+	else
+		snprintf(err, errlen, "provider %s: adding %s: %s", s->uri, dn,
+		    ldap_err2string(rc));
+	return dir_session_error(rc, true);
+}
+
+static int
+add_containers(struct dir_session *s, const char *base, char *err,
+    size_t errlen)
+{
+	char dn[UL_LDAP_DN_MAX + 32];
+	char *oc[] = {"organizationalUnit", NULL};
+	char *ou[] = {NULL, NULL};
+	LDAPMod m_oc = ADD_VALUES("objectClass", oc);
+	LDAPMod m_ou = ADD_VALUES("ou", ou);
+	LDAPMod *mods[] = {&m_oc, &m_ou, NULL};
+	int r;
+
+	for (size_t i = 0; i < sizeof(containers) / sizeof(containers[0]); i++) {
+		snprintf(dn, sizeof(dn), "ou=%s,%s", containers[i], base);
+		ou[0] = (char *)containers[i];
+		r = add_entry(s, dn, mods, err, errlen);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* cn=fleet,ou=meta: made with this helper's schema version when missing;
+ * a newer one is refused. */
+static int
+check_fleet_entry(struct dir_session *s, const char *base, char *err,
+    size_t errlen)
+{
+	char dn[UL_LDAP_DN_MAX + 32], version[16];
+	char *oc[] = {"uniMeta", NULL}, *cn[] = {"fleet", NULL};
+	char *ver[] = {version, NULL}, *attrs[] = {"uniSchemaVersion", NULL};
+	LDAPMod m_oc = ADD_VALUES("objectClass", oc);
+	LDAPMod m_cn = ADD_VALUES("cn", cn);
+	LDAPMod m_v = ADD_VALUES("uniSchemaVersion", ver);
+	LDAPMod *mods[] = {&m_oc, &m_cn, &m_v, NULL};
+	LDAPMessage *res = NULL, *e;
+	struct berval **vals;
+	long found = 0;
+	int rc, r;
+
+	snprintf(dn, sizeof(dn), "cn=fleet,ou=meta,%s", base);
+	snprintf(version, sizeof(version), "%d", UL_LDAP_SCHEMA);
+	r = add_entry(s, dn, mods, err, errlen);
+	if (r != 0)
+		return r;
+	rc = ldap_search_ext_s(s->ld, dn, LDAP_SCOPE_BASE, "(objectClass=uniMeta)",
+	    attrs, 0, NULL, NULL, NULL, 1, &res);
+	e = rc == LDAP_SUCCESS ? ldap_first_entry(s->ld, res) : NULL;
+	vals = e ? ldap_get_values_len(s->ld, e, "uniSchemaVersion") : NULL;
+	if (vals != NULL && vals[0] != NULL && vals[0]->bv_len < 16) {
+		char text[16];
+
+		memcpy(text, vals[0]->bv_val, vals[0]->bv_len);
+		text[vals[0]->bv_len] = '\0';
+		found = strtol(text, NULL, 10);
+	}
+	ldap_value_free_len(vals);
+	ldap_msgfree(res);
+	if (rc != LDAP_SUCCESS) {
+		snprintf(err, errlen, "provider %s: reading %s: %s", s->uri, dn,
+		    ldap_err2string(rc));
+		return dir_session_error(rc, false);
+	}
+	if (found > UL_LDAP_SCHEMA) {
+		snprintf(err, errlen, "provider %s: the fleet's entries have "
+		    "schema version %ld, newer than this helper knows (%d): "
+		    "upgrade unilogind", s->uri, found, UL_LDAP_SCHEMA);
+		return UL_ESTORE;
+	}
+	return 0;
+}
+
+int
+ul_store_ldap_open(struct ul_store **out, const struct ul_conf *conf,
+    char *err, size_t errlen)
+{
+	struct dir_session replica = {0}, provider = {0};
+	int r;
+
+	*out = NULL;
+	err[0] = '\0';
+	r = dir_session_open(&provider, conf, "provider", conf->ldap_write_uri,
+	    err, errlen);
+	if (r == 0)
+		r = check_base(&provider, conf->ldap_base, err, errlen);
+	if (r == 0)
+		r = add_containers(&provider, conf->ldap_base, err, errlen);
+	if (r == 0)
+		r = check_fleet_entry(&provider, conf->ldap_base, err, errlen);
+	if (r == 0)
+		r = dir_session_open(&replica, conf, "replica", conf->ldap_read_uri,
+		    err, errlen);
+	if (r == 0)
+		r = check_base(&replica, conf->ldap_base, err, errlen);
+	dir_session_close(&replica);
+	dir_session_close(&provider);
+	if (r != 0)
+		return r;
+	snprintf(err, errlen, "store = ldap: the directory is ready (provider "
+	    "%s, replica %s, schema %d), but this unilogind does not serve the "
+	    "store from it yet: use store = lmdb", conf->ldap_write_uri,
+	    conf->ldap_read_uri, UL_LDAP_SCHEMA);
+	return UL_ESTORE;
+}
