@@ -83,6 +83,7 @@ static const struct ul_field_info fields[UL_F_TAG_END] = {
 	[UL_F_TICKETS] = {"tickets", I, 8},
 	[UL_F_BATCHES] = {"batches", I, 8},
 	[UL_F_BATCHED] = {"batched", I, 8},
+	[UL_F_FINGERPRINT] = {"fingerprint", S, STRMAX(UL_KEYS_FINGERPRINT_MAX)},
 
 	[UL_F_PASSWORD] = {"password", X, STRMAX(UL_SECRET_MAX)},
 	[UL_F_NEW_PASSWORD] = {"new_password", X, STRMAX(UL_SECRET_MAX)},
@@ -173,6 +174,7 @@ static const char *const type_names[UL_MSG_TYPE_END] = {
 	[UL_REQ_AUDIT] = "audit",
 	[UL_REQ_EXPORT] = "export",
 	[UL_REQ_IMPORT] = "import",
+	[UL_REQ_KEYS_FINGERPRINT] = "keys_fingerprint",
 };
 
 const char *

@@ -38,6 +38,7 @@
 #define UL_UNIX_USER_MAX 32
 #define UL_SECRET_MAX 1024          /* passwords, codes, keys */
 #define UL_TEXT_MAX 1024            /* messages, friendly names */
+#define UL_KEYS_FINGERPRINT_MAX 80  /* "blake2b:" and 64 hex digits */
 
 /* Message types: one number per request.  Numbers never change. */
 enum ul_msg_type {
@@ -106,6 +107,8 @@ enum ul_msg_type {
 	UL_REQ_AUDIT = 129,
 	UL_REQ_EXPORT = 130,
 	UL_REQ_IMPORT = 131,
+	/* a fleet (INTERFACES.md, "Fleet") */
+	UL_REQ_KEYS_FINGERPRINT = 140, /* -> fingerprint of this helper's keys */
 
 	UL_MSG_TYPE_END
 };
@@ -187,6 +190,7 @@ enum ul_field_tag {
 	UL_F_TICKETS = 75,          /* status: live login tickets */
 	UL_F_BATCHES = 76,          /* status: group commits since start ... */
 	UL_F_BATCHED = 77,          /* ... and the writes they held */
+	UL_F_FINGERPRINT = 92,      /* the keys file's fingerprint (never a key) */
 
 	UL_F_PASSWORD = 100,
 	UL_F_NEW_PASSWORD = 101,
