@@ -20,6 +20,33 @@ ops_of_txn(struct ul_txn *t)
 	return ops_of_store(((const struct ul_txn_head *)(const void *)t)->st);
 }
 
+#define HAS_OP(ret, name, member, params, args) && ops->member != NULL
+
+/* A backend is served only when it has every operation: a helper that
+ * answered some requests and failed others would surprise everyone. */
+static int
+open_complete(int (*open_backend)(struct ul_store **, const struct ul_conf *,
+    char *, size_t), struct ul_store **out, const struct ul_conf *conf,
+    char *err, size_t errlen)
+{
+	const struct ul_store_ops *ops;
+	int r = open_backend(out, conf, err, errlen);
+
+	if (r != 0)
+		return r;
+	ops = ops_of_store(*out);
+	if (true UL_STORE_OPS_BY_STORE(HAS_OP) UL_STORE_OPS_BY_TXN(HAS_OP)
+	    UL_STORE_OPS_VOID(HAS_OP))
+		return 0;
+	snprintf(err, errlen, "store = %s: the directory is ready (provider %s, "
+	    "replica %s), but this unilogind does not serve the whole store "
+	    "from it yet: use store = lmdb", ops->name, conf->ldap_write_uri,
+	    conf->ldap_read_uri);
+	ops->close(*out);
+	*out = NULL;
+	return UL_ESTORE;
+}
+
 int
 ul_store_open(struct ul_store **out, const struct ul_conf *conf, char *err,
     size_t errlen)
@@ -28,7 +55,7 @@ ul_store_open(struct ul_store **out, const struct ul_conf *conf, char *err,
 	if (conf->store != UL_STORE_LDAP)
 		return ul_store_lmdb_open(out, conf, err, errlen);
 #ifdef UL_WITH_LDAP
-	return ul_store_ldap_open(out, conf, err, errlen);
+	return open_complete(ul_store_ldap_open, out, conf, err, errlen);
 #else
 	snprintf(err, errlen, "store = ldap: this unilogind was built without "
 	    "LDAP (configure --with-ldap; Debian: libldap-dev)");

@@ -176,3 +176,20 @@ fleet_wait() {
 	done
 	printf '%s\n' "$got"
 }
+
+# fleet_synced NAME...: waits (bounded) until each server's contextCSN of
+# the suffix equals p1's: it holds everything p1 acknowledged so far.
+fleet_synced() {
+	want=$(fleet_search p1 "$FLEET_SUFFIX" '(objectClass=*)' -s base contextCSN | grep '^contextCSN' | sort)
+	for n in "$@"; do
+		i=0
+		until [ "$(fleet_search "$n" "$FLEET_SUFFIX" '(objectClass=*)' -s base contextCSN |
+		    grep '^contextCSN' | sort)" = "$want" ]; do
+			i=$((i + 1))
+			if [ "$i" -gt "$FLEET_TRIES" ]; then
+				echo "$n did not catch up with p1"; exit 99
+			fi
+			sleep 0.025
+		done
+	done
+}

@@ -4,7 +4,7 @@
 # helper's bind, the base entry must be there, the helper makes its own
 # entries under it (visible on every host's replica), and it refuses a
 # directory newer than it knows.  This version then stops with a message
-# that says it does not serve the store from the directory yet (F2).
+# that says it does not serve the whole store from the directory yet (F2).
 set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
@@ -53,6 +53,7 @@ expect_contains "... and says the provider is unreachable" "$out" \
 	"provider $(fleet_url p1): unreachable"
 
 fleet_start $FLEET_NAMES
+fleet_synced c1 c2 c3 p2
 
 (umask 077; printf 'wrong-password' >"$T/wrong.pw")
 helper_config "ldap_bind_password_file = $T/wrong.pw"
@@ -75,9 +76,9 @@ expect_contains "a base entry that is not there: said so" "$out" \
 helper_config
 out=$(start_helper)
 expect_contains "with everything in place: the directory is ready" "$out" \
-	"the directory is ready (provider $(fleet_url p1), replica $(fleet_ldapi c1), schema 1)"
-expect_contains "... and the helper says it does not serve from it yet" "$out" \
-	"does not serve the store from it yet: use store = lmdb"
+	"the directory is ready (provider $(fleet_url p1), replica $(fleet_ldapi c1))"
+expect_contains "... and the helper says it does not serve all of it yet" "$out" \
+	"does not serve the whole store from it yet: use store = lmdb"
 for n in c1 c2 c3 p2; do
 	expect_eq "$n shows the helper's containers" \
 		"$(printf 'ou: %s\n' apikeys claims failures meta products users)" \

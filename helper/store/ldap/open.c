@@ -4,10 +4,9 @@
  * schema version).  A directory whose entries are newer than this helper
  * knows is refused.
  *
- * What this version does not do yet: serve the store's reads and intents
- * from the directory.  After the checks, open refuses with a message that
- * says so, rather than run a helper that would answer some requests and
- * not others. */
+ * The operations this version has are in dir_ops (store.c); ul_store_open
+ * refuses a backend whose table is not complete, rather than run a helper
+ * that would answer some requests and not others. */
 #include "config.h"
 
 #include <stdio.h>
@@ -144,31 +143,36 @@ int
 ul_store_ldap_open(struct ul_store **out, const struct ul_conf *conf,
     char *err, size_t errlen)
 {
-	struct dir_session replica = {0}, provider = {0};
+	struct ul_store *st = calloc(1, sizeof(*st));
 	int r;
 
 	*out = NULL;
 	err[0] = '\0';
-	r = dir_session_open(&provider, conf, "provider", conf->ldap_write_uri,
+	if (st == NULL)
+		return UL_ENOMEM;
+	st->ops = &dir_ops;
+	snprintf(st->base, sizeof(st->base), "%s", conf->ldap_base);
+	snprintf(st->write_uri, sizeof(st->write_uri), "%s", conf->ldap_write_uri);
+	snprintf(st->read_uri, sizeof(st->read_uri), "%s", conf->ldap_read_uri);
+	pthread_mutex_init(&st->replica_lock, NULL);
+	pthread_mutex_init(&st->provider_lock, NULL);
+	r = dir_session_open(&st->provider, conf, "provider", st->write_uri,
 	    err, errlen);
 	if (r == 0)
-		r = check_base(&provider, conf->ldap_base, err, errlen);
+		r = check_base(&st->provider, st->base, err, errlen);
 	if (r == 0)
-		r = add_containers(&provider, conf->ldap_base, err, errlen);
+		r = add_containers(&st->provider, st->base, err, errlen);
 	if (r == 0)
-		r = check_fleet_entry(&provider, conf->ldap_base, err, errlen);
+		r = check_fleet_entry(&st->provider, st->base, err, errlen);
 	if (r == 0)
-		r = dir_session_open(&replica, conf, "replica", conf->ldap_read_uri,
+		r = dir_session_open(&st->replica, conf, "replica", st->read_uri,
 		    err, errlen);
 	if (r == 0)
-		r = check_base(&replica, conf->ldap_base, err, errlen);
-	dir_session_close(&replica);
-	dir_session_close(&provider);
-	if (r != 0)
+		r = check_base(&st->replica, st->base, err, errlen);
+	if (r != 0) {
+		dir_ops.close(st);
 		return r;
-	snprintf(err, errlen, "store = ldap: the directory is ready (provider "
-	    "%s, replica %s, schema %d), but this unilogind does not serve the "
-	    "store from it yet: use store = lmdb", conf->ldap_write_uri,
-	    conf->ldap_read_uri, UL_LDAP_SCHEMA);
-	return UL_ESTORE;
+	}
+	*out = st;
+	return 0;
 }

@@ -1,0 +1,62 @@
+#!/bin/sh
+# The directory backend's intents raced across hosts (F1), on the loopback
+# fleet: each host a store of its own (its replica c1..c3, the provider
+# p1), driven through store.h by tests/fleet/store_race.
+#   T3: one TOTP step sent to two hosts at once, 1,000 trials: exactly one
+#       accepted in each; an older step after a newer one: refused.
+#   S3: 4 hosts x 50 tries at once for one email: with lockout_attempts 5,
+#       exactly 5 counted (the 5th locks out) and 195 told "locked out";
+#       with a limit above 200, 200 counted and the count is 200 (no
+#       increment lost).
+set -eu
+: "${top_srcdir:=$(pwd)}"
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/fleet/lib.sh"
+RACE=$top_builddir/tests/fleet/store_race
+[ -x "$RACE" ] || ul_skip "unilogind built without LDAP (configure --with-ldap)"
+
+fleet_init
+fleet_load
+fleet_start $FLEET_NAMES
+fleet_synced c1 c2 c3
+
+# host N: its replica cN (host 4 shares c1), simple bind as hostN
+for h in 1 2 3 4; do
+	c=c$(( (h - 1) % 3 + 1 ))
+	[ "$h" -le 3 ] || { fleet_secret host4 >/dev/null; cp -p "$FLEET_DIR/host1.pw" "$FLEET_DIR/host4.pw"; }
+	id=host$h; [ "$h" -le 3 ] || id=host1
+	cat >"$T/host$h.conf" <<CONF
+state_dir = $T/state$h
+store = ldap
+ldap_read_uri = $(fleet_ldapi "$c")
+ldap_write_uri = $(fleet_url p1)
+ldap_base = $FLEET_SUFFIX
+ldap_bind = simple
+ldap_bind_dn = cn=$id,ou=helpers,$FLEET_SUFFIX
+ldap_bind_password_file = $FLEET_DIR/$id.pw
+CONF
+	chmod 644 "$T/host$h.conf"
+done
+
+out=$("$RACE" totp 1000 "$T/host1.conf" "$T/host2.conf" 2>&1) || true
+echo "# $out" | head -3
+expect_contains "T3: one step at two hosts at once: exactly one accepted, 1000 of 1000 trials" \
+	"$out" "trials 1000 exactly_one 1000 both 0 none 0"
+expect_contains "a newer step is accepted on host 1" "$out" "newer step on host 1: accepted"
+expect_contains "an older step after it is refused on host 2" "$out" \
+	"older step on host 2: changed meanwhile; nothing was changed"
+
+hosts="$T/host1.conf $T/host2.conf $T/host3.conf $T/host4.conf"
+# shellcheck disable=SC2086
+out=$("$RACE" lockout 50 5 $hosts 2>&1) || true
+echo "# $out"
+expect_contains "S3: 4 hosts x 50 wrong tries: 5 counted, the 5th locks out, 195 locked out" \
+	"$out" "tries 200 counted 5 locked_out 195 other 0 count_after 0 locked yes"
+# shellcheck disable=SC2086
+out=$("$RACE" lockout 50 1000 $hosts 2>&1) || true
+echo "# $out"
+expect_contains "S3: 200 tries at once below the limit: none lost" \
+	"$out" "tries 200 counted 200 locked_out 0 other 0 count_after 200 locked no"
+
+fleet_stop $FLEET_NAMES
+ul_done

@@ -1,0 +1,241 @@
+/* Races on the directory backend (store = ldap) through store.h, each
+ * "host" a store opened from its own config (its own replica, the one
+ * provider), its threads released together by a barrier:
+ *   store_race totp N CONF CONF      one TOTP step sent to two hosts at
+ *                                    once, N trials: exactly one accepted
+ *                                    in each; then an older step after a
+ *                                    newer one: refused (T3, F1)
+ *   store_race lockout T LIMIT CONF...  T threads per host count one
+ *                                    failure each for one email: prints
+ *                                    how many were counted, how many found
+ *                                    it locked out, and the count after
+ *                                    (S3, F1)
+ * The backend is opened directly (backend.h): this version's table is not
+ * complete, so ul_store_open would refuse it. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/conf.h"
+#include "helper/store/backend.h"
+#include "unilogin/error.h"
+
+#define HOSTS_MAX 8
+#define THREADS_MAX 64
+
+static struct ul_store *hosts[HOSTS_MAX];
+static int nhosts;
+
+static void
+open_host(const char *path)
+{
+	struct ul_conf conf;
+	char err[UL_CONF_ERR_MAX];
+
+	ul_conf_defaults(&conf);
+	if (ul_conf_load(&conf, path, false, err, sizeof(err)) != 0 ||
+	    ul_store_ldap_open(&hosts[nhosts], &conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		exit(99);
+	}
+	nhosts++;
+}
+
+struct accept_arg {
+	struct ul_user u;
+	int64_t step;
+};
+
+static int
+accept_change(struct ul_txn *t, void *arg)
+{
+	struct accept_arg *a = arg;
+
+	return ul_store_totp_accept(t, &a->u, 1, true, a->step, time(NULL));
+}
+
+struct worker {
+	pthread_t thread;
+	struct ul_store *st;
+	pthread_barrier_t *barrier;
+	int (*change)(struct ul_txn *, void *);
+	void *arg;
+	int result;
+};
+
+static void *
+run_worker(void *p)
+{
+	struct worker *w = p;
+
+	pthread_barrier_wait(w->barrier);
+	w->result = ul_store_write(w->st, w->change, w->arg);
+	return NULL;
+}
+
+/* n workers, worker i on hosts[i % nhosts], released together. */
+static void
+race(struct worker *w, int n, int (*change)(struct ul_txn *, void *),
+    void *arg)
+{
+	pthread_barrier_t barrier;
+
+	pthread_barrier_init(&barrier, NULL, (unsigned)n);
+	for (int i = 0; i < n; i++) {
+		w[i] = (struct worker){.st = hosts[i % nhosts], .barrier = &barrier,
+		    .change = change, .arg = arg};
+		pthread_create(&w[i].thread, NULL, run_worker, &w[i]);
+	}
+	for (int i = 0; i < n; i++)
+		pthread_join(w[i].thread, NULL);
+	pthread_barrier_destroy(&barrier);
+}
+
+static int
+create_user(struct ul_txn *t, void *arg)
+{
+	struct ul_user *u = arg;
+	struct ul_method m = {.id = 1, .kind = UL_METHOD_TOTP, .active = true,
+	    .digits = 6, .created = u->created};
+	int r = ul_store_user_create(t, u);
+
+	if (r == 0)
+		r = ul_store_method_restore(t, u->email, &m);
+	return r;
+}
+
+/* The user as host h's replica shows it (bounded wait: replication). */
+static int
+wait_user(int h, const char *email, struct ul_user *u)
+{
+	struct ul_txn *t;
+	int r = UL_ENOTFOUND;
+
+	for (int i = 0; i < 400 && r == UL_ENOTFOUND; i++) {
+		if (ul_txn_begin(hosts[h], false, &t) != 0)
+			return UL_ESTORE;
+		r = ul_store_user_get(t, email, u);
+		ul_txn_abort(t);
+		if (r == UL_ENOTFOUND)
+			usleep(25000);
+	}
+	return r;
+}
+
+static int
+totp(int trials)
+{
+	struct ul_user u = {0}, seen;
+	uint8_t id[16];
+	struct accept_arg a[2];
+	struct worker w[2];
+	int one = 0, both = 0, none = 0, r;
+	int64_t base = time(NULL) / 30;
+
+	snprintf(u.email, sizeof(u.email), "race-%ld@example.com", (long)getpid());
+	randombytes_buf(id, sizeof(id));
+	sodium_bin2hex(u.id, sizeof(u.id), id, sizeof(id));
+	u.created = time(NULL);
+	u.confirmed = true;
+	r = ul_store_write(hosts[0], create_user, &u);
+	if (r == 0)
+		r = wait_user(1, u.email, &seen);
+	if (r != 0) {
+		fprintf(stderr, "setup: %s\n", ul_strerror(r));
+		return 99;
+	}
+	for (int i = 1; i <= trials; i++) {
+		a[0] = (struct accept_arg){seen, base + i};
+		race(w, 2, accept_change, &a[0]);
+		int ok = (w[0].result == 0) + (w[1].result == 0);
+
+		if (ok == 1)
+			one++;
+		else if (ok == 2)
+			both++;
+		else
+			none++;
+	}
+	printf("trials %d exactly_one %d both %d none %d\n", trials, one, both, none);
+	a[0] = (struct accept_arg){seen, base + trials + 10};
+	a[1] = (struct accept_arg){seen, base + trials + 5};
+	r = ul_store_write(hosts[0], accept_change, &a[0]);
+	printf("newer step on host 1: %s\n", r == 0 ? "accepted" : ul_strerror(r));
+	r = ul_store_write(hosts[1], accept_change, &a[1]);
+	printf("older step on host 2: %s\n", r == 0 ? "accepted" : ul_strerror(r));
+	return 0;
+}
+
+struct count_arg {
+	char key[64];
+	uint32_t limit;
+	int64_t now;
+};
+
+static int
+count_change(struct ul_txn *t, void *arg)
+{
+	struct count_arg *a = arg;
+	struct ul_failures f;
+
+	return ul_store_failure_count(t, a->key, a->limit, 900, a->now, &f);
+}
+
+static int
+lockout(int per_host, uint32_t limit)
+{
+	static struct worker w[HOSTS_MAX * THREADS_MAX];
+	struct count_arg a = {.limit = limit, .now = time(NULL)};
+	struct ul_failures f;
+	struct ul_txn *t;
+	int n = per_host * nhosts, counted = 0, locked = 0, other = 0, r;
+
+	snprintf(a.key, sizeof(a.key), "lockout-%ld@example.com", (long)getpid());
+	race(w, n, count_change, &a);
+	for (int i = 0; i < n; i++) {
+		if (w[i].result == 0)
+			counted++;
+		else if (w[i].result == UL_ELOCKEDOUT)
+			locked++;
+		else
+			other++;
+	}
+	r = ul_txn_begin(hosts[0], true, &t);
+	if (r == 0)
+		r = ul_store_failures_get(t, a.key, &f);
+	if (r == 0)
+		ul_txn_abort(t);
+	printf("tries %d counted %d locked_out %d other %d count_after %" PRIu32
+	    " locked %s\n", n, counted, locked, other, r == 0 ? f.count : 0,
+	    r == 0 && f.locked_out_until > a.now ? "yes" : "no");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (sodium_init() < 0)
+		return 99;
+	if (argc >= 5 && strcmp(argv[1], "totp") == 0) {
+		for (int i = 3; i < argc && nhosts < HOSTS_MAX; i++)
+			open_host(argv[i]);
+		return totp(atoi(argv[2]));
+	}
+	if (argc >= 5 && strcmp(argv[1], "lockout") == 0) {
+		for (int i = 4; i < argc && nhosts < HOSTS_MAX; i++)
+			open_host(argv[i]);
+		if (atoi(argv[2]) < 1 || atoi(argv[2]) > THREADS_MAX)
+			return 99;
+		return lockout(atoi(argv[2]), (uint32_t)strtoul(argv[3], NULL, 10));
+	}
+	fprintf(stderr, "usage: store_race totp N CONF CONF... | lockout T LIMIT CONF...\n");
+	return 2;
+}
