@@ -8,6 +8,7 @@
 #       exactly 5 counted (the 5th locks out) and 195 told "locked out";
 #       with a limit above 200, 200 counted and the count is 200 (no
 #       increment lost).
+#   F2: the provider stopped or killed: reads answered, writes refused.
 set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
@@ -57,6 +58,41 @@ out=$("$RACE" lockout 50 1000 $hosts 2>&1) || true
 echo "# $out"
 expect_contains "S3: 200 tries at once below the limit: none lost" \
 	"$out" "tries 200 counted 200 locked_out 0 other 0 count_after 200 locked no"
+
+# F2: the provider hung (SIGSTOP), then killed: reads still answered by
+# the replica; a write gets "outcome unknown" (sent, no answer) or
+# "unreachable", after ldap_timeout (1 s), never success and never a hang
+"$RACE" setup "$T/host1.conf" || fail "setup: product comms"
+fleet_synced c1
+outage() { # SIGNAL: what the provider gets once the store is open
+	rm -f "$T/go"; mkfifo "$T/go"
+	"$RACE" outage "$T/host1.conf" <"$T/go" >"$T/outage.out" 2>&1 &
+	pid=$!
+	exec 3>"$T/go"
+	i=0
+	until grep -q ready "$T/outage.out" || [ "$i" -gt 400 ]; do
+		i=$((i + 1)); sleep 0.025
+	done
+	kill -"$1" "$(cat "$FLEET_DIR/p1/pid")"
+	echo go >&3
+	exec 3>&-
+	timeout 30 tail --pid="$pid" -f /dev/null || true
+	wait "$pid" || true
+	cat "$T/outage.out"
+}
+out=$(outage STOP)
+echo "$out" | sed 's/^/# SIGSTOP: /'
+expect_contains "provider stopped: the replica still answers" "$out" "read from the replica: ok"
+expect_contains "provider stopped: the write's outcome is unknown, not success" "$out" \
+	"write to the provider: provider did not answer: outcome unknown"
+kill -CONT "$(cat "$FLEET_DIR/p1/pid")"
+out=$(outage KILL)
+echo "$out" | sed 's/^/# SIGKILL: /'
+rm -f "$FLEET_DIR/p1/pid"
+expect_contains "provider killed: the replica still answers" "$out" "read from the replica: ok"
+expect_lacks "provider killed: the write is not acknowledged" "$out" "write to the provider: ok"
+expect_contains "provider killed: the write is refused as unreachable or unknown" "$out" \
+	"write to the provider: provider"
 
 fleet_stop $FLEET_NAMES
 ul_done

@@ -10,6 +10,13 @@
  *                                    how many were counted, how many found
  *                                    it locked out, and the count after
  *                                    (S3, F1)
+ *   store_race setup CONF            makes product comms
+ *   store_race outage CONF           opens, prints "ready", waits for a
+ *                                    line on stdin (the test stops the
+ *                                    provider meanwhile), then reads from
+ *                                    the replica and writes to the
+ *                                    provider, printing each outcome and
+ *                                    its time (F2)
  * The backend is opened directly (backend.h): this version's table is not
  * complete, so ul_store_open would refuse it. */
 #include "config.h"
@@ -219,6 +226,55 @@ lockout(int per_host, uint32_t limit)
 	return 0;
 }
 
+static int
+make_product(struct ul_txn *t, void *arg)
+{
+	struct ul_product p = {.name = "comms", .created = time(NULL)};
+
+	(void)arg;
+	return ul_store_product_create(t, &p);
+}
+
+static int64_t
+ms_since(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (b.tv_sec - a->tv_sec) * 1000 + (b.tv_nsec - a->tv_nsec) / 1000000;
+}
+
+static int
+outage(void)
+{
+	struct count_arg a = {.key = "outage@example.com", .limit = 5,
+	    .now = time(NULL)};
+	struct ul_product p;
+	struct timespec t0;
+	struct ul_txn *t;
+	char line[16];
+	int r;
+
+	printf("ready\n");
+	fflush(stdout);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return 99;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = ul_txn_begin(hosts[0], false, &t);
+	if (r == 0) {
+		r = ul_store_product_get(t, "comms", &p);
+		ul_txn_abort(t);
+	}
+	printf("read from the replica: %s (%" PRId64 " ms)\n",
+	    r == 0 ? "ok" : ul_strerror(r), ms_since(&t0));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = ul_store_write(hosts[0], count_change, &a);
+	printf("write to the provider: %s (%" PRId64 " ms)\n",
+	    r == 0 ? "ok" : ul_strerror(r), ms_since(&t0));
+	fflush(stdout);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -236,6 +292,15 @@ main(int argc, char **argv)
 			return 99;
 		return lockout(atoi(argv[2]), (uint32_t)strtoul(argv[3], NULL, 10));
 	}
-	fprintf(stderr, "usage: store_race totp N CONF CONF... | lockout T LIMIT CONF...\n");
+	if (argc == 3 && strcmp(argv[1], "setup") == 0) {
+		open_host(argv[2]);
+		return ul_store_write(hosts[0], make_product, NULL) == 0 ? 0 : 1;
+	}
+	if (argc == 3 && strcmp(argv[1], "outage") == 0) {
+		open_host(argv[2]);
+		return outage();
+	}
+	fprintf(stderr, "usage: store_race totp N CONF CONF... | lockout T LIMIT CONF... | "
+	    "setup CONF | outage CONF\n");
 	return 2;
 }
