@@ -21,6 +21,7 @@
 /* The operations whose first argument is the store, */
 #define UL_STORE_OPS_BY_STORE(X) \
 	X(bool, ul_store_space_low, space_low, (struct ul_store *st), (st)) \
+	X(int, ul_store_keys_check, keys_check, (struct ul_store *st, const char *fingerprint, char *err, size_t errlen), (st, fingerprint, err, errlen)) \
 	X(int, ul_txn_begin, txn_begin, (struct ul_store *st, bool write, struct ul_txn **out), (st, write, out)) \
 	X(int, ul_store_write, write, (struct ul_store *st, int (*change)(struct ul_txn *t, void *arg), void *arg), (st, change, arg))
 

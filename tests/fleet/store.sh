@@ -8,6 +8,8 @@
 #       exactly 5 counted (the 5th locks out) and 195 told "locked out";
 #       with a limit above 200, 200 counted and the count is 200 (no
 #       increment lost).
+#   the fleet key: the first helper's fingerprint recorded, other keys
+#       refused.
 #   F2: the provider stopped or killed: reads answered, writes refused.
 set -eu
 : "${top_srcdir:=$(pwd)}"
@@ -58,6 +60,19 @@ out=$("$RACE" lockout 50 1000 $hosts 2>&1) || true
 echo "# $out"
 expect_contains "S3: 200 tries at once below the limit: none lost" \
 	"$out" "tries 200 counted 200 locked_out 0 other 0 count_after 200 locked no"
+
+# the fleet key rule: the first helper's fingerprint is recorded; a helper
+# with the same keys passes, one with other keys is refused, told why
+a=blake2b:$(printf '%064d' 1) b=blake2b:$(printf '%064d' 2)
+expect_eq "the first helper records its keys' fingerprint" "keys: ok " \
+	"$("$RACE" keys "$a" "$T/host1.conf" 2>&1)"
+expect_eq "cn=fleet holds it" "uniKeyFingerprint: $a" \
+	"$(fleet_search p1 "cn=fleet,ou=meta,$FLEET_SUFFIX" '(objectClass=*)' uniKeyFingerprint | grep '^uniKeyFingerprint')"
+expect_eq "another host with the same keys: ok" "keys: ok " \
+	"$("$RACE" keys "$a" "$T/host2.conf" 2>&1)"
+expect_contains "a host with other keys is refused, and told whose keys to copy" \
+	"$("$RACE" keys "$b" "$T/host3.conf" 2>&1)" \
+	"keys: changed meanwhile; nothing was changed this helper's keys file ($b) is not the fleet's ($a, recorded under $FLEET_SUFFIX)"
 
 # F2: the provider hung (SIGSTOP), then killed: reads still answered by
 # the replica; a write gets "outcome unknown" (sent, no answer) or

@@ -10,6 +10,8 @@
  *                                    how many were counted, how many found
  *                                    it locked out, and the count after
  *                                    (S3, F1)
+ *   store_race keys FP CONF          the fleet key rule for a helper whose
+ *                                    keys have fingerprint FP
  *   store_race setup CONF            makes product comms
  *   store_race outage CONF           opens, prints "ready", waits for a
  *                                    line on stdin (the test stops the
@@ -292,6 +294,15 @@ main(int argc, char **argv)
 			return 99;
 		return lockout(atoi(argv[2]), (uint32_t)strtoul(argv[3], NULL, 10));
 	}
+	if (argc == 4 && strcmp(argv[1], "keys") == 0) {
+		char err[512] = "";
+		int r;
+
+		open_host(argv[3]);
+		r = ul_store_keys_check(hosts[0], argv[2], err, sizeof(err));
+		printf("keys: %s %s\n", r == 0 ? "ok" : ul_strerror(r), err);
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "setup") == 0) {
 		open_host(argv[2]);
 		return ul_store_write(hosts[0], make_product, NULL) == 0 ? 0 : 1;
@@ -301,6 +312,6 @@ main(int argc, char **argv)
 		return outage();
 	}
 	fprintf(stderr, "usage: store_race totp N CONF CONF... | lockout T LIMIT CONF... | "
-	    "setup CONF | outage CONF\n");
+	    "keys FP CONF | setup CONF | outage CONF\n");
 	return 2;
 }

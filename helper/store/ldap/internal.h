@@ -121,6 +121,10 @@ void dir_mods_int(struct dir_mods *b, int op, const char *type, int64_t value);
 LDAPMod **dir_mods_list(struct dir_mods *b);
 void dir_mods_wipe(struct dir_mods *b);
 
+/* open.c: the fleet key rule on cn=fleet,ou=meta */
+int dir_keys_check(struct ul_store *st, const char *fingerprint, char *err,
+    size_t errlen);
+
 /* users.c, failures.c, products.c */
 int dir_user_get(struct ul_txn *t, const char *email, struct ul_user *u);
 int dir_user_create(struct ul_txn *t, const struct ul_user *u);

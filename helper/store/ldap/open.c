@@ -139,6 +139,54 @@ check_fleet_entry(struct dir_session *s, const char *base, char *err,
 	return 0;
 }
 
+/* The first helper of a fleet records its keys' fingerprint (an add
+ * asserting there is none yet: two first helpers at once, one wins);
+ * every other helper must hold keys with a recorded fingerprint. */
+int
+dir_keys_check(struct ul_store *st, const char *fingerprint, char *err,
+    size_t errlen)
+{
+	char dn[UL_LDAP_DN_MAX + 32], *attrs[] = {"uniKeyFingerprint", NULL};
+	LDAPMessage *res = NULL, *e;
+	struct berval **v = NULL;
+	struct dir_mods b;
+	bool found = false;
+	int r;
+
+	snprintf(dn, sizeof(dn), "cn=fleet,ou=meta,%s", st->base);
+	dir_mods_init(&b);
+	dir_mods_text(&b, LDAP_MOD_ADD, "uniKeyFingerprint", fingerprint);
+	pthread_mutex_lock(&st->provider_lock);
+	r = dir_modify(&st->provider, dn, dir_mods_list(&b),
+	    "(!(uniKeyFingerprint=*))", NULL, NULL);
+	if (r == UL_ECONFLICT)
+		r = dir_search_one(&st->provider, dn, LDAP_SCOPE_BASE,
+		    "(objectClass=uniMeta)", attrs, &res, &e);
+	else
+		e = NULL;
+	if (r == 0 && e != NULL) {
+		v = ldap_get_values_len(st->provider.ld, e, "uniKeyFingerprint");
+		for (int i = 0; v != NULL && v[i] != NULL; i++)
+			found = found || (v[i]->bv_len == strlen(fingerprint) &&
+			    memcmp(v[i]->bv_val, fingerprint, v[i]->bv_len) == 0);
+		if (!found) {
+			snprintf(err, errlen, "this helper's keys file (%s) is not "
+			    "the fleet's (%.*s, recorded under %s): copy the "
+			    "fleet's keys file into state_dir (0600) and start "
+			    "again", fingerprint, v && v[0] ? (int)v[0]->bv_len : 0,
+			    v && v[0] ? v[0]->bv_val : "", st->base);
+			r = UL_ECONFLICT;
+		}
+	} else if (r != 0) {
+		snprintf(err, errlen, "provider %s: the fleet key rule: %s",
+		    st->write_uri, ul_strerror(r));
+	}
+	pthread_mutex_unlock(&st->provider_lock);
+	ldap_value_free_len(v);
+	ldap_msgfree(res);
+	return r;
+}
+
 int
 ul_store_ldap_open(struct ul_store **out, const struct ul_conf *conf,
     char *err, size_t errlen)

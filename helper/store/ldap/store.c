@@ -76,6 +76,7 @@ const struct ul_store_ops dir_ops = {
 	.name = "ldap",
 	.close = dir_close,
 	.space_low = dir_space_low,
+	.keys_check = dir_keys_check,
 	.txn_begin = dir_txn_begin,
 	.txn_commit = dir_txn_commit,
 	.txn_abort = dir_txn_abort,
