@@ -20,6 +20,7 @@ ops_of_txn(struct ul_txn *t)
 	return ops_of_store(((const struct ul_txn_head *)(const void *)t)->st);
 }
 
+#ifdef UL_WITH_LDAP
 #define HAS_OP(ret, name, member, params, args) && ops->member != NULL
 
 /* A backend is served only when it has every operation: a helper that
@@ -46,6 +47,7 @@ open_complete(int (*open_backend)(struct ul_store **, const struct ul_conf *,
 	*out = NULL;
 	return UL_ESTORE;
 }
+#endif
 
 int
 ul_store_open(struct ul_store **out, const struct ul_conf *conf, char *err,

@@ -13,18 +13,21 @@
  *   store_race keys FP CONF          the fleet key rule for a helper whose
  *                                    keys have fingerprint FP
  *   store_race setup CONF            makes product comms
- *   store_race outage CONF           opens, prints "ready", waits for a
- *                                    line on stdin (the test stops the
- *                                    provider meanwhile), then reads from
- *                                    the replica and writes to the
- *                                    provider, printing each outcome and
- *                                    its time (F2)
+ *   store_race outage CONF           opens, prints "ready", then for each
+ *                                    line of stdin ("read", "write" or
+ *                                    "count": the failures written)
+ *                                    reads from the replica or writes to
+ *                                    the provider and prints the outcome
+ *                                    and its time; the test stops, kills
+ *                                    and restarts the provider between
+ *                                    lines (F2)
  * The backend is opened directly (backend.h): this version's table is not
  * complete, so ul_store_open would refuse it. */
 #include "config.h"
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,10 +249,12 @@ ms_since(const struct timespec *a)
 	return (b.tv_sec - a->tv_sec) * 1000 + (b.tv_nsec - a->tv_nsec) / 1000000;
 }
 
+/* One line of stdin a step: "read" from the replica, "write" to the
+ * provider; each outcome printed with its time. */
 static int
 outage(void)
 {
-	struct count_arg a = {.key = "outage@example.com", .limit = 5,
+	struct count_arg a = {.key = "outage@example.com", .limit = 1000,
 	    .now = time(NULL)};
 	struct ul_product p;
 	struct timespec t0;
@@ -259,21 +264,36 @@ outage(void)
 
 	printf("ready\n");
 	fflush(stdout);
-	if (fgets(line, sizeof(line), stdin) == NULL)
-		return 99;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = ul_txn_begin(hosts[0], false, &t);
-	if (r == 0) {
-		r = ul_store_product_get(t, "comms", &p);
-		ul_txn_abort(t);
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (strcmp(line, "count\n") == 0) {
+			struct ul_failures f;
+
+			r = ul_txn_begin(hosts[0], true, &t);
+			if (r == 0) {
+				r = ul_store_failures_get(t, a.key, &f);
+				ul_txn_abort(t);
+			}
+			printf("count on the provider: %" PRIu32 " %s\n",
+			    r == 0 ? f.count : 0, r == 0 ? "" : ul_strerror(r));
+			fflush(stdout);
+			continue;
+		}
+		if (strcmp(line, "read\n") == 0) {
+			r = ul_txn_begin(hosts[0], false, &t);
+			if (r == 0) {
+				r = ul_store_product_get(t, "comms", &p);
+				ul_txn_abort(t);
+			}
+			printf("read from the replica: ");
+		} else {
+			r = ul_store_write(hosts[0], count_change, &a);
+			printf("write to the provider: ");
+		}
+		printf("%s (%" PRId64 " ms)\n", r == 0 ? "ok" : ul_strerror(r),
+		    ms_since(&t0));
+		fflush(stdout);
 	}
-	printf("read from the replica: %s (%" PRId64 " ms)\n",
-	    r == 0 ? "ok" : ul_strerror(r), ms_since(&t0));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = ul_store_write(hosts[0], count_change, &a);
-	printf("write to the provider: %s (%" PRId64 " ms)\n",
-	    r == 0 ? "ok" : ul_strerror(r), ms_since(&t0));
-	fflush(stdout);
 	return 0;
 }
 
@@ -282,6 +302,8 @@ main(int argc, char **argv)
 {
 	if (sodium_init() < 0)
 		return 99;
+	/* as unilogind: a provider that went away is an error, not a signal */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc >= 5 && strcmp(argv[1], "totp") == 0) {
 		for (int i = 3; i < argc && nhosts < HOSTS_MAX; i++)
 			open_host(argv[i]);

@@ -128,6 +128,7 @@ dir_session_open(struct dir_session *s, const struct ul_conf *conf,
 	s->ld = NULL;
 	s->what = what;
 	s->uri = uri;
+	s->timeout = conf->ldap_timeout;
 	if (simple) {
 		r = read_password(conf->ldap_bind_password_file, pw, err, errlen);
 		if (r != 0)

@@ -181,9 +181,12 @@ dir_failure_forget(struct ul_txn *t, const char *key)
 
 	counter_dn(t->st, key, dn, hex);
 	s = dir_lock_write(t, &lock);
-	rc = ldap_delete_ext_s(s->ld, dn, NULL, NULL);
-	pthread_mutex_unlock(lock);
+	rc = s->ld == NULL ? LDAP_SERVER_DOWN : ldap_delete_ext_s(s->ld, dn, NULL,
+	    NULL);
 	if (rc == LDAP_SUCCESS || rc == LDAP_NO_SUCH_OBJECT)
-		return 0;
-	return dir_session_error(rc, true);
+		rc = 0;
+	else
+		rc = s->ld == NULL ? UL_EUNREACHABLE : dir_result(s, rc, true);
+	pthread_mutex_unlock(lock);
+	return rc;
 }

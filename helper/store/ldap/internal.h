@@ -32,6 +32,7 @@ struct dir_session {
 	LDAP *ld;
 	const char *what;
 	const char *uri;
+	unsigned timeout;           /* ldap_timeout, seconds */
 };
 
 /* Connects and binds within ldap_timeout: UL_EUNREACHABLE when the server
@@ -55,6 +56,7 @@ struct ul_store {
 	pthread_mutex_t replica_lock, provider_lock;
 	char base[UL_LDAP_DN_MAX + 1];
 	char write_uri[UL_LDAP_URI_MAX + 1], read_uri[UL_LDAP_URI_MAX + 1];
+	struct ul_conf conf;        /* to open a session again */
 };
 
 /* A transaction: its reads go to the provider when it writes (what its
@@ -70,9 +72,13 @@ struct ul_txn {
 /* store.c: the table (NULL where this version has no operation yet). */
 extern const struct ul_store_ops dir_ops;
 
-/* ops.c: the pieces every record's file uses */
+/* ops.c: the pieces every record's file uses.  A session the server
+ * dropped is closed (its ld NULL) and opened again at the next lock; while
+ * it cannot be, every call on it is UL_EUNREACHABLE. */
 struct dir_session *dir_lock_read(struct ul_txn *t, pthread_mutex_t **lock);
 struct dir_session *dir_lock_write(struct ul_txn *t, pthread_mutex_t **lock);
+/* rc as dir_session_error says, closing the session when the server went */
+int dir_result(struct dir_session *s, int rc, bool sent_write);
 /* value escaped for a DN (RFC 4514) or a filter (RFC 4515) */
 int dir_dn_value(char *out, size_t n, const char *value);
 int dir_filter_value(char *out, size_t n, const char *value);

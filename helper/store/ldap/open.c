@@ -202,6 +202,7 @@ ul_store_ldap_open(struct ul_store **out, const struct ul_conf *conf,
 	snprintf(st->base, sizeof(st->base), "%s", conf->ldap_base);
 	snprintf(st->write_uri, sizeof(st->write_uri), "%s", conf->ldap_write_uri);
 	snprintf(st->read_uri, sizeof(st->read_uri), "%s", conf->ldap_read_uri);
+	st->conf = *conf;
 	pthread_mutex_init(&st->replica_lock, NULL);
 	pthread_mutex_init(&st->provider_lock, NULL);
 	r = dir_session_open(&st->provider, conf, "provider", st->write_uri,

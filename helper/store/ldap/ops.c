@@ -10,6 +10,18 @@
 #include "helper/store/ldap/internal.h"
 #include "unilogin/error.h"
 
+/* A dropped session, opened again (bounded by ldap_timeout). */
+static struct dir_session *
+reopened(struct ul_store *st, struct dir_session *s)
+{
+	char err[512];
+
+	if (s->ld == NULL && dir_session_open(s, &st->conf, s->what, s->uri, err,
+	    sizeof(err)) != 0)
+		s->ld = NULL;
+	return s;
+}
+
 struct dir_session *
 dir_lock_read(struct ul_txn *t, pthread_mutex_t **lock)
 {
@@ -17,7 +29,7 @@ dir_lock_read(struct ul_txn *t, pthread_mutex_t **lock)
 		return dir_lock_write(t, lock);
 	*lock = &t->st->replica_lock;
 	pthread_mutex_lock(*lock);
-	return &t->st->replica;
+	return reopened(t->st, &t->st->replica);
 }
 
 struct dir_session *
@@ -25,7 +37,15 @@ dir_lock_write(struct ul_txn *t, pthread_mutex_t **lock)
 {
 	*lock = &t->st->provider_lock;
 	pthread_mutex_lock(*lock);
-	return &t->st->provider;
+	return reopened(t->st, &t->st->provider);
+}
+
+int
+dir_result(struct dir_session *s, int rc, bool sent_write)
+{
+	if (rc == LDAP_SERVER_DOWN)
+		dir_session_close(s);
+	return dir_session_error(rc, sent_write);
 }
 
 int
@@ -67,14 +87,18 @@ int
 dir_search_one(struct dir_session *s, const char *base, int scope,
     const char *filter, char **attrs, LDAPMessage **res, LDAPMessage **e)
 {
-	int rc = ldap_search_ext_s(s->ld, base, scope, filter, attrs, 0, NULL,
-	    NULL, NULL, 2, res);
+	int rc;
 
 	*e = NULL;
+	*res = NULL;
+	if (s->ld == NULL)
+		return UL_EUNREACHABLE;
+	rc = ldap_search_ext_s(s->ld, base, scope, filter, attrs, 0, NULL, NULL,
+	    NULL, 2, res);
 	if (rc == LDAP_NO_SUCH_OBJECT)
 		return UL_ENOTFOUND;
 	if (rc != LDAP_SUCCESS)
-		return dir_session_error(rc, false);
+		return dir_result(s, rc, false);
 	*e = ldap_first_entry(s->ld, *res);
 	return *e != NULL ? 0 : UL_ENOTFOUND;
 }
@@ -148,9 +172,11 @@ dir_modify(struct dir_session *s, const char *dn, LDAPMod **mods,
 {
 	LDAPControl *ctrls[3] = {NULL, NULL, NULL}, **got = NULL;
 	LDAPMessage *res = NULL;
-	struct timeval tv;
+	struct timeval tv = {.tv_sec = s->timeout, .tv_usec = 0};
 	int rc, n = 0, msgid, err = LDAP_OTHER;
 
+	if (s->ld == NULL)
+		return UL_EUNREACHABLE;
 	if (assertion != NULL &&
 	    ldap_create_assertion_control(s->ld, (char *)assertion, 1,
 	    &ctrls[n]) == LDAP_SUCCESS)
@@ -165,12 +191,13 @@ dir_modify(struct dir_session *s, const char *dn, LDAPMod **mods,
 	ldap_control_free(ctrls[0]);
 	ldap_control_free(ctrls[1]);
 	if (rc != LDAP_SUCCESS)
-		return dir_session_error(rc, false);
+		return dir_result(s, rc, false);
 	/* sent: from here, no answer is an unknown outcome (F2) */
-	ldap_get_option(s->ld, LDAP_OPT_TIMEOUT, &tv);
 	rc = ldap_result(s->ld, msgid, LDAP_MSG_ALL, &tv, &res);
 	if (rc <= 0) {
 		ldap_abandon_ext(s->ld, msgid, NULL, NULL);
+		if (rc < 0)
+			dir_session_close(s);
 		return UL_EUNKNOWN;
 	}
 	rc = ldap_parse_result(s->ld, res, &err, NULL, NULL, NULL, &got, 1);
@@ -178,7 +205,7 @@ dir_modify(struct dir_session *s, const char *dn, LDAPMod **mods,
 		read_postread(got, after);
 	ldap_controls_free(got);
 	if (rc != LDAP_SUCCESS)
-		return dir_session_error(rc, true);
+		return dir_result(s, rc, true);
 	switch (err) {
 	case LDAP_SUCCESS:
 		return 0;
@@ -188,16 +215,19 @@ dir_modify(struct dir_session *s, const char *dn, LDAPMod **mods,
 	case LDAP_NO_SUCH_OBJECT:
 		return UL_ENOTFOUND;
 	default:
-		return dir_session_error(err, true);
+		return dir_result(s, err, true);
 	}
 }
 
 int
 dir_add(struct dir_session *s, const char *dn, LDAPMod **mods)
 {
-	int rc = ldap_add_ext_s(s->ld, dn, mods, NULL, NULL);
+	int rc;
 
+	if (s->ld == NULL)
+		return UL_EUNREACHABLE;
+	rc = ldap_add_ext_s(s->ld, dn, mods, NULL, NULL);
 	if (rc == LDAP_ALREADY_EXISTS)
 		return UL_EEXIST;
-	return rc == LDAP_SUCCESS ? 0 : dir_session_error(rc, true);
+	return rc == LDAP_SUCCESS ? 0 : dir_result(s, rc, true);
 }

@@ -237,10 +237,9 @@ ul_store_lmdb_open(struct ul_store **out, const struct ul_conf *conf, char *err,
 	if (r != 0)
 		return r;
 	st = calloc(1, sizeof(*st));
-	if (st != NULL)
-		st->ops = &lmdb_ops;
 	if (st == NULL)
 		return UL_ENOMEM;
+	st->ops = &lmdb_ops;
 	rc = mdb_env_create(&st->env);
 	if (rc == 0)
 		rc = mdb_env_set_maxdbs(st->env, DB_COUNT + 8);
