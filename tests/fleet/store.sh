@@ -8,6 +8,8 @@
 #       exactly 5 counted (the 5th locks out) and 195 told "locked out";
 #       with a limit above 200, 200 counted and the count is 200 (no
 #       increment lost).
+#   T4, U5, U2: a recovery code (1,000 trials), a reset and a confirmation
+#       code (100 each) spent at two hosts at once: each exactly once.
 #   the fleet key: the first helper's fingerprint recorded, other keys
 #       refused.
 #   F2: the provider stopped or killed: reads answered, writes refused.
@@ -48,6 +50,15 @@ expect_contains "T3: one step at two hosts at once: exactly one accepted, 1000 o
 expect_contains "a newer step is accepted on host 1" "$out" "newer step on host 1: accepted"
 expect_contains "an older step after it is refused on host 2" "$out" \
 	"older step on host 2: changed meanwhile; nothing was changed"
+
+out=$("$RACE" codes 1000 "$T/host1.conf" "$T/host2.conf" 2>&1) || true
+echo "$out" | sed 's/^/# /'
+expect_contains "T4: a recovery code at two hosts at once: accepted exactly once, 1000 of 1000" \
+	"$out" "recovery: trials 1000 exactly_one 1000 both 0 none 0"
+expect_contains "U5: a reset code at two hosts at once: exactly once, 100 of 100" \
+	"$out" "reset: trials 100 exactly_one 100 both 0 none 0"
+expect_contains "U2: a confirmation code at two hosts at once: exactly once, 100 of 100" \
+	"$out" "confirm: trials 100 exactly_one 100 both 0 none 0"
 
 hosts="$T/host1.conf $T/host2.conf $T/host3.conf $T/host4.conf"
 # shellcheck disable=SC2086

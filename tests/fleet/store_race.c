@@ -10,6 +10,10 @@
  *                                    how many were counted, how many found
  *                                    it locked out, and the count after
  *                                    (S3, F1)
+ *   store_race codes N CONF CONF     a recovery code (N trials), a reset
+ *                                    and a confirmation code (N/10 each)
+ *                                    spent at two hosts at once: each
+ *                                    accepted exactly once (T4, U5, U2)
  *   store_race keys FP CONF          the fleet key rule for a helper whose
  *                                    keys have fingerprint FP
  *   store_race setup CONF            makes product comms
@@ -186,6 +190,85 @@ totp(int trials)
 	return 0;
 }
 
+struct consume_arg {
+	struct ul_user u;
+	enum ul_code_kind kind;
+	uint8_t hash[UL_CODE_HASH_BYTES];
+};
+
+static int
+consume_change(struct ul_txn *t, void *arg)
+{
+	struct consume_arg *a = arg;
+
+	return ul_store_code_consume(t, &a->u, a->kind, a->hash, time(NULL));
+}
+
+static int
+plain_create(struct ul_txn *t, void *arg)
+{
+	return ul_store_user_create(t, arg);
+}
+
+/* A new user with ten recovery codes, a confirmation and a reset code
+ * (random hashes: the store never sees a code, only its hash). */
+static int
+new_user(struct ul_user *u, int n)
+{
+	uint8_t id[16];
+
+	memset(u, 0, sizeof(*u));
+	snprintf(u->email, sizeof(u->email), "codes-%ld-%d@example.com",
+	    (long)getpid(), n);
+	randombytes_buf(id, sizeof(id));
+	sodium_bin2hex(u->id, sizeof(u->id), id, sizeof(id));
+	u->created = time(NULL);
+	randombytes_buf(u->recovery, sizeof(u->recovery));
+	u->recovery_unused = (1u << UL_RECOVERY_CODES) - 1;
+	randombytes_buf(u->confirm.hash, sizeof(u->confirm.hash));
+	u->confirm.expires = u->created + 86400;
+	randombytes_buf(u->reset.hash, sizeof(u->reset.hash));
+	u->reset.expires = u->created + 3600;
+	return ul_store_write(hosts[0], plain_create, u);
+}
+
+/* One trial: the code spent at both hosts at once; 1 when exactly one
+ * was accepted, 2 when both, 0 when none. */
+static int
+spend(const struct ul_user *u, enum ul_code_kind kind, const uint8_t *hash)
+{
+	struct consume_arg a = {.u = *u, .kind = kind};
+	struct worker w[2];
+
+	memcpy(a.hash, hash, UL_CODE_HASH_BYTES);
+	race(w, 2, consume_change, &a);
+	return (w[0].result == 0) + (w[1].result == 0);
+}
+
+static int
+codes(int trials)
+{
+	int got[3][3] = {{0}};  /* kind: recovery, reset, confirm; 0/1/2 accepted */
+	struct ul_user u;
+
+	for (int i = 0; i < trials; i++) {
+		if (i % UL_RECOVERY_CODES == 0 && new_user(&u, i) != 0) {
+			fprintf(stderr, "setup failed\n");
+			return 99;
+		}
+		got[0][spend(&u, UL_CODE_RECOVERY, u.recovery[i % UL_RECOVERY_CODES])]++;
+		if (i % UL_RECOVERY_CODES == 0) {
+			got[1][spend(&u, UL_CODE_RESET, u.reset.hash)]++;
+			got[2][spend(&u, UL_CODE_CONFIRM, u.confirm.hash)]++;
+		}
+	}
+	for (int k = 0; k < 3; k++)
+		printf("%s: trials %d exactly_one %d both %d none %d\n",
+		    k == 0 ? "recovery" : k == 1 ? "reset" : "confirm",
+		    got[k][0] + got[k][1] + got[k][2], got[k][1], got[k][2], got[k][0]);
+	return 0;
+}
+
 struct count_arg {
 	char key[64];
 	uint32_t limit;
@@ -316,6 +399,11 @@ main(int argc, char **argv)
 			return 99;
 		return lockout(atoi(argv[2]), (uint32_t)strtoul(argv[3], NULL, 10));
 	}
+	if (argc >= 5 && strcmp(argv[1], "codes") == 0) {
+		for (int i = 3; i < argc && nhosts < HOSTS_MAX; i++)
+			open_host(argv[i]);
+		return codes(atoi(argv[2]));
+	}
 	if (argc == 4 && strcmp(argv[1], "keys") == 0) {
 		char err[512] = "";
 		int r;
@@ -334,6 +422,6 @@ main(int argc, char **argv)
 		return outage();
 	}
 	fprintf(stderr, "usage: store_race totp N CONF CONF... | lockout T LIMIT CONF... | "
-	    "keys FP CONF | setup CONF | outage CONF\n");
+	    "codes N CONF CONF... | keys FP CONF | setup CONF | outage CONF\n");
 	return 2;
 }

@@ -136,6 +136,8 @@ int dir_user_get(struct ul_txn *t, const char *email, struct ul_user *u);
 int dir_user_create(struct ul_txn *t, const struct ul_user *u);
 int dir_method_restore(struct ul_txn *t, const char *email,
     const struct ul_method *m);
+int dir_code_consume(struct ul_txn *t, const struct ul_user *u,
+    enum ul_code_kind kind, const uint8_t hash[UL_CODE_HASH_BYTES], int64_t now);
 int dir_totp_accept(struct ul_txn *t, const struct ul_user *u, uint32_t id,
     bool active, int64_t step, int64_t now);
 int dir_failures_get(struct ul_txn *t, const char *key, struct ul_failures *f);

@@ -85,6 +85,7 @@ const struct ul_store_ops dir_ops = {
 	.user_create = dir_user_create,
 	.method_restore = dir_method_restore,
 	.totp_accept = dir_totp_accept,
+	.code_consume = dir_code_consume,
 	.failures_get = dir_failures_get,
 	.failure_count = dir_failure_count,
 	.failure_reset = dir_failure_reset,

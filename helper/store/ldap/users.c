@@ -306,3 +306,79 @@ dir_totp_accept(struct ul_txn *t, const struct ul_user *u, uint32_t id,
 	(void)now;  /* last use: uniMethodUsed, best effort, not yet kept */
 	return r;
 }
+
+/* The code attributes of each kind: its hash and its expiry. */
+static const char *const reset_slots[3][2] = {
+	{"uniResetCode", "uniResetExpires"},
+	{"uniResetCode2", "uniResetExpires2"},
+	{"uniResetCode3", "uniResetExpires3"},
+};
+
+/* One modify that spends the code: its value deleted (gone already:
+ * noSuchAttribute, UL_ECONFLICT, nothing applied), under an assertion
+ * that it is unexpired at `now` and the user is the one read.  A reset
+ * code ends every reset code (U5). */
+static int
+consume_one(struct dir_session *s, const char *dn, const char *mail,
+    const char *code_attr, const char *expires_attr, bool all_resets,
+    const uint8_t hash[UL_CODE_HASH_BYTES], int64_t now)
+{
+	char assertion[UL_EMAIL_MAX * 3 + 128];
+	struct dir_mods b;
+
+	if (expires_attr != NULL)
+		snprintf(assertion, sizeof(assertion),
+		    "(&(mail=%s)(%s>=%" PRId64 "))", mail, expires_attr, now + 1);
+	else
+		snprintf(assertion, sizeof(assertion), "(mail=%s)", mail);
+	dir_mods_init(&b);
+	dir_mods_bin(&b, LDAP_MOD_DELETE, code_attr, hash, UL_CODE_HASH_BYTES);
+	if (expires_attr != NULL && !all_resets)
+		dir_mods_bin(&b, LDAP_MOD_REPLACE, expires_attr, NULL, 0);
+	for (int i = 0; all_resets && i < 3; i++) {
+		if (strcmp(reset_slots[i][0], code_attr) != 0)
+			dir_mods_bin(&b, LDAP_MOD_REPLACE, reset_slots[i][0], NULL, 0);
+		dir_mods_bin(&b, LDAP_MOD_REPLACE, reset_slots[i][1], NULL, 0);
+	}
+	return dir_modify(s, dn, dir_mods_list(&b), assertion, NULL, NULL);
+}
+
+int
+dir_code_consume(struct ul_txn *t, const struct ul_user *u,
+    enum ul_code_kind kind, const uint8_t hash[UL_CODE_HASH_BYTES], int64_t now)
+{
+	char dn[DN_MAX], mail[UL_EMAIL_MAX * 3 + 1];
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r = user_dn(t->st, u->id, dn);
+
+	if (r == 0)
+		r = dir_filter_value(mail, sizeof(mail), u->email);
+	if (r != 0)
+		return r;
+	s = dir_lock_write(t, &lock);
+	switch (kind) {
+	case UL_CODE_RECOVERY:
+		r = consume_one(s, dn, mail, "uniRecoveryCode", NULL, false, hash, now);
+		break;
+	case UL_CODE_CONFIRM:
+		r = consume_one(s, dn, mail, "uniConfirmCode", "uniConfirmExpires",
+		    false, hash, now);
+		break;
+	case UL_CODE_SMS:
+		r = consume_one(s, dn, mail, "uniSmsCode", "uniSmsExpires", false,
+		    hash, now);
+		break;
+	case UL_CODE_RESET:
+		/* the slot that holds it; the others fail and apply nothing */
+		r = UL_ECONFLICT;
+		for (int i = 0; i < 3 && r == UL_ECONFLICT; i++)
+			r = consume_one(s, dn, mail, reset_slots[i][0],
+			    reset_slots[i][1], true, hash, now);
+		break;
+	default:
+		r = UL_EINVAL;
+	}
+	pthread_mutex_unlock(lock);
+	return r;
+}
