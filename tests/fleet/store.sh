@@ -12,6 +12,7 @@
 #       code (100 each) spent at two hosts at once: each exactly once.
 #   the fleet key: the first helper's fingerprint recorded, other keys
 #       refused.
+#   L1a: two hosts allocating 1,000 uids at once: 0 duplicates.
 #   F2: the provider stopped or killed: reads answered, writes refused.
 set -eu
 : "${top_srcdir:=$(pwd)}"
@@ -61,6 +62,11 @@ expect_contains "U2: a confirmation code at two hosts at once: exactly once, 100
 	"$out" "confirm: trials 100 exactly_one 100 both 0 none 0"
 
 hosts="$T/host1.conf $T/host2.conf $T/host3.conf $T/host4.conf"
+# shellcheck disable=SC2086
+out=$("$RACE" uids 1000 5 $T/host1.conf $T/host2.conf 2>&1) || true
+echo "# $out"
+expect_contains "two hosts allocating 1000 uids at once: 0 duplicates" "$out" \
+	"uids 1000 duplicates 0 failed 0"
 # shellcheck disable=SC2086
 out=$("$RACE" lockout 50 5 $hosts 2>&1) || true
 echo "# $out"

@@ -14,6 +14,9 @@
  *                                    and a confirmation code (N/10 each)
  *                                    spent at two hosts at once: each
  *                                    accepted exactly once (T4, U5, U2)
+ *   store_race uids N T CONF...      T threads per host allocate N uids in
+ *                                    all: prints how many, and how many
+ *                                    duplicates (L1a, F1)
  *   store_race keys FP CONF          the fleet key rule for a helper whose
  *                                    keys have fingerprint FP
  *   store_race setup CONF            makes product comms
@@ -269,6 +272,50 @@ codes(int trials)
 	return 0;
 }
 
+#define UIDS_MAX 4096
+static uint32_t uids[UIDS_MAX];
+static _Atomic int nuids;
+static int uids_per_worker;
+
+static int
+allocate_change(struct ul_txn *t, void *arg)
+{
+	uint32_t uid;
+	int r = 0;
+
+	for (int i = 0; i < uids_per_worker && r == 0; i++) {
+		r = ul_store_uid_allocate(t, 900000000, 999999999, &uid);
+		if (r == 0)
+			uids[nuids++ % UIDS_MAX] = uid;
+	}
+	return r;
+}
+
+static int
+cmp_uid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+allocate(int n, int per_host)
+{
+	static struct worker w[HOSTS_MAX * THREADS_MAX];
+	int workers = per_host * nhosts, dup = 0, failed = 0;
+
+	uids_per_worker = n / workers;
+	race(w, workers, allocate_change, NULL);
+	for (int i = 0; i < workers; i++)
+		failed += w[i].result != 0;
+	qsort(uids, (size_t)nuids, sizeof(uids[0]), cmp_uid);
+	for (int i = 1; i < nuids; i++)
+		dup += uids[i] == uids[i - 1];
+	printf("uids %d duplicates %d failed %d\n", (int)nuids, dup, failed);
+	return 0;
+}
+
 struct count_arg {
 	char key[64];
 	uint32_t limit;
@@ -399,6 +446,14 @@ main(int argc, char **argv)
 			return 99;
 		return lockout(atoi(argv[2]), (uint32_t)strtoul(argv[3], NULL, 10));
 	}
+	if (argc >= 5 && strcmp(argv[1], "uids") == 0) {
+		for (int i = 4; i < argc && nhosts < HOSTS_MAX; i++)
+			open_host(argv[i]);
+		if (atoi(argv[2]) < 1 || atoi(argv[2]) > UIDS_MAX ||
+		    atoi(argv[3]) < 1 || atoi(argv[3]) > THREADS_MAX)
+			return 99;
+		return allocate(atoi(argv[2]), atoi(argv[3]));
+	}
 	if (argc >= 5 && strcmp(argv[1], "codes") == 0) {
 		for (int i = 3; i < argc && nhosts < HOSTS_MAX; i++)
 			open_host(argv[i]);
@@ -422,6 +477,6 @@ main(int argc, char **argv)
 		return outage();
 	}
 	fprintf(stderr, "usage: store_race totp N CONF CONF... | lockout T LIMIT CONF... | "
-	    "codes N CONF CONF... | keys FP CONF | setup CONF | outage CONF\n");
+	    "uids N T CONF... | codes N CONF CONF... | keys FP CONF | setup CONF | outage CONF\n");
 	return 2;
 }

@@ -131,7 +131,7 @@ void dir_mods_wipe(struct dir_mods *b);
 int dir_keys_check(struct ul_store *st, const char *fingerprint, char *err,
     size_t errlen);
 
-/* users.c, failures.c, products.c */
+/* users.c, failures.c, uids.c, products.c */
 int dir_user_get(struct ul_txn *t, const char *email, struct ul_user *u);
 int dir_user_create(struct ul_txn *t, const struct ul_user *u);
 int dir_method_restore(struct ul_txn *t, const char *email,
@@ -145,6 +145,10 @@ int dir_failure_count(struct ul_txn *t, const char *key, uint32_t limit,
     uint32_t seconds, int64_t now, struct ul_failures *f);
 int dir_failure_reset(struct ul_txn *t, const char *key, int64_t now);
 int dir_failure_forget(struct ul_txn *t, const char *key);
+int dir_uid_allocate(struct ul_txn *t, uint32_t min, uint32_t max,
+    uint32_t *uid);
+int dir_uid_floor(struct ul_txn *t, uint32_t next);
+int dir_next_uid(struct ul_txn *t, uint32_t *next);
 int dir_product_get(struct ul_txn *t, const char *name, struct ul_product *p);
 int dir_product_create(struct ul_txn *t, const struct ul_product *p);
 

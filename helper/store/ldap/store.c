@@ -90,6 +90,9 @@ const struct ul_store_ops dir_ops = {
 	.failure_count = dir_failure_count,
 	.failure_reset = dir_failure_reset,
 	.failure_forget = dir_failure_forget,
+	.uid_allocate = dir_uid_allocate,
+	.uid_floor = dir_uid_floor,
+	.next_uid = dir_next_uid,
 	.product_get = dir_product_get,
 	.product_create = dir_product_create,
 };
