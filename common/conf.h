@@ -53,10 +53,12 @@ struct ul_conf {
 	char ldap_base[UL_LDAP_DN_MAX + 1];
 	enum ul_ldap_bind ldap_bind;
 	char ldap_bind_dn[UL_LDAP_DN_MAX + 1];
-	char ldap_bind_password_file[PATH_MAX];
-	char ldap_tls_ca[PATH_MAX];
-	char ldap_tls_cert[PATH_MAX];
-	char ldap_tls_key[PATH_MAX];
+	/* paths of 255 bytes at most: the PAM module keeps a config on its
+	 * stack, and these need no more */
+	char ldap_bind_password_file[256];
+	char ldap_tls_ca[256];
+	char ldap_tls_cert[256];
+	char ldap_tls_key[256];
 	unsigned ldap_timeout;      /* seconds, one directory operation */
 };
 
