@@ -19,7 +19,8 @@
 
 #define LINE_MAX_LEN 4096
 
-enum key_type { K_STR, K_PATH, K_NAME, K_UINT, K_BOOL, K_KDF, K_SSH_KEYS };
+enum key_type { K_STR, K_PATH, K_NAME, K_UINT, K_BOOL, K_KDF, K_SSH_KEYS, K_URI,
+	K_DN, K_STORE, K_BIND };
 
 struct key {
 	const char *name;
@@ -63,6 +64,17 @@ static const struct key keys[] = {
 	    0, 0, 0},
 	{STR(ssh_service, K_NAME)},
 	{STR(keys_user, K_NAME)},
+	{"store", K_STORE, offsetof(struct ul_conf, store), 0, 0, 0},
+	{STR(ldap_read_uri, K_URI)},
+	{STR(ldap_write_uri, K_URI)},
+	{STR(ldap_base, K_DN)},
+	{"ldap_bind", K_BIND, offsetof(struct ul_conf, ldap_bind), 0, 0, 0},
+	{STR(ldap_bind_dn, K_DN)},
+	{STR(ldap_bind_password_file, K_PATH)},
+	{STR(ldap_tls_ca, K_PATH)},
+	{STR(ldap_tls_cert, K_PATH)},
+	{STR(ldap_tls_key, K_PATH)},
+	{NUM(ldap_timeout, 1, 60)},
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -115,6 +127,10 @@ ul_conf_defaults(struct ul_conf *c)
 	c->ssh_automation_keys = false;
 	snprintf(c->ssh_service, sizeof(c->ssh_service), "%s", "sshd");
 	snprintf(c->keys_user, sizeof(c->keys_user), "%s", "unilogin-keys");
+	c->store = UL_STORE_LMDB;
+	snprintf(c->ldap_read_uri, sizeof(c->ldap_read_uri), "%s", "ldapi:///");
+	c->ldap_bind = UL_LDAP_BIND_EXTERNAL;
+	c->ldap_timeout = 1;
 }
 
 int
@@ -165,6 +181,59 @@ valid_name(const char *v)
 	return true;
 }
 
+/* An LDAP URI as the fleet keys take it: one URI, ldap://, ldaps:// or
+ * ldapi://, printable, no space (libldap parses the rest when the helper
+ * connects; the modules never link it). */
+static bool
+valid_uri(const char *v)
+{
+	if (strncmp(v, "ldap://", 7) != 0 && strncmp(v, "ldaps://", 8) != 0 &&
+	    strncmp(v, "ldapi://", 8) != 0)
+		return false;
+	for (; *v; v++)
+		if (!isgraph((unsigned char)*v))
+			return false;
+	return true;
+}
+
+/* A distinguished name as written: ATTR=VALUE[,ATTR=VALUE...], no control
+ * character; the directory checks it further. */
+static bool
+valid_dn(const char *v)
+{
+	const char *eq = strchr(v, '=');
+
+	if (eq == NULL || eq == v || !isalpha((unsigned char)v[0]))
+		return false;
+	for (; *v; v++)
+		if (iscntrl((unsigned char)*v))
+			return false;
+	return true;
+}
+
+/* A key that takes one of two words (store, ldap_bind): the enum's
+ * values are the words' places. */
+static int
+set_choice(struct ul_conf *c, const struct key *k, const char *value,
+    char *err, size_t errlen)
+{
+	static const char *const store_words[] = {"lmdb", "ldap"};
+	static const char *const bind_words[] = {"external", "simple"};
+	const char *const *words = k->type == K_STORE ? store_words : bind_words;
+
+	for (int i = 0; i < 2; i++) {
+		if (strcmp(value, words[i]) != 0)
+			continue;
+		if (k->type == K_STORE)
+			c->store = (enum ul_store_kind)i;
+		else
+			c->ldap_bind = (enum ul_ldap_bind)i;
+		return 0;
+	}
+	return fail(err, errlen, "%s: must be %s or %s", k->name, words[0],
+	    words[1]);
+}
+
 static int
 set_number(const struct key *k, void *field, const char *value, char *err,
     size_t errlen)
@@ -197,6 +266,13 @@ set_string(const struct key *k, char *field, const char *value, char *err,
 	if (k->type == K_NAME && !valid_name(value))
 		return fail(err, errlen,
 		    "%s: must be letters, digits, '_', '-' or '.'", k->name);
+	if (k->type == K_URI && !valid_uri(value))
+		return fail(err, errlen,
+		    "%s: must be one ldap://, ldaps:// or ldapi:// URI", k->name);
+	if (k->type == K_DN && !valid_dn(value))
+		return fail(err, errlen,
+		    "%s: must be a distinguished name (e.g. dc=example,dc=net)",
+		    k->name);
 	memcpy(field, value, strlen(value) + 1);
 	return 0;
 }
@@ -215,7 +291,12 @@ ul_conf_set(struct ul_conf *c, const char *key, const char *value, char *err,
 		case K_STR:
 		case K_PATH:
 		case K_NAME:
+		case K_URI:
+		case K_DN:
 			return set_string(k, field, value, err, errlen);
+		case K_STORE:
+		case K_BIND:
+			return set_choice(c, k, value, err, errlen);
 		case K_UINT:
 			return set_number(k, field, value, err, errlen);
 		case K_BOOL:
@@ -250,6 +331,39 @@ ul_conf_set(struct ul_conf *c, const char *key, const char *value, char *err,
 	return fail(err, errlen, "unknown key: %s", key);
 }
 
+/* The fleet keys together (INTERFACES.md, "Fleet"). */
+static int
+check_ldap(const struct ul_conf *c, char *err, size_t errlen)
+{
+	bool simple = c->ldap_bind == UL_LDAP_BIND_SIMPLE;
+
+	if (c->store != UL_STORE_LDAP)
+		return 0;
+	if (c->ldap_write_uri[0] == '\0')
+		return fail(err, errlen,
+		    "store = ldap needs ldap_write_uri (the active provider)");
+	if (c->ldap_base[0] == '\0')
+		return fail(err, errlen,
+		    "store = ldap needs ldap_base (the suffix of unilogin's entries)");
+	if (simple && (c->ldap_bind_dn[0] == '\0' ||
+	    c->ldap_bind_password_file[0] == '\0'))
+		return fail(err, errlen, "ldap_bind = simple needs ldap_bind_dn "
+		    "and ldap_bind_password_file");
+	if (!simple && (c->ldap_bind_dn[0] != '\0' ||
+	    c->ldap_bind_password_file[0] != '\0'))
+		return fail(err, errlen, "ldap_bind_dn and ldap_bind_password_file "
+		    "go with ldap_bind = simple (external takes neither)");
+	if ((c->ldap_tls_cert[0] == '\0') != (c->ldap_tls_key[0] == '\0'))
+		return fail(err, errlen,
+		    "ldap_tls_cert and ldap_tls_key go together");
+	/* a login makes several directory calls inside one request */
+	if (c->ldap_timeout >= c->timeout)
+		return fail(err, errlen, "ldap_timeout (%u) must be below timeout "
+		    "(%u), so that PAM gets its answer in time",
+		    c->ldap_timeout, c->timeout);
+	return 0;
+}
+
 int
 ul_conf_check(const struct ul_conf *c, char *err, size_t errlen)
 {
@@ -257,7 +371,7 @@ ul_conf_check(const struct ul_conf *c, char *err, size_t errlen)
 		return fail(err, errlen, "uid_min must not be above uid_max");
 	if (strstr(c->home_template, "%u") == NULL)
 		return fail(err, errlen, "home_template: must contain %%u");
-	return 0;
+	return check_ldap(c, err, errlen);
 }
 
 static char *

@@ -11,6 +11,12 @@
 
 #define UL_CONF_ERR_MAX 512
 
+enum ul_store_kind { UL_STORE_LMDB = 0, UL_STORE_LDAP = 1 };
+enum ul_ldap_bind { UL_LDAP_BIND_EXTERNAL = 0, UL_LDAP_BIND_SIMPLE = 1 };
+
+#define UL_LDAP_URI_MAX 512
+#define UL_LDAP_DN_MAX 512
+
 struct ul_conf {
 	char product[33];
 	char socket[108];           /* sun_path */
@@ -46,6 +52,21 @@ struct ul_conf {
 	char ssh_service[65];       /* the PAM service whose SSH_AUTH_INFO_0
 				     * is believed (sshd's) */
 	char keys_user[64];         /* unilogin-keys' user: no per-uid cap */
+	/* a fleet (INTERFACES.md, "Fleet"): the helper alone uses these; the
+	 * modules and tools parse them so that one file serves all */
+	enum ul_store_kind store;
+	char ldap_read_uri[UL_LDAP_URI_MAX + 1];    /* the host's replica */
+	char ldap_write_uri[UL_LDAP_URI_MAX + 1];   /* the active provider */
+	char ldap_base[UL_LDAP_DN_MAX + 1];
+	enum ul_ldap_bind ldap_bind;
+	char ldap_bind_dn[UL_LDAP_DN_MAX + 1];
+	/* paths of 255 bytes at most: the PAM module keeps a config on its
+	 * stack, and these need no more */
+	char ldap_bind_password_file[256];
+	char ldap_tls_ca[256];
+	char ldap_tls_cert[256];
+	char ldap_tls_key[256];
+	unsigned ldap_timeout;      /* seconds, one directory operation */
 };
 
 /* The built-in defaults. */

@@ -55,6 +55,8 @@ static const struct error_text texts[] = {
 	{UL_EBADKEY, "not an acceptable SSH public key", NULL, 1},
 	{UL_EKEYREQUIRED, "an SSH key is required",
 	    "This host requires an SSH key of your unified login.", 1},
+	{UL_EUNREACHABLE, "provider unreachable: nothing changed", NULL, 3},
+	{UL_EUNKNOWN, "provider did not answer: outcome unknown", NULL, 3},
 };
 
 static const struct error_text *

@@ -87,7 +87,7 @@ static const struct ul_field_info fields[UL_F_TAG_END] = {
 	[UL_F_TOTP_STEP] = {"totp_step", I, 8},
 	[UL_F_SOURCE] = {"source", S, STRMAX(64)},
 	[UL_F_SSHKEY] = {"sshkey", S, STRMAX(UL_SSHKEY_FIELD_MAX)},
-	[UL_F_FINGERPRINT] = {"fingerprint", S, STRMAX(64)},
+	[UL_F_FINGERPRINT] = {"fingerprint", S, STRMAX(UL_KEYS_FINGERPRINT_MAX)},
 	[UL_F_COMMENT] = {"comment", S, STRMAX(255)},
 	[UL_F_KEY_TYPE] = {"type", S, STRMAX(64)},
 	[UL_F_AUTOMATION] = {"automation", B, 1},
@@ -192,6 +192,7 @@ static const char *const type_names[UL_MSG_TYPE_END] = {
 	[UL_REQ_SSHKEY_ADD] = "sshkey_add",
 	[UL_REQ_SSHKEY_LIST] = "sshkey_list",
 	[UL_REQ_SSHKEY_REMOVE] = "sshkey_remove",
+	[UL_REQ_KEYS_FINGERPRINT] = "keys_fingerprint",
 };
 
 const char *

@@ -147,6 +147,12 @@ open_state(struct ul_helper *h)
 	r = ul_store_open(&h->store, &h->conf, err, sizeof(err));
 	if (r == 0)
 		r = ul_keys_load(h->conf.state_dir, &h->keys, err, sizeof(err));
+	if (r == 0) {
+		char fp[UL_KEYS_FINGERPRINT_MAX + 1];
+
+		ul_keys_fingerprint(h->keys, fp);
+		r = ul_store_keys_check(h->store, fp, err, sizeof(err));
+	}
 	if (r != 0) {
 		ul_log(LOG_ERR, "%s", err);
 		return r;

@@ -23,6 +23,48 @@ bad "bad kdf" "kdf = fast" \
 bad "relative path" "delivery_command = send-sms" "delivery_command: must be an absolute path"
 bad "key given twice" "state_dir = /tmp/x" "state_dir: given twice"
 bad "no equals sign" "tfa_required" "expected \`key = value\`"
+# the fleet keys (INTERFACES.md, "Fleet"), one by one
+bad "unknown store" "store = postgres" "store: must be lmdb or ldap"
+bad "not an LDAP URI" "ldap_write_uri = http://provider/" \
+	"ldap_write_uri: must be one ldap://, ldaps:// or ldapi:// URI"
+bad "two URIs in one" "ldap_read_uri = ldapi:/// ldap://x/" \
+	"ldap_read_uri: must be one ldap://, ldaps:// or ldapi:// URI"
+bad "not a DN" "ldap_base = example.net" \
+	"ldap_base: must be a distinguished name (e.g. dc=example,dc=net)"
+bad "unknown bind" "ldap_bind = kerberos" "ldap_bind: must be external or simple"
+bad "relative password file" "ldap_bind_password_file = pw" \
+	"ldap_bind_password_file: must be an absolute path"
+bad "ldap_timeout out of range" "ldap_timeout = 0" \
+	"ldap_timeout: must be a number from 1 to 60"
+
+# ... and together, once the file is read (FILE: message)
+whole() { # WHAT LINES EXPECTED-MESSAGE
+	printf 'state_dir = %s/state\n%b\n' "$T" "$2" >"$T/fleet.conf"
+	out=$("$UL_BIN/unilogind" --config "$T/fleet.conf" --check-config 2>&1) && rc=0 || rc=$?
+	expect_eq "$1: exit 2" 2 "$rc"
+	expect_eq "$1: the message" "$T/fleet.conf: $3" "$out"
+}
+w="ldap_write_uri = ldap://127.0.0.1:3891/"
+b="ldap_base = dc=example,dc=net"
+whole "store = ldap without a provider" "store = ldap\n$b" \
+	"store = ldap needs ldap_write_uri (the active provider)"
+whole "store = ldap without a base" "store = ldap\n$w" \
+	"store = ldap needs ldap_base (the suffix of unilogin's entries)"
+whole "simple bind without its DN" "store = ldap\n$w\n$b\nldap_bind = simple\nldap_bind_password_file = /etc/pw" \
+	"ldap_bind = simple needs ldap_bind_dn and ldap_bind_password_file"
+whole "a bind DN with external" "store = ldap\n$w\n$b\nldap_bind_dn = cn=h1,dc=example,dc=net" \
+	"ldap_bind_dn and ldap_bind_password_file go with ldap_bind = simple (external takes neither)"
+whole "a TLS cert without its key" "store = ldap\n$w\n$b\nldap_tls_cert = /etc/c.pem" \
+	"ldap_tls_cert and ldap_tls_key go together"
+whole "ldap_timeout not below timeout" "store = ldap\n$w\n$b\ntimeout = 2\nldap_timeout = 2" \
+	"ldap_timeout (2) must be below timeout (2), so that PAM gets its answer in time"
+printf 'state_dir = %s/state\nstore = lmdb\n%s\n%s\nldap_bind = simple\n' "$T" "$w" "$b" >"$T/fleet.conf"
+"$UL_BIN/unilogind" --config "$T/fleet.conf" --check-config >/dev/null 2>&1 && rc=0 || rc=$?
+expect_eq "with store = lmdb the fleet keys are read and ignored" 0 "$rc"
+printf 'state_dir = %s/state\nstore = ldap\n%s\n%s\nldap_bind = simple\nldap_bind_dn = cn=h1,%s\nldap_bind_password_file = /etc/pw\nldap_tls_ca = /etc/ca.pem\n' \
+	"$T" "$w" "$b" "${b#ldap_base = }" >"$T/fleet.conf"
+"$UL_BIN/unilogind" --config "$T/fleet.conf" --check-config >/dev/null 2>&1 && rc=0 || rc=$?
+expect_eq "a whole store = ldap config checks clean" 0 "$rc"
 
 # the helper itself refuses to start, and says where
 out=$("$UL_BIN/unilogind" --config "$T/bad.conf" --foreground 2>&1) && rc=0 || rc=$?

@@ -127,6 +127,8 @@ run_sshkey_add(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 
 static const struct ul_cli_cmd commands[] = {
 	{"status", "", UL_REQ_STATUS, {0}, 0, {0}, {{0}}, false, NULL},
+	{"keys fingerprint", "", UL_REQ_KEYS_FINGERPRINT, {0}, 0, {0}, {{0}}, false,
+	    NULL},
 	{"user add", "EMAIL", UL_REQ_USER_ADD, {UL_F_EMAIL}, 0, {0}, {{0}}, false, NULL},
 	{"user verify", "EMAIL [CODE]", UL_REQ_USER_VERIFY, {UL_F_EMAIL}, UL_F_CODE,
 	    {0}, {{0}}, false, NULL},

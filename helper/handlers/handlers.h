@@ -41,6 +41,9 @@ int ul_h_audit(struct ul_call *c);
 int ul_h_nss_getpw(struct ul_call *c);
 int ul_h_nss_list(struct ul_call *c);
 
+/* h_fleet.c: the fleet this helper belongs to */
+int ul_h_keys_fingerprint(struct ul_call *c);
+
 /* h_export.c: export and import (JSONL) */
 int ul_h_export(struct ul_call *c);
 int ul_h_import(struct ul_call *c);

@@ -95,3 +95,23 @@ ul_keys_free(struct ul_keys *k)
 		sodium_free(k);     /* wipes */
 }
 
+
+void
+ul_keys_fingerprint(const struct ul_keys *k,
+    char out[UL_KEYS_FINGERPRINT_MAX + 1])
+{
+	/* a label of its own, so the fingerprint is no hash the keys are
+	 * used for elsewhere */
+	static const char label[] = "unilogin keys fingerprint v1";
+	uint8_t hash[32];
+	crypto_generichash_state s;
+
+	crypto_generichash_init(&s, NULL, 0, sizeof(hash));
+	crypto_generichash_update(&s, (const uint8_t *)label, sizeof(label) - 1);
+	crypto_generichash_update(&s, k->code, sizeof(k->code));
+	crypto_generichash_update(&s, k->seed, sizeof(k->seed));
+	crypto_generichash_final(&s, hash, sizeof(hash));
+	sodium_memzero(&s, sizeof(s));
+	memcpy(out, "blake2b:", 8);
+	sodium_bin2hex(out + 8, UL_KEYS_FINGERPRINT_MAX + 1 - 8, hash, sizeof(hash));
+}

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "unilogin/proto.h"
+
 #define UL_KEY_BYTES 32
 
 struct ul_keys {
@@ -20,5 +22,12 @@ struct ul_keys {
 int ul_keys_load(const char *state_dir, struct ul_keys **out, char *err,
     size_t errlen) __attribute__((warn_unused_result));
 void ul_keys_free(struct ul_keys *k);
+
+/* What names the keys without giving them away: "blake2b:" and 64 hex
+ * digits of a hash of both keys under a label of its own.  Equal on every
+ * helper that holds the same keys file (a fleet's: `uniloginctl keys
+ * fingerprint`). */
+void ul_keys_fingerprint(const struct ul_keys *k,
+    char out[UL_KEYS_FINGERPRINT_MAX + 1]);
 
 #endif

@@ -218,6 +218,14 @@ void ul_store_close(struct ul_store *st);
  * refused before they start. */
 bool ul_store_space_low(struct ul_store *st);
 
+/* The fleet key rule (INTERFACES.md, "Fleet"): `fingerprint` names this
+ * helper's keys file (rules/keys.h).  A store that several helpers share
+ * records the first helper's and refuses a helper whose keys differ
+ * (UL_ECONFLICT; err names the recorded one); a store of one host has
+ * nothing to compare (0). */
+int ul_store_keys_check(struct ul_store *st, const char *fingerprint,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
+
 int ul_txn_begin(struct ul_store *st, bool write, struct ul_txn **out)
     __attribute__((warn_unused_result));
 

@@ -47,6 +47,11 @@ enum ul_error {
 				* message says why; nothing was stored */
 	UL_EKEYREQUIRED = -48, /* ssh_keys = required: an SSH login needs a
 				* unified user's key (K1) */
+	/* a fleet (store = ldap: F2) */
+	UL_EUNREACHABLE = -49, /* the directory cannot be reached (or did not
+				* answer) before anything was sent */
+	UL_EUNKNOWN = -50,     /* a write was sent and its answer never came:
+				* it may or may not have been applied */
 };
 
 /* Words for a log line or an admin: never NULL. */

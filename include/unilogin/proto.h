@@ -40,6 +40,7 @@
 #define UL_TEXT_MAX 1024            /* messages, friendly names */
 #define UL_SSHKEY_LINE_MAX 4096     /* an SSH public key line we accept */
 #define UL_SSHKEY_FIELD_MAX 16384   /* what may travel, to be refused */
+#define UL_KEYS_FINGERPRINT_MAX 80  /* "blake2b:" and 64 hex digits */
 
 /* Message types: one number per request.  Numbers never change. */
 enum ul_msg_type {
@@ -117,6 +118,8 @@ enum ul_msg_type {
 	UL_REQ_SSHKEY_ADD = 136,    /* email, sshkey, automation? (K1) */
 	UL_REQ_SSHKEY_LIST = 137,
 	UL_REQ_SSHKEY_REMOVE = 138,
+	/* a fleet (INTERFACES.md, "Fleet") */
+	UL_REQ_KEYS_FINGERPRINT = 140, /* -> fingerprint of this helper's keys */
 
 	UL_MSG_TYPE_END
 };
@@ -202,7 +205,7 @@ enum ul_field_tag {
 	UL_F_TOTP_STEP = 79,        /* migrate: the last step an app used */
 	UL_F_SOURCE = 80,           /* migrate: where a method came from */
 	UL_F_SSHKEY = 85,           /* one OpenSSH public key line (K1) */
-	UL_F_FINGERPRINT = 86,      /* SHA256:... of a key's blob */
+	UL_F_FINGERPRINT = 86,      /* SHA256:... of an SSH key; the keys file's */
 	UL_F_COMMENT = 87,          /* a key's comment */
 	UL_F_KEY_TYPE = 88,         /* ssh-ed25519, ssh-rsa, ... */
 	UL_F_AUTOMATION = 89,       /* a key that logs in without a code */

@@ -14,7 +14,7 @@
 /* ---- products ---- */
 
 int
-ul_store_product_get(struct ul_txn *t, const char *name, struct ul_product *p)
+lmdb_product_get(struct ul_txn *t, const char *name, struct ul_product *p)
 {
 	struct st_key k;
 	MDB_val v;
@@ -28,7 +28,7 @@ ul_store_product_get(struct ul_txn *t, const char *name, struct ul_product *p)
 }
 
 int
-ul_store_product_next(struct ul_txn *t, struct ul_cursor *cur,
+lmdb_product_next(struct ul_txn *t, struct ul_cursor *cur,
     struct ul_product *p)
 {
 	MDB_val k, v;
@@ -40,11 +40,11 @@ ul_store_product_next(struct ul_txn *t, struct ul_cursor *cur,
 }
 
 int
-ul_store_product_create(struct ul_txn *t, const struct ul_product *p)
+lmdb_product_create(struct ul_txn *t, const struct ul_product *p)
 {
 	struct ul_product old;
 	struct st_key k;
-	int r = ul_store_product_get(t, p->name, &old);
+	int r = lmdb_product_get(t, p->name, &old);
 
 	if (r == 0)
 		return UL_EEXIST;
@@ -79,7 +79,7 @@ index_value(const MDB_val *v, char *out, size_t n)
 }
 
 int
-ul_store_account_get(struct ul_txn *t, const char *product, const char *name,
+lmdb_account_get(struct ul_txn *t, const char *product, const char *name,
     struct ul_account *a)
 {
 	struct st_key k;
@@ -113,11 +113,11 @@ account_via(struct ul_txn *t, int db, const struct st_key *k,
 	r = st_get(t, db, k, &v);
 	if (r == 0)
 		r = index_value(&v, name, sizeof(name));
-	return r != 0 ? r : ul_store_account_get(t, prod, name, a);
+	return r != 0 ? r : lmdb_account_get(t, prod, name, a);
 }
 
 int
-ul_store_account_by_unix(struct ul_txn *t, const char *product,
+lmdb_account_by_unix(struct ul_txn *t, const char *product,
     const char *unix_user, struct ul_account *a)
 {
 	struct st_key k;
@@ -128,7 +128,7 @@ ul_store_account_by_unix(struct ul_txn *t, const char *product,
 }
 
 int
-ul_store_account_owned(struct ul_txn *t, const char *email, const char *product,
+lmdb_account_owned(struct ul_txn *t, const char *email, const char *product,
     struct ul_account *a)
 {
 	struct st_key k;
@@ -151,11 +151,11 @@ account_of_uid_value(struct ul_txn *t, const MDB_val *v, struct ul_account *a)
 	plen = strnlen(pn, v->mv_size);
 	if (plen >= v->mv_size)
 		return UL_ESTORE;
-	return ul_store_account_get(t, pn, pn + plen + 1, a);
+	return lmdb_account_get(t, pn, pn + plen + 1, a);
 }
 
 int
-ul_store_account_by_uid(struct ul_txn *t, uint32_t uid, struct ul_account *a)
+lmdb_account_by_uid(struct ul_txn *t, uint32_t uid, struct ul_account *a)
 {
 	struct st_key k = uid_key(uid);
 	MDB_val v;
@@ -241,10 +241,10 @@ account_put(struct ul_txn *t, const struct ul_account *old,
 }
 
 int
-ul_store_account_create(struct ul_txn *t, const struct ul_account *a)
+lmdb_account_create(struct ul_txn *t, const struct ul_account *a)
 {
 	struct ul_account old;
-	int r = ul_store_account_get(t, a->product, a->name, &old);
+	int r = lmdb_account_get(t, a->product, a->name, &old);
 
 	sodium_memzero(&old, sizeof(old));
 	if (r == 0)
@@ -263,7 +263,7 @@ account_change(struct ul_txn *t, const struct ul_account *a,
     int (*change)(struct ul_account *n, const void *arg), const void *arg)
 {
 	struct ul_account old, n;
-	int r = ul_store_account_get(t, a->product, a->name, &old);
+	int r = lmdb_account_get(t, a->product, a->name, &old);
 
 	if (r == UL_ENOTFOUND)
 		r = UL_ECONFLICT;
@@ -299,7 +299,7 @@ link(struct ul_account *a, const void *arg)
 }
 
 int
-ul_store_account_link(struct ul_txn *t, const struct ul_account *a,
+lmdb_account_link(struct ul_txn *t, const struct ul_account *a,
     const char *owner)
 {
 	struct link l = {.owner = owner, .pwhash = a->pwhash};
@@ -318,7 +318,7 @@ unlink_owner(struct ul_account *a, const void *arg)
 }
 
 int
-ul_store_account_unlink(struct ul_txn *t, const struct ul_account *a)
+lmdb_account_unlink(struct ul_txn *t, const struct ul_account *a)
 {
 	return account_change(t, a, unlink_owner, a->owner);
 }
@@ -334,7 +334,7 @@ set_state(struct ul_account *a, const void *arg)
 }
 
 int
-ul_store_account_set_state(struct ul_txn *t, const struct ul_account *a,
+lmdb_account_set_state(struct ul_txn *t, const struct ul_account *a,
     enum ul_account_state state)
 {
 	return account_change(t, a, set_state, &state);
@@ -357,7 +357,7 @@ set_password(struct ul_account *a, const void *arg)
 }
 
 int
-ul_store_account_set_password(struct ul_txn *t, const struct ul_account *a,
+lmdb_account_set_password(struct ul_txn *t, const struct ul_account *a,
     const char *old, const char hash[UL_HASH_STR_MAX])
 {
 	struct legacy_password p = {.old = old, .hash = hash};
@@ -382,7 +382,7 @@ move_email(struct ul_account *a, const void *arg)
 }
 
 int
-ul_store_account_move_email(struct ul_txn *t, const struct ul_account *a,
+lmdb_account_move_email(struct ul_txn *t, const struct ul_account *a,
     const char *from, const char *to)
 {
 	struct move m = {.from = from, .to = to};
@@ -392,7 +392,7 @@ ul_store_account_move_email(struct ul_txn *t, const struct ul_account *a,
 }
 
 int
-ul_store_account_next(struct ul_txn *t, const char *product,
+lmdb_account_next(struct ul_txn *t, const char *product,
     struct ul_cursor *cur, struct ul_account *a)
 {
 	struct st_key prefix = {.len = 0};
@@ -407,7 +407,7 @@ ul_store_account_next(struct ul_txn *t, const char *product,
 }
 
 int
-ul_store_owned_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
+lmdb_owned_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
     struct ul_account *a)
 {
 	char name[UL_ACCOUNT_MAX + 1], product[UL_PRODUCT_MAX + 1];
@@ -424,7 +424,7 @@ ul_store_owned_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
 		r = st_key_tail(&k, prefix.len, product, sizeof(product), NULL, 0);
 	if (r == 0)
 		r = index_value(&v, name, sizeof(name));
-	return r != 0 ? r : ul_store_account_get(t, product, name, a);
+	return r != 0 ? r : lmdb_account_get(t, product, name, a);
 }
 
 /* ---- the uid counter ---- */
@@ -432,7 +432,7 @@ ul_store_owned_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
 static const struct st_key next_uid_key = {.buf = "next_uid", .len = 8};
 
 int
-ul_store_next_uid(struct ul_txn *t, uint32_t *next)
+lmdb_next_uid(struct ul_txn *t, uint32_t *next)
 {
 	MDB_val v;
 	int r = st_get(t, DB_META, &next_uid_key, &v);
@@ -453,14 +453,14 @@ set_next_uid(struct ul_txn *t, uint32_t next)
 }
 
 int
-ul_store_uid_allocate(struct ul_txn *t, uint32_t min, uint32_t max,
+lmdb_uid_allocate(struct ul_txn *t, uint32_t min, uint32_t max,
     uint32_t *uid)
 {
 	uint32_t stored;
 	uint64_t next;
 	struct st_key ku;
 	MDB_val v;
-	int r = ul_store_next_uid(t, &stored);
+	int r = lmdb_next_uid(t, &stored);
 
 	*uid = 0;
 	if (r != 0)
@@ -481,10 +481,10 @@ ul_store_uid_allocate(struct ul_txn *t, uint32_t min, uint32_t max,
 }
 
 int
-ul_store_uid_floor(struct ul_txn *t, uint32_t next)
+lmdb_uid_floor(struct ul_txn *t, uint32_t next)
 {
 	uint32_t stored;
-	int r = ul_store_next_uid(t, &stored);
+	int r = lmdb_next_uid(t, &stored);
 
 	return r != 0 || stored >= next ? r : set_next_uid(t, next);
 }
@@ -502,7 +502,7 @@ role_of(const MDB_val *v, char role[UL_ROLE_MAX + 1])
 }
 
 int
-ul_store_member_get(struct ul_txn *t, const char *product, const char *account,
+lmdb_member_get(struct ul_txn *t, const char *product, const char *account,
     const char *email, char role[UL_ROLE_MAX + 1])
 {
 	struct st_key k;
@@ -517,7 +517,7 @@ ul_store_member_get(struct ul_txn *t, const char *product, const char *account,
 }
 
 int
-ul_store_member_set(struct ul_txn *t, const char *product, const char *account,
+lmdb_member_set(struct ul_txn *t, const char *product, const char *account,
     const char *email, const char *role)
 {
 	struct st_key k, by;
@@ -532,7 +532,7 @@ ul_store_member_set(struct ul_txn *t, const char *product, const char *account,
 }
 
 int
-ul_store_member_remove(struct ul_txn *t, const char *product,
+lmdb_member_remove(struct ul_txn *t, const char *product,
     const char *account, const char *email)
 {
 	struct st_key k, by;
@@ -546,7 +546,7 @@ ul_store_member_remove(struct ul_txn *t, const char *product,
 }
 
 int
-ul_store_member_next(struct ul_txn *t, const char *product, const char *account,
+lmdb_member_next(struct ul_txn *t, const char *product, const char *account,
     struct ul_cursor *cur, char email[UL_EMAIL_MAX + 1],
     char role[UL_ROLE_MAX + 1])
 {
@@ -564,7 +564,7 @@ ul_store_member_next(struct ul_txn *t, const char *product, const char *account,
 }
 
 int
-ul_store_membership_next(struct ul_txn *t, const char *email,
+lmdb_membership_next(struct ul_txn *t, const char *email,
     struct ul_cursor *cur, char product[UL_PRODUCT_MAX + 1],
     char account[UL_ACCOUNT_MAX + 1], char role[UL_ROLE_MAX + 1])
 {
@@ -585,7 +585,7 @@ ul_store_membership_next(struct ul_txn *t, const char *email,
 /* ---- API keys (T8) ---- */
 
 int
-ul_store_apikey_get(struct ul_txn *t, const char *id, struct ul_apikey *k)
+lmdb_apikey_get(struct ul_txn *t, const char *id, struct ul_apikey *k)
 {
 	struct st_key key;
 	MDB_val v;
@@ -625,10 +625,10 @@ apikey_unindex(struct ul_txn *t, const struct ul_apikey *k)
 }
 
 int
-ul_store_apikey_create(struct ul_txn *t, const struct ul_apikey *k)
+lmdb_apikey_create(struct ul_txn *t, const struct ul_apikey *k)
 {
 	struct ul_apikey old;
-	int r = ul_store_apikey_get(t, k->id, &old);
+	int r = lmdb_apikey_get(t, k->id, &old);
 
 	sodium_memzero(&old, sizeof(old));
 	if (r == 0)
@@ -637,11 +637,11 @@ ul_store_apikey_create(struct ul_txn *t, const struct ul_apikey *k)
 }
 
 int
-ul_store_apikey_revoke(struct ul_txn *t, const char *id)
+lmdb_apikey_revoke(struct ul_txn *t, const char *id)
 {
 	struct ul_apikey k;
 	struct st_key key;
-	int r = ul_store_apikey_get(t, id, &k);
+	int r = lmdb_apikey_get(t, id, &k);
 
 	if (r == 0)
 		r = apikey_unindex(t, &k);
@@ -652,10 +652,10 @@ ul_store_apikey_revoke(struct ul_txn *t, const char *id)
 }
 
 int
-ul_store_apikey_move(struct ul_txn *t, const char *id, const char *email)
+lmdb_apikey_move(struct ul_txn *t, const char *id, const char *email)
 {
 	struct ul_apikey k;
-	int r = ul_store_apikey_get(t, id, &k);
+	int r = lmdb_apikey_get(t, id, &k);
 
 	if (r == UL_ENOTFOUND)
 		r = UL_ECONFLICT;
@@ -670,7 +670,7 @@ ul_store_apikey_move(struct ul_txn *t, const char *id, const char *email)
 }
 
 int
-ul_store_apikey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
+lmdb_apikey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
     struct ul_apikey *k)
 {
 	char id[UL_APIKEY_ID_MAX + 1];
@@ -678,5 +678,5 @@ ul_store_apikey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
 
 	memset(k, 0, sizeof(*k));
 	r = st_next_id_of(t, DB_APIKEYS_BY_EMAIL, email, cur, id, sizeof(id));
-	return r != 0 ? r : ul_store_apikey_get(t, id, k);
+	return r != 0 ? r : lmdb_apikey_get(t, id, k);
 }

@@ -149,7 +149,7 @@ st_batcher_stop(struct ul_store *st)
 }
 
 int
-ul_store_write(struct ul_store *st, int (*change)(struct ul_txn *t, void *arg),
+lmdb_write(struct ul_store *st, int (*change)(struct ul_txn *t, void *arg),
     void *arg)
 {
 	struct st_batcher *b = st->batcher;

@@ -71,7 +71,7 @@ owned_after(struct ul_txn *t, const char *email, const struct st_key *prefix,
 		c = key_cmp(key->buf, key->len, from->buf, from->len);
 		if (c < 0 || (c == 0 && strict))
 			continue;
-		r = ul_store_account_get(t, product, name, a);
+		r = lmdb_account_get(t, product, name, a);
 		if (r == 0 && strcmp(a->email, email) == 0)
 			return 0;
 		/* another email (listed by acct_email, if any), or a dangling
@@ -84,7 +84,7 @@ owned_after(struct ul_txn *t, const char *email, const struct st_key *prefix,
 }
 
 int
-ul_store_account_with_email(struct ul_txn *t, const char *email,
+lmdb_account_with_email(struct ul_txn *t, const char *email,
     struct ul_cursor *cur, struct ul_account *a)
 {
 	char product[UL_PRODUCT_MAX + 1], name[UL_ACCOUNT_MAX + 1];
@@ -123,7 +123,7 @@ ul_store_account_with_email(struct ul_txn *t, const char *email,
 	st_cursor_set(cur, k.mv_data, k.mv_size);
 	r = st_key_tail(&k, prefix.len, product, sizeof(product), name,
 	    sizeof(name));
-	return r != 0 ? r : ul_store_account_get(t, product, name, a);
+	return r != 0 ? r : lmdb_account_get(t, product, name, a);
 }
 
 /* Schema 3: the acct_email entries of accounts whose email is their

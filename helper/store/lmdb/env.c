@@ -215,8 +215,17 @@ open_dbs(struct ul_store *st, char *err, size_t errlen)
 
 static int reserve(struct ul_store *st);
 
+#define LMDB_OP(ret, name, member, params, args) .member = lmdb_##member,
+static const struct ul_store_ops lmdb_ops = {
+	.name = "lmdb",
+	UL_STORE_OPS_BY_STORE(LMDB_OP)
+	UL_STORE_OPS_BY_TXN(LMDB_OP)
+	UL_STORE_OPS_VOID(LMDB_OP)
+};
+#undef LMDB_OP
+
 int
-ul_store_open(struct ul_store **out, const struct ul_conf *conf, char *err,
+ul_store_lmdb_open(struct ul_store **out, const struct ul_conf *conf, char *err,
     size_t errlen)
 {
 	const char *dir = conf->state_dir;
@@ -230,6 +239,7 @@ ul_store_open(struct ul_store **out, const struct ul_conf *conf, char *err,
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return UL_ENOMEM;
+	st->ops = &lmdb_ops;
 	rc = mdb_env_create(&st->env);
 	if (rc == 0)
 		rc = mdb_env_set_maxdbs(st->env, DB_COUNT + 8);
@@ -275,8 +285,16 @@ ul_store_open(struct ul_store **out, const struct ul_conf *conf, char *err,
 #define RESERVE ((off_t)4 << 20)
 #define FREE_MIN ((uint64_t)1 << 20)
 
+/* One host: its keys file is the only one. */
+int
+lmdb_keys_check(struct ul_store *st, const char *fingerprint, char *err,
+    size_t errlen)
+{
+	return 0;
+}
+
 bool
-ul_store_space_low(struct ul_store *st)
+lmdb_space_low(struct ul_store *st)
 {
 	struct statvfs v;
 
@@ -310,7 +328,7 @@ reserve(struct ul_store *st)
 }
 
 void
-ul_store_close(struct ul_store *st)
+lmdb_close(struct ul_store *st)
 {
 	if (st == NULL)
 		return;
@@ -320,7 +338,7 @@ ul_store_close(struct ul_store *st)
 }
 
 int
-ul_txn_begin(struct ul_store *st, bool write, struct ul_txn **out)
+lmdb_txn_begin(struct ul_store *st, bool write, struct ul_txn **out)
 {
 	struct ul_txn *t;
 	int rc;
@@ -350,7 +368,7 @@ txn_free(struct ul_txn *t)
 }
 
 int
-ul_txn_commit(struct ul_txn *t)
+lmdb_txn_commit(struct ul_txn *t)
 {
 	int rc = mdb_txn_commit(t->txn);
 
@@ -361,7 +379,7 @@ ul_txn_commit(struct ul_txn *t)
 }
 
 void
-ul_txn_abort(struct ul_txn *t)
+lmdb_txn_abort(struct ul_txn *t)
 {
 	if (t == NULL)
 		return;
@@ -543,7 +561,7 @@ st_cursor_next(struct ul_txn *t, int db, struct ul_cursor *cur,
 }
 
 int
-ul_store_counts(struct ul_txn *t, struct ul_store_counts *c)
+lmdb_counts(struct ul_txn *t, struct ul_store_counts *c)
 {
 	MDB_stat s;
 	int dbs[] = {DB_USERS, DB_PRODUCTS, DB_ACCOUNTS, DB_AUDIT};
@@ -564,7 +582,7 @@ ul_store_counts(struct ul_txn *t, struct ul_store_counts *c)
 }
 
 int
-ul_store_upkeep(struct ul_txn *t, int64_t failures_before,
+lmdb_upkeep(struct ul_txn *t, int64_t failures_before,
     int64_t sessions_before, int64_t audit_before, unsigned max,
     unsigned *removed)
 {

@@ -22,7 +22,7 @@ seq_key(uint64_t seq)
 /* ---- audit ---- */
 
 int
-ul_store_audit_append(struct ul_txn *t, const struct ul_audit *e)
+lmdb_audit_append(struct ul_txn *t, const struct ul_audit *e)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -49,7 +49,7 @@ ul_store_audit_append(struct ul_txn *t, const struct ul_audit *e)
 }
 
 int
-ul_store_audit_next(struct ul_txn *t, int64_t since, struct ul_cursor *cur,
+lmdb_audit_next(struct ul_txn *t, int64_t since, struct ul_cursor *cur,
     struct ul_audit *e)
 {
 	MDB_val k, v;
@@ -73,7 +73,7 @@ ul_store_audit_next(struct ul_txn *t, int64_t since, struct ul_cursor *cur,
 /* Session ids come from a counter in meta, never from the last record:
  * an id is never given twice, even after every session was pruned. */
 int
-ul_local_session_open(struct ul_txn *t, struct ul_session *s)
+lmdb_local_session_open(struct ul_txn *t, struct ul_session *s)
 {
 	static const struct st_key counter = {.buf = "next_session", .len = 12};
 	struct st_key next, k;
@@ -93,7 +93,7 @@ ul_local_session_open(struct ul_txn *t, struct ul_session *s)
 }
 
 int
-ul_local_session_get(struct ul_txn *t, uint64_t id, struct ul_session *s)
+lmdb_local_session_get(struct ul_txn *t, uint64_t id, struct ul_session *s)
 {
 	struct st_key k = seq_key(id);
 	MDB_val v;
@@ -105,11 +105,11 @@ ul_local_session_get(struct ul_txn *t, uint64_t id, struct ul_session *s)
 }
 
 int
-ul_local_session_close(struct ul_txn *t, uint64_t id, int64_t now)
+lmdb_local_session_close(struct ul_txn *t, uint64_t id, int64_t now)
 {
 	struct st_key k = seq_key(id);
 	struct ul_session s;
-	int r = ul_local_session_get(t, id, &s);
+	int r = lmdb_local_session_get(t, id, &s);
 
 	if (r != 0 || s.ended != 0)
 		return r;
@@ -119,7 +119,7 @@ ul_local_session_close(struct ul_txn *t, uint64_t id, int64_t now)
 }
 
 int
-ul_local_session_next(struct ul_txn *t, struct ul_cursor *cur,
+lmdb_local_session_next(struct ul_txn *t, struct ul_cursor *cur,
     struct ul_session *s)
 {
 	MDB_val k, v;
@@ -138,7 +138,7 @@ ul_local_session_next(struct ul_txn *t, struct ul_cursor *cur,
 
 /* the value: when (8 bytes) and epoch (4 bytes), big-endian */
 int
-ul_local_remember_get(struct ul_txn *t, const char *email, const char *host,
+lmdb_local_remember_get(struct ul_txn *t, const char *email, const char *host,
     int64_t *when, uint32_t *epoch)
 {
 	struct st_key k;
@@ -160,7 +160,7 @@ ul_local_remember_get(struct ul_txn *t, const char *email, const char *host,
 }
 
 int
-ul_local_remember_put(struct ul_txn *t, const char *email, const char *host,
+lmdb_local_remember_put(struct ul_txn *t, const char *email, const char *host,
     int64_t when, uint32_t epoch)
 {
 	struct st_key k;
@@ -174,7 +174,7 @@ ul_local_remember_put(struct ul_txn *t, const char *email, const char *host,
 }
 
 int
-ul_local_remember_forget(struct ul_txn *t, const char *email)
+lmdb_local_remember_forget(struct ul_txn *t, const char *email)
 {
 	struct st_key prefix;
 

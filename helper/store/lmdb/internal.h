@@ -29,6 +29,7 @@
 
 #include <lmdb.h>
 
+#include "helper/store/backend.h"
 #include "helper/store/local.h"
 #include "helper/store/record.h"
 #include "helper/store/store.h"
@@ -51,6 +52,7 @@ enum { DB_META, DB_USERS, DB_PRODUCTS, DB_ACCOUNTS, DB_ACCT_UNIX, DB_ACCT_UID,
 struct st_batcher;
 
 struct ul_store {
+	const struct ul_store_ops *ops;     /* first: backend.h */
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
 	char dir[4096];
@@ -66,6 +68,14 @@ struct ul_txn {
 	bool write;
 	struct ul_record rec;       /* scratch for encoding */
 };
+
+/* The operations of store.h and local.h, as this backend names them
+ * (lmdb_user_get for ul_store_user_get, ...): env.c's table holds them. */
+#define LMDB_OP_DECLARE(ret, name, member, params, args) ret lmdb_##member params;
+UL_STORE_OPS_BY_STORE(LMDB_OP_DECLARE)
+UL_STORE_OPS_BY_TXN(LMDB_OP_DECLARE)
+UL_STORE_OPS_VOID(LMDB_OP_DECLARE)
+#undef LMDB_OP_DECLARE
 
 /* A key of parts joined by NUL: "product\0name". */
 struct st_key {

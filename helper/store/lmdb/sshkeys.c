@@ -12,7 +12,7 @@
 #include "unilogin/error.h"
 
 int
-ul_store_sshkey_get(struct ul_txn *t, const char *id, struct ul_sshkey *k)
+lmdb_sshkey_get(struct ul_txn *t, const char *id, struct ul_sshkey *k)
 {
 	struct st_key key;
 	MDB_val v;
@@ -27,7 +27,7 @@ ul_store_sshkey_get(struct ul_txn *t, const char *id, struct ul_sshkey *k)
 }
 
 int
-ul_store_sshkey_by_fingerprint(struct ul_txn *t, const char *fingerprint,
+lmdb_sshkey_by_fingerprint(struct ul_txn *t, const char *fingerprint,
     struct ul_sshkey *k)
 {
 	char id[UL_SSHKEY_ID_MAX + 1];
@@ -45,7 +45,7 @@ ul_store_sshkey_by_fingerprint(struct ul_txn *t, const char *fingerprint,
 		return UL_ESTORE;
 	memcpy(id, v.mv_data, v.mv_size);
 	id[v.mv_size] = '\0';
-	return ul_store_sshkey_get(t, id, k);
+	return lmdb_sshkey_get(t, id, k);
 }
 
 static int
@@ -65,11 +65,11 @@ sshkey_put(struct ul_txn *t, const struct ul_sshkey *k)
 }
 
 int
-ul_store_sshkey_create(struct ul_txn *t, const struct ul_sshkey *k)
+lmdb_sshkey_create(struct ul_txn *t, const struct ul_sshkey *k)
 {
 	struct ul_sshkey old;
 	struct st_key fp;
-	int r = ul_store_sshkey_get(t, k->id, &old);
+	int r = lmdb_sshkey_get(t, k->id, &old);
 
 	if (r == 0)
 		return UL_EEXIST;
@@ -77,7 +77,7 @@ ul_store_sshkey_create(struct ul_txn *t, const struct ul_sshkey *k)
 		return r;
 	/* the claim, inside this write transaction: a fingerprint that any
 	 * user holds is refused, whoever read what before */
-	r = ul_store_sshkey_by_fingerprint(t, k->fingerprint, &old);
+	r = lmdb_sshkey_by_fingerprint(t, k->fingerprint, &old);
 	if (r == 0)
 		return UL_EEXIST;
 	if (r != UL_ENOTFOUND)
@@ -100,11 +100,11 @@ sshkey_unindex(struct ul_txn *t, const struct ul_sshkey *k)
 }
 
 int
-ul_store_sshkey_remove(struct ul_txn *t, const char *id)
+lmdb_sshkey_remove(struct ul_txn *t, const char *id)
 {
 	struct ul_sshkey k;
 	struct st_key key, fp;
-	int r = ul_store_sshkey_get(t, id, &k);
+	int r = lmdb_sshkey_get(t, id, &k);
 
 	if (r == 0)
 		r = sshkey_unindex(t, &k);
@@ -116,10 +116,10 @@ ul_store_sshkey_remove(struct ul_txn *t, const char *id)
 }
 
 int
-ul_store_sshkey_move(struct ul_txn *t, const char *id, const char *email)
+lmdb_sshkey_move(struct ul_txn *t, const char *id, const char *email)
 {
 	struct ul_sshkey k;
-	int r = ul_store_sshkey_get(t, id, &k);
+	int r = lmdb_sshkey_get(t, id, &k);
 
 	if (r == UL_ENOTFOUND)
 		return UL_ECONFLICT;
@@ -133,7 +133,7 @@ ul_store_sshkey_move(struct ul_txn *t, const char *id, const char *email)
 }
 
 int
-ul_store_sshkey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
+lmdb_sshkey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
     struct ul_sshkey *k)
 {
 	char id[UL_SSHKEY_ID_MAX + 1];
@@ -141,5 +141,5 @@ ul_store_sshkey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
 
 	memset(k, 0, sizeof(*k));
 	r = st_next_id_of(t, DB_SSHKEYS_BY_EMAIL, email, cur, id, sizeof(id));
-	return r != 0 ? r : ul_store_sshkey_get(t, id, k);
+	return r != 0 ? r : lmdb_sshkey_get(t, id, k);
 }

@@ -24,7 +24,7 @@ user_key(struct st_key *k, const char *email)
 }
 
 int
-ul_store_user_get(struct ul_txn *t, const char *email, struct ul_user *u)
+lmdb_user_get(struct ul_txn *t, const char *email, struct ul_user *u)
 {
 	struct st_key k;
 	MDB_val v;
@@ -56,7 +56,7 @@ user_put(struct ul_txn *t, const struct ul_user *u)
 int
 st_user_load(struct ul_txn *t, const struct ul_user *ref, struct ul_user *u)
 {
-	int r = ul_store_user_get(t, ref->email, u);
+	int r = lmdb_user_get(t, ref->email, u);
 
 	if (r == UL_ENOTFOUND || (r == 0 && strcmp(u->id, ref->id) != 0))
 		r = UL_ECONFLICT;   /* gone, or another user of that email now */
@@ -83,7 +83,7 @@ user_change(struct ul_txn *t, const struct ul_user *ref,
 }
 
 int
-ul_store_user_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_user *u)
+lmdb_user_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_user *u)
 {
 	char email[UL_EMAIL_MAX + 1];
 	MDB_val k, v;
@@ -97,7 +97,7 @@ ul_store_user_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_user *u)
 		return UL_ESTORE;
 	memcpy(email, v.mv_data, v.mv_size);
 	email[v.mv_size] = '\0';
-	r = ul_store_user_get(t, email, u);
+	r = lmdb_user_get(t, email, u);
 	return r == UL_ENOTFOUND ? UL_ESTORE : r;
 }
 
@@ -156,7 +156,7 @@ st_users_index_ids(struct ul_txn *t)
 /* ---- the U6 pending index ---- */
 
 int
-ul_store_pending_get(struct ul_txn *t, const char *new_email,
+lmdb_pending_get(struct ul_txn *t, const char *new_email,
     char old_email[UL_EMAIL_MAX + 1])
 {
 	struct st_key k;
@@ -216,7 +216,7 @@ method_key(struct st_key *k, const char *email, uint32_t id)
 }
 
 int
-ul_store_method_get(struct ul_txn *t, const char *email, uint32_t id,
+lmdb_method_get(struct ul_txn *t, const char *email, uint32_t id,
     struct ul_method *m)
 {
 	struct st_key k;
@@ -252,7 +252,7 @@ method_del(struct ul_txn *t, const char *email, uint32_t id)
 }
 
 int
-ul_store_method_next(struct ul_txn *t, const char *email, uint32_t *after,
+lmdb_method_next(struct ul_txn *t, const char *email, uint32_t *after,
     struct ul_method *m)
 {
 	struct st_key from, prefix;
@@ -280,7 +280,7 @@ active_methods(struct ul_txn *t, const char *email, unsigned *n)
 	int r;
 
 	*n = 0;
-	while ((r = ul_store_method_next(t, email, &after, &m)) == 0)
+	while ((r = lmdb_method_next(t, email, &after, &m)) == 0)
 		*n += m.active;
 	sodium_memzero(&m, sizeof(m));
 	return r == UL_ENOTFOUND ? 0 : r;
@@ -289,7 +289,7 @@ active_methods(struct ul_txn *t, const char *email, unsigned *n)
 /* ---- intents ---- */
 
 int
-ul_store_user_create(struct ul_txn *t, const struct ul_user *u)
+lmdb_user_create(struct ul_txn *t, const struct ul_user *u)
 {
 	char waiting[UL_EMAIL_MAX + 1];
 	struct ul_user old;
@@ -300,14 +300,14 @@ ul_store_user_create(struct ul_txn *t, const struct ul_user *u)
 	if (u->email[0] == '\0' || u->id[0] == '\0' ||
 	    st_key_make(&k, u->id, NULL) != 0)
 		return UL_EINVAL;
-	r = ul_store_user_get(t, u->email, &old);
+	r = lmdb_user_get(t, u->email, &old);
 	sodium_memzero(&old, sizeof(old));
 	if (r == 0)
 		return UL_EEXIST;
 	if (r != UL_ENOTFOUND)
 		return r;
 	/* an email that another user waits to move to is taken too (U6) */
-	r = ul_store_pending_get(t, u->email, waiting);
+	r = lmdb_pending_get(t, u->email, waiting);
 	if (r == 0)
 		return UL_EEXIST;
 	if (r != UL_ENOTFOUND)
@@ -319,11 +319,11 @@ ul_store_user_create(struct ul_txn *t, const struct ul_user *u)
 		return r;
 	if (u->pending_email[0] != '\0') {
 		/* an import restores a pending change with its claim */
-		r = ul_store_pending_get(t, u->pending_email, waiting);
+		r = lmdb_pending_get(t, u->pending_email, waiting);
 		if (r == 0)
 			return UL_EEXIST;
 		if (r != UL_ENOTFOUND ||
-		    (r = ul_store_user_get(t, u->pending_email, &old)) != UL_ENOTFOUND) {
+		    (r = lmdb_user_get(t, u->pending_email, &old)) != UL_ENOTFOUND) {
 			sodium_memzero(&old, sizeof(old));
 			return r == 0 ? UL_EEXIST : r;
 		}
@@ -388,7 +388,7 @@ consume(struct ul_user *u, const void *arg)
 }
 
 int
-ul_store_code_consume(struct ul_txn *t, const struct ul_user *u,
+lmdb_code_consume(struct ul_txn *t, const struct ul_user *u,
     enum ul_code_kind kind, const uint8_t hash[UL_CODE_HASH_BYTES], int64_t now)
 {
 	struct consume c = {.kind = kind, .hash = hash, .now = now};
@@ -439,7 +439,7 @@ issue(struct ul_user *u, const void *arg)
 }
 
 int
-ul_store_code_issue(struct ul_txn *t, const struct ul_user *u,
+lmdb_code_issue(struct ul_txn *t, const struct ul_user *u,
     enum ul_code_kind kind, const struct ul_code *code)
 {
 	struct issue i = {.kind = kind, .code = code};
@@ -450,7 +450,7 @@ ul_store_code_issue(struct ul_txn *t, const struct ul_user *u,
 }
 
 int
-ul_store_sms_issue(struct ul_txn *t, const struct ul_user *u,
+lmdb_sms_issue(struct ul_txn *t, const struct ul_user *u,
     const struct ul_code *code, int64_t now, int64_t window, uint32_t max)
 {
 	struct issue i = {.kind = UL_CODE_SMS, .code = code, .now = now,
@@ -475,7 +475,7 @@ set_recovery(struct ul_user *u, const void *arg)
 }
 
 int
-ul_store_recovery_set(struct ul_txn *t, const struct ul_user *u,
+lmdb_recovery_set(struct ul_txn *t, const struct ul_user *u,
     const uint8_t codes[UL_RECOVERY_CODES][UL_CODE_HASH_BYTES])
 {
 	return user_change(t, u, set_recovery, codes);
@@ -486,7 +486,7 @@ static int
 method_load(struct ul_txn *t, const struct ul_user *u, uint32_t id, bool active,
     struct ul_method *m)
 {
-	int r = ul_store_method_get(t, u->email, id, m);
+	int r = lmdb_method_get(t, u->email, id, m);
 
 	if (r == UL_ENOTFOUND || (r == 0 && m->active != active))
 		r = UL_ECONFLICT;   /* removed, or confirmed, meanwhile */
@@ -505,7 +505,7 @@ note_use(struct ul_txn *t, const char *email, struct ul_method *m, int64_t now)
 }
 
 int
-ul_store_totp_accept(struct ul_txn *t, const struct ul_user *ref, uint32_t id,
+lmdb_totp_accept(struct ul_txn *t, const struct ul_user *ref, uint32_t id,
     bool active, int64_t step, int64_t now)
 {
 	struct ul_method m;
@@ -529,14 +529,14 @@ ul_store_totp_accept(struct ul_txn *t, const struct ul_user *ref, uint32_t id,
 }
 
 int
-ul_store_method_used(struct ul_txn *t, const struct ul_user *ref, uint32_t id,
+lmdb_method_used(struct ul_txn *t, const struct ul_user *ref, uint32_t id,
     int64_t now)
 {
 	struct ul_method m;
 	struct ul_user u;
 	int r = st_user_load(t, ref, &u);
 
-	if (r == 0 && (r = ul_store_method_get(t, u.email, id, &m)) == 0)
+	if (r == 0 && (r = lmdb_method_get(t, u.email, id, &m)) == 0)
 		r = note_use(t, u.email, &m, now);
 	sodium_memzero(&u, sizeof(u));
 	sodium_memzero(&m, sizeof(m));
@@ -552,7 +552,7 @@ confirm(struct ul_user *u, const void *arg)
 }
 
 int
-ul_store_user_confirm(struct ul_txn *t, const struct ul_user *u)
+lmdb_user_confirm(struct ul_txn *t, const struct ul_user *u)
 {
 	return user_change(t, u, confirm, NULL);
 }
@@ -580,7 +580,7 @@ set_password(struct ul_user *u, const void *arg)
 }
 
 int
-ul_store_user_set_password(struct ul_txn *t, const struct ul_user *u,
+lmdb_user_set_password(struct ul_txn *t, const struct ul_user *u,
     const char hash[UL_HASH_STR_MAX], int64_t now)
 {
 	struct password p = {.hash = hash, .now = now};
@@ -589,7 +589,7 @@ ul_store_user_set_password(struct ul_txn *t, const struct ul_user *u,
 }
 
 int
-ul_store_user_rehash(struct ul_txn *t, const struct ul_user *u,
+lmdb_user_rehash(struct ul_txn *t, const struct ul_user *u,
     const char old[UL_HASH_STR_MAX], const char hash[UL_HASH_STR_MAX])
 {
 	struct password p = {.old = old, .hash = hash};
@@ -605,7 +605,7 @@ set_locked(struct ul_user *u, const void *arg)
 }
 
 int
-ul_store_user_set_locked(struct ul_txn *t, const struct ul_user *u, bool locked)
+lmdb_user_set_locked(struct ul_txn *t, const struct ul_user *u, bool locked)
 {
 	return user_change(t, u, set_locked, &locked);
 }
@@ -619,7 +619,7 @@ tfa_changed(struct ul_user *u, int64_t now)
 }
 
 int
-ul_store_method_add(struct ul_txn *t, const struct ul_user *ref,
+lmdb_method_add(struct ul_txn *t, const struct ul_user *ref,
     struct ul_method *m, int64_t now)
 {
 	struct ul_user u;
@@ -640,7 +640,7 @@ ul_store_method_add(struct ul_txn *t, const struct ul_user *ref,
 }
 
 int
-ul_store_method_activate(struct ul_txn *t, const struct ul_user *ref,
+lmdb_method_activate(struct ul_txn *t, const struct ul_user *ref,
     uint32_t id, int64_t now)
 {
 	struct ul_method m;
@@ -663,7 +663,7 @@ ul_store_method_activate(struct ul_txn *t, const struct ul_user *ref,
 }
 
 int
-ul_store_method_remove(struct ul_txn *t, const struct ul_user *ref, uint32_t id,
+lmdb_method_remove(struct ul_txn *t, const struct ul_user *ref, uint32_t id,
     int64_t now)
 {
 	struct ul_method m;
@@ -673,12 +673,12 @@ ul_store_method_remove(struct ul_txn *t, const struct ul_user *ref, uint32_t id,
 	int r = st_user_load(t, ref, &u);
 
 	if (r == 0 && id != 0) {
-		r = ul_store_method_get(t, u.email, id, &m);
+		r = lmdb_method_get(t, u.email, id, &m);
 		if (r == 0)
 			r = method_del(t, u.email, id);
 	}
 	while (r == 0 && id == 0 &&
-	    (r = ul_store_method_next(t, u.email, &after, &m)) == 0)
+	    (r = lmdb_method_next(t, u.email, &after, &m)) == 0)
 		r = method_del(t, u.email, m.id);
 	if (r == UL_ENOTFOUND && id == 0)
 		r = 0;
@@ -700,36 +700,36 @@ ul_store_method_remove(struct ul_txn *t, const struct ul_user *ref, uint32_t id,
 }
 
 int
-ul_store_method_restore(struct ul_txn *t, const char *email,
+lmdb_method_restore(struct ul_txn *t, const char *email,
     const struct ul_method *m)
 {
 	struct ul_method old;
 	struct ul_user u;
-	int r = ul_store_user_get(t, email, &u);
+	int r = lmdb_user_get(t, email, &u);
 
 	sodium_memzero(&u, sizeof(u));
 	if (r == UL_ENOTFOUND)
 		return UL_ECONFLICT;    /* a method needs its user first */
-	if (r == 0 && (r = ul_store_method_get(t, email, m->id, &old)) == 0)
+	if (r == 0 && (r = lmdb_method_get(t, email, m->id, &old)) == 0)
 		r = UL_EEXIST;
 	sodium_memzero(&old, sizeof(old));
 	return r == UL_ENOTFOUND ? method_put(t, email, m) : r;
 }
 
 int
-ul_store_user_set_pending(struct ul_txn *t, const struct ul_user *ref,
+lmdb_user_set_pending(struct ul_txn *t, const struct ul_user *ref,
     const char *new_email, const struct ul_code *code)
 {
 	char waiting[UL_EMAIL_MAX + 1];
 	struct ul_user u, other;
 	int r = st_user_load(t, ref, &u);
 
-	if (r == 0 && (r = ul_store_user_get(t, new_email, &other)) == 0)
+	if (r == 0 && (r = lmdb_user_get(t, new_email, &other)) == 0)
 		r = UL_EEXIST;
 	else if (r == UL_ENOTFOUND)
 		r = 0;
 	sodium_memzero(&other, sizeof(other));
-	if (r == 0 && (r = ul_store_pending_get(t, new_email, waiting)) == 0)
+	if (r == 0 && (r = lmdb_pending_get(t, new_email, waiting)) == 0)
 		r = strcmp(waiting, u.email) == 0 ? 0 : UL_EEXIST;
 	else if (r == UL_ENOTFOUND)
 		r = 0;
@@ -755,7 +755,7 @@ methods_move(struct ul_txn *t, const char *from, const char *to)
 	int r;
 
 	/* seeds are sealed to the user's id, not the email: they move as is */
-	while ((r = ul_store_method_next(t, from, &after, &m)) == 0)
+	while ((r = lmdb_method_next(t, from, &after, &m)) == 0)
 		if ((r = method_put(t, to, &m)) != 0 ||
 		    (r = method_del(t, from, m.id)) != 0)
 			break;
@@ -764,7 +764,7 @@ methods_move(struct ul_txn *t, const char *from, const char *to)
 }
 
 int
-ul_store_user_move(struct ul_txn *t, const struct ul_user *ref,
+lmdb_user_move(struct ul_txn *t, const struct ul_user *ref,
     const char *new_email)
 {
 	char waiting[UL_EMAIL_MAX + 1], old[UL_EMAIL_MAX + 1];
@@ -774,10 +774,10 @@ ul_store_user_move(struct ul_txn *t, const struct ul_user *ref,
 
 	/* still waiting for exactly this move, and the email still free */
 	if (r == 0 && (strcmp(u.pending_email, new_email) != 0 ||
-	    ul_store_pending_get(t, new_email, waiting) != 0 ||
+	    lmdb_pending_get(t, new_email, waiting) != 0 ||
 	    strcmp(waiting, u.email) != 0))
 		r = UL_ECONFLICT;
-	if (r == 0 && ul_store_user_get(t, new_email, &other) == 0)
+	if (r == 0 && lmdb_user_get(t, new_email, &other) == 0)
 		r = UL_EEXIST;
 	sodium_memzero(&other, sizeof(other));
 	memcpy(old, u.email, sizeof(old));
@@ -800,7 +800,7 @@ ul_store_user_move(struct ul_txn *t, const struct ul_user *ref,
 }
 
 int
-ul_store_user_delete(struct ul_txn *t, const struct ul_user *ref)
+lmdb_user_delete(struct ul_txn *t, const struct ul_user *ref)
 {
 	struct st_key k, prefix;
 	struct ul_user u;
@@ -821,7 +821,7 @@ ul_store_user_delete(struct ul_txn *t, const struct ul_user *ref)
 /* ---- failure counters (S3) ---- */
 
 int
-ul_store_failures_get(struct ul_txn *t, const char *key, struct ul_failures *f)
+lmdb_failures_get(struct ul_txn *t, const char *key, struct ul_failures *f)
 {
 	struct st_key k;
 	MDB_val v;
@@ -835,12 +835,12 @@ ul_store_failures_get(struct ul_txn *t, const char *key, struct ul_failures *f)
 }
 
 int
-ul_store_failure_count(struct ul_txn *t, const char *key, uint32_t limit,
+lmdb_failure_count(struct ul_txn *t, const char *key, uint32_t limit,
     uint32_t seconds, int64_t now, struct ul_failures *out)
 {
 	struct ul_failures f;
 	struct st_key k;
-	int r = ul_store_failures_get(t, key, &f);
+	int r = lmdb_failures_get(t, key, &f);
 
 	memset(out, 0, sizeof(*out));
 	if (r != 0 && r != UL_ENOTFOUND)
@@ -865,7 +865,7 @@ ul_store_failure_count(struct ul_txn *t, const char *key, uint32_t limit,
 }
 
 int
-ul_store_failure_forget(struct ul_txn *t, const char *key)
+lmdb_failure_forget(struct ul_txn *t, const char *key)
 {
 	struct st_key k;
 
@@ -875,10 +875,10 @@ ul_store_failure_forget(struct ul_txn *t, const char *key)
 }
 
 int
-ul_store_failure_reset(struct ul_txn *t, const char *key, int64_t now)
+lmdb_failure_reset(struct ul_txn *t, const char *key, int64_t now)
 {
 	struct ul_failures f;
-	int r = ul_store_failures_get(t, key, &f);
+	int r = lmdb_failures_get(t, key, &f);
 
 	if (r == UL_ENOTFOUND)
 		return 0;
@@ -886,7 +886,7 @@ ul_store_failure_reset(struct ul_txn *t, const char *key, int64_t now)
 		return r;
 	if (f.locked_out_until > now)
 		return UL_ELOCKEDOUT;
-	return ul_store_failure_forget(t, key);
+	return lmdb_failure_forget(t, key);
 }
 
 int

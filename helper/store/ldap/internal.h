@@ -1,0 +1,155 @@
+/* Inside the directory backend (store = ldap): what its files share.  Only
+ * the files of helper/store/ldap/ include this header (and with it
+ * ldap.h).
+ *
+ * The DIT under ldap_base (examples/ldap/unilogin.schema):
+ *   ou=users     uniUserId=ID       a user with its methods and codes
+ *   ou=products  uniProductName=P   its accounts and their teammates below
+ *   ou=apikeys   uniApiKeyId=ID
+ *   ou=claims    uniClaimName=K:V   unique keys, unique by their names
+ *   ou=failures  uniFailKey=H       S3 counters
+ *   ou=meta      cn=fleet (schema version, key fingerprint, policy),
+ *                cn=next-uid, cn=step-floor
+ * Reads go to the host's replica (ldap_read_uri); every write goes to the
+ * active provider (ldap_write_uri), as one single-entry operation with its
+ * precondition, before the helper answers (F2). */
+#ifndef UL_STORE_LDAP_INTERNAL_H
+#define UL_STORE_LDAP_INTERNAL_H
+
+#include <pthread.h>
+
+#include <ldap.h>
+
+#include "helper/store/backend.h"
+
+/* The version of unilogin.schema's DIT this backend reads and writes
+ * (cn=fleet,ou=meta: uniSchemaVersion). */
+#define UL_LDAP_SCHEMA 1
+
+/* One session to one server, bound as the config says.  `what` names it
+ * in messages ("replica", "provider"). */
+struct dir_session {
+	LDAP *ld;
+	const char *what;
+	const char *uri;
+	unsigned timeout;           /* ldap_timeout, seconds */
+};
+
+/* Connects and binds within ldap_timeout: UL_EUNREACHABLE when the server
+ * cannot be reached or does not answer, UL_ESTORE when it refuses the bind
+ * (err says which and why; never a password). */
+int dir_session_open(struct dir_session *s, const struct ul_conf *conf,
+    const char *what, const char *uri, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+void dir_session_close(struct dir_session *s);
+
+/* A libldap result code as one of ours: unreachable (nothing was sent or
+ * nothing was done), unknown (a write was sent and no answer came), or a
+ * store error. */
+int dir_session_error(int rc, bool sent_write);
+
+/* The store: a session to the replica and one to the provider, each
+ * used by one thread at a time (its lock), opened at open and kept. */
+struct ul_store {
+	const struct ul_store_ops *ops;     /* first: backend.h */
+	struct dir_session replica, provider;
+	pthread_mutex_t replica_lock, provider_lock;
+	char base[UL_LDAP_DN_MAX + 1];
+	char write_uri[UL_LDAP_URI_MAX + 1], read_uri[UL_LDAP_URI_MAX + 1];
+	struct ul_conf conf;        /* to open a session again */
+};
+
+/* A transaction: its reads go to the provider when it writes (what its
+ * intents' preconditions see) and to the replica otherwise; each intent is
+ * one operation on the provider, applied (and acknowledged, S7) when it
+ * returns, so commit has nothing left to do and abort undoes nothing
+ * (store.h: intents are atomic per record, ordered across records). */
+struct ul_txn {
+	struct ul_store *st;
+	bool write;
+};
+
+/* store.c: the table (NULL where this version has no operation yet). */
+extern const struct ul_store_ops dir_ops;
+
+/* ops.c: the pieces every record's file uses.  A session the server
+ * dropped is closed (its ld NULL) and opened again at the next lock; while
+ * it cannot be, every call on it is UL_EUNREACHABLE. */
+struct dir_session *dir_lock_read(struct ul_txn *t, pthread_mutex_t **lock);
+struct dir_session *dir_lock_write(struct ul_txn *t, pthread_mutex_t **lock);
+/* rc as dir_session_error says, closing the session when the server went */
+int dir_result(struct dir_session *s, int rc, bool sent_write);
+/* value escaped for a DN (RFC 4514) or a filter (RFC 4515) */
+int dir_dn_value(char *out, size_t n, const char *value);
+int dir_filter_value(char *out, size_t n, const char *value);
+/* The one entry `filter` finds under base (scope one or base): *e and
+ * *res, or UL_ENOTFOUND. */
+int dir_search_one(struct dir_session *s, const char *base, int scope,
+    const char *filter, char **attrs, LDAPMessage **res, LDAPMessage **e);
+/* An attribute's first value as text / a number (0 when absent). */
+void dir_text(struct dir_session *s, LDAPMessage *e, const char *attr,
+    char *out, size_t n);
+int64_t dir_int(struct dir_session *s, LDAPMessage *e, const char *attr);
+/* A modify under an optional assertion (RFC 4528) that asks for the
+ * values of postread (RFC 4527, NULL: none) after it: 0, UL_ECONFLICT
+ * when the assertion failed (nothing applied), UL_ENOTFOUND, or what
+ * dir_session_error says.  *after holds the post-read entry's values of
+ * the first postread attribute as a number. */
+int dir_modify(struct dir_session *s, const char *dn, LDAPMod **mods,
+    const char *assertion, char **postread, int64_t *after);
+/* An add: 0, UL_EEXIST when the name is taken, or an error. */
+int dir_add(struct dir_session *s, const char *dn, LDAPMod **mods);
+
+/* An entry or a change being built: up to DIR_MODS attributes (op, type)
+ * with up to DIR_VALUES values in all, copied in. */
+#define DIR_MODS 40
+#define DIR_VALUES 64
+#define DIR_VALUE_MAX 160
+struct dir_mods {
+	LDAPMod mod[DIR_MODS];
+	LDAPMod *list[DIR_MODS + 1];
+	struct berval *vals[DIR_MODS][DIR_VALUES + 1];
+	struct berval bv[DIR_VALUES];
+	char data[DIR_VALUES][DIR_VALUE_MAX];
+	int nmods, nvals;
+	bool full;                  /* something did not fit: do not send */
+};
+void dir_mods_init(struct dir_mods *b);
+/* op LDAP_MOD_ADD, _DELETE, _REPLACE or _INCREMENT; a value joins the
+ * attribute's mod of the same op and type, or starts one (n = 0: no value,
+ * so nothing for an add, the whole attribute for a delete or replace) */
+void dir_mods_bin(struct dir_mods *b, int op, const char *type,
+    const void *value, size_t n);
+void dir_mods_text(struct dir_mods *b, int op, const char *type,
+    const char *value);
+void dir_mods_int(struct dir_mods *b, int op, const char *type, int64_t value);
+/* the list to send, NULL when something did not fit; wipes nothing */
+LDAPMod **dir_mods_list(struct dir_mods *b);
+void dir_mods_wipe(struct dir_mods *b);
+
+/* open.c: the fleet key rule on cn=fleet,ou=meta */
+int dir_keys_check(struct ul_store *st, const char *fingerprint, char *err,
+    size_t errlen);
+
+/* users.c, failures.c, uids.c, products.c */
+int dir_user_get(struct ul_txn *t, const char *email, struct ul_user *u);
+int dir_user_create(struct ul_txn *t, const struct ul_user *u);
+int dir_method_restore(struct ul_txn *t, const char *email,
+    const struct ul_method *m);
+int dir_code_consume(struct ul_txn *t, const struct ul_user *u,
+    enum ul_code_kind kind, const uint8_t hash[UL_CODE_HASH_BYTES], int64_t now);
+int dir_totp_accept(struct ul_txn *t, const struct ul_user *u, uint32_t id,
+    bool active, int64_t step, int64_t now);
+int dir_failures_get(struct ul_txn *t, const char *key, struct ul_failures *f);
+int dir_failure_count(struct ul_txn *t, const char *key, uint32_t limit,
+    uint32_t seconds, int64_t now, struct ul_failures *f);
+int dir_failure_reset(struct ul_txn *t, const char *key, int64_t now);
+int dir_failure_forget(struct ul_txn *t, const char *key);
+int dir_uid_allocate(struct ul_txn *t, uint32_t min, uint32_t max,
+    uint32_t *uid);
+int dir_uid_floor(struct ul_txn *t, uint32_t next);
+int dir_next_uid(struct ul_txn *t, uint32_t *next);
+int dir_product_get(struct ul_txn *t, const char *name, struct ul_product *p);
+int dir_product_create(struct ul_txn *t, const struct ul_product *p);
+
+#endif

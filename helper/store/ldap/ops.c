@@ -1,0 +1,233 @@
+/* The directory calls every record's file shares: locked sessions,
+ * escaping, one-entry searches, modifies with an assertion and a
+ * post-read, adds. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helper/store/ldap/internal.h"
+#include "unilogin/error.h"
+
+/* A dropped session, opened again (bounded by ldap_timeout). */
+static struct dir_session *
+reopened(struct ul_store *st, struct dir_session *s)
+{
+	char err[512];
+
+	if (s->ld == NULL && dir_session_open(s, &st->conf, s->what, s->uri, err,
+	    sizeof(err)) != 0)
+		s->ld = NULL;
+	return s;
+}
+
+struct dir_session *
+dir_lock_read(struct ul_txn *t, pthread_mutex_t **lock)
+{
+	if (t->write)
+		return dir_lock_write(t, lock);
+	*lock = &t->st->replica_lock;
+	pthread_mutex_lock(*lock);
+	return reopened(t->st, &t->st->replica);
+}
+
+struct dir_session *
+dir_lock_write(struct ul_txn *t, pthread_mutex_t **lock)
+{
+	*lock = &t->st->provider_lock;
+	pthread_mutex_lock(*lock);
+	return reopened(t->st, &t->st->provider);
+}
+
+int
+dir_result(struct dir_session *s, int rc, bool sent_write)
+{
+	if (rc == LDAP_SERVER_DOWN)
+		dir_session_close(s);
+	return dir_session_error(rc, sent_write);
+}
+
+int
+dir_dn_value(char *out, size_t n, const char *v)
+{
+	size_t len = strlen(v), o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		bool special = strchr(",+\"\\<>;=", v[i]) != NULL ||
+		    (i == 0 && (v[i] == ' ' || v[i] == '#')) ||
+		    (i == len - 1 && v[i] == ' ');
+
+		if (o + 3 >= n)
+			return UL_EINVAL;
+		if (special)
+			out[o++] = '\\';
+		out[o++] = v[i];
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int
+dir_filter_value(char *out, size_t n, const char *v)
+{
+	struct berval in = {strlen(v), (char *)v}, esc = {0, NULL};
+	int r = UL_EINVAL;
+
+	if (ldap_bv2escaped_filter_value(&in, &esc) == 0 && esc.bv_len < n) {
+		memcpy(out, esc.bv_val, esc.bv_len);
+		out[esc.bv_len] = '\0';
+		r = 0;
+	}
+	ber_memfree(esc.bv_val);
+	return r;
+}
+
+int
+dir_search_one(struct dir_session *s, const char *base, int scope,
+    const char *filter, char **attrs, LDAPMessage **res, LDAPMessage **e)
+{
+	int rc;
+
+	*e = NULL;
+	*res = NULL;
+	if (s->ld == NULL)
+		return UL_EUNREACHABLE;
+	rc = ldap_search_ext_s(s->ld, base, scope, filter, attrs, 0, NULL, NULL,
+	    NULL, 2, res);
+	if (rc == LDAP_NO_SUCH_OBJECT)
+		return UL_ENOTFOUND;
+	if (rc != LDAP_SUCCESS)
+		return dir_result(s, rc, false);
+	*e = ldap_first_entry(s->ld, *res);
+	return *e != NULL ? 0 : UL_ENOTFOUND;
+}
+
+void
+dir_text(struct dir_session *s, LDAPMessage *e, const char *attr, char *out,
+    size_t n)
+{
+	struct berval **v = ldap_get_values_len(s->ld, e, attr);
+
+	out[0] = '\0';
+	if (v != NULL && v[0] != NULL && v[0]->bv_len < n) {
+		memcpy(out, v[0]->bv_val, v[0]->bv_len);
+		out[v[0]->bv_len] = '\0';
+	}
+	ldap_value_free_len(v);
+}
+
+int64_t
+dir_int(struct dir_session *s, LDAPMessage *e, const char *attr)
+{
+	char text[24];
+
+	dir_text(s, e, attr, text, sizeof(text));
+	return strtoll(text, NULL, 10);
+}
+
+/* The first value of the first attribute of a post-read control's entry. */
+static void
+read_postread(LDAPControl **ctrls, int64_t *after)
+{
+	LDAPControl *c = ldap_control_find(LDAP_CONTROL_POST_READ, ctrls, NULL);
+	struct berval dn, type;
+	BerVarray vals = NULL;
+	BerElement *ber;
+	char text[24];
+
+	if (c == NULL || (ber = ber_init(&c->ldctl_value)) == NULL)
+		return;
+	if (ber_scanf(ber, "{m{", &dn) != LBER_ERROR &&
+	    ber_scanf(ber, "{m", &type) != LBER_ERROR &&
+	    ber_scanf(ber, "[W]", &vals) != LBER_ERROR && vals != NULL &&
+	    vals[0].bv_val != NULL && vals[0].bv_len < sizeof(text)) {
+		memcpy(text, vals[0].bv_val, vals[0].bv_len);
+		text[vals[0].bv_len] = '\0';
+		*after = strtoll(text, NULL, 10);
+	}
+	ber_bvarray_free(vals);
+	ber_free(ber, 1);
+}
+
+static int
+postread_control(char **attrs, LDAPControl **out)
+{
+	BerElement *ber = ber_alloc_t(LBER_USE_DER);
+	struct berval bv;
+	int rc = LDAP_NO_MEMORY;
+
+	*out = NULL;
+	if (ber == NULL)
+		return rc;
+	if (ber_printf(ber, "{v}", attrs) != -1 && ber_flatten2(ber, &bv, 0) == 0)
+		rc = ldap_control_create(LDAP_CONTROL_POST_READ, 1, &bv, 1, out);
+	ber_free(ber, 1);
+	return rc;
+}
+
+int
+dir_modify(struct dir_session *s, const char *dn, LDAPMod **mods,
+    const char *assertion, char **postread, int64_t *after)
+{
+	LDAPControl *ctrls[3] = {NULL, NULL, NULL}, **got = NULL;
+	LDAPMessage *res = NULL;
+	struct timeval tv = {.tv_sec = s->timeout, .tv_usec = 0};
+	int rc, n = 0, msgid, err = LDAP_OTHER;
+
+	if (s->ld == NULL)
+		return UL_EUNREACHABLE;
+	if (assertion != NULL &&
+	    ldap_create_assertion_control(s->ld, (char *)assertion, 1,
+	    &ctrls[n]) == LDAP_SUCCESS)
+		n++;
+	if (postread != NULL && postread_control(postread, &ctrls[n]) == LDAP_SUCCESS)
+		n++;
+	if (n != (assertion != NULL) + (postread != NULL)) {
+		ldap_control_free(ctrls[0]);
+		return UL_ESTORE;
+	}
+	rc = ldap_modify_ext(s->ld, dn, mods, ctrls, NULL, &msgid);
+	ldap_control_free(ctrls[0]);
+	ldap_control_free(ctrls[1]);
+	if (rc != LDAP_SUCCESS)
+		return dir_result(s, rc, false);
+	/* sent: from here, no answer is an unknown outcome (F2) */
+	rc = ldap_result(s->ld, msgid, LDAP_MSG_ALL, &tv, &res);
+	if (rc <= 0) {
+		ldap_abandon_ext(s->ld, msgid, NULL, NULL);
+		if (rc < 0)
+			dir_session_close(s);
+		return UL_EUNKNOWN;
+	}
+	rc = ldap_parse_result(s->ld, res, &err, NULL, NULL, NULL, &got, 1);
+	if (rc == LDAP_SUCCESS && err == LDAP_SUCCESS && after != NULL)
+		read_postread(got, after);
+	ldap_controls_free(got);
+	if (rc != LDAP_SUCCESS)
+		return dir_result(s, rc, true);
+	switch (err) {
+	case LDAP_SUCCESS:
+		return 0;
+	case LDAP_ASSERTION_FAILED:
+	case LDAP_NO_SUCH_ATTRIBUTE:    /* a value to delete is gone: used */
+		return UL_ECONFLICT;
+	case LDAP_NO_SUCH_OBJECT:
+		return UL_ENOTFOUND;
+	default:
+		return dir_result(s, err, true);
+	}
+}
+
+int
+dir_add(struct dir_session *s, const char *dn, LDAPMod **mods)
+{
+	int rc;
+
+	if (s->ld == NULL)
+		return UL_EUNREACHABLE;
+	rc = ldap_add_ext_s(s->ld, dn, mods, NULL, NULL);
+	if (rc == LDAP_ALREADY_EXISTS)
+		return UL_EEXIST;
+	return rc == LDAP_SUCCESS ? 0 : dir_result(s, rc, true);
+}

@@ -1,0 +1,98 @@
+/* The directory backend's table, its transactions and its lifecycle.
+ * Operations this version does not have yet are NULL: dispatch.c refuses
+ * to open a backend whose table has holes (tests call the backend's open
+ * directly, tests/fleet/store.sh). */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "helper/store/ldap/internal.h"
+#include "unilogin/error.h"
+
+static void
+dir_close(struct ul_store *st)
+{
+	if (st == NULL)
+		return;
+	dir_session_close(&st->replica);
+	dir_session_close(&st->provider);
+	pthread_mutex_destroy(&st->replica_lock);
+	pthread_mutex_destroy(&st->provider_lock);
+	free(st);
+}
+
+/* the directory's disk is the provider's: it says when it is full */
+static bool
+dir_space_low(struct ul_store *st)
+{
+	return false;
+}
+
+static int
+dir_txn_begin(struct ul_store *st, bool write, struct ul_txn **out)
+{
+	struct ul_txn *t = calloc(1, sizeof(*t));
+
+	*out = NULL;
+	if (t == NULL)
+		return UL_ENOMEM;
+	t->st = st;
+	t->write = write;
+	*out = t;
+	return 0;
+}
+
+static int
+dir_txn_commit(struct ul_txn *t)
+{
+	free(t);
+	return 0;
+}
+
+static void
+dir_txn_abort(struct ul_txn *t)
+{
+	free(t);
+}
+
+/* No batching: each intent is its own provider operation already. */
+static int
+dir_write(struct ul_store *st, int (*change)(struct ul_txn *t, void *arg),
+    void *arg)
+{
+	struct ul_txn *t;
+	int r = dir_txn_begin(st, true, &t);
+
+	if (r != 0)
+		return r;
+	r = change(t, arg);
+	if (r == 0)
+		return dir_txn_commit(t);
+	dir_txn_abort(t);
+	return r;
+}
+
+const struct ul_store_ops dir_ops = {
+	.name = "ldap",
+	.close = dir_close,
+	.space_low = dir_space_low,
+	.keys_check = dir_keys_check,
+	.txn_begin = dir_txn_begin,
+	.txn_commit = dir_txn_commit,
+	.txn_abort = dir_txn_abort,
+	.write = dir_write,
+	.user_get = dir_user_get,
+	.user_create = dir_user_create,
+	.method_restore = dir_method_restore,
+	.totp_accept = dir_totp_accept,
+	.code_consume = dir_code_consume,
+	.failures_get = dir_failures_get,
+	.failure_count = dir_failure_count,
+	.failure_reset = dir_failure_reset,
+	.failure_forget = dir_failure_forget,
+	.uid_allocate = dir_uid_allocate,
+	.uid_floor = dir_uid_floor,
+	.next_uid = dir_next_uid,
+	.product_get = dir_product_get,
+	.product_create = dir_product_create,
+};
