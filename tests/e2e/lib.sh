@@ -3,6 +3,25 @@
 # pam_unix), and a real sshd started from a copy of the binary whose name
 # is its PAM service, in a private mount namespace with $T/nsswitch.conf.
 
+# e2e_need_sshd: skips (77) without a real sshd, ssh, pexpect or oathtool;
+# sets SSHD and DRIVE (the pexpect driver of tests/e2e/drive.py).
+e2e_need_sshd() {
+	SSHD=$(command -v sshd || echo /usr/sbin/sshd)
+	[ -x "$SSHD" ] && command -v ssh >/dev/null || ul_skip "needs openssh-server and openssh-client"
+	/usr/bin/python3 -c 'import pexpect' 2>/dev/null || ul_skip "needs python3-pexpect"
+	command -v oathtool >/dev/null || ul_skip "needs oathtool"
+	DRIVE="/usr/bin/python3 $top_srcdir/tests/e2e/drive.py"
+}
+
+# e2e_sshd_config_head: picks a free loopback PORT, makes $T/hostkey and
+# prints the lines every test sshd_config starts with.
+e2e_sshd_config_head() {
+	PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
+	printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s\nUsePAM yes\n' \
+		"$PORT" "$T/hostkey" "$T/sshd.pid"
+}
+
 # e2e_stack: the PAM lines of a service, on stdout
 e2e_stack() {
 	cat <<EOF

@@ -10,11 +10,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 ul_no_sanitizers "sshd, sudo and su cannot load an instrumented module"
 [ "$(id -u)" -eq 0 ] || ul_skip "needs root (sshd, /etc/pam.d/ultest-sshd)"
-SSHD=$(command -v sshd || echo /usr/sbin/sshd)
-[ -x "$SSHD" ] && command -v ssh >/dev/null || ul_skip "needs openssh-server and openssh-client"
-/usr/bin/python3 -c 'import pexpect' 2>/dev/null || ul_skip "needs python3-pexpect"
-command -v oathtool >/dev/null || ul_skip "needs oathtool"
-DRIVE="/usr/bin/python3 $top_srcdir/tests/e2e/drive.py"
+e2e_need_sshd
 PAMFILE=/etc/pam.d/ultest-sshd
 LOCAL=ultestadm
 [ -e "$PAMFILE" ] && ul_skip "$PAMFILE exists already: another run?"
@@ -47,14 +43,8 @@ ctl account suspend comms sus >/dev/null
 
 e2e_stack >"$PAMFILE"
 
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
-cat >"$T/sshd_config" <<EOF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $T/hostkey
-PidFile $T/sshd.pid
-UsePAM yes
+e2e_sshd_config_head >"$T/sshd_config"
+cat >>"$T/sshd_config" <<EOF
 KbdInteractiveAuthentication yes
 PasswordAuthentication no
 PubkeyAuthentication no

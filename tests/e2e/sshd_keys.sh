@@ -12,11 +12,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 ul_no_sanitizers "sshd cannot load an instrumented module"
 [ "$(id -u)" -eq 0 ] || ul_skip "needs root (sshd, useradd, /etc/pam.d/ultest-ksshd)"
-SSHD=$(command -v sshd || echo /usr/sbin/sshd)
-[ -x "$SSHD" ] && command -v ssh >/dev/null || ul_skip "needs openssh-server and openssh-client"
-/usr/bin/python3 -c 'import pexpect' 2>/dev/null || ul_skip "needs python3-pexpect"
-command -v oathtool >/dev/null || ul_skip "needs oathtool"
-DRIVE="/usr/bin/python3 $top_srcdir/tests/e2e/drive.py"
+e2e_need_sshd
 PAMFILE=/etc/pam.d/ultest-ksshd
 KEYSUSER=ultestkeys
 [ -e "$PAMFILE" ] && ul_skip "$PAMFILE exists already: another run?"
@@ -55,15 +51,9 @@ BIN=$(mktemp -d /run/ultest-keys.XXXXXX)
 chmod 755 "$BIN"
 install -m 755 "$top_builddir/unilogin-keys" "$BIN/unilogin-keys"
 
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
 # the shape of examples/sshd_config.d/unilogin.conf, for every user here
-cat >"$T/sshd_config" <<EOF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $T/hostkey
-PidFile $T/sshd.pid
-UsePAM yes
+e2e_sshd_config_head >"$T/sshd_config"
+cat >>"$T/sshd_config" <<EOF
 PubkeyAuthentication yes
 KbdInteractiveAuthentication yes
 PasswordAuthentication no
