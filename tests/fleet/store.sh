@@ -13,6 +13,9 @@
 #   the fleet key: the first helper's fingerprint recorded, other keys
 #       refused.
 #   L1a: two hosts allocating 1,000 uids at once: 0 duplicates.
+#   L1, L1a: two hosts adding one unix_user (or one uid) at once, 100
+#       trials each: one winner, the other told it exists; the winner read
+#       back by unix_user and uid; every account listed once.
 #   F2: the provider stopped or killed: reads answered, writes refused.
 set -eu
 : "${top_srcdir:=$(pwd)}"
@@ -60,6 +63,14 @@ expect_contains "U5: a reset code at two hosts at once: exactly once, 100 of 100
 	"$out" "reset: trials 100 exactly_one 100 both 0 none 0"
 expect_contains "U2: a confirmation code at two hosts at once: exactly once, 100 of 100" \
 	"$out" "confirm: trials 100 exactly_one 100 both 0 none 0"
+
+out=$("$RACE" accounts 100 "$T/host1.conf" "$T/host2.conf" 2>&1) || true
+echo "$out" | sed 's/^/# /'
+expect_contains "L1: one unix_user added at two hosts at once: one winner, the other told it exists, 100 of 100" \
+	"$out" "unix_user: trials 100 exactly_one 100 both 0 none 0 exists 100 read_back 100"
+expect_contains "L1a: one uid added at two hosts at once: one winner, 100 of 100" \
+	"$out" "uid: trials 100 exactly_one 100 both 0 none 0 exists 100 read_back 100"
+expect_contains "the 200 accounts made are listed, each once" "$out" "listed 200 (to the end)"
 
 hosts="$T/host1.conf $T/host2.conf $T/host3.conf $T/host4.conf"
 # shellcheck disable=SC2086

@@ -17,9 +17,14 @@
  *   store_race uids N T CONF...      T threads per host allocate N uids in
  *                                    all: prints how many, and how many
  *                                    duplicates (L1a, F1)
+ *   store_race accounts N CONF CONF  two hosts add an account with one
+ *                                    unix_user, then one uid, at once, N
+ *                                    trials each: one created, the other
+ *                                    "exists"; the winner read back by
+ *                                    both; then the list (L1, L1a, F1)
  *   store_race keys FP CONF          the fleet key rule for a helper whose
  *                                    keys have fingerprint FP
- *   store_race setup CONF            makes product comms
+ *   store_race setup CONF            makes product comms (if not there)
  *   store_race outage CONF           opens, prints "ready", then for each
  *                                    line of stdin ("read", "write" or
  *                                    "count": the failures written)
@@ -370,6 +375,109 @@ make_product(struct ul_txn *t, void *arg)
 	return ul_store_product_create(t, &p);
 }
 
+struct account_arg {
+	int trial;
+	bool same_uid;              /* else: the same unix_user */
+	_Atomic int next;           /* which worker: its name */
+};
+
+/* A new account of product comms: trial i's unix_user u-PID-i and a
+ * fresh uid, or (same_uid) the uid 800000000 + i and a unix_user of its
+ * own; each worker its own account name. */
+static int
+account_change(struct ul_txn *t, void *arg)
+{
+	struct account_arg *a = arg;
+	struct ul_account acct = {.product = "comms", .created = time(NULL)};
+	int k = a->next++, r = 0;
+
+	snprintf(acct.name, sizeof(acct.name), "acct-%ld-%s-%d-%d",
+	    (long)getpid(), a->same_uid ? "uid" : "unix", a->trial, k);
+	if (a->same_uid) {
+		acct.uid = 800000000u + (uint32_t)a->trial;
+		snprintf(acct.unix_user, sizeof(acct.unix_user), "v%ld-%d-%d",
+		    (long)getpid() % 100000, a->trial, k);
+	} else {
+		r = ul_store_uid_allocate(t, 900000000, 999999999, &acct.uid);
+		snprintf(acct.unix_user, sizeof(acct.unix_user), "u%ld-%d",
+		    (long)getpid() % 100000, a->trial);
+	}
+	return r != 0 ? r : ul_store_account_create(t, &acct);
+}
+
+/* The winner of a trial, read back on the provider: by unix_user and by
+ * uid it is the same account, and it is the one that got 0. */
+static bool
+winner_reads(struct worker *w, struct account_arg *a)
+{
+	struct ul_account by_unix, by_uid;
+	char unix_user[UL_UNIX_USER_MAX + 1];
+	struct ul_txn *t;
+	bool ok;
+
+	if (ul_txn_begin(hosts[0], true, &t) != 0)
+		return false;
+	if (a->same_uid) {
+		ok = ul_store_account_by_uid(t, 800000000u + (uint32_t)a->trial,
+		    &by_uid) == 0 && ul_store_account_by_unix(t, "comms",
+		    by_uid.unix_user, &by_unix) == 0;
+	} else {
+		snprintf(unix_user, sizeof(unix_user), "u%ld-%d",
+		    (long)getpid() % 100000, a->trial);
+		ok = ul_store_account_by_unix(t, "comms", unix_user, &by_unix) == 0 &&
+		    ul_store_account_by_uid(t, by_unix.uid, &by_uid) == 0;
+	}
+	ok = ok && strcmp(by_unix.name, by_uid.name) == 0;
+	ul_txn_abort(t);
+	(void)w;
+	return ok;
+}
+
+/* L1, L1a, F1: two hosts add an account with one unix_user (then one
+ * uid) at once, n trials each: exactly one created, the other told
+ * "exists"; then every account listed once. */
+static int
+accounts(int trials)
+{
+	struct worker w[2];
+	struct account_arg a;
+	struct ul_account acct;
+	struct ul_cursor cur = {.token = ""};
+	struct ul_txn *t = NULL;
+	int got[2][3] = {{0}}, exists[2] = {0}, reads[2] = {0}, listed = 0, r;
+	char prefix[32];
+
+	r = ul_store_write(hosts[0], make_product, NULL);
+	if (r != 0 && r != UL_EEXIST) {
+		fprintf(stderr, "setup: %s\n", ul_strerror(r));
+		return 99;
+	}
+	for (int kind = 0; kind < 2; kind++)
+		for (int i = 0; i < trials; i++) {
+			a = (struct account_arg){.trial = i, .same_uid = kind == 1};
+			race(w, 2, account_change, &a);
+			int ok = (w[0].result == 0) + (w[1].result == 0);
+
+			got[kind][ok]++;
+			exists[kind] += ok == 1 && (w[0].result == UL_EEXIST ||
+			    w[1].result == UL_EEXIST);
+			reads[kind] += ok == 1 && winner_reads(w, &a);
+		}
+	snprintf(prefix, sizeof(prefix), "acct-%ld-", (long)getpid());
+	r = ul_txn_begin(hosts[0], true, &t);
+	while (r == 0 && (r = ul_store_account_next(t, "comms", &cur, &acct)) == 0)
+		listed += strncmp(acct.name, prefix, strlen(prefix)) == 0;
+	ul_txn_abort(t);
+	for (int kind = 0; kind < 2; kind++)
+		printf("%s: trials %d exactly_one %d both %d none %d exists %d "
+		    "read_back %d\n", kind ? "uid" : "unix_user", trials,
+		    got[kind][1], got[kind][2], got[kind][0], exists[kind],
+		    reads[kind]);
+	printf("listed %d (%s)\n", listed, r == UL_ENOTFOUND ? "to the end" :
+	    ul_strerror(r));
+	return 0;
+}
+
 static int64_t
 ms_since(const struct timespec *a)
 {
@@ -459,6 +567,11 @@ main(int argc, char **argv)
 			open_host(argv[i]);
 		return codes(atoi(argv[2]));
 	}
+	if (argc >= 5 && strcmp(argv[1], "accounts") == 0) {
+		for (int i = 3; i < argc && nhosts < HOSTS_MAX; i++)
+			open_host(argv[i]);
+		return accounts(atoi(argv[2]));
+	}
 	if (argc == 4 && strcmp(argv[1], "keys") == 0) {
 		char err[512] = "";
 		int r;
@@ -470,13 +583,15 @@ main(int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[1], "setup") == 0) {
 		open_host(argv[2]);
-		return ul_store_write(hosts[0], make_product, NULL) == 0 ? 0 : 1;
+		int r = ul_store_write(hosts[0], make_product, NULL);
+
+		return r == 0 || r == UL_EEXIST ? 0 : 1;
 	}
 	if (argc == 3 && strcmp(argv[1], "outage") == 0) {
 		open_host(argv[2]);
 		return outage();
 	}
 	fprintf(stderr, "usage: store_race totp N CONF CONF... | lockout T LIMIT CONF... | "
-	    "uids N T CONF... | codes N CONF CONF... | keys FP CONF | setup CONF | outage CONF\n");
+	    "uids N T CONF... | accounts N CONF CONF | codes N CONF CONF... | keys FP CONF | setup CONF | outage CONF\n");
 	return 2;
 }

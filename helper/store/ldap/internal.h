@@ -100,17 +100,32 @@ int dir_modify(struct dir_session *s, const char *dn, LDAPMod **mods,
 /* An add: 0, UL_EEXIST when the name is taken, or an error. */
 int dir_add(struct dir_session *s, const char *dn, LDAPMod **mods);
 
+/* Claims (ou=claims): an entry whose name is the unique key, added
+ * before the entry that holds it (UL_EEXIST: taken) and deleted after
+ * it went (0 when it was gone already). */
+#define DIR_CLAIM_DN_MAX (UL_LDAP_DN_MAX + 640)
+int dir_claim(struct dir_session *s, struct ul_store *st, const char *key,
+    const char *holder, int64_t now);
+int dir_unclaim(struct dir_session *s, struct ul_store *st, const char *key);
+/* A delete: 0, UL_ENOTFOUND, or an error. */
+int dir_delete(struct dir_session *s, const char *dn);
+/* Every entry filter finds (as many as the server's limits let the
+ * helper have): *res, or UL_ENOTFOUND when base is not there. */
+int dir_search_all(struct dir_session *s, const char *base, int scope,
+    const char *filter, char **attrs, LDAPMessage **res);
+
 /* An entry or a change being built: up to DIR_MODS attributes (op, type)
- * with up to DIR_VALUES values in all, copied in. */
+ * with up to DIR_VALUES values in all, copied into DIR_DATA bytes. */
 #define DIR_MODS 40
 #define DIR_VALUES 64
-#define DIR_VALUE_MAX 160
+#define DIR_DATA 8192
 struct dir_mods {
 	LDAPMod mod[DIR_MODS];
 	LDAPMod *list[DIR_MODS + 1];
 	struct berval *vals[DIR_MODS][DIR_VALUES + 1];
 	struct berval bv[DIR_VALUES];
-	char data[DIR_VALUES][DIR_VALUE_MAX];
+	char data[DIR_DATA];
+	size_t used;
 	int nmods, nvals;
 	bool full;                  /* something did not fit: do not send */
 };
@@ -151,5 +166,30 @@ int dir_uid_floor(struct ul_txn *t, uint32_t next);
 int dir_next_uid(struct ul_txn *t, uint32_t *next);
 int dir_product_get(struct ul_txn *t, const char *name, struct ul_product *p);
 int dir_product_create(struct ul_txn *t, const struct ul_product *p);
+
+/* accounts.c */
+int dir_account_get(struct ul_txn *t, const char *product, const char *name,
+    struct ul_account *a);
+int dir_account_by_unix(struct ul_txn *t, const char *product,
+    const char *unix_user, struct ul_account *a);
+int dir_account_by_uid(struct ul_txn *t, uint32_t uid, struct ul_account *a);
+int dir_account_owned(struct ul_txn *t, const char *email, const char *product,
+    struct ul_account *a);
+int dir_account_next(struct ul_txn *t, const char *product,
+    struct ul_cursor *cur, struct ul_account *a);
+int dir_account_with_email(struct ul_txn *t, const char *email,
+    struct ul_cursor *cur, struct ul_account *a);
+int dir_owned_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
+    struct ul_account *a);
+int dir_account_create(struct ul_txn *t, const struct ul_account *a);
+int dir_account_link(struct ul_txn *t, const struct ul_account *a,
+    const char *owner);
+int dir_account_unlink(struct ul_txn *t, const struct ul_account *a);
+int dir_account_set_state(struct ul_txn *t, const struct ul_account *a,
+    enum ul_account_state state);
+int dir_account_set_password(struct ul_txn *t, const struct ul_account *a,
+    const char *old, const char hash[UL_HASH_STR_MAX]);
+int dir_account_move_email(struct ul_txn *t, const struct ul_account *a,
+    const char *from, const char *to);
 
 #endif

@@ -47,7 +47,7 @@ dir_mods_bin(struct dir_mods *b, int op, const char *type, const void *value,
 	m = mod_of(b, op, type);
 	if (m < 0 || n == 0)
 		return;
-	if (b->nvals == DIR_VALUES || n > DIR_VALUE_MAX) {
+	if (b->nvals == DIR_VALUES || n > DIR_DATA - b->used) {
 		b->full = true;
 		return;
 	}
@@ -57,8 +57,9 @@ dir_mods_bin(struct dir_mods *b, int op, const char *type, const void *value,
 		b->full = true;
 		return;
 	}
-	memcpy(b->data[b->nvals], value, n);
-	b->bv[b->nvals].bv_val = b->data[b->nvals];
+	memcpy(b->data + b->used, value, n);
+	b->bv[b->nvals].bv_val = b->data + b->used;
+	b->used += n;
 	b->bv[b->nvals].bv_len = n;
 	b->vals[m][k] = &b->bv[b->nvals++];
 }

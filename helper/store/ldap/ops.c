@@ -231,3 +231,78 @@ dir_add(struct dir_session *s, const char *dn, LDAPMod **mods)
 		return UL_EEXIST;
 	return rc == LDAP_SUCCESS ? 0 : dir_result(s, rc, true);
 }
+
+static int
+claim_dn(struct ul_store *st, const char *key, char dn[DIR_CLAIM_DN_MAX])
+{
+	char v[600];
+
+	if (dir_dn_value(v, sizeof(v), key) != 0)
+		return UL_EINVAL;
+	snprintf(dn, DIR_CLAIM_DN_MAX, "uniClaimName=%s,ou=claims,%s", v,
+	    st->base);
+	return 0;
+}
+
+int
+dir_claim(struct dir_session *s, struct ul_store *st, const char *key,
+    const char *holder, int64_t now)
+{
+	char dn[DIR_CLAIM_DN_MAX];
+	struct dir_mods b;
+	int r = claim_dn(st, key, dn);
+
+	if (r != 0)
+		return r;
+	dir_mods_init(&b);
+	dir_mods_text(&b, LDAP_MOD_ADD, "objectClass", "uniClaim");
+	dir_mods_text(&b, LDAP_MOD_ADD, "uniClaimName", key);
+	dir_mods_text(&b, LDAP_MOD_ADD, "uniClaimHolder", holder);
+	dir_mods_int(&b, LDAP_MOD_ADD, "uniCreated", now);
+	return dir_mods_list(&b) ? dir_add(s, dn, dir_mods_list(&b)) : UL_ETOOBIG;
+}
+
+int
+dir_unclaim(struct dir_session *s, struct ul_store *st, const char *key)
+{
+	char dn[DIR_CLAIM_DN_MAX];
+	int rc, r = claim_dn(st, key, dn);
+
+	if (r != 0)
+		return r;
+	if (s->ld == NULL)
+		return UL_EUNREACHABLE;
+	rc = ldap_delete_ext_s(s->ld, dn, NULL, NULL);
+	if (rc == LDAP_NO_SUCH_OBJECT)
+		return 0;
+	return rc == LDAP_SUCCESS ? 0 : dir_result(s, rc, true);
+}
+
+int
+dir_delete(struct dir_session *s, const char *dn)
+{
+	int rc;
+
+	if (s->ld == NULL)
+		return UL_EUNREACHABLE;
+	rc = ldap_delete_ext_s(s->ld, dn, NULL, NULL);
+	if (rc == LDAP_NO_SUCH_OBJECT)
+		return UL_ENOTFOUND;
+	return rc == LDAP_SUCCESS ? 0 : dir_result(s, rc, true);
+}
+
+int
+dir_search_all(struct dir_session *s, const char *base, int scope,
+    const char *filter, char **attrs, LDAPMessage **res)
+{
+	int rc;
+
+	*res = NULL;
+	if (s->ld == NULL)
+		return UL_EUNREACHABLE;
+	rc = ldap_search_ext_s(s->ld, base, scope, filter, attrs, 0, NULL, NULL,
+	    NULL, 0, res);
+	if (rc == LDAP_NO_SUCH_OBJECT)
+		return UL_ENOTFOUND;
+	return rc == LDAP_SUCCESS ? 0 : dir_result(s, rc, false);
+}

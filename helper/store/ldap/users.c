@@ -148,27 +148,6 @@ user_entry(struct dir_mods *b, const struct ul_user *u)
 	dir_mods_int(b, LDAP_MOD_ADD, "uniSmsSent", u->sms_sent);
 }
 
-/* A claim: an entry whose name is the unique key (U1: mail:EMAIL). */
-static int
-claim(struct dir_session *s, struct ul_store *st, const char *key,
-    const char *holder, int64_t now)
-{
-	char dn[DN_MAX + 640], v[600];
-	struct dir_mods b;
-	int r;
-
-	if (dir_dn_value(v, sizeof(v), key) != 0)
-		return UL_EINVAL;
-	snprintf(dn, sizeof(dn), "uniClaimName=%s,ou=claims,%s", v, st->base);
-	dir_mods_init(&b);
-	dir_mods_text(&b, LDAP_MOD_ADD, "objectClass", "uniClaim");
-	dir_mods_text(&b, LDAP_MOD_ADD, "uniClaimName", key);
-	dir_mods_text(&b, LDAP_MOD_ADD, "uniClaimHolder", holder);
-	dir_mods_int(&b, LDAP_MOD_ADD, "uniCreated", now);
-	r = dir_mods_list(&b) ? dir_add(s, dn, dir_mods_list(&b)) : UL_ETOOBIG;
-	return r;
-}
-
 int
 dir_user_create(struct ul_txn *t, const struct ul_user *u)
 {
@@ -188,7 +167,7 @@ dir_user_create(struct ul_txn *t, const struct ul_user *u)
 	s = dir_lock_write(t, &lock);
 	/* the claim first: a crash before the entry leaves an orphan claim
 	 * (swept), never two users with one email */
-	r = mods == NULL ? UL_ETOOBIG : claim(s, t->st, key, dn, u->created);
+	r = mods == NULL ? UL_ETOOBIG : dir_claim(s, t->st, key, dn, u->created);
 	if (r == 0)
 		r = dir_add(s, dn, mods);
 	pthread_mutex_unlock(lock);

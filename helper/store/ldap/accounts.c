@@ -1,0 +1,582 @@
+/* Product accounts in the directory: one entry per account,
+ * uniAccountName=NAME,uniProductName=P,ou=products (unique by that name),
+ * its unix_user, its uid and its owner's (user, product) held by claim
+ * entries (unix:P:USER, uid:N, owner:ID:P) added before the entry, so that
+ * two hosts adding one unix_user or uid at once get one winner (L1, L1a,
+ * L3, F1).  The owner is kept as its user's id (uniOwnerId), so that an
+ * email change (U6) moves nothing here but the account's own email. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "helper/store/ldap/internal.h"
+#include "unilogin/error.h"
+
+#define DN_MAX (UL_LDAP_DN_MAX + 1200)
+#define KEY_MAX (UL_USER_ID_MAX + UL_PRODUCT_MAX + UL_UNIX_USER_MAX + 16)
+#define ESC(n) ((n) * 3 + 1)
+
+static int
+product_base(struct ul_store *st, const char *product, char dn[DN_MAX])
+{
+	char p[ESC(UL_PRODUCT_MAX)];
+
+	if (dir_dn_value(p, sizeof(p), product) != 0)
+		return UL_EINVAL;
+	snprintf(dn, DN_MAX, "uniProductName=%s,ou=products,%s", p, st->base);
+	return 0;
+}
+
+static int
+account_dn(struct ul_store *st, const char *product, const char *name,
+    char dn[DN_MAX])
+{
+	char p[ESC(UL_PRODUCT_MAX)], n[ESC(UL_ACCOUNT_MAX)];
+
+	if (dir_dn_value(p, sizeof(p), product) != 0 ||
+	    dir_dn_value(n, sizeof(n), name) != 0)
+		return UL_EINVAL;
+	snprintf(dn, DN_MAX, "uniAccountName=%s,uniProductName=%s,ou=products,%s",
+	    n, p, st->base);
+	return 0;
+}
+
+/* The user entry's value of `want` where `have` is `value` (an id for an
+ * email, an email for an id): UL_ENOTFOUND when there is no such user. */
+static int
+user_lookup(struct dir_session *s, struct ul_store *st, const char *have,
+    const char *value, const char *want, char *out, size_t n)
+{
+	char base[DN_MAX], filter[ESC(UL_EMAIL_MAX) + 64], v[ESC(UL_EMAIL_MAX)];
+	char *attrs[] = {(char *)want, NULL};
+	LDAPMessage *res = NULL, *e;
+	int r;
+
+	out[0] = '\0';
+	if (dir_filter_value(v, sizeof(v), value) != 0)
+		return UL_EINVAL;
+	snprintf(filter, sizeof(filter), "(&(objectClass=uniUser)(%s=%s))", have,
+	    v);
+	snprintf(base, sizeof(base), "ou=users,%s", st->base);
+	r = dir_search_one(s, base, LDAP_SCOPE_ONELEVEL, filter, attrs, &res, &e);
+	if (r == 0)
+		dir_text(s, e, want, out, n);
+	ldap_msgfree(res);
+	return r == 0 && out[0] == '\0' ? UL_ENOTFOUND : r;
+}
+
+static int
+owner_id(struct dir_session *s, struct ul_store *st, const char *email,
+    char id[UL_USER_ID_MAX + 1])
+{
+	return user_lookup(s, st, "mail", email, "uniUserId", id,
+	    UL_USER_ID_MAX + 1);
+}
+
+static void
+read_account(struct dir_session *s, struct ul_store *st, LDAPMessage *e,
+    struct ul_account *a)
+{
+	char id[UL_USER_ID_MAX + 1];
+
+	memset(a, 0, sizeof(*a));
+	dir_text(s, e, "uniProductName", a->product, sizeof(a->product));
+	dir_text(s, e, "uniAccountName", a->name, sizeof(a->name));
+	dir_text(s, e, "uniUnixUser", a->unix_user, sizeof(a->unix_user));
+	a->uid = (uint32_t)dir_int(s, e, "uniUid");
+	dir_text(s, e, "uniAccountEmail", a->email, sizeof(a->email));
+	dir_text(s, e, "uniOwnerId", id, sizeof(id));
+	/* an owner whose user went reads as legacy (U7 unlinks first) */
+	if (id[0] != '\0')
+		(void)user_lookup(s, st, "uniUserId", id, "mail", a->owner,
+		    sizeof(a->owner));
+	dir_text(s, e, "uniLegacyPwHash", a->pwhash, sizeof(a->pwhash));
+	dir_text(s, e, "uniParentAccount", a->parent, sizeof(a->parent));
+	dir_text(s, e, "uniFriendlyName", a->friendly_name,
+	    sizeof(a->friendly_name));
+	a->state = (enum ul_account_state)dir_int(s, e, "uniAccountState");
+	a->created = dir_int(s, e, "uniCreated");
+	a->gid = (uint32_t)dir_int(s, e, "uniGid");
+	dir_text(s, e, "uniHome", a->home, sizeof(a->home));
+	dir_text(s, e, "uniShell", a->shell, sizeof(a->shell));
+}
+
+/* The one account filter finds under base. */
+static int
+find_one(struct ul_txn *t, const char *base, int scope, const char *filter,
+    struct ul_account *a)
+{
+	LDAPMessage *res = NULL, *e;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	s = dir_lock_read(t, &lock);
+	r = dir_search_one(s, base, scope, filter, NULL, &res, &e);
+	if (r == 0)
+		read_account(s, t->st, e, a);
+	pthread_mutex_unlock(lock);
+	ldap_msgfree(res);
+	return r;
+}
+
+int
+dir_account_get(struct ul_txn *t, const char *product, const char *name,
+    struct ul_account *a)
+{
+	char dn[DN_MAX];
+	int r = account_dn(t->st, product, name, dn);
+
+	memset(a, 0, sizeof(*a));
+	return r != 0 ? r : find_one(t, dn, LDAP_SCOPE_BASE,
+	    "(objectClass=uniAccount)", a);
+}
+
+int
+dir_account_by_unix(struct ul_txn *t, const char *product,
+    const char *unix_user, struct ul_account *a)
+{
+	char base[DN_MAX], v[ESC(UL_UNIX_USER_MAX)], filter[sizeof(v) + 64];
+	int r = product_base(t->st, product, base);
+
+	memset(a, 0, sizeof(*a));
+	if (r == 0)
+		r = dir_filter_value(v, sizeof(v), unix_user);
+	if (r != 0)
+		return UL_EINVAL;
+	snprintf(filter, sizeof(filter),
+	    "(&(objectClass=uniAccount)(uniUnixUser=%s))", v);
+	return find_one(t, base, LDAP_SCOPE_ONELEVEL, filter, a);
+}
+
+int
+dir_account_by_uid(struct ul_txn *t, uint32_t uid, struct ul_account *a)
+{
+	char base[DN_MAX], filter[64];
+
+	snprintf(base, sizeof(base), "ou=products,%s", t->st->base);
+	snprintf(filter, sizeof(filter),
+	    "(&(objectClass=uniAccount)(uniUid=%" PRIu32 "))", uid);
+	return find_one(t, base, LDAP_SCOPE_SUBTREE, filter, a);
+}
+
+int
+dir_account_owned(struct ul_txn *t, const char *email, const char *product,
+    struct ul_account *a)
+{
+	char base[DN_MAX], id[UL_USER_ID_MAX + 1], v[ESC(UL_USER_ID_MAX)];
+	char filter[sizeof(v) + 64];
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r = product_base(t->st, product, base);
+
+	memset(a, 0, sizeof(*a));
+	if (r != 0)
+		return r;
+	s = dir_lock_read(t, &lock);
+	r = owner_id(s, t->st, email, id);
+	pthread_mutex_unlock(lock);
+	if (r == 0)
+		r = dir_filter_value(v, sizeof(v), id);
+	if (r != 0)
+		return r;
+	snprintf(filter, sizeof(filter),
+	    "(&(objectClass=uniAccount)(uniOwnerId=%s))", v);
+	return find_one(t, base, LDAP_SCOPE_ONELEVEL, filter, a);
+}
+
+/* ---- lists: in (product, name) order, as the LMDB backend's keys ---- */
+
+/* The cursor's token: PRODUCT TAB NAME of the last account returned
+ * (product names hold no tab: conf.c). */
+static int
+key_after(const char *product, const char *name, const char *token)
+{
+	const char *tab = strchr(token, '\t');
+	size_t plen;
+	int c;
+
+	if (token[0] == '\0' || tab == NULL)
+		return 1;
+	plen = (size_t)(tab - token);
+	c = strncmp(product, token, plen);
+	if (c == 0 && strlen(product) != plen)
+		c = 1;
+	if (c == 0)
+		c = strcmp(name, tab + 1);
+	return c;
+}
+
+/* The account filter finds under base whose key comes first after the
+ * cursor; UL_ENOTFOUND past the last.  Each call reads the whole set
+ * (the directory has no ordered walk without server-side sorting). */
+static int
+list_next(struct ul_txn *t, const char *base, int scope, const char *filter,
+    struct ul_cursor *cur, struct ul_account *a)
+{
+	char *attrs[] = {"uniProductName", "uniAccountName", NULL};
+	char best_p[UL_PRODUCT_MAX + 1] = "", best_n[UL_ACCOUNT_MAX + 1] = "";
+	char p[UL_PRODUCT_MAX + 1], n[UL_ACCOUNT_MAX + 1];
+	LDAPMessage *res = NULL, *e;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	bool found = false;
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	s = dir_lock_read(t, &lock);
+	r = dir_search_all(s, base, scope, filter, attrs, &res);
+	for (e = r == 0 ? ldap_first_entry(s->ld, res) : NULL; e != NULL;
+	    e = ldap_next_entry(s->ld, e)) {
+		dir_text(s, e, "uniProductName", p, sizeof(p));
+		dir_text(s, e, "uniAccountName", n, sizeof(n));
+		if (key_after(p, n, cur->token) <= 0)
+			continue;
+		if (found && (strcmp(p, best_p) > 0 ||
+		    (strcmp(p, best_p) == 0 && strcmp(n, best_n) >= 0)))
+			continue;
+		found = true;
+		memcpy(best_p, p, sizeof(p));
+		memcpy(best_n, n, sizeof(n));
+	}
+	pthread_mutex_unlock(lock);
+	ldap_msgfree(res);
+	if (r == UL_ENOTFOUND || (r == 0 && !found))
+		return UL_ENOTFOUND;
+	if (r != 0)
+		return r;
+	if ((size_t)snprintf(cur->token, sizeof(cur->token), "%s\t%s", best_p,
+	    best_n) >= sizeof(cur->token))
+		return UL_EINVAL;
+	r = dir_account_get(t, best_p, best_n, a);
+	/* gone between the two reads: the next one */
+	return r == UL_ENOTFOUND ? list_next(t, base, scope, filter, cur, a) : r;
+}
+
+int
+dir_account_next(struct ul_txn *t, const char *product, struct ul_cursor *cur,
+    struct ul_account *a)
+{
+	char base[DN_MAX];
+
+	if (product[0] == '\0')
+		snprintf(base, sizeof(base), "ou=products,%s", t->st->base);
+	else if (product_base(t->st, product, base) != 0)
+		return UL_EINVAL;
+	return list_next(t, base, product[0] == '\0' ? LDAP_SCOPE_SUBTREE :
+	    LDAP_SCOPE_ONELEVEL, "(objectClass=uniAccount)", cur, a);
+}
+
+int
+dir_account_with_email(struct ul_txn *t, const char *email,
+    struct ul_cursor *cur, struct ul_account *a)
+{
+	char base[DN_MAX], v[ESC(UL_EMAIL_MAX)], filter[sizeof(v) + 64];
+
+	if (dir_filter_value(v, sizeof(v), email) != 0)
+		return UL_EINVAL;
+	snprintf(base, sizeof(base), "ou=products,%s", t->st->base);
+	snprintf(filter, sizeof(filter),
+	    "(&(objectClass=uniAccount)(uniAccountEmail=%s))", v);
+	return list_next(t, base, LDAP_SCOPE_SUBTREE, filter, cur, a);
+}
+
+int
+dir_owned_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
+    struct ul_account *a)
+{
+	char base[DN_MAX], id[UL_USER_ID_MAX + 1], v[ESC(UL_USER_ID_MAX)];
+	char filter[sizeof(v) + 64];
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	s = dir_lock_read(t, &lock);
+	r = owner_id(s, t->st, email, id);
+	pthread_mutex_unlock(lock);
+	if (r == 0)
+		r = dir_filter_value(v, sizeof(v), id);
+	if (r != 0)
+		return r;
+	snprintf(base, sizeof(base), "ou=products,%s", t->st->base);
+	snprintf(filter, sizeof(filter),
+	    "(&(objectClass=uniAccount)(uniOwnerId=%s))", v);
+	return list_next(t, base, LDAP_SCOPE_SUBTREE, filter, cur, a);
+}
+
+/* ---- intents ---- */
+
+static void
+unix_key(char key[KEY_MAX], const char *product, const char *unix_user)
+{
+	snprintf(key, KEY_MAX, "unix:%s:%s", product, unix_user);
+}
+
+static void
+owner_key(char key[KEY_MAX], const char *id, const char *product)
+{
+	snprintf(key, KEY_MAX, "owner:%s:%s", id, product);
+}
+
+static void
+account_entry(struct dir_mods *b, const struct ul_account *a, const char *id)
+{
+	dir_mods_text(b, LDAP_MOD_ADD, "objectClass", "uniAccount");
+	dir_mods_text(b, LDAP_MOD_ADD, "uniAccountName", a->name);
+	dir_mods_text(b, LDAP_MOD_ADD, "uniProductName", a->product);
+	dir_mods_text(b, LDAP_MOD_ADD, "uniUnixUser", a->unix_user);
+	dir_mods_int(b, LDAP_MOD_ADD, "uniUid", a->uid);
+	dir_mods_int(b, LDAP_MOD_ADD, "uniAccountState", a->state);
+	dir_mods_int(b, LDAP_MOD_ADD, "uniCreated", a->created);
+	/* empty texts are left out (dir_mods_bin) */
+	dir_mods_text(b, LDAP_MOD_ADD, "uniAccountEmail", a->email);
+	dir_mods_text(b, LDAP_MOD_ADD, "uniOwnerId", id);
+	dir_mods_text(b, LDAP_MOD_ADD, "uniLegacyPwHash", a->pwhash);
+	dir_mods_text(b, LDAP_MOD_ADD, "uniParentAccount", a->parent);
+	dir_mods_text(b, LDAP_MOD_ADD, "uniFriendlyName", a->friendly_name);
+	if (a->gid != 0)
+		dir_mods_int(b, LDAP_MOD_ADD, "uniGid", a->gid);
+	dir_mods_text(b, LDAP_MOD_ADD, "uniHome", a->home);
+	dir_mods_text(b, LDAP_MOD_ADD, "uniShell", a->shell);
+}
+
+/* L1, L1a, L3: the claims first, then the entry (its name claims
+ * (product, name)); what this call claimed is given back when a later
+ * step is refused.  A crash between leaves orphan claims (swept), never
+ * two accounts with one unix_user or uid; an add whose outcome is unknown
+ * keeps its claims (the entry may be there). */
+int
+dir_account_create(struct ul_txn *t, const struct ul_account *a)
+{
+	char dn[DN_MAX], id[UL_USER_ID_MAX + 1] = "", keys[3][KEY_MAX];
+	struct dir_mods b;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	LDAPMod **mods;
+	int r = account_dn(t->st, a->product, a->name, dn), nkeys = 0, claimed = 0;
+
+	if (r != 0)
+		return r;
+	if (a->uid == 0 || a->unix_user[0] == '\0')
+		return UL_EINVAL;
+	unix_key(keys[nkeys++], a->product, a->unix_user);
+	snprintf(keys[nkeys++], KEY_MAX, "uid:%" PRIu32, a->uid);
+	s = dir_lock_write(t, &lock);
+	if (a->owner[0] != '\0') {
+		r = owner_id(s, t->st, a->owner, id);
+		owner_key(keys[nkeys++], id, a->product);
+	}
+	dir_mods_init(&b);
+	account_entry(&b, a, id);
+	mods = dir_mods_list(&b);
+	if (r == 0 && mods == NULL)
+		r = UL_ETOOBIG;
+	/* claimed: how many are ours (the one refused is not) */
+	while (r == 0 && claimed < nkeys) {
+		r = dir_claim(s, t->st, keys[claimed], dn, a->created);
+		if (r == 0)
+			claimed++;
+	}
+	if (r == 0)
+		r = dir_add(s, dn, mods);
+	if (r != 0 && r != UL_EUNKNOWN)
+		for (int i = 0; i < claimed; i++)
+			(void)dir_unclaim(s, t->st, keys[i]);
+	pthread_mutex_unlock(lock);
+	dir_mods_wipe(&b);
+	return r;
+}
+
+/* One modify of the account under an assertion (the state the caller
+ * read, as a filter): 0, or UL_ECONFLICT when it changed meanwhile (or
+ * the account went). */
+static int
+account_modify(struct dir_session *s, struct ul_store *st,
+    const struct ul_account *a, struct dir_mods *b, const char *assertion)
+{
+	char dn[DN_MAX];
+	LDAPMod **mods = dir_mods_list(b);
+	int r = account_dn(st, a->product, a->name, dn);
+
+	if (r == 0)
+		r = mods == NULL ? UL_ETOOBIG :
+		    dir_modify(s, dn, mods, assertion, NULL, NULL);
+	return r == UL_ENOTFOUND ? UL_ECONFLICT : r;
+}
+
+/* "(attr=value)" escaped, or "(!(attr=*))" when value is empty. */
+static int
+match(char *out, size_t n, const char *attr, const char *value)
+{
+	char v[ESC(UL_TEXT_MAX)];
+
+	if (value[0] == '\0') {
+		snprintf(out, n, "(!(%s=*))", attr);
+		return 0;
+	}
+	if (dir_filter_value(v, sizeof(v), value) != 0)
+		return UL_EINVAL;
+	return (size_t)snprintf(out, n, "(%s=%s)", attr, v) < n ? 0 : UL_EINVAL;
+}
+
+#define ASSERT_MAX (ESC(UL_HASH_STR_MAX) + ESC(UL_EMAIL_MAX) + 256)
+
+/* L5, L6: still legacy, unbanned, with the password the caller read; the
+ * owner's claim (L3) first, given back when the modify is refused. */
+int
+dir_account_link(struct ul_txn *t, const struct ul_account *a,
+    const char *owner)
+{
+	char id[UL_USER_ID_MAX + 1], key[KEY_MAX], dn[DN_MAX];
+	char pw[ASSERT_MAX], mail[ASSERT_MAX], assertion[ASSERT_MAX * 2 + 64];
+	struct dir_mods b;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r;
+
+	if (owner[0] == '\0')
+		return UL_EINVAL;
+	r = account_dn(t->st, a->product, a->name, dn);
+	if (r == 0)
+		r = match(pw, sizeof(pw), "uniLegacyPwHash", a->pwhash);
+	if (r == 0)
+		r = match(mail, sizeof(mail), "uniAccountEmail", a->email);
+	if (r != 0)
+		return r;
+	snprintf(assertion, sizeof(assertion),
+	    "(&(!(uniOwnerId=*))(!(uniAccountState=2))%s%s)", pw, mail);
+	dir_mods_init(&b);
+	s = dir_lock_write(t, &lock);
+	r = owner_id(s, t->st, owner, id);
+	if (r == UL_ENOTFOUND)
+		r = UL_EINVAL;
+	if (r == 0) {
+		dir_mods_text(&b, LDAP_MOD_REPLACE, "uniOwnerId", id);
+		dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniLegacyPwHash", NULL, 0);
+		/* a migrated account without an email of its own takes its
+		 * owner's (the assertion says it still has none) */
+		if (a->email[0] == '\0')
+			dir_mods_text(&b, LDAP_MOD_REPLACE, "uniAccountEmail", owner);
+		owner_key(key, id, a->product);
+		r = dir_claim(s, t->st, key, dn, (int64_t)time(NULL));
+	}
+	if (r == 0) {
+		r = account_modify(s, t->st, a, &b, assertion);
+		if (r != 0 && r != UL_EUNKNOWN)
+			(void)dir_unclaim(s, t->st, key);
+	}
+	pthread_mutex_unlock(lock);
+	return r;
+}
+
+/* Back to legacy with no password, if still linked to a->owner; then
+ * the owner's claim goes. */
+int
+dir_account_unlink(struct ul_txn *t, const struct ul_account *a)
+{
+	char id[UL_USER_ID_MAX + 1], key[KEY_MAX], assertion[ASSERT_MAX];
+	struct dir_mods b;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r;
+
+	if (a->owner[0] == '\0')
+		return UL_ECONFLICT;
+	s = dir_lock_write(t, &lock);
+	r = owner_id(s, t->st, a->owner, id);
+	if (r == UL_ENOTFOUND)
+		r = UL_ECONFLICT;
+	if (r == 0)
+		r = match(assertion, sizeof(assertion), "uniOwnerId", id);
+	if (r == 0) {
+		dir_mods_init(&b);
+		dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniOwnerId", NULL, 0);
+		dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniLegacyPwHash", NULL, 0);
+		r = account_modify(s, t->st, a, &b, assertion);
+	}
+	if (r == 0) {
+		owner_key(key, id, a->product);
+		r = dir_unclaim(s, t->st, key);
+	}
+	pthread_mutex_unlock(lock);
+	return r;
+}
+
+/* L9, L10: a banned account changes no more. */
+int
+dir_account_set_state(struct ul_txn *t, const struct ul_account *a,
+    enum ul_account_state state)
+{
+	struct dir_mods b;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r;
+
+	dir_mods_init(&b);
+	dir_mods_int(&b, LDAP_MOD_REPLACE, "uniAccountState", state);
+	s = dir_lock_write(t, &lock);
+	r = account_modify(s, t->st, a, &b, "(!(uniAccountState=2))");
+	pthread_mutex_unlock(lock);
+	return r;
+}
+
+/* L1: a legacy account's own password; with old, only if it is still
+ * old (U3). */
+int
+dir_account_set_password(struct ul_txn *t, const struct ul_account *a,
+    const char *old, const char hash[UL_HASH_STR_MAX])
+{
+	char pw[ASSERT_MAX] = "", assertion[ASSERT_MAX + 64];
+	struct dir_mods b;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r = old != NULL ? match(pw, sizeof(pw), "uniLegacyPwHash", old) : 0;
+
+	if (r != 0)
+		return r;
+	snprintf(assertion, sizeof(assertion), "(&(!(uniOwnerId=*))%s)", pw);
+	dir_mods_init(&b);
+	if (hash[0] != '\0')
+		dir_mods_text(&b, LDAP_MOD_REPLACE, "uniLegacyPwHash", hash);
+	else
+		dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniLegacyPwHash", NULL, 0);
+	s = dir_lock_write(t, &lock);
+	r = account_modify(s, t->st, a, &b, assertion);
+	pthread_mutex_unlock(lock);
+	dir_mods_wipe(&b);
+	return r;
+}
+
+/* U6: the account's own email, where it is `from`, becomes `to` (the
+ * owner is the user's id: it moves with the user entry). */
+int
+dir_account_move_email(struct ul_txn *t, const struct ul_account *a,
+    const char *from, const char *to)
+{
+	char assertion[ASSERT_MAX];
+	struct dir_mods b;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r;
+
+	if (from[0] == '\0' || to[0] == '\0')
+		return UL_EINVAL;
+	r = match(assertion, sizeof(assertion), "uniAccountEmail", from);
+	if (r != 0)
+		return r;
+	dir_mods_init(&b);
+	dir_mods_text(&b, LDAP_MOD_REPLACE, "uniAccountEmail", to);
+	s = dir_lock_write(t, &lock);
+	r = account_modify(s, t->st, a, &b, assertion);
+	pthread_mutex_unlock(lock);
+	/* not its own email: nothing to move */
+	return r == UL_ECONFLICT ? 0 : r;
+}
