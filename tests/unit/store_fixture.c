@@ -14,11 +14,36 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "helper/store/backend.h"
 #include "tests/unit/store_fixture.h"
+
+/* The store under test: LMDB in fx->dir, or, when UL_TEST_STORE_CONF
+ * names a config (tests/fleet/store.sh: store = ldap on the loopback
+ * fleet), that directory backend, emptied first by the command
+ * UL_TEST_STORE_RESET; it is opened directly (backend.h), since
+ * ul_store_open serves only a backend whose table is complete. */
+static int
+open_store(struct fixture *fx)
+{
+	const char *conf = getenv("UL_TEST_STORE_CONF");
+
+	if (conf == NULL || conf[0] == '\0')
+		return ul_store_open(&fx->st, &fx->conf, fx->err, sizeof(fx->err));
+#ifdef UL_WITH_LDAP
+	if (ul_conf_load(&fx->conf, conf, false, fx->err, sizeof(fx->err)) != 0)
+		return -1;
+	return ul_store_ldap_open(&fx->st, &fx->conf, fx->err, sizeof(fx->err));
+#else
+	snprintf(fx->err, sizeof(fx->err), "built without LDAP");
+	return -1;
+#endif
+}
 
 int
 setup(void **state)
 {
+	const char *reset = getenv("UL_TEST_STORE_RESET");
+
 	struct fixture *fx;
 
 	/* the store wipes with libsodium and draws ids from it */
@@ -31,7 +56,11 @@ setup(void **state)
 	snprintf(fx->dir, sizeof(fx->dir), "%s/store", fx->root);
 	ul_conf_defaults(&fx->conf);
 	snprintf(fx->conf.state_dir, sizeof(fx->conf.state_dir), "%s", fx->dir);
-	if (ul_store_open(&fx->st, &fx->conf, fx->err, sizeof(fx->err)) != 0) {
+	if (reset != NULL && reset[0] != '\0' && system(reset) != 0) {
+		fprintf(stderr, "store: %s failed\n", reset);
+		return -1;
+	}
+	if (open_store(fx) != 0) {
 		fprintf(stderr, "store: %s\n", fx->err);
 		return -1;
 	}
@@ -89,8 +118,7 @@ void
 reopen(struct fixture *fx)
 {
 	close_store(fx);
-	assert_int_equal(ul_store_open(&fx->st, &fx->conf, fx->err,
-	    sizeof(fx->err)), 0);
+	assert_int_equal(open_store(fx), 0);
 }
 
 int

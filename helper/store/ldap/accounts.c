@@ -3,8 +3,9 @@
  * its unix_user, its uid and its owner's (user, product) held by claim
  * entries (unix:P:USER, uid:N, owner:ID:P) added before the entry, so that
  * two hosts adding one unix_user or uid at once get one winner (L1, L1a,
- * L3, F1).  The owner is kept as its user's id (uniOwnerId), so that an
- * email change (U6) moves nothing here but the account's own email. */
+ * L3, F1).  The owner is kept as its user's email (uniOwnerEmail), as
+ * the LMDB backend keeps it: an email change (U6) moves it, and its claim,
+ * with account_move_email. */
 #include "config.h"
 
 #include <inttypes.h>
@@ -19,7 +20,7 @@
 #include "unilogin/error.h"
 
 #define DN_MAX (UL_LDAP_DN_MAX + 1200)
-#define KEY_MAX (UL_USER_ID_MAX + UL_PRODUCT_MAX + UL_UNIX_USER_MAX + 16)
+#define KEY_MAX (UL_EMAIL_MAX + UL_PRODUCT_MAX + 16)
 #define ESC(n) ((n) * 3 + 1)
 
 static int
@@ -47,55 +48,16 @@ account_dn(struct ul_store *st, const char *product, const char *name,
 	return 0;
 }
 
-/* The user entry's value of `want` where `have` is `value` (an id for an
- * email, an email for an id): UL_ENOTFOUND when there is no such user. */
-static int
-user_lookup(struct dir_session *s, struct ul_store *st, const char *have,
-    const char *value, const char *want, char *out, size_t n)
-{
-	char base[DN_MAX], filter[ESC(UL_EMAIL_MAX) + 64], v[ESC(UL_EMAIL_MAX)];
-	char *attrs[] = {(char *)want, NULL};
-	LDAPMessage *res = NULL, *e;
-	int r;
-
-	out[0] = '\0';
-	if (dir_filter_value(v, sizeof(v), value) != 0)
-		return UL_EINVAL;
-	snprintf(filter, sizeof(filter), "(&(objectClass=uniUser)(%s=%s))", have,
-	    v);
-	snprintf(base, sizeof(base), "ou=users,%s", st->base);
-	r = dir_search_one(s, base, LDAP_SCOPE_ONELEVEL, filter, attrs, &res, &e);
-	if (r == 0)
-		dir_text(s, e, want, out, n);
-	ldap_msgfree(res);
-	return r == 0 && out[0] == '\0' ? UL_ENOTFOUND : r;
-}
-
-static int
-owner_id(struct dir_session *s, struct ul_store *st, const char *email,
-    char id[UL_USER_ID_MAX + 1])
-{
-	return user_lookup(s, st, "mail", email, "uniUserId", id,
-	    UL_USER_ID_MAX + 1);
-}
-
 static void
-read_account(struct dir_session *s, struct ul_store *st, LDAPMessage *e,
-    struct ul_account *a)
+read_account(struct dir_session *s, LDAPMessage *e, struct ul_account *a)
 {
-	char id[UL_USER_ID_MAX + 1];
-
 	memset(a, 0, sizeof(*a));
 	dir_text(s, e, "uniProductName", a->product, sizeof(a->product));
 	dir_text(s, e, "uniAccountName", a->name, sizeof(a->name));
 	dir_text(s, e, "uniUnixUser", a->unix_user, sizeof(a->unix_user));
 	a->uid = (uint32_t)dir_int(s, e, "uniUid");
 	dir_text(s, e, "uniAccountEmail", a->email, sizeof(a->email));
-	dir_text(s, e, "uniOwnerId", id, sizeof(id));
-	/* an owner whose user went reads as legacy (U7 unlinks first) */
-	if (id[0] != '\0')
-		(void)user_lookup(s, st, "uniUserId", id, "mail", a->owner,
-		    sizeof(a->owner));
+	dir_text(s, e, "uniOwnerEmail", a->owner, sizeof(a->owner));
 	dir_text(s, e, "uniLegacyPwHash", a->pwhash, sizeof(a->pwhash));
 	dir_text(s, e, "uniParentAccount", a->parent, sizeof(a->parent));
 	dir_text(s, e, "uniFriendlyName", a->friendly_name,
@@ -121,7 +83,7 @@ find_one(struct ul_txn *t, const char *base, int scope, const char *filter,
 	s = dir_lock_read(t, &lock);
 	r = dir_search_one(s, base, scope, filter, NULL, &res, &e);
 	if (r == 0)
-		read_account(s, t->st, e, a);
+		read_account(s, e, a);
 	pthread_mutex_unlock(lock);
 	ldap_msgfree(res);
 	return r;
@@ -171,24 +133,16 @@ int
 dir_account_owned(struct ul_txn *t, const char *email, const char *product,
     struct ul_account *a)
 {
-	char base[DN_MAX], id[UL_USER_ID_MAX + 1], v[ESC(UL_USER_ID_MAX)];
-	char filter[sizeof(v) + 64];
-	pthread_mutex_t *lock;
-	struct dir_session *s;
+	char base[DN_MAX], v[ESC(UL_EMAIL_MAX)], filter[sizeof(v) + 64];
 	int r = product_base(t->st, product, base);
 
 	memset(a, 0, sizeof(*a));
-	if (r != 0)
-		return r;
-	s = dir_lock_read(t, &lock);
-	r = owner_id(s, t->st, email, id);
-	pthread_mutex_unlock(lock);
 	if (r == 0)
-		r = dir_filter_value(v, sizeof(v), id);
+		r = dir_filter_value(v, sizeof(v), email);
 	if (r != 0)
-		return r;
+		return UL_EINVAL;
 	snprintf(filter, sizeof(filter),
-	    "(&(objectClass=uniAccount)(uniOwnerId=%s))", v);
+	    "(&(objectClass=uniAccount)(uniOwnerEmail=%s))", v);
 	return find_one(t, base, LDAP_SCOPE_ONELEVEL, filter, a);
 }
 
@@ -217,9 +171,11 @@ key_after(const char *product, const char *name, const char *token)
 /* The account filter finds under base whose key comes first after the
  * cursor; UL_ENOTFOUND past the last.  Each call reads the whole set
  * (the directory has no ordered walk without server-side sorting). */
+/* product: the list's product, or "": a cursor of another product's list
+ * starts this list from its first (as the LMDB backend's prefixes do). */
 static int
-list_next(struct ul_txn *t, const char *base, int scope, const char *filter,
-    struct ul_cursor *cur, struct ul_account *a)
+list_next_in(struct ul_txn *t, const char *product, const char *base,
+    int scope, const char *filter, struct ul_cursor *cur, struct ul_account *a)
 {
 	char *attrs[] = {"uniProductName", "uniAccountName", NULL};
 	char best_p[UL_PRODUCT_MAX + 1] = "", best_n[UL_ACCOUNT_MAX + 1] = "";
@@ -231,6 +187,9 @@ list_next(struct ul_txn *t, const char *base, int scope, const char *filter,
 	int r;
 
 	memset(a, 0, sizeof(*a));
+	if (product[0] != '\0' && (strncmp(cur->token, product,
+	    strlen(product)) != 0 || cur->token[strlen(product)] != '\t'))
+		cur->token[0] = '\0';
 	s = dir_lock_read(t, &lock);
 	r = dir_search_all(s, base, scope, filter, attrs, &res);
 	for (e = r == 0 ? ldap_first_entry(s->ld, res) : NULL; e != NULL;
@@ -257,7 +216,15 @@ list_next(struct ul_txn *t, const char *base, int scope, const char *filter,
 		return UL_EINVAL;
 	r = dir_account_get(t, best_p, best_n, a);
 	/* gone between the two reads: the next one */
-	return r == UL_ENOTFOUND ? list_next(t, base, scope, filter, cur, a) : r;
+	return r == UL_ENOTFOUND ?
+	    list_next_in(t, product, base, scope, filter, cur, a) : r;
+}
+
+static int
+list_next(struct ul_txn *t, const char *base, int scope, const char *filter,
+    struct ul_cursor *cur, struct ul_account *a)
+{
+	return list_next_in(t, "", base, scope, filter, cur, a);
 }
 
 int
@@ -270,8 +237,9 @@ dir_account_next(struct ul_txn *t, const char *product, struct ul_cursor *cur,
 		snprintf(base, sizeof(base), "ou=products,%s", t->st->base);
 	else if (product_base(t->st, product, base) != 0)
 		return UL_EINVAL;
-	return list_next(t, base, product[0] == '\0' ? LDAP_SCOPE_SUBTREE :
-	    LDAP_SCOPE_ONELEVEL, "(objectClass=uniAccount)", cur, a);
+	return list_next_in(t, product, base, product[0] == '\0' ?
+	    LDAP_SCOPE_SUBTREE : LDAP_SCOPE_ONELEVEL, "(objectClass=uniAccount)",
+	    cur, a);
 }
 
 int
@@ -292,23 +260,14 @@ int
 dir_owned_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
     struct ul_account *a)
 {
-	char base[DN_MAX], id[UL_USER_ID_MAX + 1], v[ESC(UL_USER_ID_MAX)];
-	char filter[sizeof(v) + 64];
-	pthread_mutex_t *lock;
-	struct dir_session *s;
-	int r;
+	char base[DN_MAX], v[ESC(UL_EMAIL_MAX)], filter[sizeof(v) + 64];
 
 	memset(a, 0, sizeof(*a));
-	s = dir_lock_read(t, &lock);
-	r = owner_id(s, t->st, email, id);
-	pthread_mutex_unlock(lock);
-	if (r == 0)
-		r = dir_filter_value(v, sizeof(v), id);
-	if (r != 0)
-		return r;
+	if (dir_filter_value(v, sizeof(v), email) != 0)
+		return UL_EINVAL;
 	snprintf(base, sizeof(base), "ou=products,%s", t->st->base);
 	snprintf(filter, sizeof(filter),
-	    "(&(objectClass=uniAccount)(uniOwnerId=%s))", v);
+	    "(&(objectClass=uniAccount)(uniOwnerEmail=%s))", v);
 	return list_next(t, base, LDAP_SCOPE_SUBTREE, filter, cur, a);
 }
 
@@ -321,13 +280,13 @@ unix_key(char key[KEY_MAX], const char *product, const char *unix_user)
 }
 
 static void
-owner_key(char key[KEY_MAX], const char *id, const char *product)
+owner_key(char key[KEY_MAX], const char *owner, const char *product)
 {
-	snprintf(key, KEY_MAX, "owner:%s:%s", id, product);
+	snprintf(key, KEY_MAX, "owner:%s:%s", owner, product);
 }
 
 static void
-account_entry(struct dir_mods *b, const struct ul_account *a, const char *id)
+account_entry(struct dir_mods *b, const struct ul_account *a)
 {
 	dir_mods_text(b, LDAP_MOD_ADD, "objectClass", "uniAccount");
 	dir_mods_text(b, LDAP_MOD_ADD, "uniAccountName", a->name);
@@ -338,7 +297,7 @@ account_entry(struct dir_mods *b, const struct ul_account *a, const char *id)
 	dir_mods_int(b, LDAP_MOD_ADD, "uniCreated", a->created);
 	/* empty texts are left out (dir_mods_bin) */
 	dir_mods_text(b, LDAP_MOD_ADD, "uniAccountEmail", a->email);
-	dir_mods_text(b, LDAP_MOD_ADD, "uniOwnerId", id);
+	dir_mods_text(b, LDAP_MOD_ADD, "uniOwnerEmail", a->owner);
 	dir_mods_text(b, LDAP_MOD_ADD, "uniLegacyPwHash", a->pwhash);
 	dir_mods_text(b, LDAP_MOD_ADD, "uniParentAccount", a->parent);
 	dir_mods_text(b, LDAP_MOD_ADD, "uniFriendlyName", a->friendly_name);
@@ -346,6 +305,27 @@ account_entry(struct dir_mods *b, const struct ul_account *a, const char *id)
 		dir_mods_int(b, LDAP_MOD_ADD, "uniGid", a->gid);
 	dir_mods_text(b, LDAP_MOD_ADD, "uniHome", a->home);
 	dir_mods_text(b, LDAP_MOD_ADD, "uniShell", a->shell);
+}
+
+/* The entry added; a product the directory has no entry for yet (an
+ * import in another order, a store test) gets one first: an account names
+ * its product. */
+static int
+add_account(struct dir_session *s, struct ul_store *st,
+    const struct ul_account *a, const char *dn, LDAPMod **mods)
+{
+	struct dir_mods b;
+	char base[DN_MAX];
+	int r = dir_add(s, dn, mods);
+
+	if (r != UL_ENOTFOUND || product_base(st, a->product, base) != 0)
+		return r;
+	dir_mods_init(&b);
+	dir_mods_text(&b, LDAP_MOD_ADD, "objectClass", "uniProduct");
+	dir_mods_text(&b, LDAP_MOD_ADD, "uniProductName", a->product);
+	dir_mods_int(&b, LDAP_MOD_ADD, "uniCreated", a->created);
+	r = dir_add(s, base, dir_mods_list(&b));
+	return r == 0 || r == UL_EEXIST ? dir_add(s, dn, mods) : r;
 }
 
 /* L1, L1a, L3: the claims first, then the entry (its name claims
@@ -356,7 +336,7 @@ account_entry(struct dir_mods *b, const struct ul_account *a, const char *id)
 int
 dir_account_create(struct ul_txn *t, const struct ul_account *a)
 {
-	char dn[DN_MAX], id[UL_USER_ID_MAX + 1] = "", keys[3][KEY_MAX];
+	char dn[DN_MAX], keys[3][KEY_MAX];
 	struct dir_mods b;
 	pthread_mutex_t *lock;
 	struct dir_session *s;
@@ -369,16 +349,14 @@ dir_account_create(struct ul_txn *t, const struct ul_account *a)
 		return UL_EINVAL;
 	unix_key(keys[nkeys++], a->product, a->unix_user);
 	snprintf(keys[nkeys++], KEY_MAX, "uid:%" PRIu32, a->uid);
-	s = dir_lock_write(t, &lock);
-	if (a->owner[0] != '\0') {
-		r = owner_id(s, t->st, a->owner, id);
-		owner_key(keys[nkeys++], id, a->product);
-	}
+	if (a->owner[0] != '\0')
+		owner_key(keys[nkeys++], a->owner, a->product);
 	dir_mods_init(&b);
-	account_entry(&b, a, id);
+	account_entry(&b, a);
 	mods = dir_mods_list(&b);
-	if (r == 0 && mods == NULL)
+	if (mods == NULL)
 		r = UL_ETOOBIG;
+	s = dir_lock_write(t, &lock);
 	/* claimed: how many are ours (the one refused is not) */
 	while (r == 0 && claimed < nkeys) {
 		r = dir_claim(s, t->st, keys[claimed], dn, a->created);
@@ -386,7 +364,7 @@ dir_account_create(struct ul_txn *t, const struct ul_account *a)
 			claimed++;
 	}
 	if (r == 0)
-		r = dir_add(s, dn, mods);
+		r = add_account(s, t->st, a, dn, mods);
 	if (r != 0 && r != UL_EUNKNOWN)
 		for (int i = 0; i < claimed; i++)
 			(void)dir_unclaim(s, t->st, keys[i]);
@@ -435,7 +413,7 @@ int
 dir_account_link(struct ul_txn *t, const struct ul_account *a,
     const char *owner)
 {
-	char id[UL_USER_ID_MAX + 1], key[KEY_MAX], dn[DN_MAX];
+	char key[KEY_MAX], dn[DN_MAX];
 	char pw[ASSERT_MAX], mail[ASSERT_MAX], assertion[ASSERT_MAX * 2 + 64];
 	struct dir_mods b;
 	pthread_mutex_t *lock;
@@ -452,22 +430,17 @@ dir_account_link(struct ul_txn *t, const struct ul_account *a,
 	if (r != 0)
 		return r;
 	snprintf(assertion, sizeof(assertion),
-	    "(&(!(uniOwnerId=*))(!(uniAccountState=2))%s%s)", pw, mail);
+	    "(&(!(uniOwnerEmail=*))(!(uniAccountState=2))%s%s)", pw, mail);
 	dir_mods_init(&b);
+	dir_mods_text(&b, LDAP_MOD_REPLACE, "uniOwnerEmail", owner);
+	dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniLegacyPwHash", NULL, 0);
+	/* a migrated account without an email of its own takes its owner's
+	 * (the assertion says it still has none) */
+	if (a->email[0] == '\0')
+		dir_mods_text(&b, LDAP_MOD_REPLACE, "uniAccountEmail", owner);
+	owner_key(key, owner, a->product);
 	s = dir_lock_write(t, &lock);
-	r = owner_id(s, t->st, owner, id);
-	if (r == UL_ENOTFOUND)
-		r = UL_EINVAL;
-	if (r == 0) {
-		dir_mods_text(&b, LDAP_MOD_REPLACE, "uniOwnerId", id);
-		dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniLegacyPwHash", NULL, 0);
-		/* a migrated account without an email of its own takes its
-		 * owner's (the assertion says it still has none) */
-		if (a->email[0] == '\0')
-			dir_mods_text(&b, LDAP_MOD_REPLACE, "uniAccountEmail", owner);
-		owner_key(key, id, a->product);
-		r = dir_claim(s, t->st, key, dn, (int64_t)time(NULL));
-	}
+	r = dir_claim(s, t->st, key, dn, (int64_t)time(NULL));
 	if (r == 0) {
 		r = account_modify(s, t->st, a, &b, assertion);
 		if (r != 0 && r != UL_EUNKNOWN)
@@ -482,7 +455,7 @@ dir_account_link(struct ul_txn *t, const struct ul_account *a,
 int
 dir_account_unlink(struct ul_txn *t, const struct ul_account *a)
 {
-	char id[UL_USER_ID_MAX + 1], key[KEY_MAX], assertion[ASSERT_MAX];
+	char key[KEY_MAX], assertion[ASSERT_MAX];
 	struct dir_mods b;
 	pthread_mutex_t *lock;
 	struct dir_session *s;
@@ -490,20 +463,16 @@ dir_account_unlink(struct ul_txn *t, const struct ul_account *a)
 
 	if (a->owner[0] == '\0')
 		return UL_ECONFLICT;
+	r = match(assertion, sizeof(assertion), "uniOwnerEmail", a->owner);
+	if (r != 0)
+		return r;
+	dir_mods_init(&b);
+	dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniOwnerEmail", NULL, 0);
+	dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniLegacyPwHash", NULL, 0);
 	s = dir_lock_write(t, &lock);
-	r = owner_id(s, t->st, a->owner, id);
-	if (r == UL_ENOTFOUND)
-		r = UL_ECONFLICT;
-	if (r == 0)
-		r = match(assertion, sizeof(assertion), "uniOwnerId", id);
+	r = account_modify(s, t->st, a, &b, assertion);
 	if (r == 0) {
-		dir_mods_init(&b);
-		dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniOwnerId", NULL, 0);
-		dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniLegacyPwHash", NULL, 0);
-		r = account_modify(s, t->st, a, &b, assertion);
-	}
-	if (r == 0) {
-		owner_key(key, id, a->product);
+		owner_key(key, a->owner, a->product);
 		r = dir_unclaim(s, t->st, key);
 	}
 	pthread_mutex_unlock(lock);
@@ -542,7 +511,7 @@ dir_account_set_password(struct ul_txn *t, const struct ul_account *a,
 
 	if (r != 0)
 		return r;
-	snprintf(assertion, sizeof(assertion), "(&(!(uniOwnerId=*))%s)", pw);
+	snprintf(assertion, sizeof(assertion), "(&(!(uniOwnerEmail=*))%s)", pw);
 	dir_mods_init(&b);
 	if (hash[0] != '\0')
 		dir_mods_text(&b, LDAP_MOD_REPLACE, "uniLegacyPwHash", hash);
@@ -555,13 +524,19 @@ dir_account_set_password(struct ul_txn *t, const struct ul_account *a,
 	return r;
 }
 
-/* U6: the account's own email, where it is `from`, becomes `to` (the
- * owner is the user's id: it moves with the user entry). */
+/* U6: the account's owner and its own email, where they are `from`,
+ * become `to`, under "they are what the provider showed"; the owner's
+ * claim moves first (UL_EEXIST: `to` owns an account of the product
+ * already). */
 int
 dir_account_move_email(struct ul_txn *t, const struct ul_account *a,
     const char *from, const char *to)
 {
-	char assertion[ASSERT_MAX];
+	char dn[DN_MAX], old_key[KEY_MAX], new_key[KEY_MAX];
+	char owner[ASSERT_MAX], mail[ASSERT_MAX], assertion[ASSERT_MAX * 2 + 16];
+	struct ul_account now;
+	LDAPMessage *res = NULL, *e;
+	bool moves_owner;
 	struct dir_mods b;
 	pthread_mutex_t *lock;
 	struct dir_session *s;
@@ -569,14 +544,43 @@ dir_account_move_email(struct ul_txn *t, const struct ul_account *a,
 
 	if (from[0] == '\0' || to[0] == '\0')
 		return UL_EINVAL;
-	r = match(assertion, sizeof(assertion), "uniAccountEmail", from);
+	r = account_dn(t->st, a->product, a->name, dn);
 	if (r != 0)
 		return r;
-	dir_mods_init(&b);
-	dir_mods_text(&b, LDAP_MOD_REPLACE, "uniAccountEmail", to);
 	s = dir_lock_write(t, &lock);
-	r = account_modify(s, t->st, a, &b, assertion);
+	r = dir_search_one(s, dn, LDAP_SCOPE_BASE, "(objectClass=uniAccount)",
+	    NULL, &res, &e);
+	if (r == 0)
+		read_account(s, e, &now);
+	ldap_msgfree(res);
+	if (r == UL_ENOTFOUND)
+		r = UL_ECONFLICT;
+	if (r == 0)
+		r = match(owner, sizeof(owner), "uniOwnerEmail", now.owner);
+	if (r == 0)
+		r = match(mail, sizeof(mail), "uniAccountEmail", now.email);
+	if (r != 0)
+		goto out;
+	snprintf(assertion, sizeof(assertion), "(&%s%s)", owner, mail);
+	moves_owner = strcmp(now.owner, from) == 0;
+	dir_mods_init(&b);
+	if (moves_owner)
+		dir_mods_text(&b, LDAP_MOD_REPLACE, "uniOwnerEmail", to);
+	if (strcmp(now.email, from) == 0)
+		dir_mods_text(&b, LDAP_MOD_REPLACE, "uniAccountEmail", to);
+	if (b.nmods == 0)
+		goto out;       /* neither is from: nothing moves */
+	owner_key(old_key, from, a->product);
+	owner_key(new_key, to, a->product);
+	r = moves_owner ? dir_claim(s, t->st, new_key, dn, (int64_t)time(NULL)) : 0;
+	if (r == 0)
+		r = account_modify(s, t->st, a, &b, assertion);
+	if (moves_owner && r == 0)
+		(void)dir_unclaim(s, t->st, old_key);
+	else if (moves_owner && r != UL_EEXIST && r != UL_EUNKNOWN)
+		(void)dir_unclaim(s, t->st, new_key);
+out:
 	pthread_mutex_unlock(lock);
-	/* not its own email: nothing to move */
-	return r == UL_ECONFLICT ? 0 : r;
+	sodium_memzero(&now, sizeof(now));
+	return r;
 }

@@ -97,7 +97,8 @@ int64_t dir_int(struct dir_session *s, LDAPMessage *e, const char *attr);
  * the first postread attribute as a number. */
 int dir_modify(struct dir_session *s, const char *dn, LDAPMod **mods,
     const char *assertion, char **postread, int64_t *after);
-/* An add: 0, UL_EEXIST when the name is taken, or an error. */
+/* An add: 0, UL_EEXIST when the name is taken, UL_ENOTFOUND when the
+ * entry above it is missing, or an error. */
 int dir_add(struct dir_session *s, const char *dn, LDAPMod **mods);
 
 /* Claims (ou=claims): an entry whose name is the unique key, added
@@ -107,6 +108,9 @@ int dir_add(struct dir_session *s, const char *dn, LDAPMod **mods);
 int dir_claim(struct dir_session *s, struct ul_store *st, const char *key,
     const char *holder, int64_t now);
 int dir_unclaim(struct dir_session *s, struct ul_store *st, const char *key);
+/* the DN a claim names as its holder (UL_ENOTFOUND: no such claim) */
+int dir_claim_holder(struct dir_session *s, struct ul_store *st,
+    const char *key, char *holder, size_t n);
 /* A delete: 0, UL_ENOTFOUND, or an error. */
 int dir_delete(struct dir_session *s, const char *dn);
 /* Every entry filter finds (as many as the server's limits let the
@@ -145,6 +149,50 @@ void dir_mods_wipe(struct dir_mods *b);
 /* open.c: the fleet key rule on cn=fleet,ou=meta */
 int dir_keys_check(struct ul_store *st, const char *fingerprint, char *err,
     size_t errlen);
+
+/* users.c: a user's entry, uniUserId=ID,ou=users */
+#define DIR_USER_DN_MAX (UL_LDAP_DN_MAX + 600)
+int dir_user_dn(struct ul_store *st, const char *id, char dn[DIR_USER_DN_MAX]);
+int dir_user_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_user *u);
+int dir_pending_get(struct ul_txn *t, const char *new_email,
+    char old_email[UL_EMAIL_MAX + 1]);
+int dir_code_issue(struct ul_txn *t, const struct ul_user *u,
+    enum ul_code_kind kind, const struct ul_code *code);
+int dir_sms_issue(struct ul_txn *t, const struct ul_user *u,
+    const struct ul_code *code, int64_t now, int64_t window, uint32_t max);
+int dir_recovery_set(struct ul_txn *t, const struct ul_user *u,
+    const uint8_t codes[UL_RECOVERY_CODES][UL_CODE_HASH_BYTES]);
+int dir_user_confirm(struct ul_txn *t, const struct ul_user *u);
+int dir_user_set_password(struct ul_txn *t, const struct ul_user *u,
+    const char hash[UL_HASH_STR_MAX], int64_t now);
+int dir_user_rehash(struct ul_txn *t, const struct ul_user *u,
+    const char old[UL_HASH_STR_MAX], const char hash[UL_HASH_STR_MAX]);
+int dir_user_set_locked(struct ul_txn *t, const struct ul_user *u, bool locked);
+int dir_user_set_pending(struct ul_txn *t, const struct ul_user *u,
+    const char *new_email, const struct ul_code *code);
+int dir_user_move(struct ul_txn *t, const struct ul_user *u,
+    const char *new_email);
+int dir_user_delete(struct ul_txn *t, const struct ul_user *u);
+
+/* methods.c: a user's methods, values of its entry (at most
+ * DIR_METHODS_MAX are read) */
+#define DIR_METHODS_MAX 32
+void dir_method_put(struct dir_mods *b, const struct ul_method *m);
+int dir_method_get(struct ul_txn *t, const char *email, uint32_t id,
+    struct ul_method *m);
+int dir_method_next(struct ul_txn *t, const char *email, uint32_t *after,
+    struct ul_method *m);
+int dir_method_add(struct ul_txn *t, const struct ul_user *u,
+    struct ul_method *m, int64_t now);
+int dir_method_activate(struct ul_txn *t, const struct ul_user *u,
+    uint32_t id, int64_t now);
+int dir_method_remove(struct ul_txn *t, const struct ul_user *u, uint32_t id,
+    int64_t now);
+int dir_method_used(struct ul_txn *t, const struct ul_user *u, uint32_t id,
+    int64_t now);
+/* the use noted on a locked provider session (totp_accept, method_used) */
+int dir_note_use(struct dir_session *s, struct ul_store *st,
+    const struct ul_user *u, uint32_t id, int64_t now);
 
 /* users.c, failures.c, uids.c, products.c */
 int dir_user_get(struct ul_txn *t, const char *email, struct ul_user *u);

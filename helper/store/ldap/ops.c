@@ -229,6 +229,8 @@ dir_add(struct dir_session *s, const char *dn, LDAPMod **mods)
 	rc = ldap_add_ext_s(s->ld, dn, mods, NULL, NULL);
 	if (rc == LDAP_ALREADY_EXISTS)
 		return UL_EEXIST;
+	if (rc == LDAP_NO_SUCH_OBJECT)
+		return UL_ENOTFOUND;
 	return rc == LDAP_SUCCESS ? 0 : dir_result(s, rc, true);
 }
 
@@ -305,4 +307,22 @@ dir_search_all(struct dir_session *s, const char *base, int scope,
 	if (rc == LDAP_NO_SUCH_OBJECT)
 		return UL_ENOTFOUND;
 	return rc == LDAP_SUCCESS ? 0 : dir_result(s, rc, false);
+}
+
+int
+dir_claim_holder(struct dir_session *s, struct ul_store *st, const char *key,
+    char *holder, size_t n)
+{
+	char dn[DIR_CLAIM_DN_MAX], *attrs[] = {"uniClaimHolder", NULL};
+	LDAPMessage *res = NULL, *e;
+	int r = claim_dn(st, key, dn);
+
+	holder[0] = '\0';
+	if (r == 0)
+		r = dir_search_one(s, dn, LDAP_SCOPE_BASE, "(objectClass=uniClaim)",
+		    attrs, &res, &e);
+	if (r == 0)
+		dir_text(s, e, "uniClaimHolder", holder, n);
+	ldap_msgfree(res);
+	return r;
 }

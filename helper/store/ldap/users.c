@@ -8,16 +8,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <sodium.h>
 
 #include "helper/store/ldap/internal.h"
 #include "unilogin/error.h"
 
-#define DN_MAX (UL_LDAP_DN_MAX + 600)
+#define DN_MAX DIR_USER_DN_MAX
+#define RECOVERY_VALUE (1 + UL_CODE_HASH_BYTES)
 
-static int
-user_dn(struct ul_store *st, const char *id, char dn[DN_MAX])
+int
+dir_user_dn(struct ul_store *st, const char *id, char dn[DN_MAX])
 {
 	char v[UL_USER_ID_MAX * 3 + 1];
 
@@ -72,12 +75,17 @@ read_user(struct dir_session *s, LDAPMessage *e, struct ul_user *u)
 	u->tfa_changed = dir_int(s, e, "uniTfaChanged");
 	u->remember_epoch = (uint32_t)dir_int(s, e, "uniRememberEpoch");
 	u->next_method_id = (uint32_t)dir_int(s, e, "uniNextMethodId");
+	/* each value its place (one byte) and its hash: T4's codes keep
+	 * their numbers when one is spent */
 	rc = ldap_get_values_len(s->ld, e, "uniRecoveryCode");
-	for (int i = 0; rc != NULL && rc[i] != NULL && i < UL_RECOVERY_CODES; i++)
-		if (rc[i]->bv_len == UL_CODE_HASH_BYTES) {
-			memcpy(u->recovery[i], rc[i]->bv_val, UL_CODE_HASH_BYTES);
-			u->recovery_unused |= 1u << i;
+	for (int i = 0; rc != NULL && rc[i] != NULL; i++) {
+		unsigned k = (uint8_t)rc[i]->bv_val[0];
+
+		if (rc[i]->bv_len == RECOVERY_VALUE && k < UL_RECOVERY_CODES) {
+			memcpy(u->recovery[k], rc[i]->bv_val + 1, UL_CODE_HASH_BYTES);
+			u->recovery_unused |= 1u << k;
 		}
+	}
 	ldap_value_free_len(rc);
 	read_code(s, e, "uniSmsCode", "uniSmsExpires", &u->sms);
 	u->sms_window = dir_int(s, e, "uniSmsWindow");
@@ -119,6 +127,18 @@ put_code(struct dir_mods *b, const char *hash, const char *expires,
 }
 
 static void
+recovery_value(struct dir_mods *b, int op, int k,
+    const uint8_t hash[UL_CODE_HASH_BYTES])
+{
+	uint8_t v[RECOVERY_VALUE];
+
+	v[0] = (uint8_t)k;
+	memcpy(v + 1, hash, UL_CODE_HASH_BYTES);
+	dir_mods_bin(b, op, "uniRecoveryCode", v, sizeof(v));
+	sodium_memzero(v, sizeof(v));
+}
+
+static void
 user_entry(struct dir_mods *b, const struct ul_user *u)
 {
 	dir_mods_text(b, LDAP_MOD_ADD, "objectClass", "uniUser");
@@ -141,8 +161,7 @@ user_entry(struct dir_mods *b, const struct ul_user *u)
 	dir_mods_int(b, LDAP_MOD_ADD, "uniNextMethodId", u->next_method_id);
 	for (int i = 0; i < UL_RECOVERY_CODES; i++)
 		if (u->recovery_unused & (1u << i))
-			dir_mods_bin(b, LDAP_MOD_ADD, "uniRecoveryCode",
-			    u->recovery[i], UL_CODE_HASH_BYTES);
+			recovery_value(b, LDAP_MOD_ADD, i, u->recovery[i]);
 	put_code(b, "uniSmsCode", "uniSmsExpires", &u->sms);
 	dir_mods_int(b, LDAP_MOD_ADD, "uniSmsWindow", u->sms_window);
 	dir_mods_int(b, LDAP_MOD_ADD, "uniSmsSent", u->sms_sent);
@@ -156,7 +175,7 @@ dir_user_create(struct ul_txn *t, const struct ul_user *u)
 	pthread_mutex_t *lock;
 	struct dir_session *s;
 	LDAPMod **mods;
-	int r = user_dn(t->st, u->id, dn);
+	int r = dir_user_dn(t->st, u->id, dn);
 
 	if (r != 0)
 		return r;
@@ -175,40 +194,24 @@ dir_user_create(struct ul_txn *t, const struct ul_user *u)
 	return r;
 }
 
-/* uniMethod's value: ID$KIND$STATE$DIGITS$CREATED$PHONE */
-static void
-method_value(const struct ul_method *m, bool active, char *out, size_t n)
-{
-	snprintf(out, n, "%" PRIu32 "$%d$%s$%" PRIu32 "$%" PRId64 "$%s", m->id,
-	    (int)m->kind, active ? "active" : "pending", m->digits, m->created,
-	    m->phone);
-}
-
 int
 dir_method_restore(struct ul_txn *t, const char *email,
     const struct ul_method *m)
 {
-	char dn[DN_MAX], value[128], seed[16 + UL_SEED_BOX_BYTES * 2];
+	char dn[DN_MAX];
 	struct ul_user u;
 	struct dir_mods b;
 	pthread_mutex_t *lock;
 	struct dir_session *s;
-	size_t len;
 	int r = dir_user_get(t, email, &u);
 
 	if (r == 0)
-		r = user_dn(t->st, u.id, dn);
+		r = dir_user_dn(t->st, u.id, dn);
 	sodium_memzero(&u, sizeof(u));
 	if (r != 0)
 		return r;
-	method_value(m, m->active, value, sizeof(value));
-	len = (size_t)snprintf(seed, sizeof(seed), "%" PRIu32 "$", m->id);
-	sodium_bin2base64(seed + len, sizeof(seed) - len, m->seed_box,
-	    sizeof(m->seed_box), sodium_base64_VARIANT_ORIGINAL);
 	dir_mods_init(&b);
-	dir_mods_text(&b, LDAP_MOD_ADD, "uniMethod", value);
-	dir_mods_text(&b, LDAP_MOD_ADD, "uniSealedSeed", seed);
-	sodium_memzero(seed, sizeof(seed));
+	dir_method_put(&b, m);
 	s = dir_lock_write(t, &lock);
 	r = dir_mods_list(&b) ? dir_modify(s, dn, dir_mods_list(&b), NULL, NULL,
 	    NULL) : UL_ETOOBIG;
@@ -257,7 +260,7 @@ dir_totp_accept(struct ul_txn *t, const struct ul_user *u, uint32_t id,
 	struct dir_mods b;
 	pthread_mutex_t *lock;
 	struct dir_session *s;
-	int r = user_dn(t->st, u->id, dn);
+	int r = dir_user_dn(t->st, u->id, dn);
 
 	if (r == 0)
 		r = dir_filter_value(mail, sizeof(mail), u->email);
@@ -281,9 +284,11 @@ dir_totp_accept(struct ul_txn *t, const struct ul_user *u, uint32_t id,
 		dir_mods_int(&b, LDAP_MOD_REPLACE, "uniTotpLastStep", step);
 		r = dir_modify(s, dn, dir_mods_list(&b), assertion, NULL, NULL);
 	}
+	/* its use noted, best effort, apart from what accepts assert */
+	if (r == 0)
+		(void)dir_note_use(s, t->st, u, id, now);
 	pthread_mutex_unlock(lock);
-	(void)now;  /* last use: uniMethodUsed, best effort, not yet kept */
-	return r;
+	return r == UL_ENOTFOUND ? UL_ECONFLICT : r;
 }
 
 /* The code attributes of each kind: its hash and its expiry. */
@@ -322,6 +327,38 @@ consume_one(struct dir_session *s, const char *dn, const char *mail,
 	return dir_modify(s, dn, dir_mods_list(&b), assertion, NULL, NULL);
 }
 
+/* T4: the value that holds this hash (its place read on the provider,
+ * compared in constant time) deleted: gone already, noSuchAttribute. */
+static int
+consume_recovery(struct dir_session *s, const char *dn, const char *mail,
+    const uint8_t hash[UL_CODE_HASH_BYTES])
+{
+	char *attrs[] = {"uniRecoveryCode", NULL}, assertion[UL_EMAIL_MAX * 3 + 16];
+	LDAPMessage *res = NULL, *e;
+	struct berval **v;
+	struct dir_mods b;
+	int found = -1, r = dir_search_one(s, dn, LDAP_SCOPE_BASE,
+	    "(objectClass=uniUser)", attrs, &res, &e);
+
+	v = r == 0 ? ldap_get_values_len(s->ld, e, "uniRecoveryCode") : NULL;
+	for (int i = 0; v != NULL && v[i] != NULL; i++)
+		if (v[i]->bv_len == RECOVERY_VALUE && sodium_memcmp(v[i]->bv_val + 1,
+		    hash, UL_CODE_HASH_BYTES) == 0 && found < 0)
+			found = (uint8_t)v[i]->bv_val[0];
+	ldap_value_free_len(v);
+	ldap_msgfree(res);
+	if (r == UL_ENOTFOUND || (r == 0 && found < 0))
+		return UL_ECONFLICT;
+	if (r != 0)
+		return r;
+	snprintf(assertion, sizeof(assertion), "(mail=%s)", mail);
+	dir_mods_init(&b);
+	recovery_value(&b, LDAP_MOD_DELETE, found, hash);
+	r = dir_modify(s, dn, dir_mods_list(&b), assertion, NULL, NULL);
+	dir_mods_wipe(&b);
+	return r;
+}
+
 int
 dir_code_consume(struct ul_txn *t, const struct ul_user *u,
     enum ul_code_kind kind, const uint8_t hash[UL_CODE_HASH_BYTES], int64_t now)
@@ -329,7 +366,7 @@ dir_code_consume(struct ul_txn *t, const struct ul_user *u,
 	char dn[DN_MAX], mail[UL_EMAIL_MAX * 3 + 1];
 	pthread_mutex_t *lock;
 	struct dir_session *s;
-	int r = user_dn(t->st, u->id, dn);
+	int r = dir_user_dn(t->st, u->id, dn);
 
 	if (r == 0)
 		r = dir_filter_value(mail, sizeof(mail), u->email);
@@ -338,7 +375,7 @@ dir_code_consume(struct ul_txn *t, const struct ul_user *u,
 	s = dir_lock_write(t, &lock);
 	switch (kind) {
 	case UL_CODE_RECOVERY:
-		r = consume_one(s, dn, mail, "uniRecoveryCode", NULL, false, hash, now);
+		r = consume_recovery(s, dn, mail, hash);
 		break;
 	case UL_CODE_CONFIRM:
 		r = consume_one(s, dn, mail, "uniConfirmCode", "uniConfirmExpires",
@@ -359,5 +396,473 @@ dir_code_consume(struct ul_txn *t, const struct ul_user *u,
 		r = UL_EINVAL;
 	}
 	pthread_mutex_unlock(lock);
+	/* the user went (or was made again): not the one the caller read */
+	return r == UL_ENOTFOUND ? UL_ECONFLICT : r;
+}
+
+/* ---- the rest of a user's reads and changes ---- */
+
+/* Users in the order of their ids; the cursor's token the last id
+ * returned.  Each call reads every id (no ordered walk in LDAP). */
+int
+dir_user_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_user *u)
+{
+	char base[DN_MAX], best[UL_USER_ID_MAX + 1] = "", id[UL_USER_ID_MAX + 1];
+	char mail[UL_EMAIL_MAX + 1] = "", *attrs[] = {"uniUserId", "mail", NULL};
+	LDAPMessage *res = NULL, *e;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	snprintf(base, sizeof(base), "ou=users,%s", t->st->base);
+	s = dir_lock_read(t, &lock);
+	r = dir_search_all(s, base, LDAP_SCOPE_ONELEVEL, "(objectClass=uniUser)",
+	    attrs, &res);
+	for (e = r == 0 ? ldap_first_entry(s->ld, res) : NULL; e != NULL;
+	    e = ldap_next_entry(s->ld, e)) {
+		dir_text(s, e, "uniUserId", id, sizeof(id));
+		if (strcmp(id, cur->token) > 0 && (best[0] == '\0' ||
+		    strcmp(id, best) < 0)) {
+			memcpy(best, id, sizeof(id));
+			dir_text(s, e, "mail", mail, sizeof(mail));
+		}
+	}
+	pthread_mutex_unlock(lock);
+	ldap_msgfree(res);
+	if (r != 0)
+		return r;
+	if (best[0] == '\0')
+		return UL_ENOTFOUND;
+	snprintf(cur->token, sizeof(cur->token), "%s", best);
+	r = dir_user_get(t, mail, u);
+	/* gone or moved between the two reads: the next one */
+	return r == UL_ENOTFOUND || (r == 0 && strcmp(u->id, best) != 0) ?
+	    dir_user_next(t, cur, u) : r;
+}
+
+int
+dir_pending_get(struct ul_txn *t, const char *new_email,
+    char old_email[UL_EMAIL_MAX + 1])
+{
+	char filter[UL_EMAIL_MAX * 3 + 64], v[UL_EMAIL_MAX * 3 + 1], base[DN_MAX];
+	char *attrs[] = {"mail", NULL};
+	LDAPMessage *res = NULL, *e;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r;
+
+	old_email[0] = '\0';
+	if (dir_filter_value(v, sizeof(v), new_email) != 0)
+		return UL_EINVAL;
+	snprintf(filter, sizeof(filter),
+	    "(&(objectClass=uniUser)(uniPendingEmail=%s))", v);
+	snprintf(base, sizeof(base), "ou=users,%s", t->st->base);
+	s = dir_lock_read(t, &lock);
+	r = dir_search_one(s, base, LDAP_SCOPE_ONELEVEL, filter, attrs, &res, &e);
+	if (r == 0)
+		dir_text(s, e, "mail", old_email, UL_EMAIL_MAX + 1);
+	pthread_mutex_unlock(lock);
+	ldap_msgfree(res);
+	return r;
+}
+
+#define ASSERT_MAX (UL_EMAIL_MAX * 3 + UL_HASH_STR_MAX * 3 + 256)
+
+/* One modify of the user the caller read (its entry by id, under "its
+ * email is still the one read" and `extra`): UL_ECONFLICT when either
+ * changed or the user went.  b is wiped. */
+static int
+user_change(struct dir_session *s, struct ul_store *st,
+    const struct ul_user *u, struct dir_mods *b, const char *extra)
+{
+	char dn[DN_MAX], v[UL_EMAIL_MAX * 3 + 1], assertion[ASSERT_MAX];
+	LDAPMod **mods = dir_mods_list(b);
+	int r = dir_user_dn(st, u->id, dn);
+
+	if (r == 0)
+		r = dir_filter_value(v, sizeof(v), u->email);
+	if (r == 0 && (size_t)snprintf(assertion, sizeof(assertion),
+	    "(&(mail=%s)%s)", v, extra) >= sizeof(assertion))
+		r = UL_EINVAL;
+	if (r == 0)
+		r = mods == NULL ? UL_ETOOBIG :
+		    dir_modify(s, dn, mods, assertion, NULL, NULL);
+	dir_mods_wipe(b);
+	return r == UL_ENOTFOUND ? UL_ECONFLICT : r;
+}
+
+static int
+change_locked(struct ul_txn *t, const struct ul_user *u, struct dir_mods *b,
+    const char *extra)
+{
+	pthread_mutex_t *lock;
+	struct dir_session *s = dir_lock_write(t, &lock);
+	int r = user_change(s, t->st, u, b, extra);
+
+	pthread_mutex_unlock(lock);
+	return r;
+}
+
+static void
+replace_code(struct dir_mods *b, const char *hash, const char *expires,
+    const struct ul_code *c)
+{
+	if (c->expires == 0) {
+		dir_mods_bin(b, LDAP_MOD_REPLACE, hash, NULL, 0);
+		dir_mods_bin(b, LDAP_MOD_REPLACE, expires, NULL, 0);
+		return;
+	}
+	dir_mods_bin(b, LDAP_MOD_REPLACE, hash, c->hash, sizeof(c->hash));
+	dir_mods_int(b, LDAP_MOD_REPLACE, expires, c->expires);
+}
+
+/* "(attr=N)", or "(!(attr=*))" for 0 (an absent expiry). */
+static void
+int_is(char *out, size_t n, const char *attr, int64_t value)
+{
+	if (value == 0)
+		snprintf(out, n, "(!(%s=*))", attr);
+	else
+		snprintf(out, n, "(%s=%" PRId64 ")", attr, value);
+}
+
+#define TRIES 8
+
+/* A reset code goes into a free or spent slot, else the oldest: the slot
+ * read is asserted unchanged, so two hosts issuing at once take two
+ * slots (or one tries again). */
+static int
+reset_issue(struct dir_session *s, struct ul_store *st,
+    const struct ul_user *ref, const struct ul_code *code)
+{
+	char dn[DN_MAX], extra[96], *attrs[] = {"mail", "uniResetExpires",
+	    "uniResetExpires2", "uniResetExpires3", NULL}, mail[UL_EMAIL_MAX + 1];
+	LDAPMessage *res = NULL, *e;
+	struct dir_mods b;
+	int64_t exp[3];
+	int r = UL_ECONFLICT, pick;
+
+	for (int k = 0; k < TRIES && r == UL_ECONFLICT; k++) {
+		r = dir_user_dn(st, ref->id, dn);
+		if (r == 0)
+			r = dir_search_one(s, dn, LDAP_SCOPE_BASE,
+			    "(objectClass=uniUser)", attrs, &res, &e);
+		if (r == 0) {
+			dir_text(s, e, "mail", mail, sizeof(mail));
+			for (int i = 0; i < 3; i++)
+				exp[i] = dir_int(s, e, reset_slots[i][1]);
+		}
+		ldap_msgfree(res);
+		res = NULL;
+		if (r == UL_ENOTFOUND || (r == 0 && strcmp(mail, ref->email) != 0))
+			return UL_ECONFLICT;
+		if (r != 0)
+			return r;
+		pick = 0;
+		for (int i = 1; i < 3; i++)
+			if (exp[i] < exp[pick])
+				pick = i;
+		int_is(extra, sizeof(extra), reset_slots[pick][1], exp[pick]);
+		dir_mods_init(&b);
+		replace_code(&b, reset_slots[pick][0], reset_slots[pick][1], code);
+		r = user_change(s, st, ref, &b, extra);
+	}
+	return r;
+}
+
+int
+dir_code_issue(struct ul_txn *t, const struct ul_user *u,
+    enum ul_code_kind kind, const struct ul_code *code)
+{
+	struct dir_mods b;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r;
+
+	if (kind == UL_CODE_CONFIRM) {
+		dir_mods_init(&b);
+		replace_code(&b, "uniConfirmCode", "uniConfirmExpires", code);
+		return change_locked(t, u, &b, "");
+	}
+	if (kind != UL_CODE_RESET)
+		return UL_EINVAL;
+	s = dir_lock_write(t, &lock);
+	r = reset_issue(s, t->st, u, code);
+	pthread_mutex_unlock(lock);
+	return r;
+}
+
+/* C1: a send counted in the window read (asserted unchanged) below max:
+ * two hosts sending at once count two, never past max. */
+int
+dir_sms_issue(struct ul_txn *t, const struct ul_user *u,
+    const struct ul_code *code, int64_t now, int64_t window, uint32_t max)
+{
+	char extra[128], *attrs[] = {"mail", "uniSmsWindow", "uniSmsSent", NULL};
+	char dn[DN_MAX], mail[UL_EMAIL_MAX + 1];
+	LDAPMessage *res = NULL, *e;
+	struct dir_mods b;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int64_t start = 0, sent = 0;
+	int r = dir_user_dn(t->st, u->id, dn);
+
+	if (r != 0)
+		return r;
+	s = dir_lock_write(t, &lock);
+	r = UL_ECONFLICT;
+	for (int k = 0; k < TRIES && r == UL_ECONFLICT; k++) {
+		r = dir_search_one(s, dn, LDAP_SCOPE_BASE, "(objectClass=uniUser)",
+		    attrs, &res, &e);
+		if (r == 0) {
+			dir_text(s, e, "mail", mail, sizeof(mail));
+			start = dir_int(s, e, "uniSmsWindow");
+			sent = dir_int(s, e, "uniSmsSent");
+		}
+		ldap_msgfree(res);
+		res = NULL;
+		if (r == UL_ENOTFOUND || (r == 0 && strcmp(mail, u->email) != 0)) {
+			r = UL_ECONFLICT;
+			break;
+		}
+		if (r != 0)
+			break;
+		dir_mods_init(&b);
+		if (now - start >= window) {
+			dir_mods_int(&b, LDAP_MOD_REPLACE, "uniSmsWindow", now);
+			dir_mods_int(&b, LDAP_MOD_REPLACE, "uniSmsSent", 1);
+			snprintf(extra, sizeof(extra), "(uniSmsWindow=%" PRId64 ")",
+			    start);
+		} else if (sent >= max) {
+			r = UL_EBUSY;
+			break;
+		} else {
+			dir_mods_int(&b, LDAP_MOD_REPLACE, "uniSmsSent", sent + 1);
+			snprintf(extra, sizeof(extra), "(uniSmsWindow=%" PRId64
+			    ")(uniSmsSent=%" PRId64 ")", start, sent);
+		}
+		if (max == 0) {
+			r = UL_EBUSY;
+			break;
+		}
+		replace_code(&b, "uniSmsCode", "uniSmsExpires", code);
+		r = user_change(s, t->st, u, &b, extra);
+	}
+	pthread_mutex_unlock(lock);
+	return r;
+}
+
+int
+dir_recovery_set(struct ul_txn *t, const struct ul_user *u,
+    const uint8_t codes[UL_RECOVERY_CODES][UL_CODE_HASH_BYTES])
+{
+	struct dir_mods b;
+
+	dir_mods_init(&b);
+	if (codes == NULL)
+		dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniRecoveryCode", NULL, 0);
+	for (int i = 0; codes != NULL && i < UL_RECOVERY_CODES; i++)
+		recovery_value(&b, LDAP_MOD_REPLACE, i, codes[i]);
+	return change_locked(t, u, &b, "");
+}
+
+int
+dir_user_confirm(struct ul_txn *t, const struct ul_user *u)
+{
+	struct dir_mods b;
+
+	dir_mods_init(&b);
+	dir_mods_text(&b, LDAP_MOD_REPLACE, "uniConfirmed", "TRUE");
+	return change_locked(t, u, &b, "");
+}
+
+/* U4, U5: every remembered host forgotten (T7: the epoch moves on). */
+int
+dir_user_set_password(struct ul_txn *t, const struct ul_user *u,
+    const char hash[UL_HASH_STR_MAX], int64_t now)
+{
+	struct dir_mods b;
+
+	dir_mods_init(&b);
+	dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniPwHash", hash,
+	    strnlen(hash, UL_HASH_STR_MAX));
+	dir_mods_int(&b, LDAP_MOD_REPLACE, "uniPwChanged", now);
+	dir_mods_text(&b, LDAP_MOD_INCREMENT, "uniRememberEpoch", "1");
+	return change_locked(t, u, &b, "");
+}
+
+/* U3: only over the hash it was made from. */
+int
+dir_user_rehash(struct ul_txn *t, const struct ul_user *u,
+    const char old[UL_HASH_STR_MAX], const char hash[UL_HASH_STR_MAX])
+{
+	char v[UL_HASH_STR_MAX * 3 + 1], extra[sizeof(v) + 32];
+	struct dir_mods b;
+
+	if (dir_filter_value(v, sizeof(v), old) != 0)
+		return UL_EINVAL;
+	snprintf(extra, sizeof(extra), "(uniPwHash=%s)", v);
+	dir_mods_init(&b);
+	dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniPwHash", hash,
+	    strnlen(hash, UL_HASH_STR_MAX));
+	return change_locked(t, u, &b, extra);
+}
+
+int
+dir_user_set_locked(struct ul_txn *t, const struct ul_user *u, bool locked)
+{
+	struct dir_mods b;
+
+	dir_mods_init(&b);
+	dir_mods_text(&b, LDAP_MOD_REPLACE, "uniLocked", locked ? "TRUE" : "FALSE");
+	return change_locked(t, u, &b, "");
+}
+
+static void
+mail_key(char key[UL_EMAIL_MAX + 8], const char *email)
+{
+	snprintf(key, UL_EMAIL_MAX + 8, "mail:%s", email);
+}
+
+/* The pending email of the entry dn on the provider, if its mail is
+ * still `email` (else UL_ECONFLICT). */
+static int
+pending_now(struct dir_session *s, const char *dn, const char *email,
+    char pending[UL_EMAIL_MAX + 1])
+{
+	char *attrs[] = {"mail", "uniPendingEmail", NULL}, mail[UL_EMAIL_MAX + 1];
+	LDAPMessage *res = NULL, *e;
+	int r = dir_search_one(s, dn, LDAP_SCOPE_BASE, "(objectClass=uniUser)",
+	    attrs, &res, &e);
+
+	pending[0] = '\0';
+	if (r == 0) {
+		dir_text(s, e, "mail", mail, sizeof(mail));
+		dir_text(s, e, "uniPendingEmail", pending, UL_EMAIL_MAX + 1);
+	}
+	ldap_msgfree(res);
+	if (r == UL_ENOTFOUND || (r == 0 && strcmp(mail, email) != 0))
+		r = UL_ECONFLICT;
+	return r;
+}
+
+/* U6: new_email claimed for this user (a claim it holds already, for a
+ * request made again, is its own), then the entry says so; the claim of
+ * a request made before is given back. */
+int
+dir_user_set_pending(struct ul_txn *t, const struct ul_user *u,
+    const char *new_email, const struct ul_code *code)
+{
+	char dn[DN_MAX], key[UL_EMAIL_MAX + 8], old[UL_EMAIL_MAX + 1];
+	char holder[DN_MAX], extra[UL_EMAIL_MAX * 3 + 64], v[UL_EMAIL_MAX * 3 + 1];
+	struct dir_mods b;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	bool ours = false;
+	int r = dir_user_dn(t->st, u->id, dn);
+
+	if (r != 0)
+		return r;
+	if (strcmp(new_email, u->email) == 0)
+		return UL_EEXIST;
+	mail_key(key, new_email);
+	s = dir_lock_write(t, &lock);
+	/* the request pending now (asserted below: its claim is given back) */
+	r = pending_now(s, dn, u->email, old);
+	if (r == 0)
+		r = dir_claim(s, t->st, key, dn, (int64_t)time(NULL));
+	if (r == UL_EEXIST && dir_claim_holder(s, t->st, key, holder,
+	    sizeof(holder)) == 0 && strcasecmp(holder, dn) == 0)
+		r = 0;      /* ours: asked again */
+	else
+		ours = r == 0;
+	if (r == 0) {
+		dir_mods_init(&b);
+		dir_mods_text(&b, LDAP_MOD_REPLACE, "uniPendingEmail", new_email);
+		replace_code(&b, "uniConfirmCode", "uniConfirmExpires", code);
+		if (old[0] == '\0')
+			snprintf(extra, sizeof(extra), "(!(uniPendingEmail=*))");
+		else if (dir_filter_value(v, sizeof(v), old) == 0)
+			snprintf(extra, sizeof(extra), "(uniPendingEmail=%s)", v);
+		else
+			r = UL_EINVAL;
+		if (r == 0)
+			r = user_change(s, t->st, u, &b, extra);
+		if (r != 0 && r != UL_EUNKNOWN && ours)
+			(void)dir_unclaim(s, t->st, key);
+	}
+	if (r == 0 && old[0] != '\0' && strcmp(old, new_email) != 0) {
+		mail_key(key, old);
+		(void)dir_unclaim(s, t->st, key);
+	}
+	pthread_mutex_unlock(lock);
+	return r;
+}
+
+/* U6 after the code: mail becomes the pending email (claimed already at
+ * the request) under "still waiting for exactly it"; the old email's
+ * claim is given back. */
+int
+dir_user_move(struct ul_txn *t, const struct ul_user *u, const char *new_email)
+{
+	char key[UL_EMAIL_MAX + 8], v[UL_EMAIL_MAX * 3 + 1];
+	char extra[UL_EMAIL_MAX * 3 + 64];
+	struct dir_mods b;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r;
+
+	if (dir_filter_value(v, sizeof(v), new_email) != 0)
+		return UL_EINVAL;
+	snprintf(extra, sizeof(extra), "(uniPendingEmail=%s)", v);
+	dir_mods_init(&b);
+	dir_mods_text(&b, LDAP_MOD_REPLACE, "mail", new_email);
+	dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniPendingEmail", NULL, 0);
+	dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniConfirmCode", NULL, 0);
+	dir_mods_bin(&b, LDAP_MOD_REPLACE, "uniConfirmExpires", NULL, 0);
+	s = dir_lock_write(t, &lock);
+	r = user_change(s, t->st, u, &b, extra);
+	if (r == 0) {
+		mail_key(key, u->email);
+		(void)dir_unclaim(s, t->st, key);
+	}
+	pthread_mutex_unlock(lock);
+	return r;
+}
+
+/* U7: the entry goes (its methods with it), then its email's claim and a
+ * pending email's. */
+int
+dir_user_delete(struct ul_txn *t, const struct ul_user *u)
+{
+	char dn[DN_MAX], key[UL_EMAIL_MAX + 8];
+	struct ul_user now;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r = dir_user_get(t, u->email, &now);
+
+	if (r == UL_ENOTFOUND || (r == 0 && strcmp(now.id, u->id) != 0))
+		r = UL_ECONFLICT;
+	if (r == 0)
+		r = dir_user_dn(t->st, u->id, dn);
+	if (r != 0) {
+		sodium_memzero(&now, sizeof(now));
+		return r;
+	}
+	s = dir_lock_write(t, &lock);
+	r = dir_delete(s, dn);
+	if (r == UL_ENOTFOUND)
+		r = UL_ECONFLICT;
+	if (r == 0) {
+		mail_key(key, now.email);
+		(void)dir_unclaim(s, t->st, key);
+		if (now.pending_email[0] != '\0') {
+			mail_key(key, now.pending_email);
+			(void)dir_unclaim(s, t->st, key);
+		}
+	}
+	pthread_mutex_unlock(lock);
+	sodium_memzero(&now, sizeof(now));
 	return r;
 }
