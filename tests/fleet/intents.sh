@@ -1,15 +1,16 @@
 #!/bin/sh
-# The store's intent tests (tests/unit/test_store_intents, written against
-# store.h) run on the directory backend: one provider of the loopback
+# The store's unit tests (tests/unit/test_store_intents, _accounts and
+# _history, written against store.h and local.h) run on the directory
+# backend: one provider of the loopback
 # fleet, read and written by one host (reads on the provider too: these
 # tests read their own writes at once), emptied before each test.  What
-# passes here keeps the LMDB backend's meaning (F1); the tests that fail
-# are the operations this version's table does not have yet.
+# passes here keeps the LMDB backend's meaning (F1).  test_store_more
+# (teammates, API keys) and test_store_sshkeys wait for those operations.
 set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/fleet/lib.sh"
-UNITS=${UNITS:-"test_store_intents test_store_accounts"}
+UNITS=${UNITS:-"test_store_intents test_store_accounts test_store_history"}
 grep -q '^#define UL_WITH_LDAP 1' "$top_builddir/config.h" ||
 	ul_skip "unilogind built without LDAP (configure --with-ldap)"
 for unit in $UNITS; do
@@ -30,7 +31,7 @@ ldap_bind_dn = cn=host1,ou=helpers,$FLEET_SUFFIX
 ldap_bind_password_file = $FLEET_DIR/host1.pw
 CONF
 chmod 644 "$T/host1.conf"
-# the reset: every entry the helper made, gone
+# the reset: every entry the helper made, and its own store, gone
 cat >"$T/reset" <<RESET
 #!/bin/sh
 for ou in users products claims failures apikeys; do
@@ -41,6 +42,7 @@ done | ldapdelete -x -c -r -H '$(fleet_url p1)' -D '$FLEET_ADMIN' \
     -y '$FLEET_DIR/admin.pw' >/dev/null 2>&1
 ldapdelete -x -H '$(fleet_url p1)' -D '$FLEET_ADMIN' -y '$FLEET_DIR/admin.pw' \
     'cn=next-uid,ou=meta,$FLEET_SUFFIX' >/dev/null 2>&1
+rm -rf '$T/state1'    # the host's own store (audit, sessions)
 exit 0
 RESET
 chmod 755 "$T/reset"

@@ -153,7 +153,6 @@ int
 dir_failure_reset(struct ul_txn *t, const char *key, int64_t now)
 {
 	char dn[DN_MAX], hex[65], assertion[64];
-	struct dir_mods b;
 	pthread_mutex_t *lock;
 	struct dir_session *s;
 	int r;
@@ -161,10 +160,9 @@ dir_failure_reset(struct ul_txn *t, const char *key, int64_t now)
 	counter_dn(t->st, key, dn, hex);
 	snprintf(assertion, sizeof(assertion), "(uniLockedOutUntil<=%" PRId64 ")",
 	    now);
-	dir_mods_init(&b);
-	dir_mods_int(&b, LDAP_MOD_REPLACE, "uniFailCount", 0);
+	/* the counter goes (as on LMDB), unless a lockout holds at now */
 	s = dir_lock_write(t, &lock);
-	r = dir_modify(s, dn, dir_mods_list(&b), assertion, NULL, NULL);
+	r = dir_delete(s, dn, assertion);
 	pthread_mutex_unlock(lock);
 	if (r == UL_ENOTFOUND)
 		return 0;
@@ -189,4 +187,60 @@ dir_failure_forget(struct ul_txn *t, const char *key)
 		rc = s->ld == NULL ? UL_EUNREACHABLE : dir_result(s, rc, true);
 	pthread_mutex_unlock(lock);
 	return rc;
+}
+
+/* Upkeep: counters whose last failure is before `before` (and that hold
+ * no lockout past it) go, each by a delete under the assertion that it is
+ * still that old, so that a failure another host counts meanwhile is
+ * never lost. */
+int
+dir_failures_prune(struct ul_txn *t, int64_t before, unsigned max)
+{
+	char base[DN_MAX], filter[160], assertion[64], *attrs[] = {"1.1", NULL};
+	LDAPControl *ctrls[2] = {NULL, NULL};
+	LDAPMessage *res = NULL, *e;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	unsigned n = 0;
+	int rc, r = 0;
+
+	if (before <= 0 || max == 0)
+		return 0;
+	snprintf(base, sizeof(base), "ou=failures,%s", t->st->base);
+	snprintf(filter, sizeof(filter), "(&(objectClass=uniFailureCounter)"
+	    "(uniFailLast<=%" PRId64 ")(uniLockedOutUntil<=%" PRId64 "))",
+	    before - 1, before - 1);
+	snprintf(assertion, sizeof(assertion), "(uniFailLast<=%" PRId64 ")",
+	    before - 1);
+	s = dir_lock_write(t, &lock);
+	if (s->ld == NULL) {
+		pthread_mutex_unlock(lock);
+		return UL_EUNREACHABLE;
+	}
+	rc = ldap_search_ext_s(s->ld, base, LDAP_SCOPE_ONELEVEL, filter, attrs, 0,
+	    NULL, NULL, NULL, (int)max, &res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED &&
+	    rc != LDAP_NO_SUCH_OBJECT)
+		r = dir_result(s, rc, false);
+	if (r == 0 && ldap_create_assertion_control(s->ld, assertion, 1,
+	    &ctrls[0]) != LDAP_SUCCESS)
+		r = UL_ESTORE;
+	for (e = r == 0 ? ldap_first_entry(s->ld, res) : NULL;
+	    e != NULL && n < max; e = ldap_next_entry(s->ld, e), n++) {
+		char *dn = ldap_get_dn(s->ld, e);
+
+		rc = dn == NULL ? LDAP_OTHER :
+		    ldap_delete_ext_s(s->ld, dn, ctrls, NULL);
+		ldap_memfree(dn);
+		/* counted again meanwhile, or gone: kept, or nothing to do */
+		if (rc != LDAP_SUCCESS && rc != LDAP_ASSERTION_FAILED &&
+		    rc != LDAP_NO_SUCH_OBJECT) {
+			r = dir_result(s, rc, true);
+			break;
+		}
+	}
+	ldap_control_free(ctrls[0]);
+	ldap_msgfree(res);
+	pthread_mutex_unlock(lock);
+	return r;
 }

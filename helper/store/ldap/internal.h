@@ -57,6 +57,7 @@ struct ul_store {
 	char base[UL_LDAP_DN_MAX + 1];
 	char write_uri[UL_LDAP_URI_MAX + 1], read_uri[UL_LDAP_URI_MAX + 1];
 	struct ul_conf conf;        /* to open a session again */
+	struct ul_store *local;     /* the host's own (local.c) */
 };
 
 /* A transaction: its reads go to the provider when it writes (what its
@@ -111,8 +112,9 @@ int dir_unclaim(struct dir_session *s, struct ul_store *st, const char *key);
 /* the DN a claim names as its holder (UL_ENOTFOUND: no such claim) */
 int dir_claim_holder(struct dir_session *s, struct ul_store *st,
     const char *key, char *holder, size_t n);
-/* A delete: 0, UL_ENOTFOUND, or an error. */
-int dir_delete(struct dir_session *s, const char *dn);
+/* A delete, under an optional assertion: 0, UL_ENOTFOUND, UL_ECONFLICT
+ * (the assertion failed: nothing deleted), or an error. */
+int dir_delete(struct dir_session *s, const char *dn, const char *assertion);
 /* Every entry filter finds (as many as the server's limits let the
  * helper have): *res, or UL_ENOTFOUND when base is not there. */
 int dir_search_all(struct dir_session *s, const char *base, int scope,
@@ -194,6 +196,30 @@ int dir_method_used(struct ul_txn *t, const struct ul_user *u, uint32_t id,
 int dir_note_use(struct dir_session *s, struct ul_store *st,
     const struct ul_user *u, uint32_t id, int64_t now);
 
+/* local.c: the host's own store (LMDB in state_dir): remembered hosts,
+ * sessions, the audit journal, their upkeep */
+int dir_local_open(struct ul_store *st, const struct ul_conf *conf, char *err,
+    size_t errlen);
+void dir_local_close(struct ul_store *st);
+int dir_local_remember_get(struct ul_txn *t, const char *email, const char *host,
+    int64_t *when, uint32_t *epoch);
+int dir_local_remember_put(struct ul_txn *t, const char *email, const char *host,
+    int64_t when, uint32_t epoch);
+int dir_local_remember_forget(struct ul_txn *t, const char *email);
+int dir_local_session_open(struct ul_txn *t, struct ul_session *s);
+int dir_local_session_get(struct ul_txn *t, uint64_t id, struct ul_session *s);
+int dir_local_session_close(struct ul_txn *t, uint64_t id, int64_t now);
+int dir_local_session_next(struct ul_txn *t, struct ul_cursor *cur,
+    struct ul_session *s);
+int dir_audit_append(struct ul_txn *t, const struct ul_audit *e);
+int dir_audit_next(struct ul_txn *t, int64_t since, struct ul_cursor *cur,
+    struct ul_audit *e);
+int dir_upkeep(struct ul_txn *t, int64_t failures_before,
+    int64_t sessions_before, int64_t audit_before, unsigned max,
+    unsigned *removed);
+/* failures.c: counters whose last failure is before `before`, at most max */
+int dir_failures_prune(struct ul_txn *t, int64_t before, unsigned max);
+
 /* users.c, failures.c, uids.c, products.c */
 int dir_user_get(struct ul_txn *t, const char *email, struct ul_user *u);
 int dir_user_create(struct ul_txn *t, const struct ul_user *u);
@@ -214,6 +240,9 @@ int dir_uid_floor(struct ul_txn *t, uint32_t next);
 int dir_next_uid(struct ul_txn *t, uint32_t *next);
 int dir_product_get(struct ul_txn *t, const char *name, struct ul_product *p);
 int dir_product_create(struct ul_txn *t, const struct ul_product *p);
+int dir_product_next(struct ul_txn *t, struct ul_cursor *cur,
+    struct ul_product *p);
+int dir_counts(struct ul_txn *t, struct ul_store_counts *c);
 
 /* accounts.c */
 int dir_account_get(struct ul_txn *t, const char *product, const char *name,

@@ -218,6 +218,8 @@ ul_store_ldap_open(struct ul_store **out, const struct ul_conf *conf,
 		    err, errlen);
 	if (r == 0)
 		r = check_base(&st->replica, st->base, err, errlen);
+	if (r == 0)
+		r = dir_local_open(st, conf, err, errlen);
 	if (r != 0) {
 		dir_ops.close(st);
 		return r;

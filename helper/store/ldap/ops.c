@@ -281,15 +281,22 @@ dir_unclaim(struct dir_session *s, struct ul_store *st, const char *key)
 }
 
 int
-dir_delete(struct dir_session *s, const char *dn)
+dir_delete(struct dir_session *s, const char *dn, const char *assertion)
 {
+	LDAPControl *ctrls[2] = {NULL, NULL};
 	int rc;
 
 	if (s->ld == NULL)
 		return UL_EUNREACHABLE;
-	rc = ldap_delete_ext_s(s->ld, dn, NULL, NULL);
+	if (assertion != NULL && ldap_create_assertion_control(s->ld,
+	    (char *)assertion, 1, &ctrls[0]) != LDAP_SUCCESS)
+		return UL_ESTORE;
+	rc = ldap_delete_ext_s(s->ld, dn, ctrls[0] != NULL ? ctrls : NULL, NULL);
+	ldap_control_free(ctrls[0]);
 	if (rc == LDAP_NO_SUCH_OBJECT)
 		return UL_ENOTFOUND;
+	if (rc == LDAP_ASSERTION_FAILED)
+		return UL_ECONFLICT;
 	return rc == LDAP_SUCCESS ? 0 : dir_result(s, rc, true);
 }
 

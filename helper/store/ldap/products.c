@@ -68,3 +68,88 @@ dir_product_create(struct ul_txn *t, const struct ul_product *p)
 	pthread_mutex_unlock(lock);
 	return r;
 }
+
+/* Products in the order of their names; the cursor's token the last name
+ * returned (each call reads every name: no ordered walk in LDAP). */
+int
+dir_product_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_product *p)
+{
+	char base[DN_MAX], best[UL_PRODUCT_MAX + 1] = "", name[UL_PRODUCT_MAX + 1];
+	char *attrs[] = {"uniProductName", NULL};
+	LDAPMessage *res = NULL, *e;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(base, sizeof(base), "ou=products,%s", t->st->base);
+	s = dir_lock_read(t, &lock);
+	r = dir_search_all(s, base, LDAP_SCOPE_ONELEVEL, "(objectClass=uniProduct)",
+	    attrs, &res);
+	for (e = r == 0 ? ldap_first_entry(s->ld, res) : NULL; e != NULL;
+	    e = ldap_next_entry(s->ld, e)) {
+		dir_text(s, e, "uniProductName", name, sizeof(name));
+		if (strcmp(name, cur->token) > 0 && (best[0] == '\0' ||
+		    strcmp(name, best) < 0))
+			memcpy(best, name, sizeof(name));
+	}
+	pthread_mutex_unlock(lock);
+	ldap_msgfree(res);
+	if (r != 0)
+		return r;
+	if (best[0] == '\0')
+		return UL_ENOTFOUND;
+	snprintf(cur->token, sizeof(cur->token), "%s", best);
+	r = dir_product_get(t, best, p);
+	return r == UL_ENOTFOUND ? dir_product_next(t, cur, p) : r;
+}
+
+static int
+count(struct dir_session *s, const char *base, int scope, const char *filter,
+    uint64_t *n)
+{
+	char *attrs[] = {"1.1", NULL};
+	LDAPMessage *res = NULL;
+	int r = dir_search_all(s, base, scope, filter, attrs, &res);
+
+	*n = r == 0 ? (uint64_t)ldap_count_entries(s->ld, res) : 0;
+	ldap_msgfree(res);
+	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+/* Users, products and accounts as the directory holds them; the audit
+ * and the commits as this host's own store counts them. */
+int
+dir_counts(struct ul_txn *t, struct ul_store_counts *c)
+{
+	char users[DN_MAX], products[DN_MAX];
+	struct ul_store_counts local;
+	struct ul_txn *lt = NULL;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(users, sizeof(users), "ou=users,%s", t->st->base);
+	snprintf(products, sizeof(products), "ou=products,%s", t->st->base);
+	s = dir_lock_read(t, &lock);
+	r = count(s, users, LDAP_SCOPE_ONELEVEL, "(objectClass=uniUser)",
+	    &c->users);
+	if (r == 0)
+		r = count(s, products, LDAP_SCOPE_ONELEVEL, "(objectClass=uniProduct)",
+		    &c->products);
+	if (r == 0)
+		r = count(s, products, LDAP_SCOPE_SUBTREE, "(objectClass=uniAccount)",
+		    &c->accounts);
+	pthread_mutex_unlock(lock);
+	if (r == 0 && t->st->local != NULL &&
+	    (r = ul_txn_begin(t->st->local, false, &lt)) == 0) {
+		r = ul_store_counts(lt, &local);
+		ul_txn_abort(lt);
+		c->audit = local.audit;
+		c->commits = local.commits;
+		c->batches = local.batches;
+		c->batched = local.batched;
+	}
+	return r;
+}

@@ -16,6 +16,7 @@ dir_close(struct ul_store *st)
 		return;
 	dir_session_close(&st->replica);
 	dir_session_close(&st->provider);
+	dir_local_close(st);
 	pthread_mutex_destroy(&st->replica_lock);
 	pthread_mutex_destroy(&st->provider_lock);
 	free(st);
@@ -113,6 +114,18 @@ const struct ul_store_ops dir_ops = {
 	.next_uid = dir_next_uid,
 	.product_get = dir_product_get,
 	.product_create = dir_product_create,
+	.product_next = dir_product_next,
+	.counts = dir_counts,
+	.upkeep = dir_upkeep,
+	.audit_append = dir_audit_append,
+	.audit_next = dir_audit_next,
+	.local_remember_get = dir_local_remember_get,
+	.local_remember_put = dir_local_remember_put,
+	.local_remember_forget = dir_local_remember_forget,
+	.local_session_open = dir_local_session_open,
+	.local_session_get = dir_local_session_get,
+	.local_session_close = dir_local_session_close,
+	.local_session_next = dir_local_session_next,
 	.account_get = dir_account_get,
 	.account_by_unix = dir_account_by_unix,
 	.account_by_uid = dir_account_by_uid,

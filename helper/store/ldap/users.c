@@ -851,7 +851,7 @@ dir_user_delete(struct ul_txn *t, const struct ul_user *u)
 		return r;
 	}
 	s = dir_lock_write(t, &lock);
-	r = dir_delete(s, dn);
+	r = dir_delete(s, dn, NULL);
 	if (r == UL_ENOTFOUND)
 		r = UL_ECONFLICT;
 	if (r == 0) {
