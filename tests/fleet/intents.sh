@@ -1,16 +1,16 @@
 #!/bin/sh
-# The store's unit tests (tests/unit/test_store_intents, _accounts and
-# _history, written against store.h and local.h) run on the directory
-# backend: one provider of the loopback
+# The store's unit tests (tests/unit/test_store_intents, _accounts,
+# _history and _more, written against store.h and local.h) run on the
+# directory backend: one provider of the loopback
 # fleet, read and written by one host (reads on the provider too: these
 # tests read their own writes at once), emptied before each test.  What
-# passes here keeps the LMDB backend's meaning (F1).  test_store_more
-# (teammates, API keys) and test_store_sshkeys wait for those operations.
+# passes here keeps the LMDB backend's meaning (F1).  test_store_sshkeys
+# waits for the SSH key operations.
 set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/fleet/lib.sh"
-UNITS=${UNITS:-"test_store_intents test_store_accounts test_store_history"}
+UNITS=${UNITS:-"test_store_intents test_store_accounts test_store_history test_store_more"}
 grep -q '^#define UL_WITH_LDAP 1' "$top_builddir/config.h" ||
 	ul_skip "unilogind built without LDAP (configure --with-ldap)"
 for unit in $UNITS; do
@@ -34,7 +34,7 @@ chmod 644 "$T/host1.conf"
 # the reset: every entry the helper made, and its own store, gone
 cat >"$T/reset" <<RESET
 #!/bin/sh
-for ou in users products claims failures apikeys; do
+for ou in users products claims failures apikeys members; do
 	ldapsearch -x -LLL -o ldif-wrap=no -H '$(fleet_url p1)' -D '$FLEET_ADMIN' \
 	    -y '$FLEET_DIR/admin.pw' -b "ou=\$ou,$FLEET_SUFFIX" -s one dn 2>/dev/null |
 	sed -n 's/^dn: //p'

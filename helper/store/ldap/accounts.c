@@ -148,7 +148,7 @@ dir_account_owned(struct ul_txn *t, const char *email, const char *product,
 
 /* ---- lists: in (product, name) order, as the LMDB backend's keys ---- */
 
-/* The cursor's token: PRODUCT TAB NAME of the last account returned
+/* The cursor's key: PRODUCT TAB NAME of the last account returned
  * (product names hold no tab: conf.c). */
 static int
 key_after(const char *product, const char *name, const char *token)
@@ -186,17 +186,21 @@ list_next_in(struct ul_txn *t, const char *product, const char *base,
 	bool found = false;
 	int r;
 
+	char after[DIR_CURSOR_KEY_MAX + 1], key[DIR_CURSOR_KEY_MAX + 1];
+
 	memset(a, 0, sizeof(*a));
-	if (product[0] != '\0' && (strncmp(cur->token, product,
-	    strlen(product)) != 0 || cur->token[strlen(product)] != '\t'))
-		cur->token[0] = '\0';
+	if (dir_cursor_key(cur, after) != 0)
+		return UL_EINVAL;
+	if (product[0] != '\0' && (strncmp(after, product, strlen(product)) != 0 ||
+	    after[strlen(product)] != '\t'))
+		after[0] = '\0';
 	s = dir_lock_read(t, &lock);
 	r = dir_search_all(s, base, scope, filter, attrs, &res);
 	for (e = r == 0 ? ldap_first_entry(s->ld, res) : NULL; e != NULL;
 	    e = ldap_next_entry(s->ld, e)) {
 		dir_text(s, e, "uniProductName", p, sizeof(p));
 		dir_text(s, e, "uniAccountName", n, sizeof(n));
-		if (key_after(p, n, cur->token) <= 0)
+		if (key_after(p, n, after) <= 0)
 			continue;
 		if (found && (strcmp(p, best_p) > 0 ||
 		    (strcmp(p, best_p) == 0 && strcmp(n, best_n) >= 0)))
@@ -211,8 +215,8 @@ list_next_in(struct ul_txn *t, const char *product, const char *base,
 		return UL_ENOTFOUND;
 	if (r != 0)
 		return r;
-	if ((size_t)snprintf(cur->token, sizeof(cur->token), "%s\t%s", best_p,
-	    best_n) >= sizeof(cur->token))
+	snprintf(key, sizeof(key), "%s\t%s", best_p, best_n);
+	if (dir_cursor_set(cur, key) != 0)
 		return UL_EINVAL;
 	r = dir_account_get(t, best_p, best_n, a);
 	/* gone between the two reads: the next one */

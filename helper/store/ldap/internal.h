@@ -4,8 +4,9 @@
  *
  * The DIT under ldap_base (examples/ldap/unilogin.schema):
  *   ou=users     uniUserId=ID       a user with its methods and codes
- *   ou=products  uniProductName=P   its accounts and their teammates below
+ *   ou=products  uniProductName=P   its accounts below
  *   ou=apikeys   uniApiKeyId=ID
+ *   ou=members   mail=EMAIL+uniProductName=P+uniAccountName=A  a role
  *   ou=claims    uniClaimName=K:V   unique keys, unique by their names
  *   ou=failures  uniFailKey=H       S3 counters
  *   ou=meta      cn=fleet (schema version, key fingerprint, policy),
@@ -120,6 +121,24 @@ int dir_delete(struct dir_session *s, const char *dn, const char *assertion);
 int dir_search_all(struct dir_session *s, const char *base, int scope,
     const char *filter, char **attrs, LDAPMessage **res);
 
+/* A list's cursor: its token the hex of the last key returned (as the
+ * LMDB backend's), at most DIR_CURSOR_KEY_MAX bytes; a token that is not
+ * one is UL_EINVAL.  "" starts the list. */
+#define DIR_CURSOR_KEY_MAX 300
+int dir_cursor_key(const struct ul_cursor *cur,
+    char key[DIR_CURSOR_KEY_MAX + 1]);
+int dir_cursor_set(struct ul_cursor *cur, const char *key);
+
+/* Of the entries filter finds, the one whose key (made by key() from the
+ * entry, at most DIR_KEY_MAX bytes) comes first after `after`: *found,
+ * its key in best; UL_ENOTFOUND past the last.  The caller frees *res. */
+#define DIR_KEY_MAX 1100
+int dir_search_next(struct dir_session *s, const char *base, int scope,
+    const char *filter, char **attrs,
+    void (*key)(struct dir_session *, LDAPMessage *, char *, size_t),
+    const char *after, char *best, size_t n, LDAPMessage **res,
+    LDAPMessage **found);
+
 /* An entry or a change being built: up to DIR_MODS attributes (op, type)
  * with up to DIR_VALUES values in all, copied into DIR_DATA bytes. */
 #define DIR_MODS 40
@@ -219,6 +238,26 @@ int dir_upkeep(struct ul_txn *t, int64_t failures_before,
     unsigned *removed);
 /* failures.c: counters whose last failure is before `before`, at most max */
 int dir_failures_prune(struct ul_txn *t, int64_t before, unsigned max);
+
+/* members.c: teammates (L7), ou=members; apikeys.c: API keys (T8) */
+int dir_member_get(struct ul_txn *t, const char *product, const char *account,
+    const char *email, char role[UL_ROLE_MAX + 1]);
+int dir_member_next(struct ul_txn *t, const char *product, const char *account,
+    struct ul_cursor *cur, char email[UL_EMAIL_MAX + 1],
+    char role[UL_ROLE_MAX + 1]);
+int dir_membership_next(struct ul_txn *t, const char *email,
+    struct ul_cursor *cur, char product[UL_PRODUCT_MAX + 1],
+    char account[UL_ACCOUNT_MAX + 1], char role[UL_ROLE_MAX + 1]);
+int dir_member_set(struct ul_txn *t, const char *product, const char *account,
+    const char *email, const char *role);
+int dir_member_remove(struct ul_txn *t, const char *product,
+    const char *account, const char *email);
+int dir_apikey_get(struct ul_txn *t, const char *id, struct ul_apikey *k);
+int dir_apikey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
+    struct ul_apikey *k);
+int dir_apikey_create(struct ul_txn *t, const struct ul_apikey *k);
+int dir_apikey_revoke(struct ul_txn *t, const char *id);
+int dir_apikey_move(struct ul_txn *t, const char *id, const char *email);
 
 /* users.c, failures.c, uids.c, products.c */
 int dir_user_get(struct ul_txn *t, const char *email, struct ul_user *u);

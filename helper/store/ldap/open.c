@@ -20,7 +20,7 @@
 	{.mod_op = LDAP_MOD_ADD, .mod_type = (type), .mod_vals.modv_strvals = (values)}
 
 static const char *const containers[] = {
-	"users", "products", "apikeys", "claims", "failures", "meta",
+	"users", "products", "apikeys", "claims", "failures", "meta", "members",
 };
 
 /* The base entry on s: 0, or why not. */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "helper/store/ldap/internal.h"
 #include "unilogin/error.h"
 
@@ -332,4 +334,58 @@ dir_claim_holder(struct dir_session *s, struct ul_store *st, const char *key,
 		dir_text(s, e, "uniClaimHolder", holder, n);
 	ldap_msgfree(res);
 	return r;
+}
+
+int
+dir_search_next(struct dir_session *s, const char *base, int scope,
+    const char *filter, char **attrs,
+    void (*key)(struct dir_session *, LDAPMessage *, char *, size_t),
+    const char *after, char *best, size_t n, LDAPMessage **res,
+    LDAPMessage **found)
+{
+	char k[DIR_KEY_MAX];
+	LDAPMessage *e;
+	int r = dir_search_all(s, base, scope, filter, attrs, res);
+
+	*found = NULL;
+	best[0] = '\0';
+	for (e = r == 0 ? ldap_first_entry(s->ld, *res) : NULL; e != NULL;
+	    e = ldap_next_entry(s->ld, e)) {
+		key(s, e, k, sizeof(k));
+		if (strcmp(k, after) > 0 && (*found == NULL || strcmp(k, best) < 0) &&
+		    strlen(k) < n) {
+			memcpy(best, k, strlen(k) + 1);
+			*found = e;
+		}
+	}
+	if (r == UL_ENOTFOUND || (r == 0 && *found == NULL))
+		return UL_ENOTFOUND;
+	return r;
+}
+
+int
+dir_cursor_key(const struct ul_cursor *cur, char key[DIR_CURSOR_KEY_MAX + 1])
+{
+	size_t len = strnlen(cur->token, sizeof(cur->token)), n = 0;
+
+	key[0] = '\0';
+	if (len == sizeof(cur->token) || len % 2 != 0 ||
+	    len / 2 > DIR_CURSOR_KEY_MAX ||
+	    sodium_hex2bin((unsigned char *)key, DIR_CURSOR_KEY_MAX, cur->token,
+	    len, NULL, &n, NULL) != 0 || n != len / 2 || memchr(key, '\0', n))
+		return UL_EINVAL;
+	key[n] = '\0';
+	return 0;
+}
+
+int
+dir_cursor_set(struct ul_cursor *cur, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (n > DIR_CURSOR_KEY_MAX)
+		return UL_EINVAL;
+	sodium_bin2hex(cur->token, sizeof(cur->token), (const unsigned char *)key,
+	    n);
+	return 0;
 }

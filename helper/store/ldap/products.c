@@ -81,7 +81,11 @@ dir_product_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_product *p)
 	struct dir_session *s;
 	int r;
 
+	char after[DIR_CURSOR_KEY_MAX + 1];
+
 	memset(p, 0, sizeof(*p));
+	if (dir_cursor_key(cur, after) != 0)
+		return UL_EINVAL;
 	snprintf(base, sizeof(base), "ou=products,%s", t->st->base);
 	s = dir_lock_read(t, &lock);
 	r = dir_search_all(s, base, LDAP_SCOPE_ONELEVEL, "(objectClass=uniProduct)",
@@ -89,7 +93,7 @@ dir_product_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_product *p)
 	for (e = r == 0 ? ldap_first_entry(s->ld, res) : NULL; e != NULL;
 	    e = ldap_next_entry(s->ld, e)) {
 		dir_text(s, e, "uniProductName", name, sizeof(name));
-		if (strcmp(name, cur->token) > 0 && (best[0] == '\0' ||
+		if (strcmp(name, after) > 0 && (best[0] == '\0' ||
 		    strcmp(name, best) < 0))
 			memcpy(best, name, sizeof(name));
 	}
@@ -99,8 +103,9 @@ dir_product_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_product *p)
 		return r;
 	if (best[0] == '\0')
 		return UL_ENOTFOUND;
-	snprintf(cur->token, sizeof(cur->token), "%s", best);
-	r = dir_product_get(t, best, p);
+	r = dir_cursor_set(cur, best);
+	if (r == 0)
+		r = dir_product_get(t, best, p);
 	return r == UL_ENOTFOUND ? dir_product_next(t, cur, p) : r;
 }
 

@@ -402,7 +402,7 @@ dir_code_consume(struct ul_txn *t, const struct ul_user *u,
 
 /* ---- the rest of a user's reads and changes ---- */
 
-/* Users in the order of their ids; the cursor's token the last id
+/* Users in the order of their ids; the cursor's key the last id
  * returned.  Each call reads every id (no ordered walk in LDAP). */
 int
 dir_user_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_user *u)
@@ -414,7 +414,11 @@ dir_user_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_user *u)
 	struct dir_session *s;
 	int r;
 
+	char after[DIR_CURSOR_KEY_MAX + 1];
+
 	memset(u, 0, sizeof(*u));
+	if (dir_cursor_key(cur, after) != 0)
+		return UL_EINVAL;
 	snprintf(base, sizeof(base), "ou=users,%s", t->st->base);
 	s = dir_lock_read(t, &lock);
 	r = dir_search_all(s, base, LDAP_SCOPE_ONELEVEL, "(objectClass=uniUser)",
@@ -422,7 +426,7 @@ dir_user_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_user *u)
 	for (e = r == 0 ? ldap_first_entry(s->ld, res) : NULL; e != NULL;
 	    e = ldap_next_entry(s->ld, e)) {
 		dir_text(s, e, "uniUserId", id, sizeof(id));
-		if (strcmp(id, cur->token) > 0 && (best[0] == '\0' ||
+		if (strcmp(id, after) > 0 && (best[0] == '\0' ||
 		    strcmp(id, best) < 0)) {
 			memcpy(best, id, sizeof(id));
 			dir_text(s, e, "mail", mail, sizeof(mail));
@@ -434,8 +438,9 @@ dir_user_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_user *u)
 		return r;
 	if (best[0] == '\0')
 		return UL_ENOTFOUND;
-	snprintf(cur->token, sizeof(cur->token), "%s", best);
-	r = dir_user_get(t, mail, u);
+	r = dir_cursor_set(cur, best);
+	if (r == 0)
+		r = dir_user_get(t, mail, u);
 	/* gone or moved between the two reads: the next one */
 	return r == UL_ENOTFOUND || (r == 0 && strcmp(u->id, best) != 0) ?
 	    dir_user_next(t, cur, u) : r;
