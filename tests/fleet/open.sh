@@ -79,11 +79,11 @@ expect_contains "with everything in place: the directory is ready" "$out" \
 	"the directory is ready (provider $(fleet_url p1), replica $(fleet_ldapi c1))"
 expect_contains "... and the helper says it does not serve all of it yet" "$out" \
 	"does not serve the whole store from it yet: use store = lmdb"
+ous=$(printf 'ou: %s\n' apikeys claims failures members meta products users)
 for n in c1 c2 c3 p2; do
-	expect_eq "$n shows the helper's containers" \
-		"$(printf 'ou: %s\n' apikeys claims failures meta products users)" \
+	expect_eq "$n shows the helper's containers" "$ous" \
 		"$(fleet_wait "$n" "$base" '(&(objectClass=organizationalUnit)(!(ou=helpers))(!(ou=readers)))' \
-		    "$(printf 'ou: %s\n' apikeys claims failures meta products users)" ou)"
+		    "$ous" ou)"
 	expect_eq "$n shows cn=fleet with schema version 1" "uniSchemaVersion: 1" \
 		"$(fleet_wait "$n" "cn=fleet,ou=meta,$base" '(objectClass=uniMeta)' \
 		    'uniSchemaVersion: 1' uniSchemaVersion)"
