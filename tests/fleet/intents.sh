@@ -10,7 +10,7 @@ set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/fleet/lib.sh"
-UNITS=${UNITS:-"test_store_intents test_store_accounts test_store_history test_store_more"}
+UNITS=${UNITS:-"test_store_intents test_store_accounts test_store_history test_store_more test_store_sshkeys"}
 grep -q '^#define UL_WITH_LDAP 1' "$top_builddir/config.h" ||
 	ul_skip "unilogind built without LDAP (configure --with-ldap)"
 for unit in $UNITS; do
@@ -34,7 +34,7 @@ chmod 644 "$T/host1.conf"
 # the reset: every entry the helper made, and its own store, gone
 cat >"$T/reset" <<RESET
 #!/bin/sh
-for ou in users products claims failures apikeys members; do
+for ou in users products claims failures apikeys members sshkeys; do
 	ldapsearch -x -LLL -o ldif-wrap=no -H '$(fleet_url p1)' -D '$FLEET_ADMIN' \
 	    -y '$FLEET_DIR/admin.pw' -b "ou=\$ou,$FLEET_SUFFIX" -s one dn 2>/dev/null |
 	sed -n 's/^dn: //p'

@@ -7,6 +7,7 @@
  *   ou=products  uniProductName=P   its accounts below
  *   ou=apikeys   uniApiKeyId=ID
  *   ou=members   mail=EMAIL+uniProductName=P+uniAccountName=A  a role
+ *   ou=sshkeys   uniSshKeyId=ID
  *   ou=claims    uniClaimName=K:V   unique keys, unique by their names
  *   ou=failures  uniFailKey=H       S3 counters
  *   ou=meta      cn=fleet (schema version, key fingerprint, policy),
@@ -258,6 +259,16 @@ int dir_apikey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
 int dir_apikey_create(struct ul_txn *t, const struct ul_apikey *k);
 int dir_apikey_revoke(struct ul_txn *t, const char *id);
 int dir_apikey_move(struct ul_txn *t, const char *id, const char *email);
+
+/* sshkeys.c: SSH keys (K1), ou=sshkeys, fingerprints claimed */
+int dir_sshkey_get(struct ul_txn *t, const char *id, struct ul_sshkey *k);
+int dir_sshkey_by_fingerprint(struct ul_txn *t, const char *fingerprint,
+    struct ul_sshkey *k);
+int dir_sshkey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
+    struct ul_sshkey *k);
+int dir_sshkey_create(struct ul_txn *t, const struct ul_sshkey *k);
+int dir_sshkey_remove(struct ul_txn *t, const char *id);
+int dir_sshkey_move(struct ul_txn *t, const char *id, const char *email);
 
 /* users.c, failures.c, uids.c, products.c */
 int dir_user_get(struct ul_txn *t, const char *email, struct ul_user *u);

@@ -21,6 +21,7 @@
 
 static const char *const containers[] = {
 	"users", "products", "apikeys", "claims", "failures", "meta", "members",
+	"sshkeys",
 };
 
 /* The base entry on s: 0, or why not. */

@@ -1,7 +1,6 @@
 /* The directory backend's table, its transactions and its lifecycle.
- * Operations this version does not have yet are NULL: dispatch.c refuses
- * to open a backend whose table has holes (tests call the backend's open
- * directly, tests/fleet/store.sh). */
+ * Every operation is there: dispatch.c refuses to open a backend whose
+ * table has holes. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -125,6 +124,12 @@ const struct ul_store_ops dir_ops = {
 	.apikey_create = dir_apikey_create,
 	.apikey_revoke = dir_apikey_revoke,
 	.apikey_move = dir_apikey_move,
+	.sshkey_get = dir_sshkey_get,
+	.sshkey_by_fingerprint = dir_sshkey_by_fingerprint,
+	.sshkey_next = dir_sshkey_next,
+	.sshkey_create = dir_sshkey_create,
+	.sshkey_remove = dir_sshkey_remove,
+	.sshkey_move = dir_sshkey_move,
 	.counts = dir_counts,
 	.upkeep = dir_upkeep,
 	.audit_append = dir_audit_append,
