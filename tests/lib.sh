@@ -107,7 +107,28 @@ ul_done() {
 # ---- the helper ----
 
 # ul_config [KEY = VALUE]...: the test config; extra lines override.
+# UL_STORE=ldap: the helper's store is a loopback directory instead
+# (tests/fleet/lib.sh: provider p1, the host's replica c1, started at the
+# first ul_config and stopped on exit), so that a test script runs
+# unchanged against both backends.
+ul_store_lines() {
+	[ "${UL_STORE:-lmdb}" = ldap ] || return 0
+	if [ -z "${UL_FLEET_UP:-}" ]; then
+		. "$top_srcdir/tests/fleet/lib.sh"
+		fleet_init
+		fleet_load
+		fleet_start p1 c1
+		fleet_synced c1
+		UL_FLEET_UP=1
+	fi
+	printf '%s\n' "store = ldap" "ldap_read_uri = $(fleet_ldapi c1)" \
+		"ldap_write_uri = $(fleet_url p1)" "ldap_base = $FLEET_SUFFIX" \
+		"ldap_bind = simple" "ldap_bind_dn = cn=host1,ou=helpers,$FLEET_SUFFIX" \
+		"ldap_bind_password_file = $FLEET_DIR/host1.pw"
+}
+
 ul_config() {
+	ul_store_lines >"$T/store.lines"
 	{
 		for line in "$@"; do echo "$line"; done
 		# the test's defaults, for the keys the test did not set (the
@@ -120,6 +141,7 @@ ul_config() {
 			key=${line%% =*}
 			case " $* " in *" $key = "*) ;; *) echo "$line" ;; esac
 		done
+		cat "$T/store.lines"
 	} >"$T/unilogin.conf"
 	chmod 644 "$T/unilogin.conf"
 	ul_pam_service

@@ -33,8 +33,8 @@
  *                                    and its time; the test stops, kills
  *                                    and restarts the provider between
  *                                    lines (F2)
- * The backend is opened directly (backend.h): this version's table is not
- * complete, so ul_store_open would refuse it. */
+ * The backend is opened directly (backend.h), whatever the config's
+ * `store` says. */
 #include "config.h"
 
 #include <inttypes.h>

@@ -20,8 +20,7 @@
 /* The store under test: LMDB in fx->dir, or, when UL_TEST_STORE_CONF
  * names a config (tests/fleet/store.sh: store = ldap on the loopback
  * fleet), that directory backend, emptied first by the command
- * UL_TEST_STORE_RESET; it is opened directly (backend.h), since
- * ul_store_open serves only a backend whose table is complete. */
+ * UL_TEST_STORE_RESET; it is opened directly (backend.h). */
 static int
 open_store(struct fixture *fx)
 {

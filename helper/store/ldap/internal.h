@@ -70,10 +70,16 @@ struct ul_store {
 struct ul_txn {
 	struct ul_store *st;
 	bool write;
+	bool wrote;                 /* an intent went to the provider */
 };
 
 /* store.c: the table (NULL where this version has no operation yet). */
 extern const struct ul_store_ops dir_ops;
+
+/* ops.c: read your writes: waits (bounded by ldap_timeout) until the
+ * replica holds what the provider acknowledged (contextCSN of ldap_base);
+ * UL_ETIMEDOUT when it did not catch up in time. */
+int dir_replica_catch_up(struct ul_store *st);
 
 /* ops.c: the pieces every record's file uses.  A session the server
  * dropped is closed (its ld NULL) and opened again at the next lock; while

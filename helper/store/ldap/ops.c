@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -27,8 +28,12 @@ reopened(struct ul_store *st, struct dir_session *s)
 struct dir_session *
 dir_lock_read(struct ul_txn *t, pthread_mutex_t **lock)
 {
-	if (t->write)
-		return dir_lock_write(t, lock);
+	if (t->write) {
+		/* what a write's precondition sees: the provider */
+		*lock = &t->st->provider_lock;
+		pthread_mutex_lock(*lock);
+		return reopened(t->st, &t->st->provider);
+	}
 	*lock = &t->st->replica_lock;
 	pthread_mutex_lock(*lock);
 	return reopened(t->st, &t->st->replica);
@@ -37,6 +42,7 @@ dir_lock_read(struct ul_txn *t, pthread_mutex_t **lock)
 struct dir_session *
 dir_lock_write(struct ul_txn *t, pthread_mutex_t **lock)
 {
+	t->wrote = true;
 	*lock = &t->st->provider_lock;
 	pthread_mutex_lock(*lock);
 	return reopened(t->st, &t->st->provider);
@@ -388,4 +394,82 @@ dir_cursor_set(struct ul_cursor *cur, const char *key)
 	sodium_bin2hex(cur->token, sizeof(cur->token), (const unsigned char *)key,
 	    n);
 	return 0;
+}
+
+/* The contextCSN values of base on s (at most n, each < 64 bytes). */
+static int
+context_csns(struct dir_session *s, const char *base, char csn[][64], int n)
+{
+	char *attrs[] = {"contextCSN", NULL};
+	LDAPMessage *res = NULL, *e;
+	struct berval **v;
+	int k = 0, r = dir_search_one(s, base, LDAP_SCOPE_BASE, "(objectClass=*)",
+	    attrs, &res, &e);
+
+	v = r == 0 ? ldap_get_values_len(s->ld, e, "contextCSN") : NULL;
+	for (int i = 0; v != NULL && v[i] != NULL && k < n; i++)
+		if (v[i]->bv_len < 64) {
+			memcpy(csn[k], v[i]->bv_val, v[i]->bv_len);
+			csn[k++][v[i]->bv_len] = '\0';
+		}
+	ldap_value_free_len(v);
+	ldap_msgfree(res);
+	return r != 0 ? -1 : k;
+}
+
+/* The server id of a CSN: TIME#COUNT#SID#MOD. */
+static const char *
+csn_sid(const char *csn, size_t *len)
+{
+	const char *a = strchr(csn, '#'), *b = a ? strchr(a + 1, '#') : NULL;
+	const char *c = b ? strchr(b + 1, '#') : NULL;
+
+	*len = c ? (size_t)(c - b - 1) : 0;
+	return b ? b + 1 : "";
+}
+
+#define CSNS 8
+
+/* Read your writes: waits (bounded by ldap_timeout) until the replica's
+ * contextCSN of ldap_base holds, for each server id, at least what the
+ * provider's does, so that what this helper just wrote is what its next
+ * read from the replica sees.  0 when it does (or when the base holds no
+ * contextCSN: a base below the database's suffix), UL_ETIMEDOUT when
+ * the replica did not catch up in time. */
+int
+dir_replica_catch_up(struct ul_store *st)
+{
+	char want[CSNS][64], have[CSNS][64];
+	struct timespec pause = {0, 500000};
+	int nw, nh, tries = (int)st->conf.ldap_timeout * 2000;
+
+	pthread_mutex_lock(&st->provider_lock);
+	nw = context_csns(&st->provider, st->base, want, CSNS);
+	pthread_mutex_unlock(&st->provider_lock);
+	if (nw <= 0)
+		return 0;
+	for (int i = 0; i < tries; i++) {
+		bool behind = false;
+
+		pthread_mutex_lock(&st->replica_lock);
+		nh = context_csns(&st->replica, st->base, have, CSNS);
+		pthread_mutex_unlock(&st->replica_lock);
+		for (int w = 0; w < nw && !behind; w++) {
+			size_t lw, lh;
+			const char *sw = csn_sid(want[w], &lw);
+			bool ok = false;
+
+			for (int h = 0; h < nh && !ok; h++) {
+				const char *sh = csn_sid(have[h], &lh);
+
+				ok = lw == lh && memcmp(sw, sh, lw) == 0 &&
+				    strcmp(have[h], want[w]) >= 0;
+			}
+			behind = !ok;
+		}
+		if (!behind)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return UL_ETIMEDOUT;
 }

@@ -42,9 +42,16 @@ dir_txn_begin(struct ul_store *st, bool write, struct ul_txn **out)
 	return 0;
 }
 
+/* Every intent was applied when it returned; what is left is read your
+ * writes: a transaction that wrote returns once the host's replica shows
+ * it, so that the caller's next read (a login after `account add`, a
+ * revoked key, a ban) sees it.  A replica that does not catch up within
+ * ldap_timeout delays nothing further: the write stands. */
 static int
 dir_txn_commit(struct ul_txn *t)
 {
+	if (t->wrote)
+		(void)dir_replica_catch_up(t->st);
 	free(t);
 	return 0;
 }
