@@ -106,7 +106,7 @@ dir_sshkey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
 {
 	char base[UL_LDAP_DN_MAX + 16], v[ESC(UL_EMAIL_MAX)];
 	char filter[sizeof(v) + 64], best[UL_SSHKEY_ID_MAX + 1];
-	char after[DIR_CURSOR_KEY_MAX + 1];
+	char after[DIR_CURSOR_KEY_MAX + 1], *attrs[] = {"uniSshKeyId", NULL};
 	LDAPMessage *res = NULL, *e;
 	pthread_mutex_t *lock;
 	struct dir_session *s;
@@ -120,15 +120,18 @@ dir_sshkey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
 	snprintf(filter, sizeof(filter),
 	    "(&(objectClass=uniSshKey)(uniOwnerEmail=%s))", v);
 	s = dir_lock_read(t, &lock);
-	r = dir_search_next(s, base, LDAP_SCOPE_ONELEVEL, filter, NULL, key_id,
+	/* the ids only (a key's blob is up to 2,800 bytes), then the one */
+	r = dir_search_next(s, base, LDAP_SCOPE_ONELEVEL, filter, attrs, key_id,
 	    after, best, sizeof(best), &res, &e);
-	if (r == 0) {
-		read_sshkey(s, e, k);
-		r = dir_cursor_set(cur, best);
-	}
 	pthread_mutex_unlock(lock);
 	ldap_msgfree(res);
-	return r;
+	if (r == 0)
+		r = dir_cursor_set(cur, best);
+	if (r != 0)
+		return r;
+	r = dir_sshkey_get(t, best, k);
+	/* gone between the two reads: the next one */
+	return r == UL_ENOTFOUND ? dir_sshkey_next(t, email, cur, k) : r;
 }
 
 static void
