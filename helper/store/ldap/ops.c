@@ -83,7 +83,9 @@ dir_filter_value(char *out, size_t n, const char *v)
 	int r = UL_EINVAL;
 
 	if (ldap_bv2escaped_filter_value(&in, &esc) == 0 && esc.bv_len < n) {
-		memcpy(out, esc.bv_val, esc.bv_len);
+		/* an empty value escapes to no buffer at all */
+		if (esc.bv_len > 0)
+			memcpy(out, esc.bv_val, esc.bv_len);
 		out[esc.bv_len] = '\0';
 		r = 0;
 	}
