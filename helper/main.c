@@ -71,6 +71,22 @@ activated_socket(void)
 	return 3;
 }
 
+/* Descriptors we did not open (a parent's lock or log file, a test
+ * harness's pipe) are closed before anything else: a daemon that keeps
+ * them holds its parent's locks and files for its whole life.  fd 3
+ * stays when systemd passed us our socket there. */
+static void
+close_inherited(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	unsigned int first = 3;
+
+	if (pid != NULL && fds != NULL && atol(pid) == (long)getpid() && atoi(fds) >= 1)
+		first = 4;
+	/* best effort: under valgrind, its own descriptors refuse */
+	(void)close_range(first, ~0U, 0);
+}
+
 /* The socket's directory: a directory (not a link), of root or this
  * helper's user, that nobody else may write (S5: clients check the same,
  * and would refuse to talk to the socket). */
@@ -226,6 +242,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	close_inherited();
 	if (sodium_init() < 0) {
 		fprintf(stderr, "unilogind: libsodium failed to start\n");
 		return 1;

@@ -90,4 +90,12 @@ out=$(ctl user add 2>&1) && rc=0 || rc=$?
 expect_contains "missing argument: usage" "$out" "usage: uniloginctl user add EMAIL"
 out=$(ctl status 2>&1) && rc=0 || rc=$?
 expect_eq "no helper: exit 3" 3 "$rc"
+# a descriptor the helper inherits (a parent's lock file) is closed at
+# start: a daemon that kept it would hold its parent's lock for its life
+: >"$T/inherited.lock"
+ul_start 9>"$T/inherited.lock"
+held=$(for f in /proc/"$HELPER_PID"/fd/*; do readlink "$f"; done)
+expect_lacks "the helper keeps no inherited descriptor" "$held" "inherited.lock"
+expect_contains "(and does keep its own)" "$held" "socket:"
+ul_stop
 ul_done
