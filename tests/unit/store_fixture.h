@@ -50,4 +50,9 @@ void create_account(struct fixture *fx, const struct ul_account *a);
 struct ul_account get_account(struct fixture *fx, const char *product,
     const char *name);
 
+/* An audit record of ann@x.org on shop from 192.0.2.1. */
+struct ul_audit audit_event(int64_t time, const char *event, int result);
+/* Three of them stored (login, a failed login, user_add at 100, 200, 300). */
+void append_three_events(struct fixture *fx);
+
 #endif

@@ -23,35 +23,6 @@
 
 #include "tests/unit/store_fixture.h"
 
-static struct ul_audit
-audit_event(int64_t time, const char *event, int result)
-{
-	struct ul_audit e;
-
-	memset(&e, 0, sizeof(e));
-	e.time = time;
-	snprintf(e.event, sizeof(e.event), "%s", event);
-	snprintf(e.email, sizeof(e.email), "ann@x.org");
-	snprintf(e.product, sizeof(e.product), "shop");
-	snprintf(e.rhost, sizeof(e.rhost), "192.0.2.1");
-	e.result = result;
-	return e;
-}
-
-static void
-append_three_events(struct fixture *fx)
-{
-	struct ul_audit e[] = {
-		audit_event(100, "login", 0),
-		audit_event(200, "login", UL_EAUTH),
-		audit_event(300, "user_add", 0),
-	};
-	struct ul_txn *t = begin(fx, true);
-
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(ul_store_audit_append(t, &e[i]), 0);
-	commit(t);
-}
 
 /* ---- failure counters (S3) ---- */
 
