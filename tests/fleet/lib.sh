@@ -63,12 +63,15 @@ fleet_init() {
 
 # fleet_config EXAMPLE NAME ROOTPW_HASH: the example with the test's names,
 # paths and passwords; TLS stays out (loopback, no certificates here).
+# FLEET_NOSYNC=1 (the race tests, as they use a low KDF cost): each
+# database with dbnosync, its writes left to the kernel to flush; a killed
+# slapd loses nothing by it, only a machine that stops would.
 fleet_config() {
 	d=$FLEET_DIR/$2
 	sed -e "s|/etc/ldap/schema/unilogin.schema|$FLEET_EXAMPLES/unilogin.schema|" \
 	    -e "s|/etc/ldap/unilogin-acl.conf|$FLEET_EXAMPLES/acl.conf|" \
 	    -e "s|/run/slapd/unilogin|$d/run/slapd|" \
-	    -e "s|/var/lib/ldap/unilogin|$d/db|" \
+	    -e "s|/var/lib/ldap/unilogin|$d/db|" ${FLEET_NOSYNC:+-e "s|^maxsize .*|&\ndbnosync|"} \
 	    -e "s|ldap://provider1.example.net/|$(fleet_url p1)|" \
 	    -e "s|ldap://provider2.example.net/|$(fleet_url p2)|" \
 	    -e "s|ldap://provider.example.net/|$(fleet_url p1)|" \
