@@ -376,6 +376,7 @@ def run_accounts(a, H):
         won[unix] = ["%s-%d" % (unix, k) for k, (r, _) in enumerate(out) if r == OK]
     list(pool.map(unix_trial, range(a.trials)))
     print(l1.line(), flush=True)
+    lap("unix_user")
 
     # L1a: uids from every host at once
     got = []
@@ -395,29 +396,34 @@ def run_accounts(a, H):
     print("uids: allocations %d acknowledged %d duplicates %d" % (
         len(got), len(ok), sum(k - 1 for k in uids.values() if k > 1)), flush=True)
 
-    # what every host lists: each account once, the winner of each
-    # unix_user alone, each acknowledged uid once and as acknowledged
+    lap("uids")
+
+    # what every host shows (read from its replica): the winner of each
+    # unix_user, the loser absent, each acknowledged uid as acknowledged
+    def show(job):
+        h, name = job
+        res, r = H.call(h, "account_show", product=PRODUCT, account=name)
+        return h, name, res, (r.get("unix_user"), r.get("uid")) if res == OK else None
+    acked = dict(ok)
+    jobs = [(h, name) for h in range(H.n)
+            for name in [n for w in won.values() for n in w] + list(acked) +
+            ["%s-%d" % (unix, k) for unix, w in won.items() for k in (0, 1)
+             if "%s-%d" % (unix, k) not in w]]
+    seen = [Counter() for _ in range(H.n)]
+    for h, name, res, got in pool.map(show, jobs):
+        if name in acked:
+            seen[h]["uid as acked" if res == OK and got[1] == acked[name] else "uid wrong"] += 1
+        elif any(name in w for w in won.values()):
+            seen[h]["winner" if res == OK and got[0] == name.rsplit("-", 1)[0]
+                    else "winner wrong"] += 1
+        else:
+            seen[h]["loser absent" if res == ulwire.ENOTFOUND else "loser there"] += 1
     for h in range(H.n):
-        recs = []
-        after = None
-        while True:
-            r = H.must(h, "account_list", product=PRODUCT, after=after)
-            recs.extend(r.records())
-            after = r.get("next")
-            if after is None:
-                break
-        by_name = Counter(x.get("account") for x in recs)
-        by_unix = {}
-        for x in recs:
-            by_unix.setdefault(x.get("unix_user"), []).append(x.get("account"))
-        listed_uid = {x.get("account"): x.get("uid") for x in recs}
-        twice = sum(1 for k in by_name.values() if k > 1)
-        unix_ok = sum(1 for unix, w in won.items() if by_unix.get(unix) == w and len(w) == 1)
-        uid_ok = sum(1 for n, uid in ok if listed_uid.get(n) == uid)
-        uid_dup = sum(k - 1 for k in Counter(listed_uid.values()).values() if k > 1)
-        print("host %d lists: accounts %d listed_twice %d unix_user_winners %d uids_as_acked %d "
-              "uid_duplicates %d" % (h + 1, len(recs), twice, unix_ok, uid_ok, uid_dup),
-              flush=True)
+        c = seen[h]
+        print("host %d shows: unix_user_winners %d losers_absent %d uids_as_acked %d wrong %d" % (
+            h + 1, c["winner"], c["loser absent"], c["uid as acked"],
+            c["uid wrong"] + c["winner wrong"] + c["loser there"]), flush=True)
+    lap("shown")
 
 
 def main():
