@@ -426,9 +426,104 @@ def run_accounts(a, H):
     lap("shown")
 
 
+# ---- outage: F2 ----
+
+OUTAGE_KINDS = ("login_password", "login_wrong", "login_code", "lookup", "account_check")
+
+
+def run_outage(a, H):
+    """--n requests of each kind, --parallel at a time, round the hosts,
+    each with the helper's own `timeout` as the client's deadline (a reply
+    is the helper answering in time): their results."""
+    Hs = Hosts([c.path for c in H.c])
+    for c in Hs.c:
+        c.timeout = a.deadline
+    plain, tfa = User(0), User(0)
+    plain.email, plain.account = "plain@example.com", "plain"
+    tfa.email, tfa.account = "tfa@example.com", "tfa"
+    tfa.secret = a.secret
+
+    def one(job):
+        kind, i = job
+        h = i
+        if kind == "login_password":
+            return kind, begin(Hs, h, plain)[1]
+        if kind == "login_wrong":
+            return kind, begin(Hs, h, plain, "wrong " + PASSWORD)[1]
+        if kind == "login_code":
+            t, res = begin(Hs, h, tfa)
+            if t is None:
+                return kind, ("begin", res)
+            return kind, Hs.call(h, "login_code", ticket=t, service="fleetrace",
+                                 code=totp(tfa.secret, DIGITS, step_now()))[0]
+        if kind == "lookup":
+            return kind, Hs.call(h, "lookup", product=PRODUCT, unix_user=plain.account)[0]
+        return kind, Hs.call(h, "account_check", product=PRODUCT, unix_user=plain.account,
+                             email=plain.email)[0]
+    jobs = [(k, i) for i in range(a.n) for k in a.kinds.split(",")]
+    seen = {k: Counter() for k in a.kinds.split(",")}
+    with ThreadPoolExecutor(max_workers=a.parallel) as pool:
+        for kind, res in pool.map(one, jobs):
+            seen[kind][res] += 1
+    names = {OK: "ok", ulwire.EUNREACHABLE: "unreachable", ulwire.EUNKNOWN: "unknown",
+             None: "noreply"}
+    for kind, c in seen.items():
+        print("%s: requests %d " % (kind, sum(c.values())) +
+              " ".join("%s %d" % (names[r], c[r]) for r in (OK, ulwire.EUNREACHABLE,
+                                                           ulwire.EUNKNOWN, None)) +
+              " other %d" % sum(n for r, n in c.items() if r not in names), flush=True)
+        odd = {r: n for r, n in c.items() if r not in names}
+        if odd:
+            log("%s: other answers %s" % (kind, odd))
+
+
+# ---- stream: S7 ----
+
+def run_stream(a, H):
+    """Users added from every host at once (--parallel threads a host);
+    after --after acknowledgements slapd --kill is killed (SIGKILL); each
+    thread goes on until the helper refused it three times.  Prints the
+    acknowledged emails into --acked, one a line, and the figures."""
+    lock = threading.Lock()
+    acked, unknown, refused = [], [], Counter()
+    killed = threading.Event()
+
+    def writer(job):
+        h, k = job
+        fails = 0
+        for i in range(100000):
+            if fails >= 3:
+                return
+            email = "s7-%d-%d-%d@example.com" % (h + 1, k, i)
+            res, r = H.call(h, "user_add", email=email)
+            with lock:
+                if res == OK:
+                    acked.append(email)
+                    if len(acked) == a.after and not killed.is_set():
+                        os.kill(a.kill, 9)
+                        killed.set()
+                        log("slapd %d killed after %d acknowledged" % (a.kill, len(acked)))
+                elif res in (ulwire.EUNKNOWN, None):
+                    unknown.append(email)
+                else:
+                    refused[res] += 1
+                if res != OK and killed.is_set():
+                    fails += 1
+                if res != OK and not killed.is_set():
+                    log("refused before the kill: %s %s" % (email, r.message if r else res))
+    with ThreadPoolExecutor(max_workers=H.n * a.parallel) as pool:
+        list(pool.map(writer, [(h, k) for h in range(H.n) for k in range(a.parallel)]))
+    with open(a.acked, "w") as f:
+        for e in acked:
+            f.write(e + "\n")
+    print("stream: acknowledged %d unknown %d refused %s killed %s" % (
+        len(acked), len(unknown), dict(refused), "yes" if killed.is_set() else "no"),
+        flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["codes", "lockout", "accounts"])
+    p.add_argument("what", choices=["codes", "lockout", "accounts", "outage", "stream"])
     p.add_argument("sockets", nargs="+")
     p.add_argument("--workers", type=int, default=16)
     p.add_argument("--users", type=int, default=100)
@@ -442,6 +537,14 @@ def main():
     p.add_argument("--tries", type=int, default=50)
     p.add_argument("--trials", type=int, default=100)
     p.add_argument("--uids", type=int, default=1000)
+    p.add_argument("--n", type=int, default=20)
+    p.add_argument("--parallel", type=int, default=4)
+    p.add_argument("--deadline", type=float, default=3.0)
+    p.add_argument("--kinds", default=",".join(OUTAGE_KINDS))
+    p.add_argument("--secret-file")
+    p.add_argument("--kill", type=int)
+    p.add_argument("--after", type=int, default=100)
+    p.add_argument("--acked")
     a = p.parse_args()
     H = Hosts(a.sockets)
     start = time.monotonic()
@@ -451,6 +554,12 @@ def main():
         run_codes(a, H)
     elif a.what == "lockout":
         run_lockout(a, H)
+    elif a.what == "outage":
+        with open(a.secret_file) as f:
+            a.secret = f.read().strip()
+        run_outage(a, H)
+    elif a.what == "stream":
+        run_stream(a, H)
     else:
         run_accounts(a, H)
     log("%s took %.1f s" % (a.what, time.monotonic() - start))
