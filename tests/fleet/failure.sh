@@ -7,6 +7,7 @@
 #     itself, before the client's own deadline (the helper's `timeout`),
 #     and never PAM_SUCCESS;
 #   - NSS, LOOKUP and ACCOUNT_CHECK still answer from the host's replica;
+#   - each host's log says why it refused;
 #   - an admin write says "provider unreachable: nothing changed" (exit
 #     3), or "outcome unknown" when it was sent and its answer never came;
 #   - kill -9 of the provider during a stream of writes from three hosts:
@@ -110,6 +111,8 @@ outage() {
 			"auth: PAM_AUTHINFO_UNAVAIL"
 		expect_lacks "$1: PAM on $h: never PAM_SUCCESS" "$got" "PAM_SUCCESS"
 		expect_eq "$1: NSS on $h answers from the replica" "plain:$plain_uid" "$(nss "$h" plain)"
+		expect_contains "$1: $h's log says why logins were refused" \
+			"$(tail -5 "$FLEET_DIR/$h/helper.log")" "store: login_code refused: provider"
 	done
 }
 
