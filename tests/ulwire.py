@@ -106,6 +106,9 @@ ENOTFOUND = -40
 EEXIST = -41
 ERULE = -42
 EDELIVERY = -43
+ECONFLICT = -44
+EUNREACHABLE = -49
+EUNKNOWN = -50
 
 
 class WireError(Exception):

@@ -201,6 +201,11 @@ ul_call_write(struct ul_call *c, int (*change)(struct ul_call *c,
 	c->nlogged = 0;
 	r = ul_store_write(c->h->store, call_write_change, &w);
 	flush_log(c, r == 0);
+	/* a fleet's provider that cannot take the change (F2): the answer
+	 * says it to the caller, the log to the admin */
+	if (r == UL_EUNREACHABLE || r == UL_EUNKNOWN)
+		ul_log(LOG_ERR, "store: %s refused: %s", ul_msg_type_name(c->in->type),
+		    ul_strerror(r));
 	if (r == 0 || r == w.result)
 		return r;
 	/* the change was right, its batch could not be made durable */

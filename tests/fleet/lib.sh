@@ -25,6 +25,7 @@ FLEET_EXAMPLES=$top_srcdir/examples/ldap
 FLEET_DIR=$T/ldap
 FLEET_TRIES=${FLEET_TRIES:-400}    # polls of 25 ms: 10 s at most
 fleet_pids=
+fleet_helpers=    # the hosts whose helper runs now
 
 # A TCP port nothing listens on now (as tests/e2e/sshd.sh picks one).
 fleet_free_port() {
@@ -62,12 +63,15 @@ fleet_init() {
 
 # fleet_config EXAMPLE NAME ROOTPW_HASH: the example with the test's names,
 # paths and passwords; TLS stays out (loopback, no certificates here).
+# FLEET_NOSYNC=1 (the race tests, as they use a low KDF cost): each
+# database with dbnosync, its writes left to the kernel to flush; a killed
+# slapd loses nothing by it, only a machine that stops would.
 fleet_config() {
 	d=$FLEET_DIR/$2
 	sed -e "s|/etc/ldap/schema/unilogin.schema|$FLEET_EXAMPLES/unilogin.schema|" \
 	    -e "s|/etc/ldap/unilogin-acl.conf|$FLEET_EXAMPLES/acl.conf|" \
 	    -e "s|/run/slapd/unilogin|$d/run/slapd|" \
-	    -e "s|/var/lib/ldap/unilogin|$d/db|" \
+	    -e "s|/var/lib/ldap/unilogin|$d/db|" ${FLEET_NOSYNC:+-e "s|^maxsize .*|&\ndbnosync|"} \
 	    -e "s|ldap://provider1.example.net/|$(fleet_url p1)|" \
 	    -e "s|ldap://provider2.example.net/|$(fleet_url p2)|" \
 	    -e "s|ldap://provider.example.net/|$(fleet_url p1)|" \
@@ -115,6 +119,7 @@ fleet_stop() {
 }
 
 fleet_cleanup() {
+	[ -z "$fleet_helpers" ] || fleet_helper_stop $fleet_helpers
 	[ ! -d "$FLEET_DIR" ] || fleet_stop $FLEET_NAMES
 	ul_cleanup
 }
@@ -191,5 +196,117 @@ fleet_synced() {
 			fi
 			sleep 0.025
 		done
+	done
+}
+
+# ---- a helper per simulated host ----
+#
+# Host hN (h1..h4) is a machine of the fleet with its own unilogind: its
+# own socket, state_dir, config and PAM service under $FLEET_DIR/hN,
+# reading its replica (h1..h3: c1..c3; h4 is a second helper on c1's
+# machine) and writing to p1, bound as cn=hostK (K its replica's number).
+# Every helper holds the fleet's one `keys` file: the first to start makes
+# it, and it is copied (0600) into each other host's state_dir before that
+# one starts, as an admin copies it to a host that joins.
+#
+#   fleet_helper_config h2 "lockout_attempts = 5"    (optional)
+#   fleet_helper_start h1 h2 h3
+#   fleet_ctl h2 user show a@example.com
+#   answers ... | fleet_pam h3 USER
+#   fleet_helper_stop h1 h2 h3
+
+fleet_helper_dir() { echo "$FLEET_DIR/$1"; }
+fleet_helper_socket() { echo "$FLEET_DIR/$1/run/unilogin.sock"; }
+fleet_helper_conf() { echo "$FLEET_DIR/$1/unilogin.conf"; }
+fleet_host_replica() { _fk=${1#h}; echo "c$(( (_fk - 1) % 3 + 1 ))"; }
+
+# fleet_helper_config HOST [KEY = VALUE]...: HOST's unilogin.conf and PAM
+# service; the lines given replace the defaults of the same keys.  The one
+# place where a host's helper is configured (how it reaches the directory,
+# or later a verifier): the tests only start, stop and talk to it.
+fleet_helper_config() {
+	_fh=$1; shift
+	_fd=$FLEET_DIR/$_fh
+	_fc=$(fleet_host_replica "$_fh")
+	mkdir -p "$_fd/run" "$_fd/pam.d"
+	chmod 700 "$_fd"
+	{
+		for _fline in "$@"; do echo "$_fline"; done
+		for _fline in "product = comms" "socket = $_fd/run/unilogin.sock" \
+		    "state_dir = $_fd/state" "kdf = 1:8" "kdf_parallel = 2" \
+		    "tfa_required = no" "timeout = $UL_TIMEOUT" \
+		    "rate_burst = 100000" "rate_per_minute = 100000" \
+		    "store = ldap" "ldap_read_uri = $(fleet_ldapi "$_fc")" \
+		    "ldap_write_uri = $(fleet_url p1)" "ldap_base = $FLEET_SUFFIX" \
+		    "ldap_bind = simple" \
+		    "ldap_bind_dn = cn=host${_fc#c},ou=helpers,$FLEET_SUFFIX" \
+		    "ldap_bind_password_file = $FLEET_DIR/host${_fc#c}.pw" \
+		    "ldap_timeout = 1"; do
+			_fkey=${_fline%% =*}
+			case " $* " in *" $_fkey = "*) ;; *) echo "$_fline" ;; esac
+		done
+	} >"$_fd/unilogin.conf"
+	chmod 644 "$_fd/unilogin.conf"
+	for _fop in auth account password session; do
+		echo "$_fop required $MODULE conf=$_fd/unilogin.conf"
+	done >"$_fd/pam.d/ultest"
+}
+
+fleet_ctl() { _fh=$1; shift; "$UL_BIN/uniloginctl" --config "$FLEET_DIR/$_fh/unilogin.conf" "$@"; }
+
+# fleet_pam HOST USER [pamdrive options] < answers: a login on HOST through
+# the real libpam, as tests/lib.sh's pam.
+fleet_pam() {
+	_fh=$1 _fuser=$2; shift 2
+	"$PAMDRIVE" -d "$FLEET_DIR/$_fh/pam.d" "$@" ultest "$_fuser" 2>>"$FLEET_DIR/$_fh/pam.err" || true
+}
+
+# fleet_helper_start HOST...: each helper (configured with the defaults
+# unless fleet_helper_config came first), one after the other, each
+# waited for until it answers `status` (bounded: 30 s).
+fleet_helper_start() {
+	for _fh in "$@"; do
+		_fd=$FLEET_DIR/$_fh
+		[ -f "$_fd/unilogin.conf" ] || fleet_helper_config "$_fh"
+		mkdir -p -m 700 "$_fd/state"
+		if [ -f "$FLEET_DIR/keys" ] && [ ! -f "$_fd/state/keys" ]; then
+			cp "$FLEET_DIR/keys" "$_fd/state/keys"
+			chmod 600 "$_fd/state/keys"
+		fi
+		${UL_HELPER_WRAP:-} "$UL_BIN/unilogind" --config "$_fd/unilogin.conf" \
+			--foreground 2>>"$_fd/helper.log" &
+		echo $! >"$_fd/helper.pid"
+		fleet_helpers="$fleet_helpers $_fh"
+		_fi=0
+		until fleet_ctl "$_fh" status >/dev/null 2>&1; do
+			_fi=$((_fi + 1))
+			if [ "$_fi" -gt 600 ] || ! kill -0 "$(cat "$_fd/helper.pid")" 2>/dev/null; then
+				echo "the helper of $_fh did not start:"; sed 's/^/#   /' "$_fd/helper.log"
+				exit 99
+			fi
+			sleep 0.05
+		done
+		[ -f "$FLEET_DIR/keys" ] || cp -p "$_fd/state/keys" "$FLEET_DIR/keys"
+	done
+}
+
+# fleet_helper_stop HOST...: TERM, then how it ended (a crash, or an error
+# valgrind found, fails the test).
+fleet_helper_stop() {
+	for _fh in "$@"; do
+		_fd=$FLEET_DIR/$_fh
+		[ -f "$_fd/helper.pid" ] || continue
+		_fpid=$(cat "$_fd/helper.pid")
+		rm -f "$_fd/helper.pid"
+		kill -TERM "$_fpid" 2>/dev/null || true
+		_frc=0
+		wait "$_fpid" 2>/dev/null || _frc=$?
+		_fleft=
+		for _fo in $fleet_helpers; do [ "$_fo" = "$_fh" ] || _fleft="$_fleft $_fo"; done
+		fleet_helpers=$_fleft
+		if [ "$_frc" -ne 0 ] && [ "$_frc" -ne 143 ]; then
+			fail "the helper of $_fh ended with status $_frc"
+			sed 's/^/#   /' "$_fd/helper.log" | tail -20
+		fi
 	done
 }

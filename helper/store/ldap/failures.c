@@ -141,6 +141,10 @@ dir_failure_count(struct ul_txn *t, const char *key, uint32_t limit,
 	r = ensure_counter(s, dn, hex);
 	for (int i = 0; r == 0 && i < TRIES; i++) {
 		r = count_once(s, dn, limit, seconds, now, f);
+		/* a success on another host deleted the counter since it was
+		 * made (failure_reset): made again, this failure counts in it */
+		if (r == UL_ENOTFOUND && (r = ensure_counter(s, dn, hex)) == 0)
+			r = UL_ECONFLICT;
 		if (r != UL_ECONFLICT)
 			break;
 		r = i + 1 < TRIES ? 0 : UL_EBUSY;

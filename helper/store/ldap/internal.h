@@ -35,6 +35,15 @@ struct dir_session {
 	const char *what;
 	const char *uri;
 	unsigned timeout;           /* ldap_timeout, seconds */
+	/* when the server last let an operation (or an open) wait out
+	 * ldap_timeout: hung, or SIGSTOPped (CLOCK_MONOTONIC, ms).  A
+	 * transaction begun before that is not let ask it again (every
+	 * call is UL_EUNREACHABLE at once), so that the requests queued
+	 * behind the one that waited, and that request's own next calls,
+	 * do not each wait ldap_timeout, one after the other, past the PAM
+	 * client's `timeout`; a transaction begun after it tries again
+	 * (F2) */
+	int64_t hung_at;
 };
 
 /* Connects and binds within ldap_timeout: UL_EUNREACHABLE when the server
@@ -71,6 +80,7 @@ struct ul_txn {
 	struct ul_store *st;
 	bool write;
 	bool wrote;                 /* an intent went to the provider */
+	int64_t began;              /* dir_clock_ms(): see hung_at */
 };
 
 /* store.c: the table (NULL where this version has no operation yet). */
@@ -86,8 +96,13 @@ int dir_replica_catch_up(struct ul_store *st);
  * it cannot be, every call on it is UL_EUNREACHABLE. */
 struct dir_session *dir_lock_read(struct ul_txn *t, pthread_mutex_t **lock);
 struct dir_session *dir_lock_write(struct ul_txn *t, pthread_mutex_t **lock);
-/* rc as dir_session_error says, closing the session when the server went */
+/* rc as dir_session_error says, closing the session when the server went
+ * (and holding it off when it did not answer in time) */
 int dir_result(struct dir_session *s, int rc, bool sent_write);
+/* The server did not answer within ldap_timeout: the session is closed
+ * (its pending answers are no use) and the time noted (hung_at). */
+void dir_session_hung(struct dir_session *s);
+int64_t dir_clock_ms(void);
 /* value escaped for a DN (RFC 4514) or a filter (RFC 4515) */
 int dir_dn_value(char *out, size_t n, const char *value);
 int dir_filter_value(char *out, size_t n, const char *value);

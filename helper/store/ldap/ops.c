@@ -13,15 +13,42 @@
 #include "helper/store/ldap/internal.h"
 #include "unilogin/error.h"
 
-/* A dropped session, opened again (bounded by ldap_timeout). */
+int64_t
+dir_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+dir_session_hung(struct dir_session *s)
+{
+	dir_session_close(s);
+	s->hung_at = dir_clock_ms();
+}
+
+/* A dropped session, opened again (bounded by ldap_timeout), unless the
+ * server hung since the transaction began: then it stays closed
+ * (UL_EUNREACHABLE). */
 static struct dir_session *
-reopened(struct ul_store *st, struct dir_session *s)
+reopened(struct ul_txn *t, struct dir_session *s)
 {
 	char err[512];
+	int64_t start;
 
-	if (s->ld == NULL && dir_session_open(s, &st->conf, s->what, s->uri, err,
-	    sizeof(err)) != 0)
+	if (s->ld != NULL || s->hung_at >= t->began)
+		return s;
+	start = dir_clock_ms();
+	if (dir_session_open(s, &t->st->conf, s->what, s->uri, err,
+	    sizeof(err)) != 0) {
 		s->ld = NULL;
+		/* refused at once: a server that is down; one that let the
+		 * open wait out ldap_timeout hung */
+		if (dir_clock_ms() - start >= (int64_t)s->timeout * 1000 - 50)
+			s->hung_at = dir_clock_ms();
+	}
 	return s;
 }
 
@@ -32,11 +59,11 @@ dir_lock_read(struct ul_txn *t, pthread_mutex_t **lock)
 		/* what a write's precondition sees: the provider */
 		*lock = &t->st->provider_lock;
 		pthread_mutex_lock(*lock);
-		return reopened(t->st, &t->st->provider);
+		return reopened(t, &t->st->provider);
 	}
 	*lock = &t->st->replica_lock;
 	pthread_mutex_lock(*lock);
-	return reopened(t->st, &t->st->replica);
+	return reopened(t, &t->st->replica);
 }
 
 struct dir_session *
@@ -45,7 +72,7 @@ dir_lock_write(struct ul_txn *t, pthread_mutex_t **lock)
 	t->wrote = true;
 	*lock = &t->st->provider_lock;
 	pthread_mutex_lock(*lock);
-	return reopened(t->st, &t->st->provider);
+	return reopened(t, &t->st->provider);
 }
 
 int
@@ -53,6 +80,8 @@ dir_result(struct dir_session *s, int rc, bool sent_write)
 {
 	if (rc == LDAP_SERVER_DOWN)
 		dir_session_close(s);
+	else if (rc == LDAP_TIMEOUT)
+		dir_session_hung(s);
 	return dir_session_error(rc, sent_write);
 }
 
@@ -208,6 +237,8 @@ dir_modify(struct dir_session *s, const char *dn, LDAPMod **mods,
 		ldap_abandon_ext(s->ld, msgid, NULL, NULL);
 		if (rc < 0)
 			dir_session_close(s);
+		else
+			dir_session_hung(s);
 		return UL_EUNKNOWN;
 	}
 	rc = ldap_parse_result(s->ld, res, &err, NULL, NULL, NULL, &got, 1);

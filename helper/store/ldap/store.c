@@ -38,6 +38,7 @@ dir_txn_begin(struct ul_store *st, bool write, struct ul_txn **out)
 		return UL_ENOMEM;
 	t->st = st;
 	t->write = write;
+	t->began = dir_clock_ms();
 	*out = t;
 	return 0;
 }
