@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -136,6 +137,34 @@ make_socket(const char *path)
 	return fd;
 }
 
+static void
+log_orphan(void *arg, const struct ul_fleet_orphan *o)
+{
+	(void)arg;
+	ul_log(LOG_NOTICE, "fleet: removed the orphan claim %s (its holder %s "
+	    "is gone or holds it no more)", o->claim, o->holder);
+}
+
+/* A fleet's claims that a crash left without their entry (older than
+ * UL_CLAIM_GRACE: younger ones may be on their way), swept at each start
+ * as `uniloginctl fleet repair` does; a failure only delays the sweep. */
+static void
+sweep_claims(struct ul_helper *h)
+{
+	unsigned removed = 0;
+	int r;
+
+	if (h->conf.store != UL_STORE_LDAP)
+		return;
+	r = ul_store_fleet_repair(h->store, (int64_t)time(NULL) - UL_CLAIM_GRACE,
+	    false, log_orphan, NULL, &removed);
+	if (r != 0)
+		ul_log(LOG_WARNING, "fleet: sweeping orphan claims: %s (uniloginctl "
+		    "fleet repair sweeps them later)", ul_strerror(r));
+	else if (removed > 0)
+		ul_log(LOG_NOTICE, "fleet: %u orphan claims removed", removed);
+}
+
 static int
 open_state(struct ul_helper *h)
 {
@@ -157,6 +186,7 @@ open_state(struct ul_helper *h)
 		ul_log(LOG_ERR, "%s", err);
 		return r;
 	}
+	sweep_claims(h);
 	/* U1's rules may be stricter than those a store was made under: each
 	 * email they refuse is reported (and left as it is) */
 	if (ul_email_check_store(h->store, &invalid) == 0 && invalid > 0)

@@ -125,10 +125,28 @@ run_sshkey_add(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 	return ul_cli_call_print(cli, cmd);
 }
 
+/* fleet repair [--dry-run] */
+static int
+run_fleet_repair(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
+    int nargs)
+{
+	(void)args;
+	if (nargs != 0)
+		return ul_cli_usage(cli, cmd);
+	ul_client_begin(cli->cl, UL_REQ_FLEET_REPAIR);
+	if (ul_cli_opt(cli, "dry-run"))
+		ul_msg_put_bool(cli->cl->req, UL_F_DRY_RUN, true);
+	return ul_cli_call_print(cli, cmd);
+}
+
 static const struct ul_cli_cmd commands[] = {
 	{"status", "", UL_REQ_STATUS, {0}, 0, {0}, {{0}}, false, NULL},
 	{"keys fingerprint", "", UL_REQ_KEYS_FINGERPRINT, {0}, 0, {0}, {{0}}, false,
 	    NULL},
+	{"fleet status", "", UL_REQ_FLEET_STATUS, {0}, 0, {0}, {{0}}, false, NULL},
+	{"fleet promote", "", UL_REQ_FLEET_PROMOTE, {0}, 0, {0}, {{0}}, false, NULL},
+	{"fleet repair", "[--dry-run]", UL_REQ_FLEET_REPAIR, {0}, 0, {"dry-run"},
+	    {{0}}, false, run_fleet_repair},
 	{"user add", "EMAIL", UL_REQ_USER_ADD, {UL_F_EMAIL}, 0, {0}, {{0}}, false, NULL},
 	{"user verify", "EMAIL [CODE]", UL_REQ_USER_VERIFY, {UL_F_EMAIL}, UL_F_CODE,
 	    {0}, {{0}}, false, NULL},
