@@ -114,9 +114,9 @@ ul_h_fleet_promote(struct ul_call *c)
 	snprintf(detail, sizeof(detail), "step floor %lld (was %lld)",
 	    (long long)floor_now, (long long)was);
 	snprintf(c->message, sizeof(c->message), "step floor %lld (was %lld): "
-	    "no TOTP code of a step up to it is accepted; codes shown from %lld "
-	    "s from now on are", (long long)floor_now, (long long)was,
-	    (long long)(open_at - now > 0 ? open_at - now : 0));
+	    "TOTP codes of steps up to it are refused from now on; the codes "
+	    "apps show in %lld s are accepted", (long long)floor_now,
+	    (long long)was, (long long)(open_at - now > 0 ? open_at - now : 0));
 	ul_audit_alone(c, &e);
 	return 0;
 }
