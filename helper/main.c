@@ -181,6 +181,21 @@ open_state(struct ul_helper *h)
 
 		ul_keys_fingerprint(h->keys, fp);
 		r = ul_store_keys_check(h->store, fp, err, sizeof(err));
+		/* a rotation of the fleet's file (keys rotate): the fleet
+		 * knows the file it was made from */
+		for (unsigned v = h->keys->versions - 1; r == UL_ECONFLICT && v >= 1;
+		    v--) {
+			char from[UL_KEYS_FINGERPRINT_MAX + 1];
+
+			ul_keys_fingerprint_of(h->keys, v, from);
+			if (ul_store_keys_rotated(h->store, from, fp) == 0) {
+				ul_log(LOG_NOTICE, "fleet: keys rotated: %s recorded "
+				    "beside %s", fp, from);
+				r = 0;
+			}
+		}
+		if (r == UL_ECONFLICT && h->keys->versions > 1)
+			r = ul_store_keys_check(h->store, fp, err, sizeof(err));
 	}
 	if (r != 0) {
 		ul_log(LOG_ERR, "%s", err);

@@ -225,6 +225,11 @@ bool ul_store_space_low(struct ul_store *st);
  * nothing to compare (0). */
 int ul_store_keys_check(struct ul_store *st, const char *fingerprint,
     char *err, size_t errlen) __attribute__((warn_unused_result));
+/* A rotation (rules/keys.h): `to` names a keys file that is `from` with
+ * newer seed keys appended.  Recorded beside the fingerprints there when
+ * `from` is one of them (UL_ECONFLICT otherwise); 0 for one host. */
+int ul_store_keys_rotated(struct ul_store *st, const char *from,
+    const char *to) __attribute__((warn_unused_result));
 
 /* ---- a fleet's own operations (store = ldap; a store of one host
  * answers each with UL_ENOTFLEET) ---- */

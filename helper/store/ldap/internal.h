@@ -201,6 +201,7 @@ int dir_step_floor(struct dir_session *s, struct ul_store *st, int64_t *floor);
 /* open.c: the fleet key rule on cn=fleet,ou=meta */
 int dir_keys_check(struct ul_store *st, const char *fingerprint, char *err,
     size_t errlen);
+int dir_keys_rotated(struct ul_store *st, const char *from, const char *to);
 
 /* users.c: a user's entry, uniUserId=ID,ou=users */
 #define DIR_USER_DN_MAX (UL_LDAP_DN_MAX + 600)

@@ -84,6 +84,7 @@ const struct ul_store_ops dir_ops = {
 	.close = dir_close,
 	.space_low = dir_space_low,
 	.keys_check = dir_keys_check,
+	.keys_rotated = dir_keys_rotated,
 	.fleet_status = dir_fleet_status,
 	.fleet_promote = dir_fleet_promote,
 	.fleet_repair = dir_fleet_repair,
