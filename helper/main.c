@@ -147,7 +147,11 @@ log_orphan(void *arg, const struct ul_fleet_orphan *o)
 
 /* A fleet's claims that a crash left without their entry (older than
  * UL_CLAIM_GRACE: younger ones may be on their way), swept at each start
- * as `uniloginctl fleet repair` does; a failure only delays the sweep. */
+ * as `uniloginctl fleet repair` does, but of the last day only, so that a
+ * start reads a few claims, not every one of a large fleet (the helper
+ * that crashed starts again soon; repair sweeps them all).  A failure
+ * only delays the sweep. */
+#define SWEEP_DAYS 1
 static void
 sweep_claims(struct ul_helper *h)
 {
@@ -156,8 +160,8 @@ sweep_claims(struct ul_helper *h)
 
 	if (h->conf.store != UL_STORE_LDAP)
 		return;
-	r = ul_store_fleet_repair(h->store, (int64_t)time(NULL) - UL_CLAIM_GRACE,
-	    false, log_orphan, NULL, &removed);
+	r = ul_store_fleet_repair(h->store, (int64_t)time(NULL) - SWEEP_DAYS * 86400,
+	    (int64_t)time(NULL) - UL_CLAIM_GRACE, false, log_orphan, NULL, &removed);
 	if (r != 0)
 		ul_log(LOG_WARNING, "fleet: sweeping orphan claims: %s (uniloginctl "
 		    "fleet repair sweeps them later)", ul_strerror(r));

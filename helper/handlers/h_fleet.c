@@ -149,7 +149,7 @@ ul_h_fleet_repair(struct ul_call *c)
 	char detail[64];
 	struct ul_event e = {.event = "fleet_repair", .detail = detail};
 	unsigned removed = 0;
-	int r = ul_store_fleet_repair(c->h->store, ul_now() - UL_CLAIM_GRACE,
+	int r = ul_store_fleet_repair(c->h->store, 0, ul_now() - UL_CLAIM_GRACE,
 	    dry, repair_one, &w, &removed);
 
 	if (r == UL_ENOTFLEET)
@@ -160,8 +160,8 @@ ul_h_fleet_repair(struct ul_call *c)
 	if (!dry && removed > 0)
 		ul_audit_alone(c, &e);
 	if (r != 0)
-		return ul_call_say(c, r, "fleet repair: %s after %s", ul_strerror(r),
-		    detail);
+		return ul_call_say(c, r, "fleet repair: %s%s%s%s", ul_strerror(r),
+		    removed ? " (" : "", removed ? detail : "", removed ? " before)" : "");
 	snprintf(c->message, sizeof(c->message), "%s%s%s", removed == 0 ?
 	    "no orphan claims" : detail, dry && removed ? ": nothing changed" : "",
 	    w.more ? " (not all listed)" : "");

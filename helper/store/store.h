@@ -270,7 +270,8 @@ int ul_store_fleet_promote(struct ul_store *st, int64_t floor, int64_t *was,
 /* Orphan claims: a claim (a unique email, unix_user, uid, owner or SSH
  * key fingerprint) whose holder is gone or no longer holds its value, a
  * crash's leftover between the claim and its entry.  Claims made at or
- * after `before` (seconds) are left alone: their entry may be on its way.
+ * after `before` (seconds) are left alone: their entry may be on its way;
+ * so are those made before `since` (0: none), for a quick sweep.
  * Each orphan is given to each() and, unless dry_run, removed (under "it
  * is still that old claim of that holder"); *removed counts them. */
 #define UL_CLAIM_GRACE 60            /* seconds: a claim younger is kept */
@@ -279,7 +280,8 @@ struct ul_fleet_orphan {
 	char holder[1100];          /* the DN it names */
 	int64_t created;
 };
-int ul_store_fleet_repair(struct ul_store *st, int64_t before, bool dry_run,
+int ul_store_fleet_repair(struct ul_store *st, int64_t since, int64_t before,
+    bool dry_run,
     void (*each)(void *arg, const struct ul_fleet_orphan *o), void *arg,
     unsigned *removed) __attribute__((warn_unused_result));
 

@@ -8,7 +8,8 @@
 #   fleet repair --dry-run lists exactly the old orphans and removes none;
 #   fleet repair removes exactly them: young orphans, a claim of a kind
 #   this version does not know and every live claim stay;
-#   the helper's start sweeps too (and logs what it removed).
+#   the helper's start sweeps too, the claims of the last day (and logs
+#   what it removed); an older orphan is left to fleet repair.
 set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
@@ -98,14 +99,17 @@ expect_contains "the repair is in the audit log" "$(hctl 1 audit)" "fleet_repair
 rc=0; hctl 1 user add alice@example.com >/dev/null 2>&1 || rc=$?
 expect_eq "alice's email is still claimed" 1 "$rc"
 
-# the helper's start sweeps
+# the helper's start sweeps the claims of the last day
 claim "mail:crash@example.com" "$ghost_user" "$old"
+claim "mail:ancient@example.com" "$ghost_user" "$(( now - 3 * 86400 ))"
 host_stop 1
 host_start 1
-expect_eq "a helper start removed the old orphan" \
-	"$(printf '%s\n' $live "mail:young@example.com" "uid:$((uid + 8))" later:kind | sort)" \
-	"$(claim_names)"
+expect_eq "a helper start removed the old orphan of the last day" \
+	"$(printf '%s\n' $live "mail:young@example.com" "uid:$((uid + 8))" later:kind \
+	    mail:ancient@example.com | sort)" "$(claim_names)"
 expect_contains "... and logged it" "$(cat "$T/h1/helper.log")" \
 	"removed the orphan claim mail:crash@example.com"
+expect_contains "an older one is left to fleet repair" "$(hctl 1 fleet repair)" \
+	"mail:ancient@example.com"
 host_stop 1
 ul_done

@@ -364,14 +364,15 @@ struct claim_row {
 	char dn[DIR_CLAIM_DN_MAX];
 };
 
-/* The claims made before `before`, copied out of the provider's answer
- * (so that the checks after it take the lock one claim at a time). */
+/* The claims made from `since` to before `before`, copied out of the
+ * provider's answer (so that the checks after it take the lock one claim
+ * at a time). */
 static int
-old_claims(struct ul_store *st, int64_t before, struct claim_row **out,
-    size_t *count)
+old_claims(struct ul_store *st, int64_t since, int64_t before,
+    struct claim_row **out, size_t *count)
 {
 	struct ul_txn t = {.st = st, .write = true};
-	char base[UL_LDAP_DN_MAX + 16], filter[64];
+	char base[UL_LDAP_DN_MAX + 16], filter[96];
 	char *attrs[] = {"uniClaimName", "uniClaimHolder", "uniCreated", NULL};
 	LDAPMessage *res = NULL, *e;
 	pthread_mutex_t *lock;
@@ -384,7 +385,7 @@ old_claims(struct ul_store *st, int64_t before, struct claim_row **out,
 	*count = 0;
 	snprintf(base, sizeof(base), "ou=claims,%s", st->base);
 	snprintf(filter, sizeof(filter), "(&(objectClass=uniClaim)(uniCreated<=%"
-	    PRId64 "))", before - 1);
+	    PRId64 ")(uniCreated>=%" PRId64 "))", before - 1, since);
 	s = dir_lock_write(&t, &lock);
 	r = dir_search_all(s, base, LDAP_SCOPE_ONELEVEL, filter, attrs, &res);
 	if (r == 0) {
@@ -441,13 +442,14 @@ is_orphan(struct dir_session *s, const struct claim_row *row)
 }
 
 int
-dir_fleet_repair(struct ul_store *st, int64_t before, bool dry_run,
+dir_fleet_repair(struct ul_store *st, int64_t since, int64_t before,
+    bool dry_run,
     void (*each)(void *arg, const struct ul_fleet_orphan *o), void *arg,
     unsigned *removed)
 {
 	struct claim_row *rows;
 	size_t n;
-	int r = old_claims(st, before, &rows, &n);
+	int r = old_claims(st, since, before, &rows, &n);
 
 	*removed = 0;
 	for (size_t i = 0; r == 0 && i < n; i++) {

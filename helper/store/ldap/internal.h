@@ -191,7 +191,8 @@ int dir_fleet_status(struct ul_store *st, const char *fingerprint,
     struct ul_fleet_status *out);
 int dir_fleet_promote(struct ul_store *st, int64_t floor, int64_t *was,
     int64_t *now);
-int dir_fleet_repair(struct ul_store *st, int64_t before, bool dry_run,
+int dir_fleet_repair(struct ul_store *st, int64_t since, int64_t before,
+    bool dry_run,
     void (*each)(void *arg, const struct ul_fleet_orphan *o), void *arg,
     unsigned *removed);
 int dir_policy_record(struct dir_session *s, struct ul_store *st);

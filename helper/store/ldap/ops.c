@@ -429,7 +429,6 @@ dir_csn_sid(const char *csn, size_t *len)
 	return b ? b + 1 : "";
 }
 
-
 /* Read your writes: waits (bounded by ldap_timeout) until the replica's
  * contextCSN of ldap_base holds, for each server id, at least what the
  * provider's does, so that what this helper just wrote is what its next

@@ -315,7 +315,8 @@ lmdb_fleet_promote(struct ul_store *st, int64_t floor, int64_t *was,
 }
 
 int
-lmdb_fleet_repair(struct ul_store *st, int64_t before, bool dry_run,
+lmdb_fleet_repair(struct ul_store *st, int64_t since, int64_t before,
+    bool dry_run,
     void (*each)(void *arg, const struct ul_fleet_orphan *o), void *arg,
     unsigned *removed)
 {
