@@ -187,8 +187,8 @@ open_state(struct ul_helper *h)
 		r = ul_store_keys_check(h->store, fp, err, sizeof(err));
 		/* a rotation of the fleet's file (keys rotate): the fleet
 		 * knows the file it was made from */
-		for (unsigned v = h->keys->versions - 1; r == UL_ECONFLICT && v >= 1;
-		    v--) {
+		for (unsigned v = ul_keys_versions(h->keys) - 1;
+		    r == UL_ECONFLICT && v >= 1; v--) {
 			char from[UL_KEYS_FINGERPRINT_MAX + 1];
 
 			ul_keys_fingerprint_of(h->keys, v, from);
@@ -198,7 +198,7 @@ open_state(struct ul_helper *h)
 				r = 0;
 			}
 		}
-		if (r == UL_ECONFLICT && h->keys->versions > 1)
+		if (r == UL_ECONFLICT && ul_keys_versions(h->keys) > 1)
 			r = ul_store_keys_check(h->store, fp, err, sizeof(err));
 	}
 	if (r != 0) {

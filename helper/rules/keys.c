@@ -102,9 +102,18 @@ ul_keys_free(struct ul_keys *k)
 }
 
 
+unsigned
+ul_keys_versions(const struct ul_keys *k)
+{
+	return k->versions < 1 ? 1 : k->versions > UL_KEYS_VERSIONS ?
+	    UL_KEYS_VERSIONS : k->versions;
+}
+
 const uint8_t *
 ul_keys_seed(const struct ul_keys *k, unsigned v)
 {
+	if (v > ul_keys_versions(k))
+		v = ul_keys_versions(k);
 	return v <= 1 ? k->seed : k->newer[v - 2];
 }
 
@@ -112,7 +121,7 @@ void
 ul_keys_fingerprint(const struct ul_keys *k,
     char out[UL_KEYS_FINGERPRINT_MAX + 1])
 {
-	ul_keys_fingerprint_of(k, k->versions, out);
+	ul_keys_fingerprint_of(k, ul_keys_versions(k), out);
 }
 
 void
@@ -129,7 +138,7 @@ ul_keys_fingerprint_of(const struct ul_keys *k, unsigned versions,
 	crypto_generichash_update(&s, (const uint8_t *)label, sizeof(label) - 1);
 	crypto_generichash_update(&s, k->code, sizeof(k->code));
 	/* the file's bytes in order: one version hashes as it always did */
-	for (unsigned v = 1; v <= versions && v <= k->versions; v++)
+	for (unsigned v = 1; v <= versions && v <= ul_keys_versions(k); v++)
 		crypto_generichash_update(&s, ul_keys_seed(k, v), UL_KEY_BYTES);
 	crypto_generichash_final(&s, hash, sizeof(hash));
 	sodium_memzero(&s, sizeof(s));

@@ -28,7 +28,9 @@ struct ul_keys {
 	unsigned versions;                      /* seed keys: 1 + newer */
 };
 
-/* Seed key version v (1 = seed, the oldest). */
+/* How many seed key versions k holds (1 to UL_KEYS_VERSIONS, whatever
+ * versions says), and version v of them (1 = seed, the oldest). */
+unsigned ul_keys_versions(const struct ul_keys *k);
 const uint8_t *ul_keys_seed(const struct ul_keys *k, unsigned v);
 
 int ul_keys_load(const char *state_dir, struct ul_keys **out, char *err,

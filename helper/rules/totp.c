@@ -45,7 +45,7 @@ ul_totp_seal(const struct ul_keys *k, const char *email, uint32_t id,
 	/* the newest version: a rotation takes effect with each new seed */
 	crypto_aead_xchacha20poly1305_ietf_encrypt(box + NONCE, NULL, seed,
 	    UL_TOTP_SEED_BYTES, (const uint8_t *)ad, adlen, NULL, box,
-	    ul_keys_seed(k, k->versions));
+	    ul_keys_seed(k, ul_keys_versions(k)));
 }
 
 int
@@ -57,7 +57,7 @@ ul_totp_open(const struct ul_keys *k, const char *email, uint32_t id,
 
 	/* the version that sealed it is the one whose tag checks, newest
 	 * first (the box carries no version: its size stays) */
-	for (unsigned v = k->versions; v >= 1; v--)
+	for (unsigned v = ul_keys_versions(k); v >= 1; v--)
 		if (crypto_aead_xchacha20poly1305_ietf_decrypt(seed, NULL, NULL,
 		    box + NONCE, 60 - NONCE, (const uint8_t *)ad, adlen, box,
 		    ul_keys_seed(k, v)) == 0)
