@@ -422,7 +422,8 @@ old_claims(struct ul_store *st, int64_t since, int64_t before,
 	return 0;
 }
 
-/* 1: an orphan, 0: held, or an error (nothing decided). */
+/* 1: an orphan, 0: held (or a holder that is no name: left alone), or
+ * the directory's error (nothing decided). */
 static int
 is_orphan(struct dir_session *s, const struct claim_row *row)
 {
@@ -438,7 +439,7 @@ is_orphan(struct dir_session *s, const struct claim_row *row)
 	ldap_msgfree(res);
 	if (r == UL_ENOTFOUND)
 		return 1;
-	return r;
+	return r == UL_ESTORE ? 0 : r;
 }
 
 int
