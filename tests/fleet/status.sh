@@ -2,7 +2,8 @@
 # uniloginctl fleet status against the loopback fleet, each field checked
 # against what was done to the fleet (INTERFACES.md, "Fleet"):
 #   backend, role, schema version, the fleet key (this host's fingerprint,
-#   the one recorded), state ok; --json parses;
+#   the one recorded; another one recorded: "other keys"), state ok;
+#   --json parses;
 #   the replica stopped (SIGSTOP) or killed: replica unreachable, and back;
 #   the provider stopped or killed: provider unreachable, what the replica
 #   knows still shown;
@@ -104,6 +105,26 @@ json=$(hctl 1 --json fleet status)
 got=$(printf '%s' "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin)
 print(d["backend"], d["provider"], d["replica"], d["replication_lag_ms"], type(d["replication_lag_ms"]).__name__, d["state"], d["fingerprint"])')
 expect_eq "--json parses, with the same fields" "ldap reachable reachable 0 int ok $fp" "$got"
+
+# the fleet's recorded key replaced (as if this host's keys were not the
+# fleet's): said so
+fleet_admin p1 ldapmodify >/dev/null <<LDIF
+dn: cn=fleet,ou=meta,$FLEET_SUFFIX
+changetype: modify
+replace: uniKeyFingerprint
+uniKeyFingerprint: blake2b:0000
+LDIF
+out=$(hctl 1 fleet status)
+expect_eq "keys that are not the fleet's: state says so" "other keys" "$(echo "$out" | field state)"
+expect_contains "... and detail names both" "$(echo "$out" | field detail)" \
+	"this host's keys ($fp) are not the fleet's (blake2b:0000, recorded under ldap_base)"
+fleet_admin p1 ldapmodify >/dev/null <<LDIF
+dn: cn=fleet,ou=meta,$FLEET_SUFFIX
+changetype: modify
+replace: uniKeyFingerprint
+uniKeyFingerprint: $fp
+LDIF
+expect_eq "the fleet's key back: ok" "ok" "$(hctl 1 fleet status | field state)"
 
 # the replica stopped, then killed
 kill -STOP "$(cat "$FLEET_DIR/c1/pid")"
