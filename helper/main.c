@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -152,6 +153,38 @@ make_socket(const char *path)
 	return fd;
 }
 
+static void
+log_orphan(void *arg, const struct ul_fleet_orphan *o)
+{
+	(void)arg;
+	ul_log(LOG_NOTICE, "fleet: removed the orphan claim %s (its holder %s "
+	    "is gone or holds it no more)", o->claim, o->holder);
+}
+
+/* A fleet's claims that a crash left without their entry (older than
+ * UL_CLAIM_GRACE: younger ones may be on their way), swept at each start
+ * as `uniloginctl fleet repair` does, but of the last day only, so that a
+ * start reads a few claims, not every one of a large fleet (the helper
+ * that crashed starts again soon; repair sweeps them all).  A failure
+ * only delays the sweep. */
+#define SWEEP_DAYS 1
+static void
+sweep_claims(struct ul_helper *h)
+{
+	unsigned removed = 0;
+	int r;
+
+	if (h->conf.store != UL_STORE_LDAP)
+		return;
+	r = ul_store_fleet_repair(h->store, (int64_t)time(NULL) - SWEEP_DAYS * 86400,
+	    (int64_t)time(NULL) - UL_CLAIM_GRACE, false, log_orphan, NULL, &removed);
+	if (r != 0)
+		ul_log(LOG_WARNING, "fleet: sweeping orphan claims: %s (uniloginctl "
+		    "fleet repair sweeps them later)", ul_strerror(r));
+	else if (removed > 0)
+		ul_log(LOG_NOTICE, "fleet: %u orphan claims removed", removed);
+}
+
 static int
 open_state(struct ul_helper *h)
 {
@@ -168,11 +201,27 @@ open_state(struct ul_helper *h)
 
 		ul_keys_fingerprint(h->keys, fp);
 		r = ul_store_keys_check(h->store, fp, err, sizeof(err));
+		/* a rotation of the fleet's file (keys rotate): the fleet
+		 * knows the file it was made from */
+		for (unsigned v = ul_keys_versions(h->keys) - 1;
+		    r == UL_ECONFLICT && v >= 1; v--) {
+			char from[UL_KEYS_FINGERPRINT_MAX + 1];
+
+			ul_keys_fingerprint_of(h->keys, v, from);
+			if (ul_store_keys_rotated(h->store, from, fp) == 0) {
+				ul_log(LOG_NOTICE, "fleet: keys rotated: %s recorded "
+				    "beside %s", fp, from);
+				r = 0;
+			}
+		}
+		if (r == UL_ECONFLICT && ul_keys_versions(h->keys) > 1)
+			r = ul_store_keys_check(h->store, fp, err, sizeof(err));
 	}
 	if (r != 0) {
 		ul_log(LOG_ERR, "%s", err);
 		return r;
 	}
+	sweep_claims(h);
 	/* U1's rules may be stricter than those a store was made under: each
 	 * email they refuse is reported (and left as it is) */
 	if (ul_email_check_store(h->store, &invalid) == 0 && invalid > 0)

@@ -2,8 +2,14 @@
  * words, its arguments, the request it sends; the helper decides. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "common/util.h"
 
@@ -125,10 +131,121 @@ run_sshkey_add(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 	return ul_cli_call_print(cli, cmd);
 }
 
+/* The keys file's layout (helper/rules/keys.h): a code key and a seed
+ * key, then one newer seed key per rotation, 32 bytes each, 16 seed keys
+ * at most. */
+#define KEY_BYTES 32
+#define KEYS_MIN (2 * KEY_BYTES)
+#define KEYS_MAX (KEYS_MIN + 15 * KEY_BYTES)
+
+/* Writes buf to path.rotate (the owner and mode of `like`) and renames it
+ * over path: the file is the old one or the new one, never half. */
+static int
+replace_keys(const char *path, const struct stat *like, const uint8_t *buf,
+    size_t n, char *err, size_t errlen)
+{
+	char tmp[sizeof(((struct ul_conf *)0)->state_dir) + 16];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.rotate", path);
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || fchown(fd, like->st_uid, like->st_gid) != 0 ||
+	    write(fd, buf, n) != (ssize_t)n || fsync(fd) != 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		(void)unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		(void)unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* keys rotate: a newer seed key appended to state_dir/keys, on this
+ * machine (the helper reads its keys when it starts: the running one
+ * goes on with the old file until restarted). */
+static int
+run_keys_rotate(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
+    int nargs)
+{
+	char path[sizeof(cli->conf.state_dir) + 8], err[sizeof(path) + 320] = "";
+	uint8_t *buf;
+	struct stat st;
+	ssize_t n = -1;
+	int fd, status = UL_EXIT_RULE;
+
+	(void)args;
+	if (nargs != 0)
+		return ul_cli_usage(cli, cmd);
+	snprintf(path, sizeof(path), "%s/keys", cli->conf.state_dir);
+	if ((buf = sodium_malloc(KEYS_MAX + KEY_BYTES + 1)) == NULL)
+		return UL_EXIT_RULE;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, sizeof(err), "%s: %s", path, strerror(errno));
+		if (errno == EACCES)
+			status = UL_EXIT_DENIED;
+	} else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 077) != 0) {
+		snprintf(err, sizeof(err), "%s: not a file of mode 0600: left as "
+		    "it is", path);
+	} else if ((n = read(fd, buf, KEYS_MAX + 1)) < KEYS_MIN ||
+	    (n - KEYS_MIN) % KEY_BYTES != 0 || n != st.st_size) {
+		snprintf(err, sizeof(err), "%s: damaged: left as it is", path);
+	} else if (n >= KEYS_MAX) {
+		snprintf(err, sizeof(err), "%s: holds 16 key versions already, "
+		    "the most there can be", path);
+	} else {
+		randombytes_buf(buf + n, KEY_BYTES);
+		if (replace_keys(path, &st, buf, (size_t)n + KEY_BYTES, err,
+		    sizeof(err)) == 0)
+			status = UL_EXIT_OK;
+	}
+	if (fd >= 0)
+		close(fd);
+	sodium_free(buf);
+	if (status != UL_EXIT_OK) {
+		fprintf(stderr, "%s: keys rotate: %s\n", cli->prog, err);
+		return status;
+	}
+	printf("%s: key version %zd added. New TOTP seeds are sealed with it once "
+	    "the helper restarts; seeds sealed before still open.\nA fleet: copy "
+	    "this file (mode 0600, owner the helper's user) to every other host "
+	    "first, then restart every helper; `uniloginctl keys fingerprint` "
+	    "then prints the same new line everywhere.\n", path,
+	    (n - KEYS_MIN) / KEY_BYTES + 2);
+	return UL_EXIT_OK;
+}
+
+/* fleet repair [--dry-run] */
+static int
+run_fleet_repair(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
+    int nargs)
+{
+	(void)args;
+	if (nargs != 0)
+		return ul_cli_usage(cli, cmd);
+	ul_client_begin(cli->cl, UL_REQ_FLEET_REPAIR);
+	if (ul_cli_opt(cli, "dry-run"))
+		ul_msg_put_bool(cli->cl->req, UL_F_DRY_RUN, true);
+	return ul_cli_call_print(cli, cmd);
+}
+
 static const struct ul_cli_cmd commands[] = {
 	{"status", "", UL_REQ_STATUS, {0}, 0, {0}, {{0}}, false, NULL},
 	{"keys fingerprint", "", UL_REQ_KEYS_FINGERPRINT, {0}, 0, {0}, {{0}}, false,
 	    NULL},
+	{"keys rotate", "", 0, {0}, 0, {0}, {{0}}, false, run_keys_rotate},
+	{"fleet status", "", UL_REQ_FLEET_STATUS, {0}, 0, {0}, {{0}}, false, NULL},
+	{"fleet promote", "", UL_REQ_FLEET_PROMOTE, {0}, 0, {0}, {{0}}, false, NULL},
+	{"fleet repair", "[--dry-run]", UL_REQ_FLEET_REPAIR, {0}, 0, {"dry-run"},
+	    {{0}}, false, run_fleet_repair},
 	{"user add", "EMAIL", UL_REQ_USER_ADD, {UL_F_EMAIL}, 0, {0}, {{0}}, false, NULL},
 	{"user verify", "EMAIL [CODE]", UL_REQ_USER_VERIFY, {UL_F_EMAIL}, UL_F_CODE,
 	    {0}, {{0}}, false, NULL},

@@ -94,6 +94,10 @@ static const struct ul_route routes[UL_MSG_TYPE_END] = {
 	[UL_REQ_AUDIT] = {ul_h_audit, ADMIN, LOOP, RHOST},
 	[UL_REQ_EXPORT] = {ul_h_export, ADMIN, SLOW, RHOST},
 	[UL_REQ_KEYS_FINGERPRINT] = {ul_h_keys_fingerprint, ADMIN, LOOP, RHOST},
+	/* each waits on the directory (ldap_timeout), never on the loop */
+	[UL_REQ_FLEET_STATUS] = {ul_h_fleet_status, ADMIN, WRITE, RHOST},
+	[UL_REQ_FLEET_PROMOTE] = {ul_h_fleet_promote, ADMIN, WRITE, RHOST},
+	[UL_REQ_FLEET_REPAIR] = {ul_h_fleet_repair, ADMIN, WRITE, RHOST},
 	[UL_REQ_IMPORT] = {ul_h_import, ADMIN, WRITE, SECRET | RHOST},
 	[UL_REQ_MIGRATE] = {ul_h_migrate, ADMIN, WRITE, SECRET | RHOST},
 	[UL_REQ_APIKEY_CREATE] = {ul_h_apikey_create, ADMIN, WRITE, RHOST},

@@ -43,6 +43,9 @@ int ul_h_nss_list(struct ul_call *c);
 
 /* h_fleet.c: the fleet this helper belongs to */
 int ul_h_keys_fingerprint(struct ul_call *c);
+int ul_h_fleet_status(struct ul_call *c);
+int ul_h_fleet_promote(struct ul_call *c);
+int ul_h_fleet_repair(struct ul_call *c);
 
 /* h_export.c: export and import (JSONL) */
 int ul_h_export(struct ul_call *c);

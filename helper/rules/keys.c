@@ -25,12 +25,17 @@ read_keys(int fd, const char *path, struct ul_keys *k, char *err, size_t errlen)
 		    "%s: must be a regular file of this helper's user, mode 0600", path);
 		return UL_ECONFIG;
 	}
-	n = read(fd, k, sizeof(*k));
-	if (n != (ssize_t)sizeof(*k) || st.st_size != (off_t)sizeof(*k)) {
-		snprintf(err, errlen, "%s: damaged (expected %zu bytes)", path,
-		    sizeof(*k));
+	/* code and seed keys, then the newer seed keys, nothing else */
+	n = read(fd, k, UL_KEYS_FILE_MIN + sizeof(k->newer) + 1);
+	if (n < UL_KEYS_FILE_MIN || (n - UL_KEYS_FILE_MIN) % UL_KEY_BYTES != 0 ||
+	    n > (ssize_t)(UL_KEYS_FILE_MIN + sizeof(k->newer)) ||
+	    st.st_size != (off_t)n) {
+		snprintf(err, errlen, "%s: damaged (expected %d bytes and %d more "
+		    "for each rotation, at most %d rotations)", path,
+		    UL_KEYS_FILE_MIN, UL_KEY_BYTES, UL_KEYS_VERSIONS - 1);
 		return UL_ECONFIG;
 	}
+	k->versions = 1 + (unsigned)((n - UL_KEYS_FILE_MIN) / UL_KEY_BYTES);
 	return 0;
 }
 
@@ -43,8 +48,9 @@ create_keys(const char *path, struct ul_keys *k, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return UL_EIO;
 	}
-	randombytes_buf(k, sizeof(*k));
-	if (write(fd, k, sizeof(*k)) != (ssize_t)sizeof(*k) || fsync(fd) != 0) {
+	randombytes_buf(k, UL_KEYS_FILE_MIN);
+	k->versions = 1;
+	if (write(fd, k, UL_KEYS_FILE_MIN) != UL_KEYS_FILE_MIN || fsync(fd) != 0) {
 		int e = errno;
 
 		snprintf(err, errlen, "%s: %s", path, strerror(e));
@@ -96,8 +102,30 @@ ul_keys_free(struct ul_keys *k)
 }
 
 
+unsigned
+ul_keys_versions(const struct ul_keys *k)
+{
+	return k->versions < 1 ? 1 : k->versions > UL_KEYS_VERSIONS ?
+	    UL_KEYS_VERSIONS : k->versions;
+}
+
+const uint8_t *
+ul_keys_seed(const struct ul_keys *k, unsigned v)
+{
+	if (v > ul_keys_versions(k))
+		v = ul_keys_versions(k);
+	return v <= 1 ? k->seed : k->newer[v - 2];
+}
+
 void
 ul_keys_fingerprint(const struct ul_keys *k,
+    char out[UL_KEYS_FINGERPRINT_MAX + 1])
+{
+	ul_keys_fingerprint_of(k, ul_keys_versions(k), out);
+}
+
+void
+ul_keys_fingerprint_of(const struct ul_keys *k, unsigned versions,
     char out[UL_KEYS_FINGERPRINT_MAX + 1])
 {
 	/* a label of its own, so the fingerprint is no hash the keys are
@@ -109,7 +137,9 @@ ul_keys_fingerprint(const struct ul_keys *k,
 	crypto_generichash_init(&s, NULL, 0, sizeof(hash));
 	crypto_generichash_update(&s, (const uint8_t *)label, sizeof(label) - 1);
 	crypto_generichash_update(&s, k->code, sizeof(k->code));
-	crypto_generichash_update(&s, k->seed, sizeof(k->seed));
+	/* the file's bytes in order: one version hashes as it always did */
+	for (unsigned v = 1; v <= versions && v <= ul_keys_versions(k); v++)
+		crypto_generichash_update(&s, ul_keys_seed(k, v), UL_KEY_BYTES);
 	crypto_generichash_final(&s, hash, sizeof(hash));
 	sodium_memzero(&s, sizeof(s));
 	memcpy(out, "blake2b:", 8);

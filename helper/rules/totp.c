@@ -42,8 +42,10 @@ ul_totp_seal(const struct ul_keys *k, const char *email, uint32_t id,
 	size_t adlen = bind_to(ad, sizeof(ad), email, id);
 
 	randombytes_buf(box, NONCE);
+	/* the newest version: a rotation takes effect with each new seed */
 	crypto_aead_xchacha20poly1305_ietf_encrypt(box + NONCE, NULL, seed,
-	    UL_TOTP_SEED_BYTES, (const uint8_t *)ad, adlen, NULL, box, k->seed);
+	    UL_TOTP_SEED_BYTES, (const uint8_t *)ad, adlen, NULL, box,
+	    ul_keys_seed(k, ul_keys_versions(k)));
 }
 
 int
@@ -53,12 +55,15 @@ ul_totp_open(const struct ul_keys *k, const char *email, uint32_t id,
 	char ad[300];
 	size_t adlen = bind_to(ad, sizeof(ad), email, id);
 
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(seed, NULL, NULL, box + NONCE,
-		60 - NONCE, (const uint8_t *)ad, adlen, box, k->seed) != 0) {
-		sodium_memzero(seed, UL_TOTP_SEED_BYTES);
-		return UL_ESTORE;
-	}
-	return 0;
+	/* the version that sealed it is the one whose tag checks, newest
+	 * first (the box carries no version: its size stays) */
+	for (unsigned v = ul_keys_versions(k); v >= 1; v--)
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(seed, NULL, NULL,
+		    box + NONCE, 60 - NONCE, (const uint8_t *)ad, adlen, box,
+		    ul_keys_seed(k, v)) == 0)
+			return 0;
+	sodium_memzero(seed, UL_TOTP_SEED_BYTES);
+	return UL_ESTORE;
 }
 
 int64_t

@@ -22,6 +22,10 @@
 #define UL_STORE_OPS_BY_STORE(X) \
 	X(bool, ul_store_space_low, space_low, (struct ul_store *st), (st)) \
 	X(int, ul_store_keys_check, keys_check, (struct ul_store *st, const char *fingerprint, char *err, size_t errlen), (st, fingerprint, err, errlen)) \
+	X(int, ul_store_keys_rotated, keys_rotated, (struct ul_store *st, const char *from, const char *to), (st, from, to)) \
+	X(int, ul_store_fleet_status, fleet_status, (struct ul_store *st, const char *fingerprint, struct ul_fleet_status *out), (st, fingerprint, out)) \
+	X(int, ul_store_fleet_promote, fleet_promote, (struct ul_store *st, int64_t floor, int64_t *was, int64_t *now), (st, floor, was, now)) \
+	X(int, ul_store_fleet_repair, fleet_repair, (struct ul_store *st, int64_t since, int64_t before, bool dry_run, void (*each)(void *arg, const struct ul_fleet_orphan *o), void *arg, unsigned *removed), (st, since, before, dry_run, each, arg, removed)) \
 	X(int, ul_txn_begin, txn_begin, (struct ul_store *st, bool write, struct ul_txn **out), (st, write, out)) \
 	X(int, ul_store_write, write, (struct ul_store *st, int (*change)(struct ul_txn *t, void *arg), void *arg), (st, change, arg))
 

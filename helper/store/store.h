@@ -225,6 +225,65 @@ bool ul_store_space_low(struct ul_store *st);
  * nothing to compare (0). */
 int ul_store_keys_check(struct ul_store *st, const char *fingerprint,
     char *err, size_t errlen) __attribute__((warn_unused_result));
+/* A rotation (rules/keys.h): `to` names a keys file that is `from` with
+ * newer seed keys appended.  Recorded beside the fingerprints there when
+ * `from` is one of them (UL_ECONFLICT otherwise); 0 for one host. */
+int ul_store_keys_rotated(struct ul_store *st, const char *from,
+    const char *to) __attribute__((warn_unused_result));
+
+/* ---- a fleet's own operations (store = ldap; a store of one host
+ * answers each with UL_ENOTFLEET) ---- */
+
+/* What `fleet status` shows (INTERFACES.md, "Fleet").  The directory is
+ * read on the provider and on the host's replica, each within
+ * ldap_timeout. */
+#define UL_FLEET_POLICY_MAX 8
+struct ul_fleet_status {
+	bool provider_ok, replica_ok;
+	char provider_why[160], replica_why[160];   /* when not ok */
+	int64_t schema;             /* cn=fleet's version; 0: not read */
+	int64_t lag_ms;             /* replica behind the provider; -1:
+				     * not measured (one is unreachable) */
+	int64_t step_floor;         /* 0: never promoted */
+	/* the fleet key: the fingerprint recorded under ldap_base ("" when
+	 * it could not be read) and whether it is `fingerprint` */
+	char recorded_key[UL_KEYS_FINGERPRINT_MAX + 1];
+	bool key_matches;
+	/* where this host's security policy differs from the one the first
+	 * helper recorded (recorded now when there was none) */
+	struct ul_fleet_policy_diff {
+		char key[24], here[64], fleet[64];
+	} diff[UL_FLEET_POLICY_MAX];
+	unsigned ndiff;
+};
+int ul_store_fleet_status(struct ul_store *st, const char *fingerprint,
+    struct ul_fleet_status *out) __attribute__((warn_unused_result));
+
+/* Failover (T3): after the operator moved ldap_write_uri to the new
+ * provider, no TOTP step at or below `floor` is accepted any more: the
+ * steps the old provider accepted and never passed on are all below it.
+ * The floor only grows: *now is the floor in force afterwards (floor, or
+ * a higher one already there), *was the one before (0: none). */
+int ul_store_fleet_promote(struct ul_store *st, int64_t floor, int64_t *was,
+    int64_t *now) __attribute__((warn_unused_result));
+
+/* Orphan claims: a claim (a unique email, unix_user, uid, owner or SSH
+ * key fingerprint) whose holder is gone or no longer holds its value, a
+ * crash's leftover between the claim and its entry.  Claims made at or
+ * after `before` (seconds) are left alone: their entry may be on its way;
+ * so are those made before `since` (0: none), for a quick sweep.
+ * Each orphan is given to each() and, unless dry_run, removed (under "it
+ * is still that old claim of that holder"); *removed counts them. */
+#define UL_CLAIM_GRACE 60            /* seconds: a claim younger is kept */
+struct ul_fleet_orphan {
+	char claim[640];            /* KIND:VALUE */
+	char holder[1100];          /* the DN it names */
+	int64_t created;
+};
+int ul_store_fleet_repair(struct ul_store *st, int64_t since, int64_t before,
+    bool dry_run,
+    void (*each)(void *arg, const struct ul_fleet_orphan *o), void *arg,
+    unsigned *removed) __attribute__((warn_unused_result));
 
 int ul_txn_begin(struct ul_store *st, bool write, struct ul_txn **out)
     __attribute__((warn_unused_result));

@@ -43,6 +43,8 @@ enum ul_error {
 	UL_ECONFLICT = -44,    /* a store precondition failed: the record
 				* changed meanwhile (a used code, an older
 				* step, a name taken); nothing was changed */
+	UL_ENOTFLEET = -45,    /* a fleet command on a store of one host
+				* (store = lmdb): nothing to do */
 	UL_EBADKEY = -47,      /* not an SSH public key we accept (K1); the
 				* message says why; nothing was stored */
 	UL_EKEYREQUIRED = -48, /* ssh_keys = required: an SSH login needs a

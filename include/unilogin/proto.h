@@ -115,6 +115,9 @@ enum ul_msg_type {
 	UL_REQ_EXPORT = 130,
 	UL_REQ_IMPORT = 131,
 	UL_REQ_MIGRATE = 132,       /* local users, a record each (M1) */
+	UL_REQ_FLEET_STATUS = 133,  /* -> backend, provider, replica, lag ... */
+	UL_REQ_FLEET_PROMOTE = 134, /* the step floor on the new provider (T3) */
+	UL_REQ_FLEET_REPAIR = 135,  /* dry_run? -> a record per orphan claim */
 	UL_REQ_SSHKEY_ADD = 136,    /* email, sshkey, automation? (K1) */
 	UL_REQ_SSHKEY_LIST = 137,
 	UL_REQ_SSHKEY_REMOVE = 138,
@@ -204,6 +207,10 @@ enum ul_field_tag {
 	UL_F_DRY_RUN = 78,          /* migrate: say what, change nothing */
 	UL_F_TOTP_STEP = 79,        /* migrate: the last step an app used */
 	UL_F_SOURCE = 80,           /* migrate: where a method came from */
+	UL_F_BACKEND = 81,          /* fleet status: lmdb or ldap */
+	UL_F_PROVIDER = 82,         /* fleet status: reachable or unreachable */
+	UL_F_REPLICA = 83,          /* ... the host's replica, the same */
+	UL_F_LAG_MS = 84,           /* ... how far the replica is behind */
 	UL_F_SSHKEY = 85,           /* one OpenSSH public key line (K1) */
 	UL_F_FINGERPRINT = 86,      /* SHA256:... of an SSH key; the keys file's */
 	UL_F_COMMENT = 87,          /* a key's comment */

@@ -354,6 +354,43 @@ test_keys_refuses_short_file(void **state)
 	assert_non_null(strstr(fx->err, "damaged"));
 }
 
+/* keys rotate appends a seed key: 96 bytes load as two versions, the
+ * first 64 bytes' fingerprint is the file's before; a part of a key is
+ * damage. */
+static void
+test_keys_rotated_file_loads(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_keys *k = load_keys(fx), *r = NULL;
+	char before[UL_KEYS_FINGERPRINT_MAX + 1], fp[UL_KEYS_FINGERPRINT_MAX + 1];
+	uint8_t more[UL_KEY_BYTES];
+	int fd;
+
+	ul_keys_fingerprint(k, before);
+	assert_int_equal(ul_keys_versions(k), 1);
+	ul_keys_free(k);
+	randombytes_buf(more, sizeof(more));
+	fd = open(fx->path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, more, sizeof(more)), (ssize_t)sizeof(more));
+	close(fd);
+	k = load_keys(fx);
+	assert_int_equal(ul_keys_versions(k), 2);
+	assert_memory_equal(ul_keys_seed(k, 2), more, sizeof(more));
+	ul_keys_fingerprint(k, fp);
+	assert_string_not_equal(fp, before);
+	ul_keys_fingerprint_of(k, 1, fp);
+	assert_string_equal(fp, before);
+	ul_keys_free(k);
+	fd = open(fx->path, O_WRONLY | O_APPEND);
+	assert_int_equal(write(fd, more, 5), 5);
+	close(fd);
+	assert_int_equal(ul_keys_load(fx->dir, &r, fx->err, sizeof(fx->err)),
+	    UL_ECONFIG);
+	assert_null(r);
+	assert_non_null(strstr(fx->err, "damaged"));
+}
+
 static void
 test_keys_refuses_symlink(void **state)
 {
@@ -429,6 +466,7 @@ main(void)
 		T(test_keys_differ_per_store),
 		T(test_keys_refuses_mode_0644),
 		T(test_keys_refuses_short_file),
+		T(test_keys_rotated_file_loads),
 		T(test_keys_refuses_symlink),
 		T(test_code_hash_deterministic),
 		T(test_code_hash_differs_per_purpose_subject_code),

@@ -96,6 +96,7 @@ test_sealed_seed_opens_only_for_its_owner(void **state)
 
 	(void)state;
 	randombytes_buf(k, sizeof(*k));
+	k->versions = 1;
 	ul_totp_seal(k, "a@example.com", 1, seed, box);
 	assert_int_equal(ul_totp_open(k, "a@example.com", 1, box, back), 0);
 	assert_memory_equal(back, seed, sizeof(seed));
@@ -105,6 +106,34 @@ test_sealed_seed_opens_only_for_its_owner(void **state)
 	assert_int_equal(ul_totp_open(k, "a@example.com", 1, box, back), UL_ESTORE);
 	/* the clear seed is not in the box */
 	assert_null(memmem(box, sizeof(box), seed, 8));
+	sodium_free(k);
+}
+
+/* A rotation (keys rotate): a box sealed before opens with its version, a
+ * new one is sealed with the newest, which the keys before it lack. */
+static void
+test_rotated_keys_open_old_boxes_and_seal_with_the_newest(void **state)
+{
+	struct ul_keys *k = sodium_malloc(sizeof(*k));
+	uint8_t old_box[UL_SEED_BOX_BYTES], new_box[UL_SEED_BOX_BYTES];
+	uint8_t back[UL_TOTP_SEED_BYTES];
+
+	(void)state;
+	randombytes_buf(k, sizeof(*k));
+	k->versions = 1;
+	ul_totp_seal(k, "a@example.com", 1, seed, old_box);
+	k->versions = 3;
+	assert_int_equal(ul_totp_open(k, "a@example.com", 1, old_box, back), 0);
+	assert_memory_equal(back, seed, sizeof(seed));
+	ul_totp_seal(k, "a@example.com", 1, seed, new_box);
+	assert_int_equal(ul_totp_open(k, "a@example.com", 1, new_box, back), 0);
+	k->versions = 2;
+	assert_int_equal(ul_totp_open(k, "a@example.com", 1, new_box, back),
+	    UL_ESTORE);
+	/* a count past the file's bound reads no further than it */
+	k->versions = 1000;
+	assert_int_equal(ul_keys_versions(k), UL_KEYS_VERSIONS);
+	assert_int_equal(ul_totp_open(k, "a@example.com", 1, old_box, back), 0);
 	sodium_free(k);
 }
 
@@ -137,6 +166,7 @@ main(void)
 		cmocka_unit_test(test_a_step_is_accepted_once),
 		cmocka_unit_test(test_digits_are_exact),
 		cmocka_unit_test(test_sealed_seed_opens_only_for_its_owner),
+		cmocka_unit_test(test_rotated_keys_open_old_boxes_and_seal_with_the_newest),
 		cmocka_unit_test(test_base32_and_uri),
 	};
 

@@ -363,7 +363,7 @@ dir_account_create(struct ul_txn *t, const struct ul_account *a)
 	s = dir_lock_write(t, &lock);
 	/* claimed: how many are ours (the one refused is not) */
 	while (r == 0 && claimed < nkeys) {
-		r = dir_claim(s, t->st, keys[claimed], dn, a->created);
+		r = dir_claim(s, t->st, keys[claimed], dn, (int64_t)time(NULL));
 		if (r == 0)
 			claimed++;
 	}

@@ -90,6 +90,13 @@ extern const struct ul_store_ops dir_ops;
  * replica holds what the provider acknowledged (contextCSN of ldap_base);
  * UL_ETIMEDOUT when it did not catch up in time. */
 int dir_replica_catch_up(struct ul_store *st);
+/* The contextCSN values of base on s (at most n, each < 64 bytes): how
+ * many, or -1 when base could not be read. */
+#define DIR_CSNS 8
+int dir_context_csns(struct dir_session *s, const char *base, char csn[][64],
+    int n);
+/* The server id of a CSN (TIME#COUNT#SID#MOD), *len bytes of it. */
+const char *dir_csn_sid(const char *csn, size_t *len);
 
 /* ops.c: the pieces every record's file uses.  A session the server
  * dropped is closed (its ld NULL) and opened again at the next lock; while
@@ -127,14 +134,17 @@ int dir_add(struct dir_session *s, const char *dn, LDAPMod **mods);
 
 /* Claims (ou=claims): an entry whose name is the unique key, added
  * before the entry that holds it (UL_EEXIST: taken) and deleted after
- * it went (0 when it was gone already). */
+ * it went (0 when it was gone already).  `now` is the claim's time (the
+ * clock's, never a record's: fleet repair leaves young claims alone). */
 #define DIR_CLAIM_DN_MAX (UL_LDAP_DN_MAX + 640)
 int dir_claim(struct dir_session *s, struct ul_store *st, const char *key,
     const char *holder, int64_t now);
 int dir_unclaim(struct dir_session *s, struct ul_store *st, const char *key);
-/* the DN a claim names as its holder (UL_ENOTFOUND: no such claim) */
-int dir_claim_holder(struct dir_session *s, struct ul_store *st,
-    const char *key, char *holder, size_t n);
+/* A claim of holder's made young again (its time now), so that a sweep
+ * that read it old leaves it: 0, UL_ECONFLICT when another entry holds
+ * it, UL_ENOTFOUND when there is no such claim. */
+int dir_claim_touch(struct dir_session *s, struct ul_store *st,
+    const char *key, const char *holder, int64_t now);
 /* A delete, under an optional assertion: 0, UL_ENOTFOUND, UL_ECONFLICT
  * (the assertion failed: nothing deleted), or an error. */
 int dir_delete(struct dir_session *s, const char *dn, const char *assertion);
@@ -189,9 +199,25 @@ void dir_mods_int(struct dir_mods *b, int op, const char *type, int64_t value);
 LDAPMod **dir_mods_list(struct dir_mods *b);
 void dir_mods_wipe(struct dir_mods *b);
 
+/* fleet.c: fleet status, the step floor (fleet promote), orphan claims
+ * (fleet repair), and this host's policy recorded at open when the
+ * directory has none */
+int dir_fleet_status(struct ul_store *st, const char *fingerprint,
+    struct ul_fleet_status *out);
+int dir_fleet_promote(struct ul_store *st, int64_t floor, int64_t *was,
+    int64_t *now);
+int dir_fleet_repair(struct ul_store *st, int64_t since, int64_t before,
+    bool dry_run,
+    void (*each)(void *arg, const struct ul_fleet_orphan *o), void *arg,
+    unsigned *removed);
+int dir_policy_record(struct dir_session *s, struct ul_store *st);
+/* the floor in force on the locked provider session s (0: none) */
+int dir_step_floor(struct dir_session *s, struct ul_store *st, int64_t *floor);
+
 /* open.c: the fleet key rule on cn=fleet,ou=meta */
 int dir_keys_check(struct ul_store *st, const char *fingerprint, char *err,
     size_t errlen);
+int dir_keys_rotated(struct ul_store *st, const char *from, const char *to);
 
 /* users.c: a user's entry, uniUserId=ID,ou=users */
 #define DIR_USER_DN_MAX (UL_LDAP_DN_MAX + 600)

@@ -188,6 +188,31 @@ dir_keys_check(struct ul_store *st, const char *fingerprint, char *err,
 	return r;
 }
 
+/* A rotated keys file of the fleet's: its fingerprint added, under "the
+ * file it was made from is recorded" (and not yet this one: two helpers
+ * starting with it at once add it once). */
+int
+dir_keys_rotated(struct ul_store *st, const char *from, const char *to)
+{
+	char dn[UL_LDAP_DN_MAX + 32], f[UL_KEYS_FINGERPRINT_MAX * 3 + 1];
+	char t[UL_KEYS_FINGERPRINT_MAX * 3 + 1], assertion[sizeof(f) * 2 + 64];
+	struct dir_mods b;
+	int r;
+
+	if (dir_filter_value(f, sizeof(f), from) != 0 ||
+	    dir_filter_value(t, sizeof(t), to) != 0)
+		return UL_EINVAL;
+	snprintf(dn, sizeof(dn), "cn=fleet,ou=meta,%s", st->base);
+	snprintf(assertion, sizeof(assertion),
+	    "(&(uniKeyFingerprint=%s)(!(uniKeyFingerprint=%s)))", f, t);
+	dir_mods_init(&b);
+	dir_mods_text(&b, LDAP_MOD_ADD, "uniKeyFingerprint", to);
+	pthread_mutex_lock(&st->provider_lock);
+	r = dir_modify(&st->provider, dn, dir_mods_list(&b), assertion, NULL, NULL);
+	pthread_mutex_unlock(&st->provider_lock);
+	return r;
+}
+
 int
 ul_store_ldap_open(struct ul_store **out, const struct ul_conf *conf,
     char *err, size_t errlen)
@@ -214,6 +239,10 @@ ul_store_ldap_open(struct ul_store **out, const struct ul_conf *conf,
 		r = add_containers(&st->provider, st->base, err, errlen);
 	if (r == 0)
 		r = check_fleet_entry(&st->provider, st->base, err, errlen);
+	/* the first helper's policy, for fleet status to compare with */
+	if (r == 0 && (r = dir_policy_record(&st->provider, st)) != 0)
+		snprintf(err, errlen, "provider %s: recording the fleet's policy "
+		    "under ldap_base: %s", st->write_uri, ul_strerror(r));
 	if (r == 0)
 		r = dir_session_open(&st->replica, conf, "replica", st->read_uri,
 		    err, errlen);

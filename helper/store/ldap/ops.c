@@ -358,21 +358,21 @@ dir_search_all(struct dir_session *s, const char *base, int scope,
 }
 
 int
-dir_claim_holder(struct dir_session *s, struct ul_store *st, const char *key,
-    char *holder, size_t n)
+dir_claim_touch(struct dir_session *s, struct ul_store *st, const char *key,
+    const char *holder, int64_t now)
 {
-	char dn[DIR_CLAIM_DN_MAX], *attrs[] = {"uniClaimHolder", NULL};
-	LDAPMessage *res = NULL, *e;
+	char dn[DIR_CLAIM_DN_MAX], v[DIR_CLAIM_DN_MAX * 3], assertion[sizeof(v) + 32];
+	struct dir_mods b;
 	int r = claim_dn(st, key, dn);
 
-	holder[0] = '\0';
 	if (r == 0)
-		r = dir_search_one(s, dn, LDAP_SCOPE_BASE, "(objectClass=uniClaim)",
-		    attrs, &res, &e);
-	if (r == 0)
-		dir_text(s, e, "uniClaimHolder", holder, n);
-	ldap_msgfree(res);
-	return r;
+		r = dir_filter_value(v, sizeof(v), holder);
+	if (r != 0)
+		return r;
+	snprintf(assertion, sizeof(assertion), "(uniClaimHolder=%s)", v);
+	dir_mods_init(&b);
+	dir_mods_int(&b, LDAP_MOD_REPLACE, "uniCreated", now);
+	return dir_modify(s, dn, dir_mods_list(&b), assertion, NULL, NULL);
 }
 
 int
@@ -429,9 +429,9 @@ dir_cursor_set(struct ul_cursor *cur, const char *key)
 	return 0;
 }
 
-/* The contextCSN values of base on s (at most n, each < 64 bytes). */
-static int
-context_csns(struct dir_session *s, const char *base, char csn[][64], int n)
+int
+dir_context_csns(struct dir_session *s, const char *base, char csn[][64],
+    int n)
 {
 	char *attrs[] = {"contextCSN", NULL};
 	LDAPMessage *res = NULL, *e;
@@ -450,9 +450,8 @@ context_csns(struct dir_session *s, const char *base, char csn[][64], int n)
 	return r != 0 ? -1 : k;
 }
 
-/* The server id of a CSN: TIME#COUNT#SID#MOD. */
-static const char *
-csn_sid(const char *csn, size_t *len)
+const char *
+dir_csn_sid(const char *csn, size_t *len)
 {
 	const char *a = strchr(csn, '#'), *b = a ? strchr(a + 1, '#') : NULL;
 	const char *c = b ? strchr(b + 1, '#') : NULL;
@@ -460,8 +459,6 @@ csn_sid(const char *csn, size_t *len)
 	*len = c ? (size_t)(c - b - 1) : 0;
 	return b ? b + 1 : "";
 }
-
-#define CSNS 8
 
 /* Read your writes: waits (bounded by ldap_timeout) until the replica's
  * contextCSN of ldap_base holds, for each server id, at least what the
@@ -472,12 +469,12 @@ csn_sid(const char *csn, size_t *len)
 int
 dir_replica_catch_up(struct ul_store *st)
 {
-	char want[CSNS][64], have[CSNS][64];
+	char want[DIR_CSNS][64], have[DIR_CSNS][64];
 	struct timespec pause = {0, 500000};
 	int nw, nh, tries = (int)st->conf.ldap_timeout * 2000;
 
 	pthread_mutex_lock(&st->provider_lock);
-	nw = context_csns(&st->provider, st->base, want, CSNS);
+	nw = dir_context_csns(&st->provider, st->base, want, DIR_CSNS);
 	pthread_mutex_unlock(&st->provider_lock);
 	if (nw <= 0)
 		return 0;
@@ -485,15 +482,15 @@ dir_replica_catch_up(struct ul_store *st)
 		bool behind = false;
 
 		pthread_mutex_lock(&st->replica_lock);
-		nh = context_csns(&st->replica, st->base, have, CSNS);
+		nh = dir_context_csns(&st->replica, st->base, have, DIR_CSNS);
 		pthread_mutex_unlock(&st->replica_lock);
 		for (int w = 0; w < nw && !behind; w++) {
 			size_t lw, lh;
-			const char *sw = csn_sid(want[w], &lw);
+			const char *sw = dir_csn_sid(want[w], &lw);
 			bool ok = false;
 
 			for (int h = 0; h < nh && !ok; h++) {
-				const char *sh = csn_sid(have[h], &lh);
+				const char *sh = dir_csn_sid(have[h], &lh);
 
 				ok = lw == lh && memcmp(sw, sh, lw) == 0 &&
 				    strcmp(have[h], want[w]) >= 0;

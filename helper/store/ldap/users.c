@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -186,7 +185,8 @@ dir_user_create(struct ul_txn *t, const struct ul_user *u)
 	s = dir_lock_write(t, &lock);
 	/* the claim first: a crash before the entry leaves an orphan claim
 	 * (swept), never two users with one email */
-	r = mods == NULL ? UL_ETOOBIG : dir_claim(s, t->st, key, dn, u->created);
+	r = mods == NULL ? UL_ETOOBIG : dir_claim(s, t->st, key, dn,
+	    (int64_t)time(NULL));
 	if (r == 0)
 		r = dir_add(s, dn, mods);
 	pthread_mutex_unlock(lock);
@@ -248,7 +248,8 @@ method_read(struct dir_session *s, const char *dn, uint32_t id, char *out,
 }
 
 /* T3 as one modify of the user entry: the step moves to `step` only if
- * the stored one is below it, the method's value is still the one read
+ * it is above the fleet's step floor (read on the provider first), the
+ * stored one is below it, the method's value is still the one read
  * (active or, for a confirmation, pending) and the email is the one the
  * caller read; two helpers racing with one code: one wins (F1). */
 int
@@ -257,6 +258,7 @@ dir_totp_accept(struct ul_txn *t, const struct ul_user *u, uint32_t id,
 {
 	char dn[DN_MAX], value[128], assertion[UL_EMAIL_MAX * 3 + 128 * 3 + 96];
 	char mail[UL_EMAIL_MAX * 3 + 1], state[16];
+	int64_t floor;
 	struct dir_mods b;
 	pthread_mutex_t *lock;
 	struct dir_session *s;
@@ -267,7 +269,13 @@ dir_totp_accept(struct ul_txn *t, const struct ul_user *u, uint32_t id,
 	if (r != 0)
 		return r;
 	s = dir_lock_write(t, &lock);
-	r = method_read(s, dn, id, value, sizeof(value));
+	/* at or below the floor a promotion wrote: a step the old provider
+	 * may have accepted (fleet promote) */
+	r = dir_step_floor(s, t->st, &floor);
+	if (r == 0 && step <= floor)
+		r = UL_ECONFLICT;
+	if (r == 0)
+		r = method_read(s, dn, id, value, sizeof(value));
 	snprintf(state, sizeof(state), "$%s$", active ? "active" : "pending");
 	if (r == 0 && strstr(value, state) == NULL)
 		r = UL_ECONFLICT;
@@ -760,7 +768,7 @@ dir_user_set_pending(struct ul_txn *t, const struct ul_user *u,
     const char *new_email, const struct ul_code *code)
 {
 	char dn[DN_MAX], key[UL_EMAIL_MAX + 8], old[UL_EMAIL_MAX + 1];
-	char holder[DN_MAX], extra[UL_EMAIL_MAX * 3 + 64], v[UL_EMAIL_MAX * 3 + 1];
+	char extra[UL_EMAIL_MAX * 3 + 64], v[UL_EMAIL_MAX * 3 + 1];
 	struct dir_mods b;
 	pthread_mutex_t *lock;
 	struct dir_session *s;
@@ -777,9 +785,10 @@ dir_user_set_pending(struct ul_txn *t, const struct ul_user *u,
 	r = pending_now(s, dn, u->email, old);
 	if (r == 0)
 		r = dir_claim(s, t->st, key, dn, (int64_t)time(NULL));
-	if (r == UL_EEXIST && dir_claim_holder(s, t->st, key, holder,
-	    sizeof(holder)) == 0 && strcasecmp(holder, dn) == 0)
-		r = 0;      /* ours: asked again */
+	/* ours: asked again (made young, so that no sweep takes it now) */
+	if (r == UL_EEXIST && dir_claim_touch(s, t->st, key, dn,
+	    (int64_t)time(NULL)) == 0)
+		r = 0;
 	else
 		ours = r == 0;
 	if (r == 0) {

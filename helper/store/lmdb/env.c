@@ -293,6 +293,36 @@ lmdb_keys_check(struct ul_store *st, const char *fingerprint, char *err,
 	return 0;
 }
 
+int
+lmdb_keys_rotated(struct ul_store *st, const char *from, const char *to)
+{
+	return 0;
+}
+
+/* One host is no fleet: its status, promotion and claims are nothing. */
+int
+lmdb_fleet_status(struct ul_store *st, const char *fingerprint,
+    struct ul_fleet_status *out)
+{
+	return UL_ENOTFLEET;
+}
+
+int
+lmdb_fleet_promote(struct ul_store *st, int64_t floor, int64_t *was,
+    int64_t *now)
+{
+	return UL_ENOTFLEET;
+}
+
+int
+lmdb_fleet_repair(struct ul_store *st, int64_t since, int64_t before,
+    bool dry_run,
+    void (*each)(void *arg, const struct ul_fleet_orphan *o), void *arg,
+    unsigned *removed)
+{
+	return UL_ENOTFLEET;
+}
+
 bool
 lmdb_space_low(struct ul_store *st)
 {
