@@ -148,6 +148,25 @@ ul_config() {
 }
 
 ctl() { "$UL_BIN/uniloginctl" --config "$T/unilogin.conf" "$@"; }
+
+# ul_store_attr EMAIL LDAP-ATTR MDB-DB: what the store holds for a user, on
+# either backend: with UL_STORE=ldap the user entry's attribute as the
+# provider holds it (ldapsearch as cn=admin), else the LMDB database MDB-DB
+# as mdb_dump prints it (every record: the caller greps for the fact).
+ul_store_attr() {
+	if [ "${UL_STORE:-lmdb}" = ldap ]; then
+		fleet_search p1 "ou=users,$FLEET_SUFFIX" "(mail=$1)" "$2" |
+			while IFS= read -r line; do
+				case $line in
+				"$2:: "*) printf '%s: %s\n' "$2" "$(printf '%s' "${line#*:: }" | base64 -d)" ;;
+				"$2: "*) printf '%s\n' "$line" ;;
+				esac
+			done
+	else
+		command -v mdb_dump >/dev/null || ul_skip "mdb_dump (lmdb-utils) is needed to read the store"
+		mdb_dump -p -s "$3" "$T/state"
+	fi
+}
 self() { "$UL_BIN/unilogin" --config "$T/unilogin.conf" "$@"; }
 
 # Waits until the helper answers `status` (bounded: 60 s).
@@ -175,9 +194,12 @@ ul_stop() {
 }
 
 # ul_restart_empty DIR: the helper again, on an empty store in DIR that
-# holds the same `keys` file (what an import into a new host needs).
+# holds the same `keys` file (what an import into a new host needs); with
+# UL_STORE=ldap the directory is emptied too (fleet_reset: a new fleet on
+# the same ports, seeded from examples/ldap/base.ldif again).
 ul_restart_empty() {
 	ul_stop
+	[ "${UL_STORE:-lmdb}" != ldap ] || fleet_reset
 	mkdir -m 700 "$1"
 	cp "$T/state/keys" "$1/keys"
 	chmod 600 "$1/keys"

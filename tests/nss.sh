@@ -86,11 +86,7 @@ ctl account unlink comms ann >/dev/null
 ctl account link comms ann ann@example.com >/dev/null
 expect_eq "a uid survives unlink and relink" "$ann_uid" "$(uid_of comms ann)"
 ctl export >"$T/dump"
-ul_stop
-mkdir -m 700 "$T/state2"
-cp -p "$T/state/keys" "$T/state2/keys"
-sed -i "s|^state_dir = .*|state_dir = $T/state2|" "$T/unilogin.conf"
-ul_start
+ul_restart_empty "$T/state2"
 ctl import <"$T/dump" >/dev/null
 expect_eq "a uid survives export and import" "$ann_uid" "$(uid_of comms ann)"
 ul_user dan@example.com

@@ -156,6 +156,19 @@ fleet_load() {
 	fi
 }
 
+# fleet_reset: p1 and c1 again on empty databases (the same ports and
+# passwords), p1 seeded as fleet_load does: a new, empty fleet.
+fleet_reset() {
+	fleet_stop p1 p2 c1
+	for n in p1 p2 c1; do
+		rm -rf "$FLEET_DIR/$n/db"
+		mkdir -p "$FLEET_DIR/$n/db"
+	done
+	fleet_load
+	fleet_start p1 c1
+	fleet_synced c1
+}
+
 # fleet_search NAME BASE FILTER ATTR...: a search on NAME: on a consumer
 # over its ldapi socket as the host's local helper (SASL EXTERNAL, mapped
 # to cn=local-helper by consumer.conf), on a provider as cn=admin.

@@ -149,44 +149,31 @@ dir_account_owned(struct ul_txn *t, const char *email, const char *product,
 /* ---- lists: in (product, name) order, as the LMDB backend's keys ---- */
 
 /* The cursor's key: PRODUCT TAB NAME of the last account returned
- * (product names hold no tab: conf.c). */
-static int
-key_after(const char *product, const char *name, const char *token)
+ * (product names hold no tab, conf.c, and the tab sorts below every
+ * character a name holds: strcmp orders the keys as (product, name)). */
+static void
+key_account(struct dir_session *s, LDAPMessage *e, char *out, size_t n)
 {
-	const char *tab = strchr(token, '\t');
-	size_t plen;
-	int c;
+	char p[UL_PRODUCT_MAX + 1], a[UL_ACCOUNT_MAX + 1];
 
-	if (token[0] == '\0' || tab == NULL)
-		return 1;
-	plen = (size_t)(tab - token);
-	c = strncmp(product, token, plen);
-	if (c == 0 && strlen(product) != plen)
-		c = 1;
-	if (c == 0)
-		c = strcmp(name, tab + 1);
-	return c;
+	dir_text(s, e, "uniProductName", p, sizeof(p));
+	dir_text(s, e, "uniAccountName", a, sizeof(a));
+	snprintf(out, n, "%s\t%s", p, a);
 }
 
 /* The account filter finds under base whose key comes first after the
- * cursor; UL_ENOTFOUND past the last.  Each call reads the whole set
- * (the directory has no ordered walk without server-side sorting). */
-/* product: the list's product, or "": a cursor of another product's list
- * starts this list from its first (as the LMDB backend's prefixes do). */
+ * cursor; UL_ENOTFOUND past the last.  product: the list's product, or
+ * "": a cursor of another product's list starts this list from its first
+ * (as the LMDB backend's prefixes do). */
 static int
 list_next_in(struct ul_txn *t, const char *product, const char *base,
     int scope, const char *filter, struct ul_cursor *cur, struct ul_account *a)
 {
+	static const struct dir_list_key lk = {key_account, NULL};
 	char *attrs[] = {"uniProductName", "uniAccountName", NULL};
-	char best_p[UL_PRODUCT_MAX + 1] = "", best_n[UL_ACCOUNT_MAX + 1] = "";
-	char p[UL_PRODUCT_MAX + 1], n[UL_ACCOUNT_MAX + 1];
-	LDAPMessage *res = NULL, *e;
-	pthread_mutex_t *lock;
-	struct dir_session *s;
-	bool found = false;
+	char after[DIR_CURSOR_KEY_MAX + 1], key[DIR_CURSOR_KEY_MAX + 1] = "";
+	char *tab;
 	int r;
-
-	char after[DIR_CURSOR_KEY_MAX + 1], key[DIR_CURSOR_KEY_MAX + 1];
 
 	memset(a, 0, sizeof(*a));
 	if (dir_cursor_key(cur, after) != 0)
@@ -194,34 +181,25 @@ list_next_in(struct ul_txn *t, const char *product, const char *base,
 	if (product[0] != '\0' && (strncmp(after, product, strlen(product)) != 0 ||
 	    after[strlen(product)] != '\t'))
 		after[0] = '\0';
-	s = dir_lock_read(t, &lock);
-	r = dir_search_all(s, base, scope, filter, attrs, &res);
-	for (e = r == 0 ? ldap_first_entry(s->ld, res) : NULL; e != NULL;
-	    e = ldap_next_entry(s->ld, e)) {
-		dir_text(s, e, "uniProductName", p, sizeof(p));
-		dir_text(s, e, "uniAccountName", n, sizeof(n));
-		if (key_after(p, n, after) <= 0)
-			continue;
-		if (found && (strcmp(p, best_p) > 0 ||
-		    (strcmp(p, best_p) == 0 && strcmp(n, best_n) >= 0)))
-			continue;
-		found = true;
-		memcpy(best_p, p, sizeof(p));
-		memcpy(best_n, n, sizeof(n));
-	}
-	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
-	if (r == UL_ENOTFOUND || (r == 0 && !found))
-		return UL_ENOTFOUND;
-	if (r != 0)
-		return r;
-	snprintf(key, sizeof(key), "%s\t%s", best_p, best_n);
-	if (dir_cursor_set(cur, key) != 0)
-		return UL_EINVAL;
-	r = dir_account_get(t, best_p, best_n, a);
-	/* gone between the two reads: the next one */
-	return r == UL_ENOTFOUND ?
-	    list_next_in(t, product, base, scope, filter, cur, a) : r;
+	do {
+		r = dir_list_next(t, base, scope, filter, attrs, &lk, after, key,
+		    sizeof(key), NULL, 0);
+		tab = r == 0 ? strchr(key, '\t') : NULL;
+		if (r == 0 && (tab == NULL || tab - key > UL_PRODUCT_MAX))
+			r = UL_ESTORE;
+		if (r == 0)
+			r = dir_cursor_set(cur, key);
+		if (r == 0) {
+			char p[UL_PRODUCT_MAX + 1];
+
+			memcpy(p, key, (size_t)(tab - key));
+			p[tab - key] = '\0';
+			r = dir_account_get(t, p, tab + 1, a);
+		}
+		/* gone between the two reads: the next one */
+		memcpy(after, key, strlen(key) + 1);
+	} while (r == UL_ENOTFOUND && key[0] != '\0');
+	return r;
 }
 
 static int

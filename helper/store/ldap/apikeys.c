@@ -76,14 +76,11 @@ int
 dir_apikey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
     struct ul_apikey *k)
 {
+	static const struct dir_list_key lk = {key_id, NULL};
 	char base[UL_LDAP_DN_MAX + 16], v[ESC(UL_EMAIL_MAX)];
 	char filter[sizeof(v) + 64], best[UL_APIKEY_ID_MAX + 1];
-	LDAPMessage *res = NULL, *e;
-	pthread_mutex_t *lock;
-	struct dir_session *s;
+	char after[DIR_CURSOR_KEY_MAX + 1], *attrs[] = {"uniApiKeyId", NULL};
 	int r;
-
-	char after[DIR_CURSOR_KEY_MAX + 1];
 
 	memset(k, 0, sizeof(*k));
 	if (dir_cursor_key(cur, after) != 0 ||
@@ -92,15 +89,16 @@ dir_apikey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
 	snprintf(base, sizeof(base), "ou=apikeys,%s", t->st->base);
 	snprintf(filter, sizeof(filter),
 	    "(&(objectClass=uniApiKey)(uniOwnerEmail=%s))", v);
-	s = dir_lock_read(t, &lock);
-	r = dir_search_next(s, base, LDAP_SCOPE_ONELEVEL, filter, NULL, key_id,
-	    after, best, sizeof(best), &res, &e);
-	if (r == 0) {
-		read_apikey(s, e, k);
-		r = dir_cursor_set(cur, best);
-	}
-	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
+	do {
+		r = dir_list_next(t, base, LDAP_SCOPE_ONELEVEL, filter, attrs, &lk,
+		    after, best, sizeof(best), NULL, 0);
+		if (r == 0)
+			r = dir_cursor_set(cur, best);
+		if (r == 0)
+			r = dir_apikey_get(t, best, k);
+		/* revoked between the two reads: the next one */
+		memcpy(after, best, strlen(best) + 1);
+	} while (r == UL_ENOTFOUND && best[0] != '\0');
 	return r;
 }
 

@@ -76,11 +76,14 @@ struct ul_store {
  * one operation on the provider, applied (and acknowledged, S7) when it
  * returns, so commit has nothing left to do and abort undoes nothing
  * (store.h: intents are atomic per record, ordered across records). */
+struct dir_list;
+
 struct ul_txn {
 	struct ul_store *st;
 	bool write;
 	bool wrote;                 /* an intent went to the provider */
 	int64_t began;              /* dir_clock_ms(): see hung_at */
+	struct dir_list *list;      /* the last list query's keys (ops.c) */
 };
 
 /* store.c: the table (NULL where this version has no operation yet). */
@@ -161,15 +164,26 @@ int dir_cursor_key(const struct ul_cursor *cur,
     char key[DIR_CURSOR_KEY_MAX + 1]);
 int dir_cursor_set(struct ul_cursor *cur, const char *key);
 
-/* Of the entries filter finds, the one whose key (made by key() from the
- * entry, at most DIR_KEY_MAX bytes) comes first after `after`: *found,
- * its key in best; UL_ENOTFOUND past the last.  The caller frees *res. */
+/* Lists in key order through the transaction's key cache: of the
+ * entries (base, scope, filter) finds, the key (made by lk->key from the
+ * entry, at most DIR_KEY_MAX bytes) that comes first after `after`, in
+ * best, and the value of lk->extra (an attribute, or NULL) in extra.  The
+ * first call of a query in a transaction reads the keys above `after`
+ * once (attrs: only what the key and extra need) and sorts them; the next
+ * calls with a later `after` pick from them, so that a page of n entries
+ * costs one search of keys and n reads, not n searches.  A write in the
+ * transaction (dir_lock_write) drops the cache.  UL_ENOTFOUND past the
+ * last. */
 #define DIR_KEY_MAX 1100
-int dir_search_next(struct dir_session *s, const char *base, int scope,
-    const char *filter, char **attrs,
-    void (*key)(struct dir_session *, LDAPMessage *, char *, size_t),
-    const char *after, char *best, size_t n, LDAPMessage **res,
-    LDAPMessage **found);
+#define DIR_EXTRA_MAX 320
+struct dir_list_key {
+	void (*key)(struct dir_session *, LDAPMessage *, char *, size_t);
+	const char *extra;
+};
+int dir_list_next(struct ul_txn *t, const char *base, int scope,
+    const char *filter, char **attrs, const struct dir_list_key *lk,
+    const char *after, char *best, size_t n, char *extra, size_t en);
+void dir_list_drop(struct ul_txn *t);
 
 /* An entry or a change being built: up to DIR_MODS attributes (op, type)
  * with up to DIR_VALUES values in all, copied into DIR_DATA bytes. */

@@ -78,25 +78,18 @@ member_list(struct ul_txn *t, const char *filter,
     struct ul_cursor *cur, char best[DIR_CURSOR_KEY_MAX + 1],
     char role[UL_ROLE_MAX + 1])
 {
+	const struct dir_list_key lk = {key, "uniRole"};
 	char base[UL_LDAP_DN_MAX + 16], after[DIR_CURSOR_KEY_MAX + 1];
-	LDAPMessage *res = NULL, *e;
-	pthread_mutex_t *lock;
-	struct dir_session *s;
+	char *attrs[] = {"mail", "uniProductName", "uniAccountName", "uniRole",
+	    NULL};
 	int r;
 
 	if (dir_cursor_key(cur, after) != 0)
 		return UL_EINVAL;
 	snprintf(base, sizeof(base), "ou=members,%s", t->st->base);
-	s = dir_lock_read(t, &lock);
-	r = dir_search_next(s, base, LDAP_SCOPE_ONELEVEL, filter, NULL, key,
-	    after, best, DIR_CURSOR_KEY_MAX + 1, &res, &e);
-	if (r == 0) {
-		dir_text(s, e, "uniRole", role, UL_ROLE_MAX + 1);
-		r = dir_cursor_set(cur, best);
-	}
-	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
-	return r;
+	r = dir_list_next(t, base, LDAP_SCOPE_ONELEVEL, filter, attrs, &lk,
+	    after, best, DIR_CURSOR_KEY_MAX + 1, role, UL_ROLE_MAX + 1);
+	return r == 0 ? dir_cursor_set(cur, best) : r;
 }
 
 int

@@ -69,6 +69,8 @@ dir_lock_read(struct ul_txn *t, pthread_mutex_t **lock)
 struct dir_session *
 dir_lock_write(struct ul_txn *t, pthread_mutex_t **lock)
 {
+	/* a write may change what a list read: it reads again */
+	dir_list_drop(t);
 	t->wrote = true;
 	*lock = &t->st->provider_lock;
 	pthread_mutex_lock(*lock);
@@ -375,31 +377,144 @@ dir_claim_touch(struct dir_session *s, struct ul_store *st, const char *key,
 	return dir_modify(s, dn, dir_mods_list(&b), assertion, NULL, NULL);
 }
 
-int
-dir_search_next(struct dir_session *s, const char *base, int scope,
-    const char *filter, char **attrs,
-    void (*key)(struct dir_session *, LDAPMessage *, char *, size_t),
-    const char *after, char *best, size_t n, LDAPMessage **res,
-    LDAPMessage **found)
-{
-	char k[DIR_KEY_MAX];
-	LDAPMessage *e;
-	int r = dir_search_all(s, base, scope, filter, attrs, res);
+/* ---- lists: the transaction's key cache ---- */
 
-	*found = NULL;
-	best[0] = '\0';
-	for (e = r == 0 ? ldap_first_entry(s->ld, *res) : NULL; e != NULL;
-	    e = ldap_next_entry(s->ld, e)) {
-		key(s, e, k, sizeof(k));
-		if (strcmp(k, after) > 0 && (*found == NULL || strcmp(k, best) < 0) &&
-		    strlen(k) < n) {
-			memcpy(best, k, strlen(k) + 1);
-			*found = e;
-		}
+/* What a transaction's last list query found: every key above `from`, in
+ * order, each "KEY\0EXTRA". */
+struct dir_list {
+	char *query;                /* scope, base and filter */
+	char *from;
+	char **keys;
+	size_t n;
+};
+
+void
+dir_list_drop(struct ul_txn *t)
+{
+	struct dir_list *l = t->list;
+	size_t i;
+
+	t->list = NULL;
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		free(l->keys[i]);
+	free(l->keys);
+	free(l->query);
+	free(l->from);
+	free(l);
+}
+
+static int
+key_order(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The keys above `after` that the query finds, read once (only attrs). */
+static int
+list_read(struct ul_txn *t, char *query, const char *base, int scope,
+    const char *filter, char **attrs, const struct dir_list_key *lk,
+    const char *after)
+{
+	char k[DIR_KEY_MAX], x[DIR_EXTRA_MAX];
+	struct dir_list *l = calloc(1, sizeof(*l));
+	LDAPMessage *res = NULL, *e;
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int r, count;
+
+	if (l == NULL || (l->from = strdup(after)) == NULL) {
+		free(l);
+		free(query);
+		return UL_ENOMEM;
 	}
-	if (r == UL_ENOTFOUND || (r == 0 && *found == NULL))
+	l->query = query;
+	t->list = l;
+	s = dir_lock_read(t, &lock);
+	r = dir_search_all(s, base, scope, filter, attrs, &res);
+	count = r == 0 ? ldap_count_entries(s->ld, res) : 0;
+	if (count > 0 && (l->keys = calloc((size_t)count, sizeof(char *))) == NULL)
+		r = UL_ENOMEM;
+	for (e = r == 0 ? ldap_first_entry(s->ld, res) : NULL;
+	    e != NULL && l->n < (size_t)count; e = ldap_next_entry(s->ld, e)) {
+		size_t kl, xl;
+
+		lk->key(s, e, k, sizeof(k));
+		x[0] = '\0';
+		if (lk->extra != NULL)
+			dir_text(s, e, lk->extra, x, sizeof(x));
+		if (strcmp(k, after) <= 0)
+			continue;
+		kl = strlen(k);
+		xl = strlen(x);
+		if ((l->keys[l->n] = malloc(kl + xl + 2)) == NULL) {
+			r = UL_ENOMEM;
+			break;
+		}
+		memcpy(l->keys[l->n], k, kl + 1);
+		memcpy(l->keys[l->n] + kl + 1, x, xl + 1);
+		l->n++;
+	}
+	pthread_mutex_unlock(lock);
+	ldap_msgfree(res);
+	if (r != 0 && r != UL_ENOTFOUND) {
+		dir_list_drop(t);
+		return r;
+	}
+	qsort(l->keys, l->n, sizeof(char *), key_order);
+	return 0;
+}
+
+int
+dir_list_next(struct ul_txn *t, const char *base, int scope,
+    const char *filter, char **attrs, const struct dir_list_key *lk,
+    const char *after, char *best, size_t n, char *extra, size_t en)
+{
+	struct dir_list *l;
+	size_t lo, hi, qn = strlen(base) + strlen(filter) + 16;
+	char *query = malloc(qn);
+	int r;
+
+	best[0] = '\0';
+	if (extra != NULL)
+		extra[0] = '\0';
+	if (query == NULL)
+		return UL_ENOMEM;
+	snprintf(query, qn, "%d\n%s\n%s", scope, base, filter);
+	l = t->list;
+	if (l != NULL && strcmp(l->query, query) == 0 &&
+	    strcmp(after, l->from) >= 0) {
+		free(query);
+	} else {
+		dir_list_drop(t);
+		if ((r = list_read(t, query, base, scope, filter, attrs, lk,
+		    after)) != 0)
+			return r;
+		l = t->list;
+	}
+	/* the first key above after */
+	for (lo = 0, hi = l->n; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(l->keys[mid], after) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == l->n)
 		return UL_ENOTFOUND;
-	return r;
+	if (strlen(l->keys[lo]) >= n)
+		return UL_ESTORE;
+	memcpy(best, l->keys[lo], strlen(l->keys[lo]) + 1);
+	if (extra != NULL) {
+		const char *x = l->keys[lo] + strlen(l->keys[lo]) + 1;
+
+		if (strlen(x) >= en)
+			return UL_ESTORE;
+		memcpy(extra, x, strlen(x) + 1);
+	}
+	return 0;
 }
 
 int

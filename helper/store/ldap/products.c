@@ -70,43 +70,37 @@ dir_product_create(struct ul_txn *t, const struct ul_product *p)
 }
 
 /* Products in the order of their names; the cursor's token the last name
- * returned (each call reads every name: no ordered walk in LDAP). */
+ * returned. */
+static void
+key_product(struct dir_session *s, LDAPMessage *e, char *out, size_t n)
+{
+	dir_text(s, e, "uniProductName", out, n);
+}
+
 int
 dir_product_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_product *p)
 {
-	char base[DN_MAX], best[UL_PRODUCT_MAX + 1] = "", name[UL_PRODUCT_MAX + 1];
+	static const struct dir_list_key lk = {key_product, NULL};
+	char base[DN_MAX], best[UL_PRODUCT_MAX + 1] = "";
 	char *attrs[] = {"uniProductName", NULL};
-	LDAPMessage *res = NULL, *e;
-	pthread_mutex_t *lock;
-	struct dir_session *s;
-	int r;
-
 	char after[DIR_CURSOR_KEY_MAX + 1];
+	int r;
 
 	memset(p, 0, sizeof(*p));
 	if (dir_cursor_key(cur, after) != 0)
 		return UL_EINVAL;
 	snprintf(base, sizeof(base), "ou=products,%s", t->st->base);
-	s = dir_lock_read(t, &lock);
-	r = dir_search_all(s, base, LDAP_SCOPE_ONELEVEL, "(objectClass=uniProduct)",
-	    attrs, &res);
-	for (e = r == 0 ? ldap_first_entry(s->ld, res) : NULL; e != NULL;
-	    e = ldap_next_entry(s->ld, e)) {
-		dir_text(s, e, "uniProductName", name, sizeof(name));
-		if (strcmp(name, after) > 0 && (best[0] == '\0' ||
-		    strcmp(name, best) < 0))
-			memcpy(best, name, sizeof(name));
-	}
-	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
-	if (r != 0)
-		return r;
-	if (best[0] == '\0')
-		return UL_ENOTFOUND;
-	r = dir_cursor_set(cur, best);
-	if (r == 0)
-		r = dir_product_get(t, best, p);
-	return r == UL_ENOTFOUND ? dir_product_next(t, cur, p) : r;
+	do {
+		r = dir_list_next(t, base, LDAP_SCOPE_ONELEVEL,
+		    "(objectClass=uniProduct)", attrs, &lk, after, best,
+		    sizeof(best), NULL, 0);
+		if (r == 0)
+			r = dir_cursor_set(cur, best);
+		if (r == 0)
+			r = dir_product_get(t, best, p);
+		memcpy(after, best, strlen(best) + 1);
+	} while (r == UL_ENOTFOUND && best[0] != '\0');
+	return r;
 }
 
 static int

@@ -104,12 +104,10 @@ int
 dir_sshkey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
     struct ul_sshkey *k)
 {
+	static const struct dir_list_key lk = {key_id, NULL};
 	char base[UL_LDAP_DN_MAX + 16], v[ESC(UL_EMAIL_MAX)];
 	char filter[sizeof(v) + 64], best[UL_SSHKEY_ID_MAX + 1];
 	char after[DIR_CURSOR_KEY_MAX + 1], *attrs[] = {"uniSshKeyId", NULL};
-	LDAPMessage *res = NULL, *e;
-	pthread_mutex_t *lock;
-	struct dir_session *s;
 	int r;
 
 	memset(k, 0, sizeof(*k));
@@ -119,19 +117,18 @@ dir_sshkey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
 	snprintf(base, sizeof(base), "ou=sshkeys,%s", t->st->base);
 	snprintf(filter, sizeof(filter),
 	    "(&(objectClass=uniSshKey)(uniOwnerEmail=%s))", v);
-	s = dir_lock_read(t, &lock);
-	/* the ids only (a key's blob is up to 2,800 bytes), then the one */
-	r = dir_search_next(s, base, LDAP_SCOPE_ONELEVEL, filter, attrs, key_id,
-	    after, best, sizeof(best), &res, &e);
-	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
-	if (r == 0)
-		r = dir_cursor_set(cur, best);
-	if (r != 0)
-		return r;
-	r = dir_sshkey_get(t, best, k);
-	/* gone between the two reads: the next one */
-	return r == UL_ENOTFOUND ? dir_sshkey_next(t, email, cur, k) : r;
+	do {
+		/* the ids only (a key's blob is up to 2,800 bytes), then the one */
+		r = dir_list_next(t, base, LDAP_SCOPE_ONELEVEL, filter, attrs, &lk,
+		    after, best, sizeof(best), NULL, 0);
+		if (r == 0)
+			r = dir_cursor_set(cur, best);
+		if (r == 0)
+			r = dir_sshkey_get(t, best, k);
+		/* gone between the two reads: the next one */
+		memcpy(after, best, strlen(best) + 1);
+	} while (r == UL_ENOTFOUND && best[0] != '\0');
+	return r;
 }
 
 static void

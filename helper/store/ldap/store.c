@@ -53,6 +53,7 @@ dir_txn_commit(struct ul_txn *t)
 {
 	if (t->wrote)
 		(void)dir_replica_catch_up(t->st);
+	dir_list_drop(t);
 	free(t);
 	return 0;
 }
@@ -60,6 +61,7 @@ dir_txn_commit(struct ul_txn *t)
 static void
 dir_txn_abort(struct ul_txn *t)
 {
+	dir_list_drop(t);
 	free(t);
 }
 

@@ -410,48 +410,43 @@ dir_code_consume(struct ul_txn *t, const struct ul_user *u,
 
 /* ---- the rest of a user's reads and changes ---- */
 
+static void
+key_user_id(struct dir_session *s, LDAPMessage *e, char *out, size_t n)
+{
+	dir_text(s, e, "uniUserId", out, n);
+}
+
 /* Users in the order of their ids; the cursor's key the last id
- * returned.  Each call reads every id (no ordered walk in LDAP). */
+ * returned. */
 int
 dir_user_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_user *u)
 {
-	char base[DN_MAX], best[UL_USER_ID_MAX + 1] = "", id[UL_USER_ID_MAX + 1];
+	static const struct dir_list_key lk = {key_user_id, "mail"};
+	char base[DN_MAX], best[UL_USER_ID_MAX + 1] = "";
 	char mail[UL_EMAIL_MAX + 1] = "", *attrs[] = {"uniUserId", "mail", NULL};
-	LDAPMessage *res = NULL, *e;
-	pthread_mutex_t *lock;
-	struct dir_session *s;
-	int r;
-
 	char after[DIR_CURSOR_KEY_MAX + 1];
+	int r;
 
 	memset(u, 0, sizeof(*u));
 	if (dir_cursor_key(cur, after) != 0)
 		return UL_EINVAL;
 	snprintf(base, sizeof(base), "ou=users,%s", t->st->base);
-	s = dir_lock_read(t, &lock);
-	r = dir_search_all(s, base, LDAP_SCOPE_ONELEVEL, "(objectClass=uniUser)",
-	    attrs, &res);
-	for (e = r == 0 ? ldap_first_entry(s->ld, res) : NULL; e != NULL;
-	    e = ldap_next_entry(s->ld, e)) {
-		dir_text(s, e, "uniUserId", id, sizeof(id));
-		if (strcmp(id, after) > 0 && (best[0] == '\0' ||
-		    strcmp(id, best) < 0)) {
-			memcpy(best, id, sizeof(id));
-			dir_text(s, e, "mail", mail, sizeof(mail));
-		}
-	}
-	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
+	do {
+		r = dir_list_next(t, base, LDAP_SCOPE_ONELEVEL,
+		    "(objectClass=uniUser)", attrs, &lk, after, best, sizeof(best),
+		    mail, sizeof(mail));
+		if (r == 0)
+			r = dir_cursor_set(cur, best);
+		if (r == 0)
+			r = dir_user_get(t, mail, u);
+		/* gone or moved between the two reads: the next one */
+		if (r == 0 && strcmp(u->id, best) != 0)
+			r = UL_ENOTFOUND;
+		memcpy(after, best, strlen(best) + 1);
+	} while (r == UL_ENOTFOUND && best[0] != '\0');
 	if (r != 0)
-		return r;
-	if (best[0] == '\0')
-		return UL_ENOTFOUND;
-	r = dir_cursor_set(cur, best);
-	if (r == 0)
-		r = dir_user_get(t, mail, u);
-	/* gone or moved between the two reads: the next one */
-	return r == UL_ENOTFOUND || (r == 0 && strcmp(u->id, best) != 0) ?
-	    dir_user_next(t, cur, u) : r;
+		memset(u, 0, sizeof(*u));
+	return r;
 }
 
 int
