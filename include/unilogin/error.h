@@ -43,6 +43,9 @@ enum ul_error {
 	UL_ECONFLICT = -44,    /* a store precondition failed: the record
 				* changed meanwhile (a used code, an older
 				* step, a name taken); nothing was changed */
+	UL_EROLE = -46,        /* not served by a helper in this role: an
+				* admin change on a host runs on a verifier;
+				* nothing was changed */
 	UL_EBADKEY = -47,      /* not an SSH public key we accept (K1); the
 				* message says why; nothing was stored */
 	UL_EKEYREQUIRED = -48, /* ssh_keys = required: an SSH login needs a

@@ -210,9 +210,11 @@ ul_store_ldap_open(struct ul_store **out, const struct ul_conf *conf,
 	    err, errlen);
 	if (r == 0)
 		r = check_base(&st->provider, st->base, err, errlen);
-	if (r == 0)
+	/* a host (role = host) writes nothing to the directory: a verifier
+	 * made the entries (issue 16) */
+	if (r == 0 && conf->role != UL_ROLE_HOST)
 		r = add_containers(&st->provider, st->base, err, errlen);
-	if (r == 0)
+	if (r == 0 && conf->role != UL_ROLE_HOST)
 		r = check_fleet_entry(&st->provider, st->base, err, errlen);
 	if (r == 0)
 		r = dir_session_open(&st->replica, conf, "replica", st->read_uri,
