@@ -96,3 +96,124 @@ vf_probe() {
 
 # vf_log_count FILE TEXT: how many lines of FILE hold TEXT.
 vf_log_count() { grep -c -- "$2" "$1" 2>/dev/null || true; }
+
+# ---- a fleet with verifiers (after tests/fleet/lib.sh) ----
+#
+# vf_fleet_up: the loopback fleet (p1, p2, c1..c3), a CA, certificates
+# for verifiers v1, v2 and hosts h1..h3 (product comms), and their
+# configs under $T/NAME/.  Verifiers read and write the active provider
+# p1 as helper identities (cn=hostN,ou=helpers: v1 as host1, v2 as
+# host2); host hN reads its replica cN.
+#   vf_start v1; vf_start v2; vf_start h1 ...   (v1 first: it makes keys)
+#   vf_ctl NAME ARGS...  /  vf_self NAME ARGS...
+vf_helpers=
+
+vf_fleet_up() {
+	trap vf_cleanup EXIT
+	fleet_init
+	fleet_load
+	fleet_start $FLEET_NAMES
+	fleet_synced c1 c2 c3 p2
+	vf_ca ca
+	for v in v1 v2; do
+		vf_cert ca "$v" verifier
+		echo "$(vf_free_port)" >"$T/$v.port"
+	done
+	for h in h1 h2 h3; do vf_cert ca "$h" product:comms; done
+	vf_conf v1 1; vf_conf v2 2
+	vf_conf h1 1; vf_conf h2 2; vf_conf h3 3
+}
+
+vf_addr() { echo "127.0.0.1:$(cat "$T/$1.port")"; }
+
+# vf_conf NAME N [KEY = VALUE]...: NAME's config (extra lines win).
+vf_conf() {
+	n=$1 i=$2; shift 2
+	mkdir -p "$T/$n/state" "$T/$n/run"
+	chmod 700 "$T/$n/state"
+	{
+		for line in "$@"; do echo "$line"; done
+		case $n in
+		v*) printf '%s\n' "role = verifier" "verifier_listen = $(vf_addr "$n")" \
+			"ldap_read_uri = $(fleet_url p1)" ;;
+		h*) printf '%s\n' "role = host" "verifiers = $(vf_addr v1),$(vf_addr v2)" \
+			"ldap_read_uri = $(fleet_ldapi "c$i")" ;;
+		esac
+		printf '%s\n' "product = comms" "socket = $T/$n/run/unilogin.sock" \
+			"state_dir = $T/$n/state" "kdf = 1:8" "kdf_parallel = 2" \
+			"tfa_required = no" "timeout = $UL_TIMEOUT" \
+			"rate_burst = 100000" "rate_per_minute = 100000" \
+			"store = ldap" "ldap_write_uri = $(fleet_url p1)" \
+			"ldap_base = $FLEET_SUFFIX" "ldap_bind = simple" \
+			"ldap_bind_dn = cn=host$i,ou=helpers,$FLEET_SUFFIX" \
+			"ldap_bind_password_file = $FLEET_DIR/host$i.pw"
+		vf_tls_lines ca "$n"
+	} | awk -F' = ' '!seen[$1]++' >"$T/$n/unilogin.conf"
+	chmod 644 "$T/$n/unilogin.conf"
+}
+
+vf_ctl() { n=$1; shift; "$UL_BIN/uniloginctl" --config "$T/$n/unilogin.conf" "$@"; }
+vf_self() { n=$1; shift; "$UL_BIN/unilogin" --config "$T/$n/unilogin.conf" "$@"; }
+
+# vf_start NAME: NAME's unilogind; waits (bounded) until it answers.
+# v2 takes v1's keys file first (copying it is how a verifier joins).
+vf_start() {
+	case $1 in
+	v1) ;;
+	v*) [ -f "$T/$1/state/keys" ] || { cp "$T/v1/state/keys" "$T/$1/state/keys"; chmod 600 "$T/$1/state/keys"; } ;;
+	esac
+	"$UL_BIN/unilogind" --config "$T/$1/unilogin.conf" --foreground 2>>"$T/$1/log" &
+	echo $! >"$T/$1/pid"
+	vf_helpers="$vf_helpers $1"
+	i=0
+	until vf_ctl "$1" status >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ "$i" -gt 400 ] || ! kill -0 "$(cat "$T/$1/pid")" 2>/dev/null; then
+			echo "$1 did not start:"; sed 's/^/#   /' "$T/$1/log"; exit 99
+		fi
+		sleep 0.025
+	done
+}
+
+# vf_stop NAME [SIGNAL]: stops NAME's unilogind (TERM, or SIGNAL).
+vf_stop() {
+	[ -f "$T/$1/pid" ] || return 0
+	pid=$(cat "$T/$1/pid")
+	rm -f "$T/$1/pid"
+	kill -CONT "$pid" 2>/dev/null || true
+	kill "-${2:-TERM}" "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+vf_cleanup() {
+	for n in $vf_helpers; do vf_stop "$n"; done
+	fleet_cleanup
+}
+
+# vf_pam NAME USER < answers: the real PAM stack on host NAME.
+vf_pam() {
+	mkdir -p "$T/$1/pam.d"
+	for s in auth account password session; do
+		echo "$s required $MODULE conf=$T/$1/unilogin.conf"
+	done >"$T/$1/pam.d/ultest"
+	"$PAMDRIVE" -d "$T/$1/pam.d" ultest "$2" 2>>"$T/pam.err" || true
+}
+
+# vf_user NAME EMAIL: a confirmed user with $PASSWORD, made on verifier
+# NAME, and an account comms/USER (USER: the email's local part).
+vf_user() {
+	code=$(vf_ctl "$1" --json user add "$2" | sed -n 's/.*"confirmation_code":"\([^"]*\)".*/\1/p')
+	[ -n "$code" ] || { echo "no confirmation code for $2"; exit 99; }
+	answers "$code" "$PASSWORD" | vf_self "$1" --password-stdin verify "$2" >/dev/null
+	vf_ctl "$1" product add comms >/dev/null 2>&1 || true
+	vf_ctl "$1" account add comms "${2%%@*}" --email "$2" >/dev/null
+}
+
+# vf_totp NAME EMAIL: an authenticator app for EMAIL, enrolled on NAME and
+# confirmed with the previous step's code; sets SECRET.
+vf_totp() {
+	vf_ctl "$1" --json tfa enroll "$2" --digits 6 >"$T/enroll.json"
+	SECRET=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' "$T/enroll.json")
+	[ -n "$SECRET" ] || { echo "no secret for $2"; exit 99; }
+	vf_ctl "$1" tfa confirm "$2" "$(totp "$SECRET" 6 -30)" >/dev/null
+}
