@@ -394,7 +394,8 @@ check_ldap(const struct ul_conf *c, char *err, size_t errlen)
 
 	if (c->store != UL_STORE_LDAP)
 		return 0;
-	if (c->ldap_write_uri[0] == '\0')
+	/* a host (role = host) writes nothing to the directory (issue 16) */
+	if (c->ldap_write_uri[0] == '\0' && c->role != UL_ROLE_HOST)
 		return fail(err, errlen,
 		    "store = ldap needs ldap_write_uri (the active provider)");
 	if (c->ldap_base[0] == '\0')

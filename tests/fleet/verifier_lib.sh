@@ -99,11 +99,15 @@ vf_log_count() { grep -c -- "$2" "$1" 2>/dev/null || true; }
 
 # ---- a fleet with verifiers (after tests/fleet/lib.sh) ----
 #
-# vf_fleet_up: the loopback fleet (p1, p2, c1..c3), a CA, certificates
-# for verifiers v1, v2 and hosts h1..h3 (product comms), and their
-# configs under $T/NAME/.  Verifiers read and write the active provider
-# p1 as helper identities (cn=hostN,ou=helpers: v1 as host1, v2 as
-# host2); host hN reads its replica cN.
+# vf_fleet_up: the loopback fleet: providers p1, p2 as tests/fleet/lib.sh
+# makes them, and replicas c1..c3 of hosts in role = host, made from
+# examples/ldap/consumer-host.conf: each replicates as its host's own
+# identity cn=hN,ou=hosts (added here on p1), without the secrets.  Then a
+# CA, certificates for verifiers v1, v2 and hosts h1..h3 (product comms),
+# and their configs under $T/NAME/.  Verifiers read and write the active
+# provider p1 as helper identities (v1 as cn=host1,ou=helpers, v2 as
+# host2); host hN reads its replica cN over ldapi (SASL EXTERNAL) and
+# writes nowhere.
 #   vf_start v1; vf_start v2; vf_start h1 ...   (v1 first: it makes keys)
 #   vf_ctl NAME ARGS...  /  vf_self NAME ARGS...
 vf_helpers=
@@ -111,9 +115,25 @@ vf_helpers=
 vf_fleet_up() {
 	trap vf_cleanup EXIT
 	fleet_init
+	admin_hash=$(slappasswd -s "$(fleet_secret admin)")
+	for i in 1 2 3; do
+		fleet_config "$FLEET_EXAMPLES/consumer-host.conf" "c$i" "$admin_hash" |
+			sed -e "s|cn=web1,ou=hosts|cn=h$i,ou=hosts|" \
+			    -e "s|REPLACE-WITH-THIS-HOST-PASSWORD|$(fleet_secret "h$i")|" \
+			>"$FLEET_DIR/c$i/slapd.conf"
+	done
 	fleet_load
-	fleet_start $FLEET_NAMES
-	fleet_synced c1 c2 c3 p2
+	fleet_start p1 p2
+	{
+		printf 'dn: ou=hosts,%s\nobjectClass: organizationalUnit\nou: hosts\n\n' "$FLEET_SUFFIX"
+		for i in 1 2 3; do
+			printf 'dn: cn=h%s,ou=hosts,%s\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: h%s\nuserPassword: %s\n\n' \
+				"$i" "$FLEET_SUFFIX" "$i" "$(slappasswd -s "$(fleet_secret "h$i")")"
+		done
+	} | fleet_admin p1 ldapadd >/dev/null
+	fleet_synced p2
+	fleet_start c1 c2 c3
+	fleet_synced c1 c2 c3
 	vf_ca ca
 	for v in v1 v2; do
 		vf_cert ca "$v" verifier
@@ -135,7 +155,10 @@ vf_conf() {
 		for line in "$@"; do echo "$line"; done
 		case $n in
 		v*) printf '%s\n' "role = verifier" "verifier_listen = $(vf_addr "$n")" \
-			"ldap_read_uri = $(fleet_url p1)" ;;
+			"ldap_read_uri = $(fleet_url p1)" "ldap_write_uri = $(fleet_url p1)" \
+			"ldap_bind = simple" \
+			"ldap_bind_dn = cn=host$i,ou=helpers,$FLEET_SUFFIX" \
+			"ldap_bind_password_file = $FLEET_DIR/host$i.pw" ;;
 		h*) printf '%s\n' "role = host" "verifiers = $(vf_addr v1),$(vf_addr v2)" \
 			"ldap_read_uri = $(fleet_ldapi "c$i")" ;;
 		esac
@@ -143,10 +166,7 @@ vf_conf() {
 			"state_dir = $T/$n/state" "kdf = 1:8" "kdf_parallel = 2" \
 			"tfa_required = no" "timeout = $UL_TIMEOUT" \
 			"rate_burst = 100000" "rate_per_minute = 100000" \
-			"store = ldap" "ldap_write_uri = $(fleet_url p1)" \
-			"ldap_base = $FLEET_SUFFIX" "ldap_bind = simple" \
-			"ldap_bind_dn = cn=host$i,ou=helpers,$FLEET_SUFFIX" \
-			"ldap_bind_password_file = $FLEET_DIR/host$i.pw"
+			"store = ldap" "ldap_base = $FLEET_SUFFIX"
 		vf_tls_lines ca "$n"
 	} | awk -F' = ' '!seen[$1]++' >"$T/$n/unilogin.conf"
 	chmod 644 "$T/$n/unilogin.conf"
