@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +23,13 @@
 #define VERIFIERS_MAX 16
 #define IDLE_PER_VERIFIER 16
 #define CONNECT_MS 1000             /* a verifier's TCP and TLS handshake */
+#define DOWN_MS 30000               /* a verifier that failed is tried last */
 
 struct target {
 	char hostport[300];
 	struct ul_tls_conn *idle[IDLE_PER_VERIFIER];
 	unsigned nidle;
+	int64_t down_until;         /* monotonic ms; tried last until then */
 };
 
 struct ul_relay {
@@ -101,6 +104,63 @@ take_idle(struct ul_relay *r, unsigned i)
 	return conn;
 }
 
+/* Verifier i failed: its idle sessions go (a hung verifier keeps them
+ * quiet: each would hang a login), and it is tried after the others for
+ * DOWN_MS. */
+static void
+mark_down(struct ul_relay *r, unsigned i)
+{
+	struct ul_tls_conn *gone[IDLE_PER_VERIFIER];
+	unsigned n;
+
+	pthread_mutex_lock(&r->lock);
+	r->targets[i].down_until = ul_monotonic_ms() + DOWN_MS;
+	n = r->targets[i].nidle;
+	memcpy(gone, r->targets[i].idle, n * sizeof(gone[0]));
+	r->targets[i].nidle = 0;
+	pthread_mutex_unlock(&r->lock);
+	for (unsigned j = 0; j < n; j++)
+		ul_tls_close(gone[j]);
+}
+
+static bool
+is_down(struct ul_relay *r, unsigned i)
+{
+	bool down;
+
+	pthread_mutex_lock(&r->lock);
+	down = r->targets[i].down_until > ul_monotonic_ms();
+	pthread_mutex_unlock(&r->lock);
+	return down;
+}
+
+/* The first verifier that takes a session: those not marked down in the
+ * configured order, then those marked down.  UL_VERIFIERS_MAX when none
+ * did; *conn set otherwise. */
+static unsigned
+pick(struct ul_relay *r, int64_t deadline, struct ul_tls_conn **conn,
+    char *err, size_t errlen)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < r->n; i++) {
+			int64_t left = deadline - ul_monotonic_ms();
+
+			if (is_down(r, i) != (pass == 1))
+				continue;
+			if ((*conn = take_idle(r, i)) != NULL)
+				return i;
+			if (left <= 0)
+				return VERIFIERS_MAX;
+			if (ul_tls_connect(r->tls, r->targets[i].hostport,
+			    left < CONNECT_MS ? (int)left : CONNECT_MS, conn, err,
+			    errlen) == 0)
+				return i;
+			ul_log(LOG_WARNING, "verifier %s", err);
+			mark_down(r, i);
+		}
+	return VERIFIERS_MAX;
+}
+
 static void
 give_back(struct ul_relay *r, unsigned i, struct ul_tls_conn *conn)
 {
@@ -156,24 +216,10 @@ ul_relay_run(struct ul_relay *r, struct ul_call *c)
 		ul_msg_free(req);
 		return;
 	}
-	/* the first verifier that takes a session, in the configured order */
-	for (i = 0; i < r->n; i++) {
-		int64_t left = deadline - ul_monotonic_ms();
-
-		if ((conn = take_idle(r, i)) != NULL)
-			break;
-		if (left <= 0)
-			break;
-		rc = ul_tls_connect(r->tls, r->targets[i].hostport,
-		    left < CONNECT_MS ? (int)left : CONNECT_MS, &conn, err, sizeof(err));
-		if (rc == 0)
-			break;
-		ul_log(LOG_WARNING, "verifier %s", err);
-	}
+	i = pick(r, deadline, &conn, err, sizeof(err));
 	if (conn == NULL) {
 		ul_msg_free(req);
-		ul_log(LOG_ERR, "no verifier reachable (%s): %s refused",
-		    r->n ? r->targets[r->n - 1].hostport : "none",
+		ul_log(LOG_ERR, "no verifier reachable (%s): %s refused", err,
 		    ul_msg_type_name(c->in->type));
 		ul_reply_error(c->out, UL_EUNAVAIL, "no verifier reachable: "
 		    "nothing changed; try again later");
@@ -191,6 +237,7 @@ ul_relay_run(struct ul_relay *r, struct ul_call *c)
 		rc = UL_EPROTO;
 	if (rc != 0) {
 		ul_tls_close(conn);
+		mark_down(r, i);
 		ul_log(LOG_ERR, "verifier %s: %s after the request went out: "
 		    "%s failed, not sent again", r->targets[i].hostport,
 		    ul_strerror(rc), ul_msg_type_name(c->in->type));

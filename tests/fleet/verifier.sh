@@ -103,6 +103,25 @@ expect_contains "... cleanly: an answer, a refusal" "$code" "result=-"
 out=$(answers alice@example.com "$PASSWORD" "$(totp "$SECRET" 6 +60)" | vf_pam h1 alice)
 expect_contains "the next login on h1 goes to v2: logged in" "$out" "auth: PAM_SUCCESS"
 
+# a verifier that hangs (SIGSTOP) after the password: the code is sent,
+# its answer never comes: that login fails within timeout (outcome
+# unknown, never sent again); the next login goes to the other verifier
+vf_start v1
+begin=$(printf '%s\n' product=comms unix_user=alice email=alice@example.com \
+	"password=$PASSWORD" service=ultest | python3 "$top_srcdir/tests/ulwire.py" "$sock" login_begin)
+ticket=$(printf '%s\n' "$begin" | sed -n 's/^ticket=//p')
+expect_contains "login_begin through h1 (v1 failed last: v2 first)" "$begin" "result=-21"
+kill -STOP "$(cat "$T/v2/pid")"
+code=$(printf '%s\n' "ticket=$ticket" "code=$(totp "$SECRET" 6 +90)" |
+	python3 "$top_srcdir/tests/ulwire.py" "$sock" login_code)
+expect_contains "v2 hung mid-login: that login fails, unavailable" "$code" "result=-8"
+expect_contains "... outcome unknown, not sent again" "$code" \
+	"the verifier did not answer: outcome unknown"
+out=$(answers alice@example.com "$PASSWORD" "$(totp "$SECRET" 6 +90)" | vf_pam h1 alice)
+expect_contains "the next login on h1 goes to v1: logged in" "$out" "auth: PAM_SUCCESS"
+kill -CONT "$(cat "$T/v2/pid")"
+vf_stop v1
+
 # no verifier reachable: PAM_AUTHINFO_UNAVAIL (within timeout: the
 # relay's deadline is timeout - 0.5 s; PAM gives up at timeout)
 vf_stop v2
