@@ -21,7 +21,7 @@
 #include "unilogin/error.h"
 
 #define VERIFIERS_MAX 16
-#define IDLE_PER_VERIFIER 16
+#define IDLE_PER_VERIFIER 64         /* as many as the write pool's threads */
 #define CONNECT_MS 1000             /* a verifier's TCP and TLS handshake */
 #define DOWN_MS 30000               /* a verifier that failed is tried last */
 

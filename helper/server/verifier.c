@@ -150,9 +150,12 @@ serve(struct session *s, struct ul_later **later)
 	c = (struct ul_call){.h = v->h, .in = s->in, .out = s->out,
 	    .peer = s->peer.id, .product = s->peer.product};
 	route = ul_route_for(s->in->type);
-	/* status: a host's (or a probe's) check that the verifier answers */
+	/* status: a host's (or a probe's) check that the verifier answers,
+	 * one round trip and nothing else (no store, no audit) */
 	if (s->in->type == UL_REQ_STATUS) {
-		ul_dispatch_run(route, &c);
+		ul_msg_start(s->out, UL_MSG_REPLY);
+		ul_msg_put_int(s->out, UL_F_RESULT, 0);
+		ul_msg_put_str(s->out, UL_F_VERSION, PACKAGE_VERSION);
 		return;
 	}
 	if (route == NULL || !(route->flags & UL_ROUTE_VERIFIER)) {
