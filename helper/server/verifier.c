@@ -57,7 +57,7 @@ struct session {
 	char addr[64];
 	struct ul_tls_conn *conn;
 	struct ul_tls_peer peer;
-	struct ul_msg *in, *out, *copy;
+	struct ul_msg *in, *out, *copy, *other;
 };
 
 static void
@@ -100,20 +100,21 @@ in_scope(struct ul_call *c, const char *email, const char *product)
 	return found;
 }
 
-/* The request again, with its email replaced (S1, above). */
+/* The request again (in s->copy), with field `tag` (a string) replaced
+ * by value. */
 static int
-with_email(struct session *s, const char *email)
+with_field(struct session *s, const struct ul_msg *in, uint16_t tag,
+    const char *value)
 {
-	const struct ul_msg *in = s->in;
-	struct ul_msg *m = s->copy;
+	struct ul_msg *m = in == s->copy ? s->other : s->copy;
 
 	ul_msg_start(m, in->type);
 	for (unsigned i = 0; i < in->nfields; i++) {
 		const struct ul_field *f = &in->fields[i];
 		const struct ul_field_info *info = ul_field_info(f->tag);
 
-		if (f->tag == UL_F_EMAIL)
-			ul_msg_put_str(m, f->tag, email);
+		if (f->tag == tag)
+			ul_msg_put_str(m, f->tag, value);
 		else if (info->kind == UL_KIND_STR || info->kind == UL_KIND_SECRET)
 			ul_msg_put_str(m, f->tag, ul_field_str(in, f));
 		else if (info->kind == UL_KIND_INT)
@@ -125,7 +126,13 @@ with_email(struct session *s, const char *email)
 	}
 	if (ul_msg_finish(m) != 0)
 		return UL_ETOOBIG;
-	return ul_msg_decode(m);
+	if (m == s->other) {        /* the result always in s->copy */
+		struct ul_msg *t = s->copy;
+
+		s->copy = s->other;
+		s->other = t;
+	}
+	return ul_msg_decode(s->copy);
 }
 
 /* Answers the request in s->in into s->out; *later gets the work to run
@@ -203,7 +210,7 @@ serve(struct session *s, struct ul_later **later)
 			ul_audit_alone(&c, &(struct ul_event){.event = "host_scope",
 			    .email = norm, .product = s->peer.product,
 			    .result = UL_EAUTH, .detail = detail});
-			if ((r = with_email(s, OUT_OF_SCOPE_EMAIL)) != 0) {
+			if ((r = with_field(s, c.in, UL_F_EMAIL, OUT_OF_SCOPE_EMAIL)) != 0) {
 				ul_reply_error(s->out, r, "malformed request");
 				return;
 			}
@@ -212,6 +219,26 @@ serve(struct session *s, struct ul_later **later)
 		sodium_memzero(norm, sizeof(norm));
 	}
 	ul_route_filter(route, (struct ul_msg *)c.in, c.uid);
+	/* T7: a remote host is remembered per product host: a host can only
+	 * name the remote hosts of its own logins */
+	if (ul_msg_has(c.in, UL_F_RHOST)) {
+		const char *rhost = ul_msg_str(c.in, UL_F_RHOST);
+		char mine[512];
+
+		if (rhost[0] != '\0') {
+			if (strlen(s->peer.host) + strlen(rhost) + 1 <= 255)
+				snprintf(mine, sizeof(mine), "%s/%s", s->peer.host, rhost);
+			else
+				snprintf(mine, sizeof(mine), "%016llx/%s",
+				    (unsigned long long)s->peer.id, rhost);
+			if (strlen(mine) > 255 ||
+			    (r = with_field(s, c.in, UL_F_RHOST, mine)) != 0) {
+				ul_reply_error(s->out, UL_EINVAL, "rhost too long");
+				return;
+			}
+			c.in = s->copy;
+		}
+	}
 	c.reserve = (route->flags & UL_ROUTE_RESERVE) != 0;
 	if (route->lane == UL_LANE_KDF)
 		while (sem_wait(&v->kdf) != 0 && errno == EINTR)
@@ -234,6 +261,7 @@ session_end(struct session *s)
 	ul_msg_free(s->in);
 	ul_msg_free(s->out);
 	ul_msg_free(s->copy);
+	ul_msg_free(s->other);
 	free(s);
 	pthread_mutex_lock(&v->lock);
 	if (--v->sessions == 0)
@@ -278,6 +306,7 @@ session_run(void *arg)
 		r = ul_tls_send_msg(s->conn, s->out, HANDSHAKE_MS);
 		sodium_memzero(s->in->buf, s->in->len);
 		sodium_memzero(s->copy->buf, s->copy->len);
+		sodium_memzero(s->other->buf, s->other->len);
 		/* S1: what must not show in the answer's time starts now */
 		if (later != NULL) {
 			ul_later_run(later);
@@ -318,10 +347,12 @@ start_session(struct ul_verifier *v, int fd, const struct sockaddr_storage *sa,
 		s->in = ul_msg_new();
 		s->out = ul_msg_new();
 		s->copy = ul_msg_new();
+		s->other = ul_msg_new();
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (s == NULL || s->in == NULL || s->out == NULL || s->copy == NULL ||
+	    s->other == NULL ||
 	    pthread_create(&t, &attr, session_run, s) != 0) {
 		ul_log(LOG_ERR, "out of memory: a host session refused");
 		if (s == NULL) {

@@ -19,8 +19,10 @@ vf_fleet_up
 vf_cert ca h3 product:shop
 # h2 asks v2 first: the failure count below goes through both verifiers
 vf_conf h2 2 "verifiers = $(vf_addr v2),$(vf_addr v1)"
-# a window of 3 steps: the test logs in with the codes of 4 steps
-for n in v1 v2; do vf_conf "$n" "${n#v}" "lockout_attempts = 3" "totp_window = 3"; done
+# a window of 5 steps: the test logs in with the codes of 6 steps
+for n in v1 v2; do
+	vf_conf "$n" "${n#v}" "lockout_attempts = 3" "totp_window = 5" "remember_days = 30"
+done
 vf_start v1; vf_start v2
 vf_start h1; vf_start h2; vf_start h3
 
@@ -54,6 +56,19 @@ out=$(answers alice@example.com "$PASSWORD" "$(totp "$SECRET" 6)" | vf_pam h2 al
 expect_contains "T3: the same code again on host h2 (v2): refused" "$out" "auth: PAM_AUTH_ERR"
 out=$(answers alice@example.com "$PASSWORD" "$(totp "$SECRET" 6 +30)" | vf_pam h2 alice)
 expect_contains "the next step on host h2 (v2 verifies): logged in" "$out" "auth: PAM_SUCCESS"
+
+# T7 per product host: a remote host remembered on h1 is not on h2 (a
+# host names only the remote hosts of its own logins)
+out=$(answers alice@example.com "$PASSWORD" "$(totp "$SECRET" 6 +60)" | vf_pam h1 alice -r 198.51.100.7)
+expect_contains "T7: a full login on h1 from 198.51.100.7" "$out" "auth: PAM_SUCCESS"
+out=$(answers alice@example.com "$PASSWORD" | vf_pam h1 alice -r 198.51.100.7)
+expect_lacks "T7: h1 remembers 198.51.100.7: no code" "$out" "Verification code"
+expect_contains "T7: ... logged in" "$out" "auth: PAM_SUCCESS"
+# (no code answered: no wrong code counted against alice)
+out=$(answers alice@example.com "$PASSWORD" | vf_pam h2 alice -r 198.51.100.7)
+expect_contains "T7: h2 does not: the code is asked" "$out" "prompt(hidden): Verification code: "
+expect_contains "T7: the verifier records the remote host with its host" "$(vf_ctl v1 audit)" \
+	"h1.example.net/198.51.100.7"
 
 # S1 across the relay: a wrong email, password or code look the same
 wrong_pw=$(answers bob@example.com 'not the password' 000000 | vf_pam h1 bob)
@@ -96,11 +111,11 @@ begin=$(printf '%s\n' product=comms unix_user=alice email=alice@example.com \
 ticket=$(printf '%s\n' "$begin" | sed -n 's/^ticket=//p')
 expect_contains "login_begin through h1: a code is asked" "$begin" "result=-21"
 vf_stop v1 KILL
-code=$(printf '%s\n' "ticket=$ticket" "code=$(totp "$SECRET" 6 +60)" |
+code=$(printf '%s\n' "ticket=$ticket" "code=$(totp "$SECRET" 6 +90)" |
 	python3 "$top_srcdir/tests/ulwire.py" "$sock" login_code)
 expect_lacks "v1 killed mid-login: that login fails" "$code" "result=0"
 expect_contains "... cleanly: an answer, a refusal" "$code" "result=-"
-out=$(answers alice@example.com "$PASSWORD" "$(totp "$SECRET" 6 +60)" | vf_pam h1 alice)
+out=$(answers alice@example.com "$PASSWORD" "$(totp "$SECRET" 6 +90)" | vf_pam h1 alice)
 expect_contains "the next login on h1 goes to v2: logged in" "$out" "auth: PAM_SUCCESS"
 
 # a verifier that hangs (SIGSTOP) after the password: the code is sent,
@@ -112,12 +127,12 @@ begin=$(printf '%s\n' product=comms unix_user=alice email=alice@example.com \
 ticket=$(printf '%s\n' "$begin" | sed -n 's/^ticket=//p')
 expect_contains "login_begin through h1 (v1 failed last: v2 first)" "$begin" "result=-21"
 kill -STOP "$(cat "$T/v2/pid")"
-code=$(printf '%s\n' "ticket=$ticket" "code=$(totp "$SECRET" 6 +90)" |
+code=$(printf '%s\n' "ticket=$ticket" "code=$(totp "$SECRET" 6 +120)" |
 	python3 "$top_srcdir/tests/ulwire.py" "$sock" login_code)
 expect_contains "v2 hung mid-login: that login fails, unavailable" "$code" "result=-8"
 expect_contains "... outcome unknown, not sent again" "$code" \
 	"the verifier did not answer: outcome unknown"
-out=$(answers alice@example.com "$PASSWORD" "$(totp "$SECRET" 6 +90)" | vf_pam h1 alice)
+out=$(answers alice@example.com "$PASSWORD" "$(totp "$SECRET" 6 +120)" | vf_pam h1 alice)
 expect_contains "the next login on h1 goes to v1: logged in" "$out" "auth: PAM_SUCCESS"
 kill -CONT "$(cat "$T/v2/pid")"
 vf_stop v1

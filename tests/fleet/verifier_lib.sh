@@ -210,13 +210,15 @@ vf_cleanup() {
 	fleet_cleanup
 }
 
-# vf_pam NAME USER < answers: the real PAM stack on host NAME.
+# vf_pam NAME USER [pamdrive options] < answers: the real PAM stack on
+# host NAME.
 vf_pam() {
-	mkdir -p "$T/$1/pam.d"
+	n=$1 u=$2; shift 2
+	mkdir -p "$T/$n/pam.d"
 	for s in auth account password session; do
-		echo "$s required $MODULE conf=$T/$1/unilogin.conf"
-	done >"$T/$1/pam.d/ultest"
-	"$PAMDRIVE" -d "$T/$1/pam.d" ultest "$2" 2>>"$T/pam.err" || true
+		echo "$s required $MODULE conf=$T/$n/unilogin.conf"
+	done >"$T/$n/pam.d/ultest"
+	"$PAMDRIVE" -d "$T/$n/pam.d" "$@" ultest "$u" 2>>"$T/pam.err" || true
 }
 
 # vf_user NAME EMAIL: a confirmed user with $PASSWORD, made on verifier
