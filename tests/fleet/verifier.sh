@@ -103,6 +103,26 @@ expect_contains "... refused and audited on the verifier" "$audit" "host_refused
 expect_contains "... the audit names both products" "$audit" \
 	"(certificate of product shop) asked for an account of product comms: refused"
 
+# an email-keyed request (self-service) for a user with no account of
+# the host's product: answered as for an unknown email (S1), audited
+vf_ctl v1 product add shop >/dev/null
+ctl_code=$(vf_ctl v1 --json user add erin@example.com | sed -n 's/.*"confirmation_code":"\([^"]*\)".*/\1/p')
+answers "$ctl_code" "$PASSWORD" | vf_self v1 --password-stdin verify erin@example.com >/dev/null
+vf_ctl v1 account add shop erin --email erin@example.com >/dev/null
+fleet_synced c1
+selfacc() { printf '%s\n' "email=$1" "password=$2" "code=000000" |
+	python3 "$top_srcdir/tests/ulwire.py" "$T/h1/run/unilogin.sock" self_accounts; }
+right=$(selfacc erin@example.com "$PASSWORD")
+expect_eq "an email outside the host's product, right password: as an unknown email (S1)" \
+	"$(selfacc nobody@example.com "$PASSWORD")" "$right"
+expect_eq "... as a wrong password of a user of the product" \
+	"$(selfacc bob@example.com 'not the password')" "$right"
+expect_contains "... audited on the verifier" "$(vf_ctl v1 audit)" \
+	"erin@example.com has no account of that product: asked as an unknown email"
+expect_contains "... while on the verifier's own socket erin is served" \
+	"$(printf '%s\n' email=erin@example.com "password=$PASSWORD" code=000000 |
+	    python3 "$top_srcdir/tests/ulwire.py" "$T/v1/run/unilogin.sock" self_accounts)" "result=0"
+
 # a verifier killed between the password and the code: that login fails
 # cleanly, the next goes to the other verifier
 sock=$T/h1/run/unilogin.sock
