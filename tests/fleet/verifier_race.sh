@@ -45,4 +45,15 @@ expect_contains "S3: ... the lockout set once" "$(cat "$T/v1/log" "$T/v2/log")" 
 	"lockout: bob@example.com for 900 s after 5 failures"
 out=$(answers bob@example.com "$PASSWORD" 000000 | vf_pam h3 bob)
 expect_contains "S3: every host then says PAM_MAXTRIES" "$out" "auth: PAM_MAXTRIES"
+# a ticket is bound to the host's certificate: h1's ticket, sent by h3
+# (both to v1) is refused; by h1, it is served
+rc=$(printf 'email=alice@example.com\n' | python3 "$top_srcdir/tests/ulwire.py" "$(s v1)" tfa_recovery_codes |
+	sed -n 's/^recovery_codes=//p' | head -1)
+wire() { sock=$1 type=$2; shift 2; printf '%s\n' "$@" | python3 "$top_srcdir/tests/ulwire.py" "$sock" "$type"; }
+ticket=$(wire "$(s h1)" login_begin product=comms unix_user=alice email=alice@example.com \
+	"password=$PASSWORD" service=ultest | sed -n 's/^ticket=//p')
+expect_contains "h1's ticket sent by h3 (same verifier, same uid): refused" \
+	"$(wire "$(s h3)" login_code "ticket=$ticket" "code=$rc")" "result=-20"
+expect_contains "... sent by h1: served" "$(wire "$(s h1)" login_code "ticket=$ticket" "code=$rc")" \
+	"result=0"
 ul_done
