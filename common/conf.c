@@ -20,7 +20,7 @@
 #define LINE_MAX_LEN 4096
 
 enum key_type { K_STR, K_PATH, K_NAME, K_UINT, K_BOOL, K_KDF, K_SSH_KEYS, K_URI,
-	K_DN, K_STORE, K_BIND };
+	K_DN, K_STORE, K_BIND, K_ROLE, K_ADDRS };
 
 struct key {
 	const char *name;
@@ -75,6 +75,13 @@ static const struct key keys[] = {
 	{STR(ldap_tls_cert, K_PATH)},
 	{STR(ldap_tls_key, K_PATH)},
 	{NUM(ldap_timeout, 1, 60)},
+	{"role", K_ROLE, offsetof(struct ul_conf, role), 0, 0, 0},
+	{STR(verifiers, K_ADDRS)},
+	{STR(verifier_listen, K_ADDRS)},
+	{STR(tls_ca, K_PATH)},
+	{STR(tls_cert, K_PATH)},
+	{STR(tls_key, K_PATH)},
+	{STR(tls_crl, K_PATH)},
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -211,27 +218,68 @@ valid_dn(const char *v)
 	return true;
 }
 
-/* A key that takes one of two words (store, ldap_bind): the enum's
- * values are the words' places. */
+/* A key that takes one of a few words (store, ldap_bind, role): the
+ * enum's values are the words' places. */
 static int
 set_choice(struct ul_conf *c, const struct key *k, const char *value,
     char *err, size_t errlen)
 {
-	static const char *const store_words[] = {"lmdb", "ldap"};
-	static const char *const bind_words[] = {"external", "simple"};
-	const char *const *words = k->type == K_STORE ? store_words : bind_words;
+	static const char *const store_words[] = {"lmdb", "ldap", NULL};
+	static const char *const bind_words[] = {"external", "simple", NULL};
+	static const char *const role_words[] = {"standalone", "verifier", "host",
+		NULL};
+	const char *const *words = k->type == K_STORE ? store_words :
+	    k->type == K_ROLE ? role_words : bind_words;
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; words[i] != NULL; i++) {
 		if (strcmp(value, words[i]) != 0)
 			continue;
 		if (k->type == K_STORE)
 			c->store = (enum ul_store_kind)i;
+		else if (k->type == K_ROLE)
+			c->role = (enum ul_role)i;
 		else
 			c->ldap_bind = (enum ul_ldap_bind)i;
 		return 0;
 	}
+	if (k->type == K_ROLE)
+		return fail(err, errlen, "role: must be standalone, verifier or host");
 	return fail(err, errlen, "%s: must be %s or %s", k->name, words[0],
 	    words[1]);
+}
+
+/* HOST:PORT, one (verifier_listen) or a list split by commas or white
+ * space (verifiers): a name or address of letters, digits, '.', '-', ':'
+ * (IPv6 in brackets) and a port 1-65535. */
+static bool
+valid_addrs(const char *v, bool list)
+{
+	unsigned n = 0;
+
+	while (*v) {
+		const char *start = v, *colon = NULL;
+		unsigned long port;
+		char *end;
+
+		while (*v && *v != ',' && !isspace((unsigned char)*v)) {
+			if (*v == ':')
+				colon = v;
+			else if (!isalnum((unsigned char)*v) && !strchr(".-_[]", *v))
+				return false;
+			v++;
+		}
+		if (v == start) {
+			v++;
+			continue;
+		}
+		if (colon == NULL || colon == start || colon + 1 == v)
+			return false;
+		port = strtoul(colon + 1, &end, 10);
+		if (end != v || port < 1 || port > 65535)
+			return false;
+		n++;
+	}
+	return n >= 1 && (list || n == 1);
 }
 
 static int
@@ -269,6 +317,11 @@ set_string(const struct key *k, char *field, const char *value, char *err,
 	if (k->type == K_URI && !valid_uri(value))
 		return fail(err, errlen,
 		    "%s: must be one ldap://, ldaps:// or ldapi:// URI", k->name);
+	if (k->type == K_ADDRS && !valid_addrs(value, strcmp(k->name, "verifiers") == 0))
+		return fail(err, errlen, "%s: must be %s", k->name,
+		    strcmp(k->name, "verifiers") == 0
+		    ? "HOST:PORT, or several split by commas"
+		    : "one ADDRESS:PORT");
 	if (k->type == K_DN && !valid_dn(value))
 		return fail(err, errlen,
 		    "%s: must be a distinguished name (e.g. dc=example,dc=net)",
@@ -293,9 +346,11 @@ ul_conf_set(struct ul_conf *c, const char *key, const char *value, char *err,
 		case K_NAME:
 		case K_URI:
 		case K_DN:
+		case K_ADDRS:
 			return set_string(k, field, value, err, errlen);
 		case K_STORE:
 		case K_BIND:
+		case K_ROLE:
 			return set_choice(c, k, value, err, errlen);
 		case K_UINT:
 			return set_number(k, field, value, err, errlen);
@@ -339,7 +394,8 @@ check_ldap(const struct ul_conf *c, char *err, size_t errlen)
 
 	if (c->store != UL_STORE_LDAP)
 		return 0;
-	if (c->ldap_write_uri[0] == '\0')
+	/* a host (role = host) writes nothing to the directory (issue 16) */
+	if (c->ldap_write_uri[0] == '\0' && c->role != UL_ROLE_HOST)
 		return fail(err, errlen,
 		    "store = ldap needs ldap_write_uri (the active provider)");
 	if (c->ldap_base[0] == '\0')
@@ -364,14 +420,57 @@ check_ldap(const struct ul_conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* The roles' keys together (INTERFACES.md, "Fleet"). */
+static int
+check_role(const struct ul_conf *c, char *err, size_t errlen)
+{
+	bool tls = c->tls_ca[0] && c->tls_cert[0] && c->tls_key[0];
+
+	switch (c->role) {
+	case UL_ROLE_STANDALONE:
+		if (c->verifiers[0] || c->verifier_listen[0])
+			return fail(err, errlen, "verifiers and verifier_listen go "
+			    "with role = host and role = verifier");
+		return 0;
+	case UL_ROLE_VERIFIER:
+		if (c->verifier_listen[0] == '\0')
+			return fail(err, errlen, "role = verifier needs verifier_listen "
+			    "(ADDRESS:PORT to serve hosts on)");
+		if (c->verifiers[0])
+			return fail(err, errlen, "verifiers goes with role = host");
+		break;
+	case UL_ROLE_HOST:
+		if (c->verifiers[0] == '\0')
+			return fail(err, errlen, "role = host needs verifiers "
+			    "(HOST:PORT of each verifier, tried in order)");
+		if (c->verifier_listen[0])
+			return fail(err, errlen, "verifier_listen goes with role = verifier");
+		if (c->store != UL_STORE_LDAP)
+			return fail(err, errlen, "role = host needs store = ldap "
+			    "(it answers lookups from the fleet's replica)");
+		if (c->tls_crl[0])
+			return fail(err, errlen, "tls_crl goes with role = verifier "
+			    "(the verifier checks the hosts' certificates)");
+		break;
+	}
+	if (!tls)
+		return fail(err, errlen, "role = %s needs tls_ca, tls_cert and "
+		    "tls_key (host <-> verifier mutual TLS)",
+		    c->role == UL_ROLE_HOST ? "host" : "verifier");
+	return 0;
+}
+
 int
 ul_conf_check(const struct ul_conf *c, char *err, size_t errlen)
 {
+	int r;
+
 	if (c->uid_min > c->uid_max)
 		return fail(err, errlen, "uid_min must not be above uid_max");
 	if (strstr(c->home_template, "%u") == NULL)
 		return fail(err, errlen, "home_template: must contain %%u");
-	return check_ldap(c, err, errlen);
+	r = check_ldap(c, err, errlen);
+	return r != 0 ? r : check_role(c, err, errlen);
 }
 
 static char *

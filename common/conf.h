@@ -13,6 +13,8 @@
 
 enum ul_store_kind { UL_STORE_LMDB = 0, UL_STORE_LDAP = 1 };
 enum ul_ldap_bind { UL_LDAP_BIND_EXTERNAL = 0, UL_LDAP_BIND_SIMPLE = 1 };
+/* INTERFACES.md, "Fleet": who verifies secrets */
+enum ul_role { UL_ROLE_STANDALONE = 0, UL_ROLE_VERIFIER = 1, UL_ROLE_HOST = 2 };
 
 #define UL_LDAP_URI_MAX 512
 #define UL_LDAP_DN_MAX 512
@@ -67,6 +69,15 @@ struct ul_conf {
 	char ldap_tls_cert[256];
 	char ldap_tls_key[256];
 	unsigned ldap_timeout;      /* seconds, one directory operation */
+	/* host <-> verifier (issue 16): a verifier holds keys and serves the
+	 * secret-bearing requests of hosts over mutual TLS 1.3 */
+	enum ul_role role;
+	char verifiers[512];        /* role = host: HOST:PORT[,HOST:PORT...] */
+	char verifier_listen[128];  /* role = verifier: ADDRESS:PORT */
+	char tls_ca[256];
+	char tls_cert[256];
+	char tls_key[256];
+	char tls_crl[256];          /* verifier: a CRL file, reloaded when it changes */
 };
 
 /* The built-in defaults. */

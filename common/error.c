@@ -53,6 +53,7 @@ static const struct error_text texts[] = {
 	{UL_EDELIVERY, "delivery failed", NULL, 1},
 	{UL_ECONFLICT, "changed meanwhile; nothing was changed", NULL, 1},
 	{UL_ENOTFLEET, "store = lmdb: one host, not a fleet", NULL, 1},
+	{UL_EROLE, "not served in this role: nothing changed", NULL, 1},
 	{UL_EBADKEY, "not an acceptable SSH public key", NULL, 1},
 	{UL_EKEYREQUIRED, "an SSH key is required",
 	    "This host requires an SSH key of your unified login.", 1},

@@ -96,6 +96,7 @@ static const struct ul_field_info fields[UL_F_TAG_END] = {
 	[UL_F_KEY_TYPE] = {"type", S, STRMAX(64)},
 	[UL_F_AUTOMATION] = {"automation", B, 1},
 	[UL_F_BITS] = {"bits", I, 8},
+	[UL_F_CALLER_UID] = {"caller_uid", I, 8},
 
 	[UL_F_PASSWORD] = {"password", X, STRMAX(UL_SECRET_MAX)},
 	[UL_F_NEW_PASSWORD] = {"new_password", X, STRMAX(UL_SECRET_MAX)},

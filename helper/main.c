@@ -25,6 +25,7 @@
 #include "helper/rules/kdf.h"
 #include "helper/core/log.h"
 #include "helper/server/server.h"
+#include "helper/server/verifier.h"
 #include "helper/rules/tickets.h"
 #include "helper/rules/totp.h"
 #include "unilogin/error.h"
@@ -194,9 +195,12 @@ open_state(struct ul_helper *h)
 	unsigned invalid = 0;
 
 	r = ul_store_open(&h->store, &h->conf, err, sizeof(err));
-	if (r == 0)
+	/* role = host: no keys here (issue 16); its verifiers hold them */
+	if (r == 0 && h->conf.role == UL_ROLE_HOST)
+		r = ul_relay_new(&h->relay, &h->conf, err, sizeof(err));
+	else if (r == 0)
 		r = ul_keys_load(h->conf.state_dir, &h->keys, err, sizeof(err));
-	if (r == 0) {
+	if (r == 0 && h->conf.role != UL_ROLE_HOST) {
 		char fp[UL_KEYS_FINGERPRINT_MAX + 1];
 
 		ul_keys_fingerprint(h->keys, fp);
@@ -312,6 +316,15 @@ main(int argc, char **argv)
 	if (open_state(&h) != 0 || make_dummy_hash(&h) != 0 ||
 	    ul_tickets_new(&h.tickets) != 0 || ul_totp_init() != 0)
 		return 1;
+	if (h.conf.role == UL_ROLE_VERIFIER) {
+		char err[512];
+
+		if (ul_verifier_start(&h.verifier, &h, err, sizeof(err)) != 0) {
+			ul_log(LOG_ERR, "%s", err);
+			return 1;
+		}
+		ul_log(LOG_INFO, "serving hosts on %s (TLS 1.3)", h.conf.verifier_listen);
+	}
 	fd = activated_socket();
 	if (fd < 0)
 		fd = make_socket(h.conf.socket);
@@ -322,6 +335,8 @@ main(int argc, char **argv)
 	    h.conf.kdf, h.conf.kdf_parallel);
 	r = ul_server_run(&h, fd);
 	close(fd);
+	ul_verifier_stop(h.verifier);
+	ul_relay_free(h.relay);
 	ul_tickets_free(h.tickets);
 	ul_keys_free(h.keys);
 	ul_store_close(h.store);

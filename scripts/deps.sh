@@ -16,6 +16,7 @@ debhelper devscripts lintian
 libargon2-dev whois
 libcrypt-dev
 slapd ldap-utils libldap-dev
+libgnutls28-dev openssl
 "
 
 missing=

@@ -18,6 +18,8 @@
 struct ul_keys;
 struct ul_tickets;
 struct ul_later;
+struct ul_relay;
+struct ul_verifier;
 
 struct ul_helper {
 	struct ul_conf conf;
@@ -30,6 +32,8 @@ struct ul_helper {
 	bool has_keys_uid;                  /* keys_user exists (K1) */
 	uid_t keys_uid;
 	struct ul_tickets *tickets;         /* LOGIN_BEGIN -> LOGIN_CODE */
+	struct ul_relay *relay;             /* role = host: to the verifiers */
+	struct ul_verifier *verifier;       /* role = verifier: serving hosts */
 };
 
 /* One request being answered. */
@@ -41,6 +45,11 @@ struct ul_call {
 	gid_t gid;
 	pid_t pid;
 	bool admin;                 /* uid 0 or admin_group (S5) */
+	/* a verifier serving a host (issue 16): uid is the caller's uid on
+	 * that host, peer the host's certificate, product the product its
+	 * certificate names; 0 and NULL for this host's own socket */
+	uint64_t peer;
+	const char *product;
 	bool reserve;               /* the route may write on the store's disk
 				     * reserve (the login path, S7) */
 	struct ul_later *later;     /* work to run after the reply has gone */

@@ -40,6 +40,16 @@ ticket_asker(struct ul_call *c, char *out, size_t n)
 	const char *tty = ul_msg_str(c->in, UL_F_TTY);
 	const char *service = ul_msg_str(c->in, UL_F_SERVICE);
 
+	size_t at = 0;
+
+	/* a verifier: the host's certificate first (a host speaks only for
+	 * its own callers) */
+	if (c->peer != 0) {
+		snprintf(out, n, "peer:%016llx/", (unsigned long long)c->peer);
+		at = strlen(out);
+		out += at;
+		n -= at;
+	}
 	if (c->uid != 0)
 		snprintf(out, n, "uid:%u", (unsigned)c->uid);
 	else if (rhost != NULL && rhost[0] != '\0')
@@ -48,7 +58,7 @@ ticket_asker(struct ul_call *c, char *out, size_t n)
 		snprintf(out, n, "ruser:%s", ruser);
 	else
 		snprintf(out, n, "local:%s:%s", service ? service : "", tty ? tty : "");
-	return out;
+	return out - at;
 }
 
 int
@@ -58,6 +68,7 @@ ul_ticket_reply(struct ul_call *c, struct ul_ticket *tk, int result)
 	int r;
 
 	tk->uid = c->uid;
+	tk->peer = c->peer;
 	tk->key = ul_ticket_key(tk->product, tk->account, ticket_asker(c, who,
 	    sizeof(who)));
 	r = ul_tickets_issue(c->h->tickets, tk, text);

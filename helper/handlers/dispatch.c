@@ -19,23 +19,26 @@
 #define RESERVE UL_ROUTE_RESERVE
 #define RHOST UL_ROUTE_ROOT_FIELDS
 #define ROOT UL_ACCESS_ROOT
+#define VERIFY UL_ROUTE_VERIFIER
 
 /* rhost is believed from uid 0 only, on every route (T7, S8): sshd sets
  * it for a remote client; any other caller could forge it. */
 /* The login path: what PAM sends for every login. */
 #define LOGIN (RESERVE | RHOST)
+/* the self-service routes: a person proves email, password and code */
+#define SELF (SECRET | RATE | RESERVE | RHOST | VERIFY)
 
 static const struct ul_route routes[UL_MSG_TYPE_END] = {
 	[UL_REQ_STATUS] = {ul_h_status, ANY, LOOP, RHOST},
 	[UL_REQ_LOOKUP] = {ul_h_lookup, ANY, LOOP, RHOST},
-	[UL_REQ_LOGIN_BEGIN] = {ul_h_login_begin, ANY, KDF, SECRET | RATE | LOGIN},
-	[UL_REQ_LOGIN_CODE] = {ul_h_login_code, ANY, WRITE, SECRET | TICKET | LOGIN},
-	[UL_REQ_LOGIN_SMS] = {ul_h_login_sms, ANY, LOOP, SECRET | TICKET | LOGIN},
-	[UL_REQ_LOGIN_LEGACY] = {ul_h_login_legacy, ANY, KDF, SECRET | RATE | LOGIN},
-	[UL_REQ_APIKEY_LOGIN] = {ul_h_apikey_login, ANY, WRITE, SECRET | RATE | LOGIN},
-	[UL_REQ_PASSWD_BEGIN] = {ul_h_passwd_begin, ANY, KDF, SECRET | RATE | LOGIN},
+	[UL_REQ_LOGIN_BEGIN] = {ul_h_login_begin, ANY, KDF, SECRET | RATE | LOGIN | VERIFY},
+	[UL_REQ_LOGIN_CODE] = {ul_h_login_code, ANY, WRITE, SECRET | TICKET | LOGIN | VERIFY},
+	[UL_REQ_LOGIN_SMS] = {ul_h_login_sms, ANY, LOOP, SECRET | TICKET | LOGIN | VERIFY},
+	[UL_REQ_LOGIN_LEGACY] = {ul_h_login_legacy, ANY, KDF, SECRET | RATE | LOGIN | VERIFY},
+	[UL_REQ_APIKEY_LOGIN] = {ul_h_apikey_login, ANY, WRITE, SECRET | RATE | LOGIN | VERIFY},
+	[UL_REQ_PASSWD_BEGIN] = {ul_h_passwd_begin, ANY, KDF, SECRET | RATE | LOGIN | VERIFY},
 	[UL_REQ_PASSWD_CHANGE] = {ul_h_passwd_change, ANY, KDF,
-	    SECRET | TICKET | RESERVE | RHOST},
+	    SECRET | TICKET | RESERVE | RHOST | VERIFY},
 	/* sessions are recorded by PAM session modules, which run as root:
 	 * from anyone else they would be writes in another person's name */
 	[UL_REQ_SESSION_OPEN] = {ul_h_session_open, ROOT, WRITE, LOGIN},
@@ -47,17 +50,17 @@ static const struct ul_route routes[UL_MSG_TYPE_END] = {
 	 * (unilogin-keys, for sshd); only uid 0 (sshd's PAM stack) may say
 	 * which key sshd accepted */
 	[UL_REQ_SSHKEYS] = {ul_h_sshkeys, ANY, LOOP, RHOST},
-	[UL_REQ_LOGIN_SSHKEY] = {ul_h_login_sshkey, ROOT, WRITE, LOGIN},
+	[UL_REQ_LOGIN_SSHKEY] = {ul_h_login_sshkey, ROOT, WRITE, LOGIN | VERIFY},
 	/* self-service: a person proves email, password and code (T5) */
-	[UL_REQ_SELF_VERIFY] = {ul_h_self_verify, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
-	[UL_REQ_SELF_RESET] = {ul_h_self_reset, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
+	[UL_REQ_SELF_VERIFY] = {ul_h_self_verify, ANY, KDF, SELF},
+	[UL_REQ_SELF_RESET] = {ul_h_self_reset, ANY, KDF, SELF},
 	[UL_REQ_SELF_RESET_SEND] = {ul_h_self_reset_send, ANY, LOOP,
-	    RATE | RESERVE | RHOST},
-	[UL_REQ_SELF_TFA] = {ul_h_self_tfa, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
-	[UL_REQ_SELF_APIKEY] = {ul_h_self_apikey, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
-	[UL_REQ_SELF_SSHKEY] = {ul_h_self_sshkey, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
-	[UL_REQ_SELF_LINK] = {ul_h_self_link, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
-	[UL_REQ_SELF_ACCOUNTS] = {ul_h_self_accounts, ANY, KDF, SECRET | RATE | RESERVE | RHOST},
+	    RATE | RESERVE | RHOST | VERIFY},
+	[UL_REQ_SELF_TFA] = {ul_h_self_tfa, ANY, KDF, SELF},
+	[UL_REQ_SELF_APIKEY] = {ul_h_self_apikey, ANY, KDF, SELF},
+	[UL_REQ_SELF_SSHKEY] = {ul_h_self_sshkey, ANY, KDF, SELF},
+	[UL_REQ_SELF_LINK] = {ul_h_self_link, ANY, KDF, SELF},
+	[UL_REQ_SELF_ACCOUNTS] = {ul_h_self_accounts, ANY, KDF, SELF},
 
 	/* admin: never on the disk reserve (S7) */
 	[UL_REQ_USER_ADD] = {ul_h_user_add, ADMIN, SLOW, RHOST},

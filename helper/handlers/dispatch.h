@@ -38,6 +38,10 @@ enum {
 	/* believes rhost and ruser only from uid 0: from any other caller the
 	 * fields are dropped before the handler sees them (T7, S3, S8) */
 	UL_ROUTE_ROOT_FIELDS = 1 << 4,
+	/* needs what only a verifier holds (keys, hashes, seeds, tickets):
+	 * role = host relays it to a verifier, which serves it to hosts over
+	 * TLS (issue 16); on one host it runs here */
+	UL_ROUTE_VERIFIER = 1 << 5,
 };
 
 struct ul_route {

@@ -141,7 +141,7 @@ ul_h_login_code(struct ul_call *c)
 		return UL_ENOMEM;
 	memset(k, 0, sizeof(*k));
 	if (ul_tickets_find(c->h->tickets, ul_msg_str(c->in, UL_F_TICKET), c->uid,
-		true, &k->tk) != 0 || k->tk.purpose == UL_TICKET_CHANGE) {
+		c->peer, true, &k->tk) != 0 || k->tk.purpose == UL_TICKET_CHANGE) {
 		ul_log(LOG_NOTICE, "login code from uid %u: unknown or expired ticket",
 		    (unsigned)c->uid);
 		sodium_free(k);
@@ -225,8 +225,8 @@ ul_h_login_sms(struct ul_call *c)
 	const char *text = ul_msg_str(c->in, UL_F_TICKET);
 	struct ul_ticket tk;
 
-	if (ul_tickets_find(c->h->tickets, text, c->uid, false, &tk) == 0 &&
-	    ul_tickets_sms(c->h->tickets, text, c->uid) <= 3 &&
+	if (ul_tickets_find(c->h->tickets, text, c->uid, c->peer, false, &tk) == 0 &&
+	    ul_tickets_sms(c->h->tickets, text, c->uid, c->peer) <= 3 &&
 	    ul_call_later(c, sms_later, &tk, sizeof(tk)) != 0)
 		ul_log(LOG_ERR, "sms for a login: out of memory");
 	sodium_memzero(&tk, sizeof(tk));

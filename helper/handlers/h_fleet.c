@@ -19,6 +19,9 @@ ul_h_keys_fingerprint(struct ul_call *c)
 {
 	char fp[UL_KEYS_FINGERPRINT_MAX + 1];
 
+	if (c->h->keys == NULL)
+		return ul_call_say(c, UL_EROLE, "this host (role = host) holds no "
+		    "keys: its verifiers do");
 	ul_keys_fingerprint(c->h->keys, fp);
 	ul_msg_put_str(c->out, UL_F_FINGERPRINT, fp);
 	return 0;

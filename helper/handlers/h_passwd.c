@@ -215,7 +215,7 @@ ul_h_passwd_change(struct ul_call *c)
 	if ((r = ul_check_password(c, pw)) != 0)
 		return r;
 	if (ul_tickets_find(c->h->tickets, ul_msg_str(c->in, UL_F_TICKET), c->uid,
-		true, &tk) != 0 || tk.purpose != UL_TICKET_CHANGE || !tk.good)
+		c->peer, true, &tk) != 0 || tk.purpose != UL_TICKET_CHANGE || !tk.good)
 		return ul_call_say(c, UL_EAUTH, "the change was not authorised (or "
 		    "took more than 5 minutes): start again");
 	if (ul_kdf_hash(&c->h->conf, pw, hash) != 0)

@@ -84,7 +84,7 @@ add_key(struct ul_call *c, const char *email)
 			return ul_call_say(c, UL_EINVAL, "--automation names the one "
 			    "account the key may open");
 		if (product == NULL || product[0] == '\0')
-			product = c->h->conf.product;
+			product = c->product ? c->product : c->h->conf.product;
 		if (product[0] == '\0')
 			return ul_call_say(c, UL_EINVAL, "--automation needs --product "
 			    "(no product in the config)");

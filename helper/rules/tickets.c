@@ -158,7 +158,7 @@ ul_tickets_issue(struct ul_tickets *ts, struct ul_ticket *t,
 
 /* The slot of a live ticket of this uid, or -1; with the lock held. */
 static int
-find(struct ul_tickets *ts, const uint8_t id[16], uid_t uid)
+find(struct ul_tickets *ts, const uint8_t id[16], uid_t uid, uint64_t peer)
 {
 	int64_t t = now();
 	int found = -1;
@@ -166,7 +166,8 @@ find(struct ul_tickets *ts, const uint8_t id[16], uid_t uid)
 	for (unsigned i = 0; i < ts->n; i++)
 		if (sodium_memcmp(ts->slots[i].id, id, 16) == 0 && found < 0)
 			found = (int)i;
-	if (found >= 0 && (ts->slots[found].uid != uid || ts->slots[found].expires <= t))
+	if (found >= 0 && (ts->slots[found].uid != uid ||
+	    ts->slots[found].peer != peer || ts->slots[found].expires <= t))
 		found = -1;
 	return found;
 }
@@ -183,8 +184,8 @@ parse(const char *text, uint8_t id[16])
 }
 
 int
-ul_tickets_find(struct ul_tickets *ts, const char *text, uid_t uid, bool take,
-    struct ul_ticket *out)
+ul_tickets_find(struct ul_tickets *ts, const char *text, uid_t uid,
+    uint64_t peer, bool take, struct ul_ticket *out)
 {
 	uint8_t id[16];
 	int i;
@@ -193,7 +194,7 @@ ul_tickets_find(struct ul_tickets *ts, const char *text, uid_t uid, bool take,
 	if (parse(text, id) != 0)
 		return UL_EAUTH;
 	pthread_mutex_lock(&ts->lock);
-	i = find(ts, id, uid);
+	i = find(ts, id, uid, peer);
 	if (i >= 0) {
 		*out = ts->slots[i];
 		if (take)
@@ -204,7 +205,8 @@ ul_tickets_find(struct ul_tickets *ts, const char *text, uid_t uid, bool take,
 }
 
 unsigned
-ul_tickets_sms(struct ul_tickets *ts, const char *text, uid_t uid)
+ul_tickets_sms(struct ul_tickets *ts, const char *text, uid_t uid,
+    uint64_t peer)
 {
 	uint8_t id[16];
 	unsigned n = 0;
@@ -213,7 +215,7 @@ ul_tickets_sms(struct ul_tickets *ts, const char *text, uid_t uid)
 	if (parse(text, id) != 0)
 		return 0;
 	pthread_mutex_lock(&ts->lock);
-	i = find(ts, id, uid);
+	i = find(ts, id, uid, peer);
 	if (i >= 0)
 		n = ++ts->slots[i].sms_sent;
 	pthread_mutex_unlock(&ts->lock);

@@ -37,6 +37,8 @@ struct ul_ticket {
 	uint8_t id[16];
 	uint64_t key;               /* account and who asked (above) */
 	uid_t uid;
+	uint64_t peer;               /* a verifier's: the host certificate that
+				     * asked (0: this host's own socket) */
 	int64_t expires;
 	enum ul_ticket_purpose purpose;
 	bool good;                  /* the password was right */
@@ -66,14 +68,17 @@ uint64_t ul_ticket_key(const char *product, const char *account,
 int ul_tickets_issue(struct ul_tickets *ts, struct ul_ticket *t,
     char text[UL_TICKET_TEXT]) __attribute__((warn_unused_result));
 
-/* Finds a live ticket of this uid; `take` removes it (single use).
- * 0 or UL_EAUTH. */
+/* Finds a live ticket of this uid and peer (tickets are bound to the
+ * caller's uid and, on a verifier, to the host's certificate); `take`
+ * removes it (single use).  0 or UL_EAUTH. */
 int ul_tickets_find(struct ul_tickets *ts, const char *text, uid_t uid,
-    bool take, struct ul_ticket *out) __attribute__((warn_unused_result));
+    uint64_t peer, bool take, struct ul_ticket *out)
+    __attribute__((warn_unused_result));
 
 /* Counts one SMS sent for the ticket; returns the new count (0 when the
  * ticket is gone). */
-unsigned ul_tickets_sms(struct ul_tickets *ts, const char *text, uid_t uid);
+unsigned ul_tickets_sms(struct ul_tickets *ts, const char *text, uid_t uid,
+    uint64_t peer);
 
 /* Live tickets in all. */
 unsigned ul_tickets_count(struct ul_tickets *ts);

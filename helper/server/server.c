@@ -23,6 +23,7 @@
 #include "helper/server/limits.h"
 #include "helper/server/pool.h"
 #include "helper/server/ratelimit.h"
+#include "helper/server/verifier.h"
 #include "helper/server/server.h"
 #include "unilogin/error.h"
 
@@ -61,6 +62,7 @@ struct conn {
 	struct ul_call call;
 	struct ul_job job;
 	bool lane_held;             /* counted in its uid's lane quota */
+	bool relayed;               /* role = host: a verifier answers it */
 };
 
 /* epoll cookies for the fds that are not connections */
@@ -219,7 +221,10 @@ run_job(struct ul_job *job)
 {
 	struct conn *c = (struct conn *)((char *)job - offsetof(struct conn, job));
 
-	ul_dispatch_run(c->route, &c->call);
+	if (c->relayed)
+		ul_relay_run(c->call.h->relay, &c->call);
+	else
+		ul_dispatch_run(c->route, &c->call);
 }
 
 struct later_job {
@@ -310,6 +315,7 @@ static void
 handle_request(struct server *s, struct conn *c)
 {
 	int r = ul_msg_decode(c->in);
+	enum ul_lane lane;
 	const char *name;
 
 	c->out = msg_get(s);
@@ -346,6 +352,16 @@ handle_request(struct server *s, struct conn *c)
 		send_reply(s, c);
 		return;
 	}
+	/* role = host: admin changes run on a verifier (issue 16) */
+	if (s->h->conf.role == UL_ROLE_HOST && c->route->access == UL_ACCESS_ADMIN &&
+	    c->route->lane != UL_LANE_LOOP) {
+		ul_log(LOG_NOTICE, "uid %u pid %d: %s refused: role = host",
+		    (unsigned)c->uid, (int)c->pid, name);
+		ul_reply_error(c->out, UL_EROLE, "this host (role = host) makes no "
+		    "admin changes: run uniloginctl on a verifier; nothing changed");
+		send_reply(s, c);
+		return;
+	}
 	if ((c->route->flags & UL_ROUTE_RATE) && !rate_take(s, c)) {
 		ul_log(LOG_NOTICE, "uid %u pid %d: %s refused: more than %u password "
 		    "checks a minute", (unsigned)c->uid, (int)c->pid, name,
@@ -364,7 +380,9 @@ handle_request(struct server *s, struct conn *c)
 	c->call = (struct ul_call){.h = s->h, .in = c->in, .out = c->out,
 	    .uid = c->uid, .gid = c->gid, .pid = c->pid, .admin = c->admin,
 	    .reserve = (c->route->flags & UL_ROUTE_RESERVE) != 0};
-	if (c->route->lane == UL_LANE_LOOP) {
+	c->relayed = s->h->conf.role == UL_ROLE_HOST &&
+	    (c->route->flags & UL_ROUTE_VERIFIER);
+	if (c->route->lane == UL_LANE_LOOP && !c->relayed) {
 		struct ul_later *later;
 		uid_t uid = c->uid;
 		bool admin = c->admin;
@@ -380,7 +398,10 @@ handle_request(struct server *s, struct conn *c)
 	/* Off the loop: the connection is not watched until the job is done.
 	 * A uid has a quota of jobs per lane, so that it cannot fill a queue
 	 * (uid 0 and admins have none). */
-	if (!ul_limits_lane_take(s->limits, c->uid, c->admin, c->route->lane)) {
+	/* a relayed request waits on the network, not on a core: the write
+	 * pool's many threads, whatever its lane here */
+	lane = c->relayed ? UL_LANE_WRITE : c->route->lane;
+	if (!ul_limits_lane_take(s->limits, c->uid, c->admin, lane)) {
 		ul_log(LOG_NOTICE, "uid %u pid %d: %s refused: too many requests of "
 		    "this uid at once", (unsigned)c->uid, (int)c->pid, name);
 		ul_reply_error(c->out, UL_EBUSY,
@@ -393,8 +414,8 @@ handle_request(struct server *s, struct conn *c)
 	c->state = BUSY;
 	c->job.run = run_job;
 	c->job.done = NULL;
-	ul_pool_submit(c->route->lane == UL_LANE_KDF ? s->kdf :
-	    c->route->lane == UL_LANE_WRITE ? s->write : s->slow, &c->job);
+	ul_pool_submit(lane == UL_LANE_KDF ? s->kdf :
+	    lane == UL_LANE_WRITE ? s->write : s->slow, &c->job);
 }
 
 static void
@@ -414,7 +435,8 @@ jobs_done(struct server *s, struct ul_pool *p)
 			continue;
 		}
 		if (c->lane_held) {
-			ul_limits_lane_done(s->limits, c->uid, c->admin, c->route->lane);
+			ul_limits_lane_done(s->limits, c->uid, c->admin,
+			    c->relayed ? UL_LANE_WRITE : c->route->lane);
 			c->lane_held = false;
 		}
 		if (watch(s, c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD) != 0) {

@@ -45,6 +45,9 @@ enum ul_error {
 				* step, a name taken); nothing was changed */
 	UL_ENOTFLEET = -45,    /* a fleet command on a store of one host
 				* (store = lmdb): nothing to do */
+	UL_EROLE = -46,        /* not served by a helper in this role: an
+				* admin change on a host runs on a verifier;
+				* nothing was changed */
 	UL_EBADKEY = -47,      /* not an SSH public key we accept (K1); the
 				* message says why; nothing was stored */
 	UL_EKEYREQUIRED = -48, /* ssh_keys = required: an SSH login needs a

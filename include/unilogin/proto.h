@@ -217,6 +217,8 @@ enum ul_field_tag {
 	UL_F_KEY_TYPE = 88,         /* ssh-ed25519, ssh-rsa, ... */
 	UL_F_AUTOMATION = 89,       /* a key that logs in without a code */
 	UL_F_BITS = 90,             /* a key's size */
+	UL_F_CALLER_UID = 93,       /* host -> verifier: the uid that asked on
+				     * the host (tickets are bound to it) */
 
 	UL_F_PASSWORD = 100,
 	UL_F_NEW_PASSWORD = 101,

@@ -410,7 +410,7 @@ fuzz_ticket(const uint8_t *p, size_t size)
 		strcat(text, rest + flips);
 	}
 	want = uid == TICKET_UID && strcasecmp(text, ticket.text) == 0;
-	r = ul_tickets_find(ticket.table, text, uid, take, &out);
+	r = ul_tickets_find(ticket.table, text, uid, 0, take, &out);
 	FUZZ_CHECK(r == 0 || r == UL_EAUTH);
 	FUZZ_CHECK((r == 0) == want);
 	if (r == 0)
@@ -419,7 +419,7 @@ fuzz_ticket(const uint8_t *p, size_t size)
 	else
 		FUZZ_CHECK(out.uid == 0 && out.email[0] == '\0');
 	if (r == 0 && take) {
-		FUZZ_CHECK(ul_tickets_find(ticket.table, text, uid, false, &out) ==
+		FUZZ_CHECK(ul_tickets_find(ticket.table, text, uid, 0, false, &out) ==
 		    UL_EAUTH);
 		issue_ticket();
 	}

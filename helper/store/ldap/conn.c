@@ -106,8 +106,12 @@ set_options(LDAP *ld, const struct ul_conf *conf)
 static int
 bind_session(LDAP *ld, const char *dn, char *pw)
 {
-	struct berval cred = {0, NULL};
+	static char none[1];
+	struct berval cred = {0, none};
 
+	/* EXTERNAL with an empty initial response (no authorization
+	 * identity): without one, slapd's SASL asks for it, and the bind
+	 * stops half-way (SASL bind in progress) */
 	if (pw == NULL)
 		return ldap_sasl_bind_s(ld, NULL, "EXTERNAL", &cred, NULL, NULL,
 		    NULL);

@@ -134,7 +134,9 @@ dir_upkeep(struct ul_txn *t, int64_t failures_before, int64_t sessions_before,
 	if (r == 0)
 		r = local_end(t, lt, ul_store_upkeep(lt, 0, sessions_before,
 		    audit_before, max, removed));
-	if (r == 0 && t->write)
+	/* a host (role = host) writes nothing to the directory: the
+	 * verifiers prune (issue 16) */
+	if (r == 0 && t->write && t->st->conf.role != UL_ROLE_HOST)
 		r = dir_failures_prune(t, failures_before, max);
 	return r;
 }

@@ -226,7 +226,11 @@ ul_store_ldap_open(struct ul_store **out, const struct ul_conf *conf,
 		return UL_ENOMEM;
 	st->ops = &dir_ops;
 	snprintf(st->base, sizeof(st->base), "%s", conf->ldap_base);
-	snprintf(st->write_uri, sizeof(st->write_uri), "%s", conf->ldap_write_uri);
+	/* a host (role = host) writes nothing to the directory: its
+	 * "provider" session is one more to its replica, which refers any
+	 * write elsewhere and applies none (issue 16) */
+	snprintf(st->write_uri, sizeof(st->write_uri), "%s",
+	    conf->role == UL_ROLE_HOST ? conf->ldap_read_uri : conf->ldap_write_uri);
 	snprintf(st->read_uri, sizeof(st->read_uri), "%s", conf->ldap_read_uri);
 	st->conf = *conf;
 	pthread_mutex_init(&st->replica_lock, NULL);
@@ -235,9 +239,11 @@ ul_store_ldap_open(struct ul_store **out, const struct ul_conf *conf,
 	    err, errlen);
 	if (r == 0)
 		r = check_base(&st->provider, st->base, err, errlen);
-	if (r == 0)
+	/* a host (role = host) writes nothing to the directory: a verifier
+	 * made the entries (issue 16) */
+	if (r == 0 && conf->role != UL_ROLE_HOST)
 		r = add_containers(&st->provider, st->base, err, errlen);
-	if (r == 0)
+	if (r == 0 && conf->role != UL_ROLE_HOST)
 		r = check_fleet_entry(&st->provider, st->base, err, errlen);
 	/* the first helper's policy, for fleet status to compare with */
 	if (r == 0 && (r = dir_policy_record(&st->provider, st)) != 0)
