@@ -175,7 +175,8 @@ sweep_claims(struct ul_helper *h)
 	unsigned removed = 0;
 	int r;
 
-	if (h->conf.store != UL_STORE_LDAP)
+	/* a host writes nothing to the directory: its verifiers sweep */
+	if (h->conf.store != UL_STORE_LDAP || h->conf.role == UL_ROLE_HOST)
 		return;
 	r = ul_store_fleet_repair(h->store, (int64_t)time(NULL) - SWEEP_DAYS * 86400,
 	    (int64_t)time(NULL) - UL_CLAIM_GRACE, false, log_orphan, NULL, &removed);

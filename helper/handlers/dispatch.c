@@ -20,6 +20,7 @@
 #define RHOST UL_ROUTE_ROOT_FIELDS
 #define ROOT UL_ACCESS_ROOT
 #define VERIFY UL_ROUTE_VERIFIER
+#define HOSTREAD UL_ROUTE_HOST_READ
 
 /* rhost is believed from uid 0 only, on every route (T7, S8): sshd sets
  * it for a remote client; any other caller could forge it. */
@@ -98,7 +99,7 @@ static const struct ul_route routes[UL_MSG_TYPE_END] = {
 	[UL_REQ_EXPORT] = {ul_h_export, ADMIN, SLOW, RHOST},
 	[UL_REQ_KEYS_FINGERPRINT] = {ul_h_keys_fingerprint, ADMIN, LOOP, RHOST},
 	/* each waits on the directory (ldap_timeout), never on the loop */
-	[UL_REQ_FLEET_STATUS] = {ul_h_fleet_status, ADMIN, WRITE, RHOST},
+	[UL_REQ_FLEET_STATUS] = {ul_h_fleet_status, ADMIN, WRITE, RHOST | HOSTREAD},
 	[UL_REQ_FLEET_PROMOTE] = {ul_h_fleet_promote, ADMIN, WRITE, RHOST},
 	[UL_REQ_FLEET_REPAIR] = {ul_h_fleet_repair, ADMIN, WRITE, RHOST},
 	[UL_REQ_IMPORT] = {ul_h_import, ADMIN, WRITE, SECRET | RHOST},

@@ -42,6 +42,9 @@ enum {
 	 * role = host relays it to a verifier, which serves it to hosts over
 	 * TLS (issue 16); on one host it runs here */
 	UL_ROUTE_VERIFIER = 1 << 5,
+	/* an admin request off the loop that changes nothing a host may not
+	 * change (fleet status): role = host serves it too */
+	UL_ROUTE_HOST_READ = 1 << 6,
 };
 
 struct ul_route {

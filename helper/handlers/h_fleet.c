@@ -6,6 +6,7 @@
  * the step floor after a failover (T3); `fleet repair`: orphan claims. */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,7 +42,7 @@ status_details(const struct ul_fleet_status *s, const char *fp, char *out,
 	if (used < n) \
 		used += (size_t)snprintf(out + used, n - used, __VA_ARGS__); \
 } while (0)
-	if (s->recorded_key[0] != '\0' && !s->key_matches)
+	if (fp[0] != '\0' && s->recorded_key[0] != '\0' && !s->key_matches)
 		ADD("this host's keys (%s) are not the fleet's (%s, recorded under "
 		    "ldap_base)", fp, s->recorded_key);
 	for (unsigned i = 0; i < s->ndiff; i++)
@@ -57,11 +58,16 @@ ul_h_fleet_status(struct ul_call *c)
 	struct ul_fleet_status s;
 	int r;
 
-	ul_keys_fingerprint(c->h->keys, fp);
+	static const char *const roles[] = {"standalone", "verifier", "host"};
+	bool host = c->h->conf.role == UL_ROLE_HOST;
+
+	/* role = host holds no keys (issue 16): nothing to compare */
+	fp[0] = '\0';
+	if (c->h->keys != NULL)
+		ul_keys_fingerprint(c->h->keys, fp);
 	r = ul_store_fleet_status(c->h->store, fp, &s);
 	ul_msg_put_str(c->out, UL_F_BACKEND, r == UL_ENOTFLEET ? "lmdb" : "ldap");
-	/* role = verifier / host come with the verifier (issue 16) */
-	ul_msg_put_str(c->out, UL_F_ROLE, "standalone");
+	ul_msg_put_str(c->out, UL_F_ROLE, roles[c->h->conf.role]);
 	if (r == UL_ENOTFLEET) {
 		snprintf(c->message, sizeof(c->message), "backend lmdb: one host, "
 		    "not a fleet (store = lmdb)");
@@ -80,15 +86,17 @@ ul_h_fleet_status(struct ul_call *c)
 	if (s.lag_ms >= 0)
 		ul_msg_put_int(c->out, UL_F_LAG_MS, s.lag_ms);
 	ul_msg_put_int(c->out, UL_F_TOTP_STEP, s.step_floor);
-	ul_msg_put_str(c->out, UL_F_FINGERPRINT, fp);
+	if (fp[0] != '\0')
+		ul_msg_put_str(c->out, UL_F_FINGERPRINT, fp);
 	status_details(&s, fp, detail, sizeof(detail));
-	/* the key and the policy are known once either server answered */
-	if (!s.provider_ok && !s.replica_ok)
+	/* the key and the policy are known once either server answered; a
+	 * host reads its replica only (its verifiers write) */
+	if (!s.replica_ok && (host || !s.provider_ok))
 		ul_msg_put_str(c->out, UL_F_STATE, "directory unreachable");
 	else
-		ul_msg_put_str(c->out, UL_F_STATE, s.recorded_key[0] != '\0' &&
+		ul_msg_put_str(c->out, UL_F_STATE, !host && s.recorded_key[0] != '\0' &&
 		    !s.key_matches ? "other keys" : s.ndiff > 0 ?
-		    "policy differs" : !s.provider_ok || !s.replica_ok ?
+		    "policy differs" : (!host && !s.provider_ok) || !s.replica_ok ?
 		    "degraded" : "ok");
 	if (detail[0] != '\0')
 		ul_msg_put_str(c->out, UL_F_DETAIL, detail);

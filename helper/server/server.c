@@ -354,7 +354,7 @@ handle_request(struct server *s, struct conn *c)
 	}
 	/* role = host: admin changes run on a verifier (issue 16) */
 	if (s->h->conf.role == UL_ROLE_HOST && c->route->access == UL_ACCESS_ADMIN &&
-	    c->route->lane != UL_LANE_LOOP) {
+	    c->route->lane != UL_LANE_LOOP && !(c->route->flags & UL_ROUTE_HOST_READ)) {
 		ul_log(LOG_NOTICE, "uid %u pid %d: %s refused: role = host",
 		    (unsigned)c->uid, (int)c->pid, name);
 		ul_reply_error(c->out, UL_EROLE, "this host (role = host) makes no "

@@ -205,7 +205,8 @@ int
 dir_fleet_status(struct ul_store *st, const char *fingerprint,
     struct ul_fleet_status *o)
 {
-	struct ul_txn tw = {.st = st, .write = true}, tr = {.st = st};
+	struct ul_txn tw = {.st = st, .write = true, .began = dir_clock_ms()},
+	    tr = {.st = st, .began = dir_clock_ms()};
 	char pcsn[DIR_CSNS][64], ccsn[DIR_CSNS][64], dn[META_DN_MAX];
 	char *attrs[] = {"uniStepFloor", NULL};
 	pthread_mutex_t *lock;
@@ -214,6 +215,12 @@ dir_fleet_status(struct ul_store *st, const char *fingerprint,
 
 	memset(o, 0, sizeof(*o));
 	o->lag_ms = -1;
+	/* a host (role = host) neither writes nor reaches the provider */
+	if (st->conf.role == UL_ROLE_HOST) {
+		snprintf(o->provider_why, sizeof(o->provider_why), "not used "
+		    "(role = host: its verifiers write)");
+		goto replica;
+	}
 	s = dir_lock_write(&tw, &lock);
 	/* a directory a helper older than the policy rule made: record */
 	r = dir_policy_record(s, st);
@@ -233,7 +240,7 @@ dir_fleet_status(struct ul_store *st, const char *fingerprint,
 	if (r != 0)
 		say_why(o->provider_why, sizeof(o->provider_why), s, r);
 	pthread_mutex_unlock(lock);
-
+replica:
 	s = dir_lock_read(&tr, &lock);
 	nc = dir_context_csns(s, st->base, ccsn, DIR_CSNS);
 	/* the provider away: what the replica knows of cn=fleet */
@@ -272,7 +279,7 @@ int
 dir_fleet_promote(struct ul_store *st, int64_t floor, int64_t *was,
     int64_t *now)
 {
-	struct ul_txn t = {.st = st, .write = true};
+	struct ul_txn t = {.st = st, .write = true, .began = dir_clock_ms()};
 	char dn[META_DN_MAX], assertion[64];
 	pthread_mutex_t *lock;
 	struct dir_session *s;
@@ -371,7 +378,7 @@ static int
 old_claims(struct ul_store *st, int64_t since, int64_t before,
     struct claim_row **out, size_t *count)
 {
-	struct ul_txn t = {.st = st, .write = true};
+	struct ul_txn t = {.st = st, .write = true, .began = dir_clock_ms()};
 	char base[UL_LDAP_DN_MAX + 16], filter[96];
 	char *attrs[] = {"uniClaimName", "uniClaimHolder", "uniCreated", NULL};
 	LDAPMessage *res = NULL, *e;
@@ -454,7 +461,7 @@ dir_fleet_repair(struct ul_store *st, int64_t since, int64_t before,
 
 	*removed = 0;
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		struct ul_txn t = {.st = st, .write = true};
+		struct ul_txn t = {.st = st, .write = true, .began = dir_clock_ms()};
 		char holder[sizeof(rows[i].o.holder) * 3];
 		char assertion[sizeof(holder) + 96];
 		pthread_mutex_t *lock;

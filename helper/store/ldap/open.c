@@ -245,8 +245,10 @@ ul_store_ldap_open(struct ul_store **out, const struct ul_conf *conf,
 		r = add_containers(&st->provider, st->base, err, errlen);
 	if (r == 0 && conf->role != UL_ROLE_HOST)
 		r = check_fleet_entry(&st->provider, st->base, err, errlen);
-	/* the first helper's policy, for fleet status to compare with */
-	if (r == 0 && (r = dir_policy_record(&st->provider, st)) != 0)
+	/* the first helper's policy, for fleet status to compare with (a
+	 * verifier records it; a host reads it) */
+	if (r == 0 && conf->role != UL_ROLE_HOST &&
+	    (r = dir_policy_record(&st->provider, st)) != 0)
 		snprintf(err, errlen, "provider %s: recording the fleet's policy "
 		    "under ldap_base: %s", st->write_uri, ul_strerror(r));
 	if (r == 0)
