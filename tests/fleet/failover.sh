@@ -92,6 +92,8 @@ expect_eq "... nor a fresh code" "auth: PAM_AUTHINFO_UNAVAIL" \
 	"$(login 1 x "$(code "$secret_x" 30)")"
 expect_eq "... while the account check still answers" "acct: PAM_SUCCESS" \
 	"$(login_account 2 x)"
+expect_contains "... and the helper says why" "$(cat "$T/h2/helper.log")" \
+	"not promoted after a failover: uniloginctl fleet promote"
 
 out=$(hctl 2 fleet promote); rc=$?
 echo "$out" | sed 's/^/# /'
