@@ -6,6 +6,7 @@
  * the step floor after a failover (T3); `fleet repair`: orphan claims. */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,7 +25,26 @@ ul_h_keys_fingerprint(struct ul_call *c)
 	return 0;
 }
 
-/* "ok", or each thing an admin should look at, joined by "; ". */
+/* One more item of a "; "-joined list in out (cut at n bytes). */
+static void __attribute__((format(printf, 4, 5)))
+add_item(char *out, size_t n, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*used > 0 && *used + 2 < n) {
+		memcpy(out + *used, "; ", 3);
+		*used += 2;
+	}
+	if (*used + 1 >= n)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(out + *used, n - *used, fmt, ap);
+	va_end(ap);
+	*used += strlen(out + *used);
+}
+
+/* Each thing about the key and the policy an admin should look at ("":
+ * none). */
 static void
 status_details(const struct ul_fleet_status *s, const char *fp, char *out,
     size_t n)
@@ -32,19 +52,12 @@ status_details(const struct ul_fleet_status *s, const char *fp, char *out,
 	size_t used = 0;
 
 	out[0] = '\0';
-#define ADD(...) do { \
-	if (used < n) \
-		used += (size_t)snprintf(out + used, n - used, "%s", used ? "; " : ""); \
-	if (used < n) \
-		used += (size_t)snprintf(out + used, n - used, __VA_ARGS__); \
-} while (0)
 	if (s->recorded_key[0] != '\0' && !s->key_matches)
-		ADD("this host's keys (%s) are not the fleet's (%s, recorded under "
-		    "ldap_base)", fp, s->recorded_key);
+		add_item(out, n, &used, "this host's keys (%s) are not the fleet's "
+		    "(%s, recorded under ldap_base)", fp, s->recorded_key);
 	for (unsigned i = 0; i < s->ndiff; i++)
-		ADD("policy %s: here %s, fleet %s", s->diff[i].key,
-		    s->diff[i].here, s->diff[i].fleet);
-#undef ADD
+		add_item(out, n, &used, "policy %s: here %s, fleet %s",
+		    s->diff[i].key, s->diff[i].here, s->diff[i].fleet);
 }
 
 int
@@ -79,14 +92,12 @@ ul_h_fleet_status(struct ul_call *c)
 	ul_msg_put_int(c->out, UL_F_TOTP_STEP, s.step_floor);
 	ul_msg_put_str(c->out, UL_F_FINGERPRINT, fp);
 	status_details(&s, fp, detail, sizeof(detail));
-	/* the key and the policy are known once either server answered */
-	if (!s.provider_ok && !s.replica_ok)
-		ul_msg_put_str(c->out, UL_F_STATE, "directory unreachable");
-	else
-		ul_msg_put_str(c->out, UL_F_STATE, s.recorded_key[0] != '\0' &&
-		    !s.key_matches ? "other keys" : s.ndiff > 0 ?
-		    "policy differs" : !s.provider_ok || !s.replica_ok ?
-		    "degraded" : "ok");
+	/* the most urgent first; the key and the policy are known once
+	 * either server answered */
+	ul_msg_put_str(c->out, UL_F_STATE, !s.provider_ok && !s.replica_ok ?
+	    "directory unreachable" : !s.provider_ok || !s.replica_ok ?
+	    "degraded" : s.recorded_key[0] != '\0' && !s.key_matches ?
+	    "other keys" : s.ndiff > 0 ? "policy differs" : "ok");
 	if (detail[0] != '\0')
 		ul_msg_put_str(c->out, UL_F_DETAIL, detail);
 	return 0;
