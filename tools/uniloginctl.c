@@ -138,30 +138,30 @@ run_sshkey_add(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 #define KEYS_MIN (2 * KEY_BYTES)
 #define KEYS_MAX (KEYS_MIN + 15 * KEY_BYTES)
 
-/* Writes buf to path.rotate (the owner and mode of `like`) and renames it
- * over path: the file is the old one or the new one, never half. */
+/* Writes buf to keys.rotate in the directory dir (the owner and mode of
+ * `like`) and renames it over keys there: the file is the old one or the
+ * new one, never half; names are taken in dir, never through a link. */
 static int
-replace_keys(const char *path, const struct stat *like, const uint8_t *buf,
-    size_t n, char *err, size_t errlen)
+replace_keys(int dir, const char *path, const struct stat *like,
+    const uint8_t *buf, size_t n, char *err, size_t errlen)
 {
-	char tmp[sizeof(((struct ul_conf *)0)->state_dir) + 16];
 	int fd;
 
-	snprintf(tmp, sizeof(tmp), "%s.rotate", path);
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	(void)unlinkat(dir, "keys.rotate", 0);
+	fd = openat(dir, "keys.rotate", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
 	if (fd < 0 || fchown(fd, like->st_uid, like->st_gid) != 0 ||
 	    write(fd, buf, n) != (ssize_t)n || fsync(fd) != 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "%s.rotate: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		(void)unlink(tmp);
+		(void)unlinkat(dir, "keys.rotate", 0);
 		return -1;
 	}
 	close(fd);
-	if (rename(tmp, path) != 0) {
+	if (renameat(dir, "keys.rotate", dir, "keys") != 0 || fsync(dir) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		(void)unlink(tmp);
+		(void)unlinkat(dir, "keys.rotate", 0);
 		return -1;
 	}
 	return 0;
@@ -178,7 +178,7 @@ run_keys_rotate(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 	uint8_t *buf;
 	struct stat st;
 	ssize_t n = -1;
-	int fd, status = UL_EXIT_RULE;
+	int dir, fd, status = UL_EXIT_RULE;
 
 	(void)args;
 	if (nargs != 0)
@@ -186,7 +186,8 @@ run_keys_rotate(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 	snprintf(path, sizeof(path), "%s/keys", cli->conf.state_dir);
 	if ((buf = sodium_malloc(KEYS_MAX + KEY_BYTES + 1)) == NULL)
 		return UL_EXIT_RULE;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	dir = open(cli->conf.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = dir < 0 ? -1 : openat(dir, "keys", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, sizeof(err), "%s: %s", path, strerror(errno));
 		if (errno == EACCES)
@@ -203,12 +204,14 @@ run_keys_rotate(struct ul_cli *cli, const struct ul_cli_cmd *cmd, char **args,
 		    "the most there can be", path);
 	} else {
 		randombytes_buf(buf + n, KEY_BYTES);
-		if (replace_keys(path, &st, buf, (size_t)n + KEY_BYTES, err,
+		if (replace_keys(dir, path, &st, buf, (size_t)n + KEY_BYTES, err,
 		    sizeof(err)) == 0)
 			status = UL_EXIT_OK;
 	}
 	if (fd >= 0)
 		close(fd);
+	if (dir >= 0)
+		close(dir);
 	sodium_free(buf);
 	if (status != UL_EXIT_OK) {
 		fprintf(stderr, "%s: keys rotate: %s\n", cli->prog, err);

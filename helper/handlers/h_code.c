@@ -115,6 +115,12 @@ use_code(struct ul_call *c, struct ul_txn *t, void *arg)
 	k->outcome = check_ticket_code(c, t, &k->tk, &k->u, &k->a, k->role,
 	    sizeof(k->role), &why);
 	k->outcome = count_outcome(c, t, &k->tk, &k->u, k->outcome, &why);
+	/* a fleet: the provider away, or one that was not promoted since
+	 * a failover (the step floor names another one, T3) */
+	if (k->outcome == UL_EUNREACHABLE || k->outcome == UL_EUNKNOWN)
+		ul_log(LOG_WARNING, "login code for %s: %s (provider down, or not "
+		    "promoted after a failover: uniloginctl fleet promote)",
+		    k->tk.email, ul_strerror(k->outcome));
 	if (!ul_login_outcome(k->outcome))
 		return ul_call_say(c, k->outcome, "the store failed: %s",
 		    ul_strerror(k->outcome));

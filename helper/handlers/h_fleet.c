@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,7 +29,26 @@ ul_h_keys_fingerprint(struct ul_call *c)
 	return 0;
 }
 
-/* "ok", or each thing an admin should look at, joined by "; ". */
+/* One more item of a "; "-joined list in out (cut at n bytes). */
+static void __attribute__((format(printf, 4, 5)))
+add_item(char *out, size_t n, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*used > 0 && *used + 2 < n) {
+		memcpy(out + *used, "; ", 3);
+		*used += 2;
+	}
+	if (*used + 1 >= n)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(out + *used, n - *used, fmt, ap);
+	va_end(ap);
+	*used += strlen(out + *used);
+}
+
+/* Each thing about the key and the policy an admin should look at ("":
+ * none). */
 static void
 status_details(const struct ul_fleet_status *s, const char *fp, char *out,
     size_t n)
@@ -36,19 +56,12 @@ status_details(const struct ul_fleet_status *s, const char *fp, char *out,
 	size_t used = 0;
 
 	out[0] = '\0';
-#define ADD(...) do { \
-	if (used < n) \
-		used += (size_t)snprintf(out + used, n - used, "%s", used ? "; " : ""); \
-	if (used < n) \
-		used += (size_t)snprintf(out + used, n - used, __VA_ARGS__); \
-} while (0)
 	if (fp[0] != '\0' && s->recorded_key[0] != '\0' && !s->key_matches)
-		ADD("this host's keys (%s) are not the fleet's (%s, recorded under "
-		    "ldap_base)", fp, s->recorded_key);
+		add_item(out, n, &used, "this host's keys (%s) are not the fleet's "
+		    "(%s, recorded under ldap_base)", fp, s->recorded_key);
 	for (unsigned i = 0; i < s->ndiff; i++)
-		ADD("policy %s: here %s, fleet %s", s->diff[i].key,
-		    s->diff[i].here, s->diff[i].fleet);
-#undef ADD
+		add_item(out, n, &used, "policy %s: here %s, fleet %s",
+		    s->diff[i].key, s->diff[i].here, s->diff[i].fleet);
 }
 
 int
@@ -89,15 +102,13 @@ ul_h_fleet_status(struct ul_call *c)
 	if (fp[0] != '\0')
 		ul_msg_put_str(c->out, UL_F_FINGERPRINT, fp);
 	status_details(&s, fp, detail, sizeof(detail));
-	/* the key and the policy are known once either server answered; a
-	 * host reads its replica only (its verifiers write) */
-	if (!s.replica_ok && (host || !s.provider_ok))
-		ul_msg_put_str(c->out, UL_F_STATE, "directory unreachable");
-	else
-		ul_msg_put_str(c->out, UL_F_STATE, !host && s.recorded_key[0] != '\0' &&
-		    !s.key_matches ? "other keys" : s.ndiff > 0 ?
-		    "policy differs" : (!host && !s.provider_ok) || !s.replica_ok ?
-		    "degraded" : "ok");
+	/* the most urgent first; the key and the policy are known once
+	 * either server answered; a host reads its replica only (its
+	 * verifiers write) */
+	ul_msg_put_str(c->out, UL_F_STATE, !s.replica_ok && (host || !s.provider_ok) ?
+	    "directory unreachable" : (!host && !s.provider_ok) || !s.replica_ok ?
+	    "degraded" : !host && s.recorded_key[0] != '\0' && !s.key_matches ?
+	    "other keys" : s.ndiff > 0 ? "policy differs" : "ok");
 	if (detail[0] != '\0')
 		ul_msg_put_str(c->out, UL_F_DETAIL, detail);
 	return 0;

@@ -4,11 +4,12 @@
 # through host 1 while p2 (its mirror) is stopped; p1 is killed and p2
 # restarted without those steps (checked: p2 holds the older ones); the
 # helpers and the hosts' replicas move to p2, as an operator moves the
-# name behind ldap_write_uri.  Before the promotion, host 2 accepts user
-# X's code a second time (the hole the floor closes); `fleet promote`
-# writes the floor; then user Y's code is refused on both hosts, so is a
-# code of the floor's own step, and the first code after it is accepted,
-# once.  The test prints how long users wait.  The helpers run on
+# name behind ldap_write_uri.  Before the promotion, no TOTP code gives a
+# login on p2 (PAM_AUTHINFO_UNAVAIL: the floor names p1, the provider last
+# promoted), so X's code, which p2 would take again, is no replay;
+# `fleet promote` writes the floor; then user Y's code is refused on both
+# hosts, so is a code of the floor's own step, and the first code after
+# it is accepted, once.  The test prints how long users wait.  The helpers run on
 # libfaketime (a clock file the test moves): no test waits for a step.
 set -eu
 : "${top_srcdir:=$(pwd)}"
@@ -30,6 +31,7 @@ set_clock() { offset=$1; echo "+$1" >"$T/clock"; }
 # code SECRET SECONDS: the code the app shows at the helpers' now + SECONDS
 code() { oathtool --totp -b -d 6 -N "now +$((offset + $2)) seconds" "$1"; }
 login() { answers "$2@example.com" "$PASSWORD" "$3" | hpam "$1" "$2" | grep '^auth:'; }
+login_account() { hpam "$1" "$2" -o acct </dev/null | grep "^acct"; }
 last_step() {
 	fleet_search "$1" "ou=users,$FLEET_SUFFIX" "(mail=$2@example.com)" uniTotpLastStep |
 		sed -n 's/^uniTotpLastStep: //p'
@@ -83,10 +85,17 @@ host_config 1 c1
 host_config 2 c2
 host_start 1 $WRAP
 host_start 2 $WRAP
-expect_eq "no floor yet: X's code replayed on host 2 is accepted (the hole)" \
-	"auth: PAM_SUCCESS" "$(login 2 x "$cx")"
+# the name moved, no promotion yet: p2 is not the provider the floor names
+expect_eq "not promoted yet: X's code replayed on host 2 gives no login (unavailable)" \
+	"auth: PAM_AUTHINFO_UNAVAIL" "$(login 2 x "$cx")"
+expect_eq "... nor a fresh code" "auth: PAM_AUTHINFO_UNAVAIL" \
+	"$(login 1 x "$(code "$secret_x" 30)")"
+expect_eq "... while the account check still answers" "acct: PAM_SUCCESS" \
+	"$(login_account 2 x)"
+expect_contains "... and the helper says why" "$(cat "$T/h2/helper.log")" \
+	"not promoted after a failover: uniloginctl fleet promote"
 
-out=$(hctl 2 fleet promote); rc=$?
+rc=0; out=$(hctl 2 fleet promote) || rc=$?
 echo "$out" | sed 's/^/# /'
 expect_eq "fleet promote: exit 0" 0 "$rc"
 now=$(( $(date +%s) + offset ))

@@ -75,7 +75,7 @@ orphans=$(printf '%s\n' "mail:ghost@example.com" "unix:comms:ghost" "uid:$((uid 
 	"owner:ghost@example.com:comms" "ssh:SHA256:ghostghostghostghostghostghostghostghostgh" | sort)
 all=$(claim_names)
 
-out=$(hctl 1 fleet repair --dry-run); rc=$?
+rc=0; out=$(hctl 1 fleet repair --dry-run) || rc=$?
 echo "$out" | sed 's/^/# /'
 expect_eq "--dry-run: exit 0" 0 "$rc"
 expect_eq "--dry-run lists exactly the old orphans" "$orphans" \
@@ -84,7 +84,7 @@ print("\n".join(sorted(r["detail"] for r in json.load(sys.stdin))))')"
 expect_contains "... says it changed nothing" "$out" "5 orphan claims found (dry run): nothing changed"
 expect_eq "... and changed nothing" "$all" "$(claim_names)"
 
-out=$(hctl 1 fleet repair); rc=$?
+rc=0; out=$(hctl 1 fleet repair) || rc=$?
 echo "$out" | sed 's/^/# /'
 expect_eq "fleet repair: exit 0" 0 "$rc"
 for o in $orphans; do

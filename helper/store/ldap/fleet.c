@@ -5,7 +5,9 @@
  *   fleet promote cn=step-floor,ou=meta (uniStepFloor): no TOTP step at
  *                 or below it is accepted (users.c, dir_totp_accept), so
  *                 that the steps a fenced provider accepted and never
- *                 passed on are not accepted again on the new one (T3);
+ *                 passed on are not accepted again on the new one (T3),
+ *                 and none gives a login through a provider other than
+ *                 the one that wrote the floor last (its entryCSN);
  *   fleet repair  claims whose holder is gone or holds the value no more
  *                 (a crash between a claim and its entry), older than
  *                 the caller's `before`, removed under "still that claim".
@@ -207,8 +209,7 @@ dir_fleet_status(struct ul_store *st, const char *fingerprint,
 {
 	struct ul_txn tw = {.st = st, .write = true, .began = dir_clock_ms()},
 	    tr = {.st = st, .began = dir_clock_ms()};
-	char pcsn[DIR_CSNS][64], ccsn[DIR_CSNS][64], dn[META_DN_MAX];
-	char *attrs[] = {"uniStepFloor", NULL};
+	char pcsn[DIR_CSNS][64], ccsn[DIR_CSNS][64];
 	pthread_mutex_t *lock;
 	struct dir_session *s;
 	int np = -1, nc = -1, r;
@@ -227,14 +228,10 @@ dir_fleet_status(struct ul_store *st, const char *fingerprint,
 	if (r == 0)
 		r = read_fleet(s, st, fingerprint, o);
 	if (r == 0) {
-		LDAPMessage *res = NULL, *e;
+		char sid[DIR_SID_MAX];
 
 		np = dir_context_csns(s, st->base, pcsn, DIR_CSNS);
-		fleet_dn(st, "step-floor", dn);
-		if (dir_search_one(s, dn, LDAP_SCOPE_BASE, "(objectClass=uniMeta)",
-		    attrs, &res, &e) == 0)
-			o->step_floor = dir_int(s, e, "uniStepFloor");
-		ldap_msgfree(res);
+		(void)dir_step_floor(s, st, &o->step_floor, sid);
 	}
 	o->provider_ok = r == 0;
 	if (r != 0)
@@ -256,23 +253,67 @@ replica:
 	return 0;
 }
 
-/* ---- the step floor ---- */
+/* ---- the step floor ----
+ *
+ * cn=step-floor is made (floor 0) by the fleet's first helper on the
+ * provider it writes to, and written again by each promotion on the new
+ * one: the server id in its entryCSN names the provider that was last
+ * promoted.  A TOTP accept on another provider (the name moved, no
+ * promotion yet) is not a login: the floor is not there yet (T3). */
 
 int
-dir_step_floor(struct dir_session *s, struct ul_store *st, int64_t *floor)
+dir_step_floor(struct dir_session *s, struct ul_store *st, int64_t *floor,
+    char sid[DIR_SID_MAX])
 {
-	char dn[META_DN_MAX], *attrs[] = {"uniStepFloor", NULL};
+	char dn[META_DN_MAX], *attrs[] = {"uniStepFloor", "entryCSN", NULL};
+	char csn[64];
 	LDAPMessage *res = NULL, *e;
+	const char *p;
+	size_t len;
 	int r;
 
 	*floor = 0;
+	sid[0] = '\0';
 	fleet_dn(st, "step-floor", dn);
 	r = dir_search_one(s, dn, LDAP_SCOPE_BASE, "(objectClass=uniMeta)", attrs,
 	    &res, &e);
-	if (r == 0)
+	if (r == 0) {
 		*floor = dir_int(s, e, "uniStepFloor");
+		dir_text(s, e, "entryCSN", csn, sizeof(csn));
+		p = dir_csn_sid(csn, &len);
+		if (len < DIR_SID_MAX) {
+			memcpy(sid, p, len);
+			sid[len] = '\0';
+		}
+	}
 	ldap_msgfree(res);
 	return r == UL_ENOTFOUND ? 0 : r;
+}
+
+bool
+dir_csn_of(const char *csn, const char *sid)
+{
+	size_t len;
+	const char *p = dir_csn_sid(csn, &len);
+
+	return sid[0] == '\0' || (len == strlen(sid) && memcmp(p, sid, len) == 0);
+}
+
+int
+dir_floor_ensure(struct dir_session *s, struct ul_store *st)
+{
+	char dn[META_DN_MAX];
+	struct dir_mods b;
+	int r;
+
+	fleet_dn(st, "step-floor", dn);
+	dir_mods_init(&b);
+	dir_mods_text(&b, LDAP_MOD_ADD, "objectClass", "uniMeta");
+	dir_mods_text(&b, LDAP_MOD_ADD, "cn", "step-floor");
+	dir_mods_int(&b, LDAP_MOD_ADD, "uniStepFloor", 0);
+	dir_mods_int(&b, LDAP_MOD_ADD, "uniCounter", 0);
+	r = dir_add(s, dn, dir_mods_list(&b));
+	return r == UL_EEXIST ? 0 : r;
 }
 
 int
@@ -280,35 +321,36 @@ dir_fleet_promote(struct ul_store *st, int64_t floor, int64_t *was,
     int64_t *now)
 {
 	struct ul_txn t = {.st = st, .write = true, .began = dir_clock_ms()};
-	char dn[META_DN_MAX], assertion[64];
+	char dn[META_DN_MAX], assertion[64], sid[DIR_SID_MAX];
 	pthread_mutex_t *lock;
 	struct dir_session *s;
 	struct dir_mods b;
 	int r;
 
+	*now = 0;
 	fleet_dn(st, "step-floor", dn);
 	s = dir_lock_write(&t, &lock);
-	r = dir_step_floor(s, st, was);
-	*now = *was;
-	if (r == 0 && *was < floor) {
+	r = dir_floor_ensure(s, st);
+	if (r == 0)
+		r = dir_step_floor(s, st, was, sid);
+	/* written even when it stays (a second promotion, or one back to a
+	 * provider promoted before): its entryCSN then names this provider;
+	 * raised, never lowered (tried again when another raised it) */
+	for (int tries = 0; r == 0 && tries < 3; tries++) {
+		int64_t target = *was > floor ? *was : floor;
+
+		snprintf(assertion, sizeof(assertion), "(uniStepFloor<=%" PRId64 ")",
+		    target);
 		dir_mods_init(&b);
-		dir_mods_text(&b, LDAP_MOD_ADD, "objectClass", "uniMeta");
-		dir_mods_text(&b, LDAP_MOD_ADD, "cn", "step-floor");
-		dir_mods_int(&b, LDAP_MOD_ADD, "uniStepFloor", floor);
-		r = dir_add(s, dn, dir_mods_list(&b));
-		if (r == UL_EEXIST) {
-			/* there: raised, never lowered */
-			snprintf(assertion, sizeof(assertion),
-			    "(!(uniStepFloor>=%" PRId64 "))", floor);
-			dir_mods_init(&b);
-			dir_mods_int(&b, LDAP_MOD_REPLACE, "uniStepFloor", floor);
-			r = dir_modify(s, dn, dir_mods_list(&b), assertion, NULL,
-			    NULL);
+		dir_mods_int(&b, LDAP_MOD_REPLACE, "uniStepFloor", target);
+		dir_mods_int(&b, LDAP_MOD_INCREMENT, "uniCounter", 1);
+		r = dir_modify(s, dn, dir_mods_list(&b), assertion, NULL, NULL);
+		if (r == 0) {
+			*now = target;
+			break;
 		}
-		if (r == 0)
-			*now = floor;
-		else if (r == UL_ECONFLICT)
-			r = dir_step_floor(s, st, now);     /* higher already */
+		if (r == UL_ECONFLICT)
+			r = dir_step_floor(s, st, was, sid);
 	}
 	pthread_mutex_unlock(lock);
 	return r;

@@ -131,6 +131,9 @@ int64_t dir_int(struct dir_session *s, LDAPMessage *e, const char *attr);
  * the first postread attribute as a number. */
 int dir_modify(struct dir_session *s, const char *dn, LDAPMod **mods,
     const char *assertion, char **postread, int64_t *after);
+/* the same, the post-read value as text in after (n bytes) */
+int dir_modify_text(struct dir_session *s, const char *dn, LDAPMod **mods,
+    const char *assertion, char **postread, char *after, size_t n);
 /* An add: 0, UL_EEXIST when the name is taken, UL_ENOTFOUND when the
  * entry above it is missing, or an error. */
 int dir_add(struct dir_session *s, const char *dn, LDAPMod **mods);
@@ -225,8 +228,14 @@ int dir_fleet_repair(struct ul_store *st, int64_t since, int64_t before,
     void (*each)(void *arg, const struct ul_fleet_orphan *o), void *arg,
     unsigned *removed);
 int dir_policy_record(struct dir_session *s, struct ul_store *st);
-/* the floor in force on the locked provider session s (0: none) */
-int dir_step_floor(struct dir_session *s, struct ul_store *st, int64_t *floor);
+/* the floor in force on the locked provider session s (0: none) and the
+ * server id that wrote it last ("": none), cn=step-floor made when
+ * missing, and whether a CSN is of server `sid` ("" : any) */
+#define DIR_SID_MAX 8
+int dir_step_floor(struct dir_session *s, struct ul_store *st, int64_t *floor,
+    char sid[DIR_SID_MAX]);
+int dir_floor_ensure(struct dir_session *s, struct ul_store *st);
+bool dir_csn_of(const char *csn, const char *sid);
 
 /* open.c: the fleet key rule on cn=fleet,ou=meta */
 int dir_keys_check(struct ul_store *st, const char *fingerprint, char *err,

@@ -245,12 +245,14 @@ ul_store_ldap_open(struct ul_store **out, const struct ul_conf *conf,
 		r = add_containers(&st->provider, st->base, err, errlen);
 	if (r == 0 && conf->role != UL_ROLE_HOST)
 		r = check_fleet_entry(&st->provider, st->base, err, errlen);
-	/* the first helper's policy, for fleet status to compare with (a
-	 * verifier records it; a host reads it) */
-	if (r == 0 && conf->role != UL_ROLE_HOST &&
-	    (r = dir_policy_record(&st->provider, st)) != 0)
+	/* the first helper's policy, for fleet status to compare with, and
+	 * the step floor (0) on the provider it writes to (a verifier
+	 * records both; a host reads them) */
+	if (r == 0 && conf->role != UL_ROLE_HOST && ((r = dir_policy_record(&st->provider, st)) != 0 ||
+	    (r = dir_floor_ensure(&st->provider, st)) != 0))
 		snprintf(err, errlen, "provider %s: recording the fleet's policy "
-		    "under ldap_base: %s", st->write_uri, ul_strerror(r));
+		    "and step floor under ldap_base: %s", st->write_uri,
+		    ul_strerror(r));
 	if (r == 0)
 		r = dir_session_open(&st->replica, conf, "replica", st->read_uri,
 		    err, errlen);

@@ -167,25 +167,25 @@ dir_int(struct dir_session *s, LDAPMessage *e, const char *attr)
 	return strtoll(text, NULL, 10);
 }
 
-/* The first value of the first attribute of a post-read control's entry. */
+/* The first value of the first attribute of a post-read control's entry,
+ * as text ("" when there is none or it is n bytes or longer). */
 static void
-read_postread(LDAPControl **ctrls, int64_t *after)
+read_postread(LDAPControl **ctrls, char *text, size_t n)
 {
 	LDAPControl *c = ldap_control_find(LDAP_CONTROL_POST_READ, ctrls, NULL);
 	struct berval dn, type;
 	BerVarray vals = NULL;
 	BerElement *ber;
-	char text[24];
 
+	text[0] = '\0';
 	if (c == NULL || (ber = ber_init(&c->ldctl_value)) == NULL)
 		return;
 	if (ber_scanf(ber, "{m{", &dn) != LBER_ERROR &&
 	    ber_scanf(ber, "{m", &type) != LBER_ERROR &&
 	    ber_scanf(ber, "[W]", &vals) != LBER_ERROR && vals != NULL &&
-	    vals[0].bv_val != NULL && vals[0].bv_len < sizeof(text)) {
+	    vals[0].bv_val != NULL && vals[0].bv_len < n) {
 		memcpy(text, vals[0].bv_val, vals[0].bv_len);
 		text[vals[0].bv_len] = '\0';
-		*after = strtoll(text, NULL, 10);
 	}
 	ber_bvarray_free(vals);
 	ber_free(ber, 1);
@@ -210,6 +210,19 @@ postread_control(char **attrs, LDAPControl **out)
 int
 dir_modify(struct dir_session *s, const char *dn, LDAPMod **mods,
     const char *assertion, char **postread, int64_t *after)
+{
+	char text[24];
+	int r = dir_modify_text(s, dn, mods, assertion, postread,
+	    after != NULL ? text : NULL, sizeof(text));
+
+	if (r == 0 && after != NULL && text[0] != '\0')
+		*after = strtoll(text, NULL, 10);
+	return r;
+}
+
+int
+dir_modify_text(struct dir_session *s, const char *dn, LDAPMod **mods,
+    const char *assertion, char **postread, char *after, size_t after_n)
 {
 	LDAPControl *ctrls[3] = {NULL, NULL, NULL}, **got = NULL;
 	LDAPMessage *res = NULL;
@@ -245,7 +258,7 @@ dir_modify(struct dir_session *s, const char *dn, LDAPMod **mods,
 	}
 	rc = ldap_parse_result(s->ld, res, &err, NULL, NULL, NULL, &got, 1);
 	if (rc == LDAP_SUCCESS && err == LDAP_SUCCESS && after != NULL)
-		read_postread(got, after);
+		read_postread(got, after, after_n);
 	ldap_controls_free(got);
 	if (rc != LDAP_SUCCESS)
 		return dir_result(s, rc, true);

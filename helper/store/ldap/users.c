@@ -248,8 +248,9 @@ method_read(struct dir_session *s, const char *dn, uint32_t id, char *out,
 }
 
 /* T3 as one modify of the user entry: the step moves to `step` only if
- * it is above the fleet's step floor (read on the provider first), the
- * stored one is below it, the method's value is still the one read
+ * it is above the fleet's step floor (read on the provider first; a
+ * provider not promoted since the floor was written takes the step but
+ * gives no login: UL_EUNREACHABLE), the stored one is below it, the method's value is still the one read
  * (active or, for a confirmation, pending) and the email is the one the
  * caller read; two helpers racing with one code: one wins (F1). */
 int
@@ -257,7 +258,8 @@ dir_totp_accept(struct ul_txn *t, const struct ul_user *u, uint32_t id,
     bool active, int64_t step, int64_t now)
 {
 	char dn[DN_MAX], value[128], assertion[UL_EMAIL_MAX * 3 + 128 * 3 + 96];
-	char mail[UL_EMAIL_MAX * 3 + 1], state[16];
+	char mail[UL_EMAIL_MAX * 3 + 1], state[16], floor_sid[DIR_SID_MAX];
+	char csn[64], *csn_attr[] = {"entryCSN", NULL};
 	int64_t floor;
 	struct dir_mods b;
 	pthread_mutex_t *lock;
@@ -271,7 +273,7 @@ dir_totp_accept(struct ul_txn *t, const struct ul_user *u, uint32_t id,
 	s = dir_lock_write(t, &lock);
 	/* at or below the floor a promotion wrote: a step the old provider
 	 * may have accepted (fleet promote) */
-	r = dir_step_floor(s, t->st, &floor);
+	r = dir_step_floor(s, t->st, &floor, floor_sid);
 	if (r == 0 && step <= floor)
 		r = UL_ECONFLICT;
 	if (r == 0)
@@ -290,8 +292,14 @@ dir_totp_accept(struct ul_txn *t, const struct ul_user *u, uint32_t id,
 	if (r == 0) {
 		dir_mods_init(&b);
 		dir_mods_int(&b, LDAP_MOD_REPLACE, "uniTotpLastStep", step);
-		r = dir_modify(s, dn, dir_mods_list(&b), assertion, NULL, NULL);
+		r = dir_modify_text(s, dn, dir_mods_list(&b), assertion, csn_attr,
+		    csn, sizeof(csn));
 	}
+	/* written on a provider that was not promoted (the name moved, fleet
+	 * promote not run yet): the step moved, harmlessly, but no login,
+	 * until the floor covers what the old provider may have accepted */
+	if (r == 0 && !dir_csn_of(csn, floor_sid))
+		r = UL_EUNREACHABLE;
 	/* its use noted, best effort, apart from what accepts assert */
 	if (r == 0)
 		(void)dir_note_use(s, t->st, u, id, now);
