@@ -209,13 +209,11 @@ def begin(H, h, u, password=PASSWORD):
 
 def code_race(H, pair, u, code, tally):
     """LOGIN_BEGIN on both hosts of pair, then code to both at once."""
-    tickets = []
-    for h in pair:
-        t, res = begin(H, h, u)
-        if t is None:
-            tally.add([(res, "at LOGIN_BEGIN")] * len(pair))
-            return
-        tickets.append(t)
+    begun = at_once([lambda h=h: begin(H, h, u) for h in pair])
+    tickets = [t for t, _ in begun]
+    if None in tickets:
+        tally.add([(res, "at LOGIN_BEGIN") for _, res in begun])
+        return
     tally.add(at_once([lambda h=h, t=t: H.said(h, "login_code", ticket=t, code=code,
                                                service="fleetrace")
                        for h, t in zip(pair, tickets)]))
