@@ -223,7 +223,10 @@ fleet_host_replica() { _fk=${1#h}; echo "c$(( (_fk - 1) % 3 + 1 ))"; }
 # fleet_helper_config HOST [KEY = VALUE]...: HOST's unilogin.conf and PAM
 # service; the lines given replace the defaults of the same keys.  The one
 # place where a host's helper is configured (how it reaches the directory,
-# or later a verifier): the tests only start, stop and talk to it.
+# or later a verifier): the tests only start, stop and talk to it.  The
+# KDF is the lowest there is (1 pass, 1 MiB: tests/lib.sh has 8 MiB): the
+# race tests log in thousands of times, and 8 MiB a login was most of the
+# helpers' time.
 fleet_helper_config() {
 	_fh=$1; shift
 	_fd=$FLEET_DIR/$_fh
@@ -233,7 +236,7 @@ fleet_helper_config() {
 	{
 		for _fline in "$@"; do echo "$_fline"; done
 		for _fline in "product = comms" "socket = $_fd/run/unilogin.sock" \
-		    "state_dir = $_fd/state" "kdf = 1:8" "kdf_parallel = 2" \
+		    "state_dir = $_fd/state" "kdf = 1:1" "kdf_parallel = 2" \
 		    "tfa_required = no" "timeout = $UL_TIMEOUT" \
 		    "rate_burst = 100000" "rate_per_minute = 100000" \
 		    "store = ldap" "ldap_read_uri = $(fleet_ldapi "$_fc")" \
