@@ -4,12 +4,15 @@
 # of the test's own on a free 127.0.0.1 port and an ldapi socket under $T,
 # configured from examples/ldap/ (provider.conf, consumer.conf, acl.conf,
 # base.ldif, unilogin.schema) with only names, paths and passwords
-# replaced, so the examples an admin follows are the ones tested.  Nothing
-# outside $T is written; every slapd is stopped on exit.
+# replaced, so the examples an admin follows are the ones tested.  A real
+# unilogind per simulated host (h1..h4, fleet_helper_*: below) reads its
+# replica and writes to p1.  Nothing outside $T is written; every helper
+# and every slapd is stopped on exit.
 #
 #   . "$top_srcdir/tests/lib.sh"; . "$top_srcdir/tests/fleet/lib.sh"
 #   fleet_init; fleet_load; fleet_start p1 p2 c1 c2 c3
 #   fleet_search c2 BASE FILTER ATTR...   (as the consumer's local helper)
+#   fleet_helper_start h1 h2; fleet_ctl h1 ...; fleet_pam h2 USER < answers
 
 SLAPD=$(command -v slapd || echo /usr/sbin/slapd)
 [ -x "$SLAPD" ] || ul_skip "needs slapd: apt-get install slapd ldap-utils"
