@@ -3,7 +3,8 @@
 # hosts (F2, S6, S7), each request's answer as the spec says
 # (INTERFACES.md, Fleet), for every one of N requests:
 #   - a login that needs a write (a right or wrong password: the failure
-#     count; a code: the step) gets PAM_AUTHINFO_UNAVAIL from the helper
+#     count; a code: the step; a legacy account's own password) gets
+#     PAM_AUTHINFO_UNAVAIL from the helper
 #     itself, before the client's own deadline (the helper's `timeout`),
 #     and never PAM_SUCCESS;
 #   - NSS, LOOKUP and ACCOUNT_CHECK still answer from the host's replica;
@@ -79,13 +80,15 @@ plain_uid=$(fleet_ctl h1 --json account show comms plain | sed -n 's/.*"uid":\([
 out=$(races outage --n 3 --parallel 1 --secret-file "$T/secret")
 expect_contains "provider up: a login with a password alone" "$out" \
 	"login_password: requests 3 ok 3 unreachable 0 unknown 0 noreply 0 other 0"
+expect_contains "provider up: a legacy account's own password" "$out" \
+	"login_legacy: requests 3 ok 3 unreachable 0 unknown 0 noreply 0 other 0"
 expect_contains "provider up: LOOKUP answers" "$out" "lookup: requests 3 ok 3 "
 
 # outage WHICH: each request's answer while the provider is WHICH
 # (stopped, killed)
 outage() {
 	out=$(races outage --n "$N" --parallel 6 --deadline "$UL_TIMEOUT" --secret-file "$T/secret")
-	for kind in login_password login_wrong login_code; do
+	for kind in login_password login_wrong login_code login_legacy; do
 		line=$(printf '%s\n' "$out" | grep "^$kind: ")
 		expect_contains "$1: $kind over the wire: never accepted, each answered by the helper (refused) before the deadline, $N of $N" \
 			"$line" "requests $N ok 0 "

@@ -4,12 +4,15 @@
 # of the test's own on a free 127.0.0.1 port and an ldapi socket under $T,
 # configured from examples/ldap/ (provider.conf, consumer.conf, acl.conf,
 # base.ldif, unilogin.schema) with only names, paths and passwords
-# replaced, so the examples an admin follows are the ones tested.  Nothing
-# outside $T is written; every slapd is stopped on exit.
+# replaced, so the examples an admin follows are the ones tested.  A real
+# unilogind per simulated host (h1..h4, fleet_helper_*: below) reads its
+# replica and writes to p1.  Nothing outside $T is written; every helper
+# and every slapd is stopped on exit.
 #
 #   . "$top_srcdir/tests/lib.sh"; . "$top_srcdir/tests/fleet/lib.sh"
 #   fleet_init; fleet_load; fleet_start p1 p2 c1 c2 c3
 #   fleet_search c2 BASE FILTER ATTR...   (as the consumer's local helper)
+#   fleet_helper_start h1 h2; fleet_ctl h1 ...; fleet_pam h2 USER < answers
 
 SLAPD=$(command -v slapd || echo /usr/sbin/slapd)
 [ -x "$SLAPD" ] || ul_skip "needs slapd: apt-get install slapd ldap-utils"
@@ -236,7 +239,10 @@ fleet_host_replica() { _fk=${1#h}; echo "c$(( (_fk - 1) % 3 + 1 ))"; }
 # fleet_helper_config HOST [KEY = VALUE]...: HOST's unilogin.conf and PAM
 # service; the lines given replace the defaults of the same keys.  The one
 # place where a host's helper is configured (how it reaches the directory,
-# or later a verifier): the tests only start, stop and talk to it.
+# or later a verifier): the tests only start, stop and talk to it.  The
+# KDF is the lowest there is (1 pass, 1 MiB: tests/lib.sh has 8 MiB): the
+# race tests log in thousands of times, and 8 MiB a login was most of the
+# helpers' time.
 fleet_helper_config() {
 	_fh=$1; shift
 	_fd=$FLEET_DIR/$_fh
@@ -246,7 +252,7 @@ fleet_helper_config() {
 	{
 		for _fline in "$@"; do echo "$_fline"; done
 		for _fline in "product = comms" "socket = $_fd/run/unilogin.sock" \
-		    "state_dir = $_fd/state" "kdf = 1:8" "kdf_parallel = 2" \
+		    "state_dir = $_fd/state" "kdf = 1:1" "kdf_parallel = 2" \
 		    "tfa_required = no" "timeout = $UL_TIMEOUT" \
 		    "rate_burst = 100000" "rate_per_minute = 100000" \
 		    "store = ldap" "ldap_read_uri = $(fleet_ldapi "$_fc")" \

@@ -7,6 +7,8 @@ usage: races.py codes    [--users N] [--confirm N] [--totp N] [--recovery N]
                          [--reset N] [--window W] SOCKET...
        races.py lockout  --email E --tries N SOCKET...
        races.py accounts [--trials N] [--uids N] SOCKET...
+       races.py outage   --secret-file F [--n N] [--parallel N] [--deadline S] SOCKET...
+       races.py stream   --kill PID --acked FILE [--after N] [--parallel N] SOCKET...
 
 The driver is root, so admin requests go over the same sockets.  Two
 requests "at once" leave from two threads released together by a barrier;
@@ -39,7 +41,19 @@ accounts: --trials pairs of `account add` with two names and one
 unix_user on two hosts at once (L1: one winner, the other told it
 exists), then --uids accounts added from all hosts at once, each with the
 uid the fleet's counter gives (L1a): the uids are read back from every
-host's `account list` and counted."""
+host's `account show` and counted.
+
+outage (F2): --n requests of each kind (a password login of plain@, a
+wrong one, a code login of tfa@ whose seed is in --secret-file, a legacy
+account's own password, LOOKUP, ACCOUNT_CHECK), --parallel at a time,
+round the hosts, each with --deadline (the helper's `timeout`) as the
+client's: how many were accepted, refused as unreachable or unknown,
+had no reply in time, or got another answer.
+
+stream (S7): users added from every host at once; after --after
+acknowledgements the process --kill is sent SIGKILL (the provider); the
+acknowledged emails go to --acked for the shell to find in the
+directory."""
 import argparse
 import hashlib
 import os
@@ -209,13 +223,11 @@ def begin(H, h, u, password=PASSWORD):
 
 def code_race(H, pair, u, code, tally):
     """LOGIN_BEGIN on both hosts of pair, then code to both at once."""
-    tickets = []
-    for h in pair:
-        t, res = begin(H, h, u)
-        if t is None:
-            tally.add([(res, "at LOGIN_BEGIN")] * len(pair))
-            return
-        tickets.append(t)
+    begun = at_once([lambda h=h: begin(H, h, u) for h in pair])
+    tickets = [t for t, _ in begun]
+    if None in tickets:
+        tally.add([(res, "at LOGIN_BEGIN") for _, res in begun])
+        return
     tally.add(at_once([lambda h=h, t=t: H.said(h, "login_code", ticket=t, code=code,
                                                service="fleetrace")
                        for h, t in zip(pair, tickets)]))
@@ -428,7 +440,8 @@ def run_accounts(a, H):
 
 # ---- outage: F2 ----
 
-OUTAGE_KINDS = ("login_password", "login_wrong", "login_code", "lookup", "account_check")
+OUTAGE_KINDS = ("login_password", "login_wrong", "login_code", "login_legacy", "lookup",
+                "account_check")
 
 
 def run_outage(a, H):
@@ -442,6 +455,10 @@ def run_outage(a, H):
     plain.email, plain.account = "plain@example.com", "plain"
     tfa.email, tfa.account = "tfa@example.com", "tfa"
     tfa.secret = a.secret
+    if "login_legacy" in a.kinds and Hs.call(0, "account_show", product=PRODUCT,
+                                             account="oldie")[0] != OK:
+        Hs.must(0, "account_add", product=PRODUCT, account="oldie",
+                email="oldie@example.com", legacy_password=PASSWORD)
 
     def one(job):
         kind, i = job
@@ -456,6 +473,9 @@ def run_outage(a, H):
                 return kind, ("begin", res)
             return kind, Hs.call(h, "login_code", ticket=t, service="fleetrace",
                                  code=totp(tfa.secret, DIGITS, step_now()))[0]
+        if kind == "login_legacy":
+            return kind, Hs.call(h, "login_legacy", product=PRODUCT, unix_user="oldie",
+                                 password=PASSWORD, service="fleetrace")[0]
         if kind == "lookup":
             return kind, Hs.call(h, "lookup", product=PRODUCT, unix_user=plain.account)[0]
         return kind, Hs.call(h, "account_check", product=PRODUCT, unix_user=plain.account,

@@ -107,7 +107,7 @@ const char *dir_csn_sid(const char *csn, size_t *len);
 struct dir_session *dir_lock_read(struct ul_txn *t, pthread_mutex_t **lock);
 struct dir_session *dir_lock_write(struct ul_txn *t, pthread_mutex_t **lock);
 /* rc as dir_session_error says, closing the session when the server went
- * (and holding it off when it did not answer in time) */
+ * or did not answer in time (then noting it hung: hung_at) */
 int dir_result(struct dir_session *s, int rc, bool sent_write);
 /* The server did not answer within ldap_timeout: the session is closed
  * (its pending answers are no use) and the time noted (hung_at). */
