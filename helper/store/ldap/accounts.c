@@ -85,7 +85,7 @@ find_one(struct ul_txn *t, const char *base, int scope, const char *filter,
 	if (r == 0)
 		read_account(s, e, a);
 	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r;
 }
 
@@ -169,7 +169,7 @@ static int
 list_next_in(struct ul_txn *t, const char *product, const char *base,
     int scope, const char *filter, struct ul_cursor *cur, struct ul_account *a)
 {
-	static const struct dir_list_key lk = {key_account, NULL};
+	static const struct dir_list_key lk = {key_account, NULL, NULL};
 	char *attrs[] = {"uniProductName", "uniAccountName", NULL};
 	char after[DIR_CURSOR_KEY_MAX + 1], key[DIR_CURSOR_KEY_MAX + 1] = "";
 	char *tab;
@@ -534,7 +534,7 @@ dir_account_move_email(struct ul_txn *t, const struct ul_account *a,
 	    NULL, &res, &e);
 	if (r == 0)
 		read_account(s, e, &now);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	if (r == UL_ENOTFOUND)
 		r = UL_ECONFLICT;
 	if (r == 0)

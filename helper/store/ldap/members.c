@@ -49,7 +49,7 @@ dir_member_get(struct ul_txn *t, const char *product, const char *account,
 	if (r == 0)
 		dir_text(s, e, "uniRole", role, UL_ROLE_MAX + 1);
 	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r;
 }
 
@@ -78,7 +78,7 @@ member_list(struct ul_txn *t, const char *filter,
     struct ul_cursor *cur, char best[DIR_CURSOR_KEY_MAX + 1],
     char role[UL_ROLE_MAX + 1])
 {
-	const struct dir_list_key lk = {key, "uniRole"};
+	const struct dir_list_key lk = {key, NULL, "uniRole"};
 	char base[UL_LDAP_DN_MAX + 16], after[DIR_CURSOR_KEY_MAX + 1];
 	char *attrs[] = {"mail", "uniProductName", "uniAccountName", "uniRole",
 	    NULL};
