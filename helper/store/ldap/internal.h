@@ -165,6 +165,11 @@ int dir_list_next(struct ul_txn *t, const char *base, int scope,
     const char *filter, char **attrs, const struct dir_list_key *lk,
     const char *after, char *best, size_t n, char *extra, size_t en);
 void dir_list_drop(struct ul_txn *t);
+/* An account's list key, PRODUCT TAB NAME (product names hold no tab,
+ * conf.c, and the tab sorts below every character a name holds: strcmp
+ * orders the keys as (product, name)). */
+void dir_key_account(struct dir_session *s, LDAPMessage *e, char *out,
+    size_t n);
 /* The next of email's entries of objectClass cls in ou=OU, named by the
  * attribute id (API keys, SSH keys: their owner's), after the cursor, as
  * get(t, id, out) reads it; one gone between the two reads is skipped. */

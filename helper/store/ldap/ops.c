@@ -545,6 +545,16 @@ dir_list_next(struct ul_txn *t, const char *base, int scope,
 	return 0;
 }
 
+void
+dir_key_account(struct dir_session *s, LDAPMessage *e, char *out, size_t n)
+{
+	char p[UL_PRODUCT_MAX + 1], a[UL_ACCOUNT_MAX + 1];
+
+	dir_text(s, e, "uniProductName", p, sizeof(p));
+	dir_text(s, e, "uniAccountName", a, sizeof(a));
+	snprintf(out, n, "%s\t%s", p, a);
+}
+
 int
 dir_by_owner_next(struct ul_txn *t, const char *ou, const char *cls,
     const char *id, const char *email, struct ul_cursor *cur,
