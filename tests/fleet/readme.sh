@@ -38,9 +38,10 @@ expect_eq "the README has the walk-through's three blocks" 3 \
 	    "$top_srcdir/README.md" | grep -c '^```sh$')"
 
 mkdir "$T/tmp"
+P1=$(fleet_free_port)
 rc=0
 (cd "$T" && env TMPDIR="$T/tmp" PATH="$UL_BIN:$PATH:/usr/sbin:/sbin" \
-    EX="$top_srcdir/examples/ldap" P1="$(fleet_free_port)" P2="$(fleet_free_port)" \
+    EX="$top_srcdir/examples/ldap" P1="$P1" P2="$(fleet_free_port)" \
     sh -e "$T/walk.sh" >"$T/walk.out" 2>&1 </dev/null) || rc=$?
 W=$(ls -d "$T"/tmp/tmp.* 2>/dev/null | head -1)
 expect_eq "the walk-through runs to its end (sh -e)" 0 "$rc"
@@ -55,6 +56,24 @@ fps=$(grep -c . "$T/walk.out" || true)
 expect_eq "two fingerprints printed" 2 "$fps"
 expect_eq "... the same on both hosts" 1 "$(sort -u "$T/walk.out" | grep -c .)"
 
+# csn URI HOST: the contextCSN values of the suffix on URI, as HOST's helper
+csn() {
+	ldapsearch -x -LLL -H "$1" -D "cn=$2,ou=helpers,dc=example,dc=net" -y "$W/$2.pw" \
+	    -b dc=example,dc=net -s base contextCSN 2>/dev/null | grep '^contextCSN' | sort
+}
+# host 1's writes return once its own replica shows them; host 2's replica
+# is waited for (bounded, as fleet_synced) before host 2 is asked
+c2_synced() {
+	want=$(csn "ldap://127.0.0.1:$P1/" host1)
+	[ -n "$want" ] || { echo "no contextCSN on p1"; exit 99; }
+	i=0
+	until [ "$(csn "ldapi://$(printf %s "$W/c2/sock" | sed 's|/|%2F|g')" host2)" = "$want" ]; do
+		i=$((i + 1))
+		[ "$i" -le "$FLEET_TRIES" ] || { echo "c2 did not catch up with p1"; exit 99; }
+		sleep 0.025
+	done
+}
+
 ctl1() { "$UL_BIN/uniloginctl" --config "$W/host1/unilogin.conf" "$@"; }
 ctl2() { "$UL_BIN/uniloginctl" --config "$W/host2/unilogin.conf" "$@"; }
 # "First steps" on host 1: a user, an authenticator app, an account
@@ -66,6 +85,7 @@ SECRET=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' "$T/enroll.json")
 ctl1 tfa confirm ann@example.com "$(totp "$SECRET" 6 -30)" >/dev/null
 ctl1 product add comms >/dev/null
 ctl1 account add comms ann --email ann@example.com >/dev/null
+c2_synced
 expect_contains "host 2 shows the account host 1 added" "$(ctl2 account show comms ann)" \
 	"ann@example.com"
 
@@ -82,6 +102,7 @@ now=$(totp "$SECRET" 6)
 out=$(login 1 "$now")
 expect_contains "host 1: ann logs in with her password and TOTP code" "$out" "auth: PAM_SUCCESS"
 expect_contains "host 1: ... and her account is open" "$out" "acct: PAM_SUCCESS"
+c2_synced
 out=$(login 2 "$now")
 expect_contains "host 2: the code host 1 took is spent there too (T3)" "$out" "auth: PAM_AUTH_ERR"
 out=$(login 2 "$(totp "$SECRET" 6 +30)")

@@ -85,7 +85,7 @@ find_one(struct ul_txn *t, const char *base, int scope, const char *filter,
 	if (r == 0)
 		read_account(s, e, a);
 	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r;
 }
 
@@ -148,19 +148,6 @@ dir_account_owned(struct ul_txn *t, const char *email, const char *product,
 
 /* ---- lists: in (product, name) order, as the LMDB backend's keys ---- */
 
-/* The cursor's key: PRODUCT TAB NAME of the last account returned
- * (product names hold no tab, conf.c, and the tab sorts below every
- * character a name holds: strcmp orders the keys as (product, name)). */
-static void
-key_account(struct dir_session *s, LDAPMessage *e, char *out, size_t n)
-{
-	char p[UL_PRODUCT_MAX + 1], a[UL_ACCOUNT_MAX + 1];
-
-	dir_text(s, e, "uniProductName", p, sizeof(p));
-	dir_text(s, e, "uniAccountName", a, sizeof(a));
-	snprintf(out, n, "%s\t%s", p, a);
-}
-
 /* The account filter finds under base whose key comes first after the
  * cursor; UL_ENOTFOUND past the last.  product: the list's product, or
  * "": a cursor of another product's list starts this list from its first
@@ -169,7 +156,7 @@ static int
 list_next_in(struct ul_txn *t, const char *product, const char *base,
     int scope, const char *filter, struct ul_cursor *cur, struct ul_account *a)
 {
-	static const struct dir_list_key lk = {key_account, NULL};
+	static const struct dir_list_key lk = {dir_key_account, NULL, NULL};
 	char *attrs[] = {"uniProductName", "uniAccountName", NULL};
 	char after[DIR_CURSOR_KEY_MAX + 1], key[DIR_CURSOR_KEY_MAX + 1] = "";
 	char *tab;
@@ -534,7 +521,7 @@ dir_account_move_email(struct ul_txn *t, const struct ul_account *a,
 	    NULL, &res, &e);
 	if (r == 0)
 		read_account(s, e, &now);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	if (r == UL_ENOTFOUND)
 		r = UL_ECONFLICT;
 	if (r == 0)

@@ -37,7 +37,7 @@ read_apikey(struct dir_session *s, LDAPMessage *e, struct ul_apikey *k)
 	dir_text(s, e, "uniAccountName", k->account, sizeof(k->account));
 	if (v != NULL && v[0] != NULL && v[0]->bv_len == sizeof(k->hash))
 		memcpy(k->hash, v[0]->bv_val, sizeof(k->hash));
-	ldap_value_free_len(v);
+	dir_values_free(v);
 	k->created = dir_int(s, e, "uniCreated");
 	k->expires = dir_int(s, e, "uniExpires");
 	k->last_used = dir_int(s, e, "uniLastUsed");
@@ -61,45 +61,24 @@ dir_apikey_get(struct ul_txn *t, const char *id, struct ul_apikey *k)
 	if (r == 0)
 		read_apikey(s, e, k);
 	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r;
 }
 
-static void
-key_id(struct dir_session *s, LDAPMessage *e, char *out, size_t n)
+static int
+get_apikey(struct ul_txn *t, const char *id, void *k)
 {
-	dir_text(s, e, "uniApiKeyId", out, n);
+	return dir_apikey_get(t, id, k);
 }
 
-/* A user's keys in id order; the token the last id returned. */
+/* A user's keys in id order; the cursor's key the last id returned. */
 int
 dir_apikey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
     struct ul_apikey *k)
 {
-	static const struct dir_list_key lk = {key_id, NULL};
-	char base[UL_LDAP_DN_MAX + 16], v[ESC(UL_EMAIL_MAX)];
-	char filter[sizeof(v) + 64], best[UL_APIKEY_ID_MAX + 1];
-	char after[DIR_CURSOR_KEY_MAX + 1], *attrs[] = {"uniApiKeyId", NULL};
-	int r;
-
 	memset(k, 0, sizeof(*k));
-	if (dir_cursor_key(cur, after) != 0 ||
-	    dir_filter_value(v, sizeof(v), email) != 0)
-		return UL_EINVAL;
-	snprintf(base, sizeof(base), "ou=apikeys,%s", t->st->base);
-	snprintf(filter, sizeof(filter),
-	    "(&(objectClass=uniApiKey)(uniOwnerEmail=%s))", v);
-	do {
-		r = dir_list_next(t, base, LDAP_SCOPE_ONELEVEL, filter, attrs, &lk,
-		    after, best, sizeof(best), NULL, 0);
-		if (r == 0)
-			r = dir_cursor_set(cur, best);
-		if (r == 0)
-			r = dir_apikey_get(t, best, k);
-		/* revoked between the two reads: the next one */
-		memcpy(after, best, strlen(best) + 1);
-	} while (r == UL_ENOTFOUND && best[0] != '\0');
-	return r;
+	return dir_by_owner_next(t, "apikeys", "uniApiKey", "uniApiKeyId", email,
+	    cur, get_apikey, k);
 }
 
 int

@@ -43,7 +43,7 @@ read_counter(struct dir_session *s, const char *dn, struct ul_failures *f)
 		f->last = dir_int(s, e, "uniFailLast");
 		f->locked_out_until = dir_int(s, e, "uniLockedOutUntil");
 	}
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r;
 }
 
@@ -244,7 +244,7 @@ dir_failures_prune(struct ul_txn *t, int64_t before, unsigned max)
 		}
 	}
 	ldap_control_free(ctrls[0]);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	pthread_mutex_unlock(lock);
 	return r;
 }

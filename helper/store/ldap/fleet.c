@@ -131,7 +131,7 @@ read_fleet(struct dir_session *s, struct ul_store *st, const char *fingerprint,
 		policy_compare(st, v, o);
 		ldap_value_free_len(v);
 	}
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r;
 }
 
@@ -286,7 +286,7 @@ dir_step_floor(struct dir_session *s, struct ul_store *st, int64_t *floor,
 			sid[len] = '\0';
 		}
 	}
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r == UL_ENOTFOUND ? 0 : r;
 }
 
@@ -461,7 +461,7 @@ old_claims(struct ul_store *st, int64_t since, int64_t before,
 		n++;
 	}
 	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	if (r != 0) {
 		free(rows);
 		return r == UL_ENOTFOUND ? 0 : r;
@@ -485,7 +485,7 @@ is_orphan(struct dir_session *s, const struct claim_row *row)
 		return 0;       /* unknown kind or no holder: left alone */
 	r = dir_search_one(s, row->o.holder, LDAP_SCOPE_BASE, filter, attrs,
 	    &res, &e);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	if (r == UL_ENOTFOUND)
 		return 1;
 	return r == UL_ESTORE ? 0 : r;

@@ -121,6 +121,10 @@ int dir_filter_value(char *out, size_t n, const char *value);
 int dir_search_one(struct dir_session *s, const char *base, int scope,
     const char *filter, char **attrs, LDAPMessage **res, LDAPMessage **e);
 /* An attribute's first value as text / a number (0 when absent). */
+/* ldap_msgfree and ldap_value_free_len, with what they held wiped
+ * first (secrets: password hashes, sealed seeds, code hashes) */
+void dir_msgfree(LDAPMessage *res);
+void dir_values_free(struct berval **v);
 void dir_text(struct dir_session *s, LDAPMessage *e, const char *attr,
     char *out, size_t n);
 int64_t dir_int(struct dir_session *s, LDAPMessage *e, const char *attr);
@@ -180,13 +184,26 @@ int dir_cursor_set(struct ul_cursor *cur, const char *key);
 #define DIR_KEY_MAX 1100
 #define DIR_EXTRA_MAX 320
 struct dir_list_key {
+	/* the key: key(), or when NULL the value of attr */
 	void (*key)(struct dir_session *, LDAPMessage *, char *, size_t);
+	const char *attr;
 	const char *extra;
 };
 int dir_list_next(struct ul_txn *t, const char *base, int scope,
     const char *filter, char **attrs, const struct dir_list_key *lk,
     const char *after, char *best, size_t n, char *extra, size_t en);
 void dir_list_drop(struct ul_txn *t);
+/* An account's list key, PRODUCT TAB NAME (product names hold no tab,
+ * conf.c, and the tab sorts below every character a name holds: strcmp
+ * orders the keys as (product, name)). */
+void dir_key_account(struct dir_session *s, LDAPMessage *e, char *out,
+    size_t n);
+/* The next of email's entries of objectClass cls in ou=OU, named by the
+ * attribute id (API keys, SSH keys: their owner's), after the cursor, as
+ * get(t, id, out) reads it; one gone between the two reads is skipped. */
+int dir_by_owner_next(struct ul_txn *t, const char *ou, const char *cls,
+    const char *id, const char *email, struct ul_cursor *cur,
+    int (*get)(struct ul_txn *, const char *, void *), void *out);
 
 /* An entry or a change being built: up to DIR_MODS attributes (op, type)
  * with up to DIR_VALUES values in all, copied into DIR_DATA bytes. */

@@ -49,36 +49,17 @@ dir_member_get(struct ul_txn *t, const char *product, const char *account,
 	if (r == 0)
 		dir_text(s, e, "uniRole", role, UL_ROLE_MAX + 1);
 	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r;
-}
-
-static void
-key_email(struct dir_session *s, LDAPMessage *e, char *out, size_t n)
-{
-	dir_text(s, e, "mail", out, n);
-}
-
-/* PRODUCT TAB ACCOUNT (product names hold no tab) */
-static void
-key_account(struct dir_session *s, LDAPMessage *e, char *out, size_t n)
-{
-	char p[UL_PRODUCT_MAX + 1], a[UL_ACCOUNT_MAX + 1];
-
-	dir_text(s, e, "uniProductName", p, sizeof(p));
-	dir_text(s, e, "uniAccountName", a, sizeof(a));
-	snprintf(out, n, "%s\t%s", p, a);
 }
 
 /* The list of filter in ou=members after the cursor: the entry's role,
  * and its key as the cursor's token. */
 static int
 member_list(struct ul_txn *t, const char *filter,
-    void (*key)(struct dir_session *, LDAPMessage *, char *, size_t),
-    struct ul_cursor *cur, char best[DIR_CURSOR_KEY_MAX + 1],
-    char role[UL_ROLE_MAX + 1])
+    const struct dir_list_key *lk, struct ul_cursor *cur,
+    char best[DIR_CURSOR_KEY_MAX + 1], char role[UL_ROLE_MAX + 1])
 {
-	const struct dir_list_key lk = {key, "uniRole"};
 	char base[UL_LDAP_DN_MAX + 16], after[DIR_CURSOR_KEY_MAX + 1];
 	char *attrs[] = {"mail", "uniProductName", "uniAccountName", "uniRole",
 	    NULL};
@@ -87,7 +68,7 @@ member_list(struct ul_txn *t, const char *filter,
 	if (dir_cursor_key(cur, after) != 0)
 		return UL_EINVAL;
 	snprintf(base, sizeof(base), "ou=members,%s", t->st->base);
-	r = dir_list_next(t, base, LDAP_SCOPE_ONELEVEL, filter, attrs, &lk,
+	r = dir_list_next(t, base, LDAP_SCOPE_ONELEVEL, filter, attrs, lk,
 	    after, best, DIR_CURSOR_KEY_MAX + 1, role, UL_ROLE_MAX + 1);
 	return r == 0 ? dir_cursor_set(cur, best) : r;
 }
@@ -97,6 +78,7 @@ dir_member_next(struct ul_txn *t, const char *product, const char *account,
     struct ul_cursor *cur, char email[UL_EMAIL_MAX + 1],
     char role[UL_ROLE_MAX + 1])
 {
+	static const struct dir_list_key lk = {NULL, "mail", "uniRole"};
 	char p[ESC(UL_PRODUCT_MAX)], a[ESC(UL_ACCOUNT_MAX)], filter[FILTER_MAX];
 	char key[DIR_CURSOR_KEY_MAX + 1];
 	int r;
@@ -107,7 +89,7 @@ dir_member_next(struct ul_txn *t, const char *product, const char *account,
 		return UL_EINVAL;
 	snprintf(filter, sizeof(filter), "(&(objectClass=uniMember)"
 	    "(uniProductName=%s)(uniAccountName=%s))", p, a);
-	r = member_list(t, filter, key_email, cur, key, role);
+	r = member_list(t, filter, &lk, cur, key, role);
 	if (r == 0 && strlen(key) > UL_EMAIL_MAX)
 		r = UL_ESTORE;
 	if (r == 0)
@@ -120,6 +102,7 @@ dir_membership_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
     char product[UL_PRODUCT_MAX + 1], char account[UL_ACCOUNT_MAX + 1],
     char role[UL_ROLE_MAX + 1])
 {
+	static const struct dir_list_key lk = {dir_key_account, NULL, "uniRole"};
 	char v[ESC(UL_EMAIL_MAX)], filter[FILTER_MAX], key[DIR_CURSOR_KEY_MAX + 1];
 	const char *tab;
 	int r;
@@ -128,7 +111,7 @@ dir_membership_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
 	if (dir_filter_value(v, sizeof(v), email) != 0)
 		return UL_EINVAL;
 	snprintf(filter, sizeof(filter), "(&(objectClass=uniMember)(mail=%s))", v);
-	r = member_list(t, filter, key_account, cur, key, role);
+	r = member_list(t, filter, &lk, cur, key, role);
 	tab = r == 0 ? strchr(key, '\t') : NULL;
 	if (r == 0 && (tab == NULL || tab - key > UL_PRODUCT_MAX ||
 	    strlen(tab + 1) > UL_ACCOUNT_MAX))

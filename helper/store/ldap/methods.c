@@ -100,7 +100,7 @@ read_methods(struct dir_session *s, LDAPMessage *e, struct methods *ms)
 		if (parse_method(ms->value[ms->n], &ms->m[ms->n]))
 			ms->n++;
 	}
-	ldap_value_free_len(v);
+	dir_values_free(v);
 	v = ldap_get_values_len(s->ld, e, "uniSealedSeed");
 	for (int i = 0; v != NULL && v[i] != NULL; i++) {
 		copy_value(v[i], text, sizeof(text));
@@ -116,7 +116,7 @@ read_methods(struct dir_session *s, LDAPMessage *e, struct methods *ms)
 			    NULL, NULL, sodium_base64_VARIANT_ORIGINAL);
 	}
 	sodium_memzero(text, sizeof(text));
-	ldap_value_free_len(v);
+	dir_values_free(v);
 	v = ldap_get_values_len(s->ld, e, "uniMethodUsed");
 	for (int i = 0; v != NULL && v[i] != NULL; i++) {
 		copy_value(v[i], text, sizeof(text));
@@ -126,7 +126,7 @@ read_methods(struct dir_session *s, LDAPMessage *e, struct methods *ms)
 		snprintf(ms->used[k], sizeof(ms->used[k]), "%s", text);
 		ms->m[k].last_used = strtoll(strchr(text, '$') + 1, NULL, 10);
 	}
-	ldap_value_free_len(v);
+	dir_values_free(v);
 }
 
 /* The methods of the user entry dn (UL_ENOTFOUND: no such user). */
@@ -142,7 +142,7 @@ load_dn(struct dir_session *s, const char *dn, struct methods *ms)
 	memset(ms, 0, sizeof(*ms));
 	if (r == 0)
 		read_methods(s, e, ms);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r;
 }
 

@@ -34,7 +34,7 @@ check_base(struct dir_session *s, const char *base, char *err, size_t errlen)
 
 	rc = ldap_search_ext_s(s->ld, base, LDAP_SCOPE_BASE, "(objectClass=*)",
 	    attrs, 0, NULL, NULL, NULL, 1, &res);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	if (rc == LDAP_SUCCESS)
 		return 0;
 	if (rc == LDAP_NO_SUCH_OBJECT) {
@@ -124,8 +124,8 @@ check_fleet_entry(struct dir_session *s, const char *base, char *err,
 		text[vals[0]->bv_len] = '\0';
 		found = strtol(text, NULL, 10);
 	}
-	ldap_value_free_len(vals);
-	ldap_msgfree(res);
+	dir_values_free(vals);
+	dir_msgfree(res);
 	if (rc != LDAP_SUCCESS) {
 		snprintf(err, errlen, "provider %s: reading %s: %s", s->uri, dn,
 		    ldap_err2string(rc));
@@ -183,8 +183,8 @@ dir_keys_check(struct ul_store *st, const char *fingerprint, char *err,
 		    st->write_uri, ul_strerror(r));
 	}
 	pthread_mutex_unlock(&st->provider_lock);
-	ldap_value_free_len(v);
-	ldap_msgfree(res);
+	dir_values_free(v);
+	dir_msgfree(res);
 	return r;
 }
 

@@ -144,6 +144,62 @@ dir_search_one(struct dir_session *s, const char *base, int scope,
 	return *e != NULL ? 0 : UL_ENOTFOUND;
 }
 
+/* ---- wiping what libldap read ----
+ * Entries carry password hashes, sealed seeds and code hashes: each
+ * entry's BER buffer (what the server sent) and each value copied out of
+ * it are wiped before libldap frees them.  The walk over a result's
+ * entries uses an LDAP handle of its own that never connects, so that
+ * freeing needs no session (and no session lock). */
+static pthread_mutex_t wipe_lock = PTHREAD_MUTEX_INITIALIZER;
+static LDAP *wipe_ld;
+
+static void
+wipe_entry(LDAP *ld, LDAPMessage *e)
+{
+	BerElement *ber = NULL;
+	struct berval bv;
+	ber_len_t total = 0;
+	char *a = ldap_first_attribute(ld, e, &ber);
+
+	ldap_memfree(a);
+	if (ber == NULL)
+		return;
+	/* the copy shares the entry's buffer: ber_flatten2 without alloc
+	 * names its start, TOTAL_BYTES its length */
+	if (ber_get_option(ber, LBER_OPT_BER_TOTAL_BYTES, &total) ==
+	    LBER_OPT_SUCCESS && ber_flatten2(ber, &bv, 0) == 0 &&
+	    bv.bv_val != NULL && total > 0)
+		sodium_memzero(bv.bv_val, total);
+	ber_free(ber, 0);
+}
+
+void
+dir_msgfree(LDAPMessage *res)
+{
+	LDAPMessage *e;
+
+	if (res == NULL)
+		return;
+	pthread_mutex_lock(&wipe_lock);
+	if (wipe_ld == NULL && ldap_initialize(&wipe_ld, "ldapi:///") !=
+	    LDAP_SUCCESS)
+		wipe_ld = NULL;
+	for (e = wipe_ld != NULL ? ldap_first_entry(wipe_ld, res) : NULL;
+	    e != NULL; e = ldap_next_entry(wipe_ld, e))
+		wipe_entry(wipe_ld, e);
+	pthread_mutex_unlock(&wipe_lock);
+	ldap_msgfree(res);
+}
+
+void
+dir_values_free(struct berval **v)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		if (v[i]->bv_val != NULL)
+			sodium_memzero(v[i]->bv_val, v[i]->bv_len);
+	ldap_value_free_len(v);
+}
+
 void
 dir_text(struct dir_session *s, LDAPMessage *e, const char *attr, char *out,
     size_t n)
@@ -155,7 +211,7 @@ dir_text(struct dir_session *s, LDAPMessage *e, const char *attr, char *out,
 		memcpy(out, v[0]->bv_val, v[0]->bv_len);
 		out[v[0]->bv_len] = '\0';
 	}
-	ldap_value_free_len(v);
+	dir_values_free(v);
 }
 
 int64_t
@@ -453,7 +509,10 @@ list_read(struct ul_txn *t, char *query, const char *base, int scope,
 	    e != NULL && l->n < (size_t)count; e = ldap_next_entry(s->ld, e)) {
 		size_t kl, xl;
 
-		lk->key(s, e, k, sizeof(k));
+		if (lk->key != NULL)
+			lk->key(s, e, k, sizeof(k));
+		else
+			dir_text(s, e, lk->attr, k, sizeof(k));
 		x[0] = '\0';
 		if (lk->extra != NULL)
 			dir_text(s, e, lk->extra, x, sizeof(x));
@@ -470,7 +529,7 @@ list_read(struct ul_txn *t, char *query, const char *base, int scope,
 		l->n++;
 	}
 	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	if (r != 0 && r != UL_ENOTFOUND) {
 		dir_list_drop(t);
 		return r;
@@ -530,6 +589,47 @@ dir_list_next(struct ul_txn *t, const char *base, int scope,
 	return 0;
 }
 
+void
+dir_key_account(struct dir_session *s, LDAPMessage *e, char *out, size_t n)
+{
+	char p[UL_PRODUCT_MAX + 1], a[UL_ACCOUNT_MAX + 1];
+
+	dir_text(s, e, "uniProductName", p, sizeof(p));
+	dir_text(s, e, "uniAccountName", a, sizeof(a));
+	snprintf(out, n, "%s\t%s", p, a);
+}
+
+int
+dir_by_owner_next(struct ul_txn *t, const char *ou, const char *cls,
+    const char *id, const char *email, struct ul_cursor *cur,
+    int (*get)(struct ul_txn *, const char *, void *), void *out)
+{
+	const struct dir_list_key lk = {NULL, id, NULL};
+	char base[UL_LDAP_DN_MAX + 32], v[UL_EMAIL_MAX * 3 + 1];
+	char filter[sizeof(v) + 128], best[DIR_CURSOR_KEY_MAX + 1];
+	char after[DIR_CURSOR_KEY_MAX + 1], *attrs[] = {(char *)id, NULL};
+	int r;
+
+	if (dir_cursor_key(cur, after) != 0 ||
+	    dir_filter_value(v, sizeof(v), email) != 0)
+		return UL_EINVAL;
+	snprintf(base, sizeof(base), "ou=%s,%s", ou, t->st->base);
+	snprintf(filter, sizeof(filter), "(&(objectClass=%s)(uniOwnerEmail=%s))",
+	    cls, v);
+	do {
+		/* the ids only (an SSH key's blob is up to 2,800 bytes), then
+		 * the one */
+		r = dir_list_next(t, base, LDAP_SCOPE_ONELEVEL, filter, attrs, &lk,
+		    after, best, sizeof(best), NULL, 0);
+		if (r == 0)
+			r = dir_cursor_set(cur, best);
+		if (r == 0)
+			r = get(t, best, out);
+		memcpy(after, best, strlen(best) + 1);
+	} while (r == UL_ENOTFOUND && best[0] != '\0');
+	return r;
+}
+
 int
 dir_cursor_key(const struct ul_cursor *cur, char key[DIR_CURSOR_KEY_MAX + 1])
 {
@@ -573,8 +673,8 @@ dir_context_csns(struct dir_session *s, const char *base, char csn[][64],
 			memcpy(csn[k], v[i]->bv_val, v[i]->bv_len);
 			csn[k++][v[i]->bv_len] = '\0';
 		}
-	ldap_value_free_len(v);
-	ldap_msgfree(res);
+	dir_values_free(v);
+	dir_msgfree(res);
 	return r != 0 ? -1 : k;
 }
 

@@ -43,7 +43,7 @@ dir_product_get(struct ul_txn *t, const char *name, struct ul_product *p)
 		p->created = dir_int(s, e, "uniCreated");
 	}
 	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r;
 }
 
@@ -71,16 +71,10 @@ dir_product_create(struct ul_txn *t, const struct ul_product *p)
 
 /* Products in the order of their names; the cursor's token the last name
  * returned. */
-static void
-key_product(struct dir_session *s, LDAPMessage *e, char *out, size_t n)
-{
-	dir_text(s, e, "uniProductName", out, n);
-}
-
 int
 dir_product_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_product *p)
 {
-	static const struct dir_list_key lk = {key_product, NULL};
+	static const struct dir_list_key lk = {NULL, "uniProductName", NULL};
 	char base[DN_MAX], best[UL_PRODUCT_MAX + 1] = "";
 	char *attrs[] = {"uniProductName", NULL};
 	char after[DIR_CURSOR_KEY_MAX + 1];
@@ -112,7 +106,7 @@ count(struct dir_session *s, const char *base, int scope, const char *filter,
 	int r = dir_search_all(s, base, scope, filter, attrs, &res);
 
 	*n = r == 0 ? (uint64_t)ldap_count_entries(s->ld, res) : 0;
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r == UL_ENOTFOUND ? 0 : r;
 }
 

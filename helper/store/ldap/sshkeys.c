@@ -62,7 +62,7 @@ find_key(struct ul_txn *t, const char *base, int scope, const char *filter,
 	if (r == 0)
 		read_sshkey(s, e, k);
 	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r;
 }
 
@@ -93,10 +93,10 @@ dir_sshkey_by_fingerprint(struct ul_txn *t, const char *fingerprint,
 	return find_key(t, base, LDAP_SCOPE_ONELEVEL, filter, k);
 }
 
-static void
-key_id(struct dir_session *s, LDAPMessage *e, char *out, size_t n)
+static int
+get_sshkey(struct ul_txn *t, const char *id, void *k)
 {
-	dir_text(s, e, "uniSshKeyId", out, n);
+	return dir_sshkey_get(t, id, k);
 }
 
 /* A user's keys in id order; the cursor's key the last id returned. */
@@ -104,31 +104,9 @@ int
 dir_sshkey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
     struct ul_sshkey *k)
 {
-	static const struct dir_list_key lk = {key_id, NULL};
-	char base[UL_LDAP_DN_MAX + 16], v[ESC(UL_EMAIL_MAX)];
-	char filter[sizeof(v) + 64], best[UL_SSHKEY_ID_MAX + 1];
-	char after[DIR_CURSOR_KEY_MAX + 1], *attrs[] = {"uniSshKeyId", NULL};
-	int r;
-
 	memset(k, 0, sizeof(*k));
-	if (dir_cursor_key(cur, after) != 0 ||
-	    dir_filter_value(v, sizeof(v), email) != 0)
-		return UL_EINVAL;
-	snprintf(base, sizeof(base), "ou=sshkeys,%s", t->st->base);
-	snprintf(filter, sizeof(filter),
-	    "(&(objectClass=uniSshKey)(uniOwnerEmail=%s))", v);
-	do {
-		/* the ids only (a key's blob is up to 2,800 bytes), then the one */
-		r = dir_list_next(t, base, LDAP_SCOPE_ONELEVEL, filter, attrs, &lk,
-		    after, best, sizeof(best), NULL, 0);
-		if (r == 0)
-			r = dir_cursor_set(cur, best);
-		if (r == 0)
-			r = dir_sshkey_get(t, best, k);
-		/* gone between the two reads: the next one */
-		memcpy(after, best, strlen(best) + 1);
-	} while (r == UL_ENOTFOUND && best[0] != '\0');
-	return r;
+	return dir_by_owner_next(t, "sshkeys", "uniSshKey", "uniSshKeyId", email,
+	    cur, get_sshkey, k);
 }
 
 static void
@@ -197,7 +175,7 @@ dir_sshkey_remove(struct ul_txn *t, const char *id)
 	    attrs, &res, &e);
 	if (r == 0)
 		dir_text(s, e, "uniSshKeyFingerprint", fp, sizeof(fp));
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	if (r == 0)
 		r = dir_delete(s, dn, NULL);
 	/* the key went: its fingerprint is free again */

@@ -60,7 +60,7 @@ uid_taken(struct dir_session *s, struct ul_store *st, uint32_t uid)
 	snprintf(filter, sizeof(filter), "(&(objectClass=uniAccount)(uniUid=%"
 	    PRIu32 "))", uid);
 	r = dir_search_one(s, base, LDAP_SCOPE_SUBTREE, filter, attrs, &res, &e);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r == UL_ENOTFOUND ? 0 : r == 0 ? UL_EEXIST : r;
 }
 
@@ -139,6 +139,6 @@ dir_next_uid(struct ul_txn *t, uint32_t *next)
 	if (r == 0)
 		*next = (uint32_t)dir_int(s, e, "uniCounter");
 	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r == UL_ENOTFOUND ? 0 : r;
 }

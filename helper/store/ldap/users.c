@@ -39,7 +39,7 @@ read_bin(struct dir_session *s, LDAPMessage *e, const char *attr,
 	memset(out, 0, n);
 	if (v != NULL && v[0] != NULL && v[0]->bv_len == n)
 		memcpy(out, v[0]->bv_val, n);
-	ldap_value_free_len(v);
+	dir_values_free(v);
 }
 
 static void
@@ -85,7 +85,7 @@ read_user(struct dir_session *s, LDAPMessage *e, struct ul_user *u)
 			u->recovery_unused |= 1u << k;
 		}
 	}
-	ldap_value_free_len(rc);
+	dir_values_free(rc);
 	read_code(s, e, "uniSmsCode", "uniSmsExpires", &u->sms);
 	u->sms_window = dir_int(s, e, "uniSmsWindow");
 	u->sms_sent = (uint32_t)dir_int(s, e, "uniSmsSent");
@@ -111,7 +111,7 @@ dir_user_get(struct ul_txn *t, const char *email, struct ul_user *u)
 	if (r == 0)
 		read_user(s, e, u);
 	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r;
 }
 
@@ -240,8 +240,8 @@ method_read(struct dir_session *s, const char *dn, uint32_t id, char *out,
 			memcpy(out, v[i]->bv_val, v[i]->bv_len);
 			out[v[i]->bv_len] = '\0';
 		}
-	ldap_value_free_len(v);
-	ldap_msgfree(res);
+	dir_values_free(v);
+	dir_msgfree(res);
 	if (r == 0 && out[0] == '\0')
 		r = UL_ECONFLICT;
 	return r;
@@ -361,8 +361,8 @@ consume_recovery(struct dir_session *s, const char *dn, const char *mail,
 		if (v[i]->bv_len == RECOVERY_VALUE && sodium_memcmp(v[i]->bv_val + 1,
 		    hash, UL_CODE_HASH_BYTES) == 0 && found < 0)
 			found = (uint8_t)v[i]->bv_val[0];
-	ldap_value_free_len(v);
-	ldap_msgfree(res);
+	dir_values_free(v);
+	dir_msgfree(res);
 	if (r == UL_ENOTFOUND || (r == 0 && found < 0))
 		return UL_ECONFLICT;
 	if (r != 0)
@@ -418,18 +418,12 @@ dir_code_consume(struct ul_txn *t, const struct ul_user *u,
 
 /* ---- the rest of a user's reads and changes ---- */
 
-static void
-key_user_id(struct dir_session *s, LDAPMessage *e, char *out, size_t n)
-{
-	dir_text(s, e, "uniUserId", out, n);
-}
-
 /* Users in the order of their ids; the cursor's key the last id
  * returned. */
 int
 dir_user_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_user *u)
 {
-	static const struct dir_list_key lk = {key_user_id, "mail"};
+	static const struct dir_list_key lk = {NULL, "uniUserId", "mail"};
 	char base[DN_MAX], best[UL_USER_ID_MAX + 1] = "";
 	char mail[UL_EMAIL_MAX + 1] = "", *attrs[] = {"uniUserId", "mail", NULL};
 	char after[DIR_CURSOR_KEY_MAX + 1];
@@ -479,7 +473,7 @@ dir_pending_get(struct ul_txn *t, const char *new_email,
 	if (r == 0)
 		dir_text(s, e, "mail", old_email, UL_EMAIL_MAX + 1);
 	pthread_mutex_unlock(lock);
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	return r;
 }
 
@@ -569,7 +563,7 @@ reset_issue(struct dir_session *s, struct ul_store *st,
 			for (int i = 0; i < 3; i++)
 				exp[i] = dir_int(s, e, reset_slots[i][1]);
 		}
-		ldap_msgfree(res);
+		dir_msgfree(res);
 		res = NULL;
 		if (r == UL_ENOTFOUND || (r == 0 && strcmp(mail, ref->email) != 0))
 			return UL_ECONFLICT;
@@ -636,7 +630,7 @@ dir_sms_issue(struct ul_txn *t, const struct ul_user *u,
 			start = dir_int(s, e, "uniSmsWindow");
 			sent = dir_int(s, e, "uniSmsSent");
 		}
-		ldap_msgfree(res);
+		dir_msgfree(res);
 		res = NULL;
 		if (r == UL_ENOTFOUND || (r == 0 && strcmp(mail, u->email) != 0)) {
 			r = UL_ECONFLICT;
@@ -757,7 +751,7 @@ pending_now(struct dir_session *s, const char *dn, const char *email,
 		dir_text(s, e, "mail", mail, sizeof(mail));
 		dir_text(s, e, "uniPendingEmail", pending, UL_EMAIL_MAX + 1);
 	}
-	ldap_msgfree(res);
+	dir_msgfree(res);
 	if (r == UL_ENOTFOUND || (r == 0 && strcmp(mail, email) != 0))
 		r = UL_ECONFLICT;
 	return r;
