@@ -165,4 +165,4 @@ expect_contains "no verifier reachable: PAM_AUTHINFO_UNAVAIL" "$out" "auth: PAM_
 expect_contains "... the host says so" "$(cat "$T/h1/log")" "no verifier reachable"
 expect_eq "lookups still answer from the replica (NSS)" "0" \
 	"$(printf '%s\n' product=comms unix_user=alice | python3 "$top_srcdir/tests/ulwire.py" "$sock" lookup | sed -n 's/^result=//p')"
-ul_done
+vf_done

@@ -82,16 +82,10 @@ vf_tls_lines() {
 	printf '%s\n' "tls_ca = $PKI/$1.pem" "tls_cert = $PKI/$2.pem" "tls_key = $PKI/$2.key"
 }
 
-# vf_probe_conf CA NAME: a config file for vprobe with NAME's certificate.
-vf_probe_conf() {
-	vf_tls_lines "$1" "$2" >"$PKI/probe-$2.conf"
-	chmod 644 "$PKI/probe-$2.conf"
-	echo "$PKI/probe-$2.conf"
-}
-
-# vf_probe CA NAME HOST:PORT [N]: vprobe as NAME.
+# vf_probe CA NAME HOST:PORT [N]: vprobe as NAME, trusting CA.
 vf_probe() {
-	"$top_builddir/tests/fleet/vprobe" "$(vf_probe_conf "$1" "$2")" "$3" ${4:+"$4"} 2>&1 || true
+	"$top_builddir/tests/fleet/vprobe" "$PKI/$1.pem" "$PKI/$2.pem" "$PKI/$2.key" \
+		"$3" ${4:+"$4"} 2>&1 || true
 }
 
 # vf_log_count FILE TEXT: how many lines of FILE hold TEXT.
@@ -202,7 +196,19 @@ vf_stop() {
 	rm -f "$T/$1/pid"
 	kill -CONT "$pid" 2>/dev/null || true
 	kill "-${2:-TERM}" "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	rc=0
+	wait "$pid" 2>/dev/null || rc=$?
+	# a stop must be clean (a crash at the end is a failure too)
+	if [ "${2:-TERM}" = TERM ] && [ "$rc" -ne 0 ] && [ "$rc" -ne 143 ]; then
+		fail "$1's unilogind ended with status $rc"
+		sed 's/^/#   /' "$T/$1/log" | tail -5
+	fi
+}
+
+# vf_done: stops every helper (each stop must be clean), then ul_done.
+vf_done() {
+	for n in $vf_helpers; do vf_stop "$n"; done
+	ul_done
 }
 
 vf_cleanup() {
