@@ -176,13 +176,15 @@ vf_start() {
 	v1) ;;
 	v*) [ -f "$T/$1/state/keys" ] || { cp "$T/v1/state/keys" "$T/$1/state/keys"; chmod 600 "$T/$1/state/keys"; } ;;
 	esac
-	"$UL_BIN/unilogind" --config "$T/$1/unilogin.conf" --foreground 2>>"$T/$1/log" &
+	# UL_HELPER_WRAP: valgrind (UL_VALGRIND=1, tests/lib.sh) or another
+	${UL_HELPER_WRAP:-} "$UL_BIN/unilogind" --config "$T/$1/unilogin.conf" \
+		--foreground 2>>"$T/$1/log" &
 	echo $! >"$T/$1/pid"
 	vf_helpers="$vf_helpers $1"
 	i=0
 	until vf_ctl "$1" status >/dev/null 2>&1; do
 		i=$((i + 1))
-		if [ "$i" -gt 400 ] || ! kill -0 "$(cat "$T/$1/pid")" 2>/dev/null; then
+		if [ "$i" -gt 2400 ] || ! kill -0 "$(cat "$T/$1/pid")" 2>/dev/null; then
 			echo "$1 did not start:"; sed 's/^/#   /' "$T/$1/log"; exit 99
 		fi
 		sleep 0.025
@@ -202,6 +204,7 @@ vf_stop() {
 	if [ "${2:-TERM}" = TERM ] && [ "$rc" -ne 0 ] && [ "$rc" -ne 143 ]; then
 		fail "$1's unilogind ended with status $rc"
 		sed 's/^/#   /' "$T/$1/log" | tail -5
+		cat "$T"/valgrind.* 2>/dev/null | sed 's/^/#   /' | head -60
 	fi
 }
 
