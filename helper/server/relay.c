@@ -225,7 +225,7 @@ ul_relay_run(struct ul_relay *r, struct ul_call *c)
 		ul_msg_free(req);
 		ul_log(LOG_ERR, "no verifier reachable (%s): %s refused", err,
 		    ul_msg_type_name(c->in->type));
-		ul_reply_error(c->out, UL_EUNAVAIL, "no verifier reachable: "
+		ul_reply_error(c->out, UL_EUNREACHABLE, "no verifier reachable: "
 		    "nothing changed; try again later");
 		return;
 	}
@@ -245,7 +245,7 @@ ul_relay_run(struct ul_relay *r, struct ul_call *c)
 		ul_log(LOG_ERR, "verifier %s: %s after the request went out: "
 		    "%s failed, not sent again", r->targets[i].hostport,
 		    ul_strerror(rc), ul_msg_type_name(c->in->type));
-		ul_reply_error(c->out, UL_EUNAVAIL, "the verifier did not answer: "
+		ul_reply_error(c->out, UL_EUNKNOWN, "the verifier did not answer: "
 		    "outcome unknown; try again");
 		return;
 	}
