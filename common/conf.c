@@ -431,6 +431,9 @@ check_role(const struct ul_conf *c, char *err, size_t errlen)
 		if (c->verifiers[0] || c->verifier_listen[0])
 			return fail(err, errlen, "verifiers and verifier_listen go "
 			    "with role = host and role = verifier");
+		if (c->tls_ca[0] || c->tls_cert[0] || c->tls_key[0] || c->tls_crl[0])
+			return fail(err, errlen, "tls_ca, tls_cert, tls_key and tls_crl "
+			    "go with role = host and role = verifier");
 		return 0;
 	case UL_ROLE_VERIFIER:
 		if (c->verifier_listen[0] == '\0')

@@ -39,7 +39,6 @@ ticket_asker(struct ul_call *c, char *out, size_t n)
 	const char *ruser = ul_msg_str(c->in, UL_F_RUSER);
 	const char *tty = ul_msg_str(c->in, UL_F_TTY);
 	const char *service = ul_msg_str(c->in, UL_F_SERVICE);
-
 	size_t at = 0;
 
 	/* a verifier: the host's certificate first (a host speaks only for

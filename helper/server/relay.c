@@ -22,7 +22,8 @@
 
 #define VERIFIERS_MAX 16
 #define IDLE_PER_VERIFIER 64         /* as many as the write pool's threads */
-#define CONNECT_MS 1000             /* a verifier's TCP and TLS handshake */
+#define CONNECT_MIN_MS 1000         /* a verifier's TCP and TLS handshake: a
+				     * quarter of timeout, and at least this */
 #define DOWN_MS 30000               /* a verifier that failed is tried last */
 
 struct target {
@@ -35,6 +36,7 @@ struct target {
 struct ul_relay {
 	struct ul_tls *tls;
 	unsigned timeout_ms;        /* the whole relay, inside PAM's timeout */
+	int connect_ms;             /* one verifier's handshake */
 	pthread_mutex_t lock;
 	struct target targets[VERIFIERS_MAX];
 	unsigned n;
@@ -54,6 +56,8 @@ ul_relay_new(struct ul_relay **out, const struct ul_conf *c, char *err,
 	pthread_mutex_init(&r->lock, NULL);
 	/* PAM waits `timeout` for the helper: answer half a second before */
 	r->timeout_ms = c->timeout * 1000 > 1000 ? c->timeout * 1000 - 500 : 500;
+	r->connect_ms = c->timeout * 250 > CONNECT_MIN_MS ? (int)c->timeout * 250 :
+	    CONNECT_MIN_MS;
 	while (*p && r->n < VERIFIERS_MAX) {
 		size_t n = strcspn(p, ", \t");
 
@@ -152,7 +156,7 @@ pick(struct ul_relay *r, int64_t deadline, struct ul_tls_conn **conn,
 			if (left <= 0)
 				return VERIFIERS_MAX;
 			if (ul_tls_connect(r->tls, r->targets[i].hostport,
-			    left < CONNECT_MS ? (int)left : CONNECT_MS, conn, err,
+			    left < r->connect_ms ? (int)left : r->connect_ms, conn, err,
 			    errlen) == 0)
 				return i;
 			ul_log(LOG_WARNING, "verifier %s", err);
@@ -221,7 +225,7 @@ ul_relay_run(struct ul_relay *r, struct ul_call *c)
 		ul_msg_free(req);
 		ul_log(LOG_ERR, "no verifier reachable (%s): %s refused", err,
 		    ul_msg_type_name(c->in->type));
-		ul_reply_error(c->out, UL_EUNAVAIL, "no verifier reachable: "
+		ul_reply_error(c->out, UL_EUNREACHABLE, "no verifier reachable: "
 		    "nothing changed; try again later");
 		return;
 	}
@@ -241,7 +245,7 @@ ul_relay_run(struct ul_relay *r, struct ul_call *c)
 		ul_log(LOG_ERR, "verifier %s: %s after the request went out: "
 		    "%s failed, not sent again", r->targets[i].hostport,
 		    ul_strerror(rc), ul_msg_type_name(c->in->type));
-		ul_reply_error(c->out, UL_EUNAVAIL, "the verifier did not answer: "
+		ul_reply_error(c->out, UL_EUNKNOWN, "the verifier did not answer: "
 		    "outcome unknown; try again");
 		return;
 	}

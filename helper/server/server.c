@@ -362,6 +362,16 @@ handle_request(struct server *s, struct conn *c)
 		send_reply(s, c);
 		return;
 	}
+	/* ... and answers admin reads of its own product only */
+	if (s->h->conf.role == UL_ROLE_HOST && c->route->access == UL_ACCESS_ADMIN &&
+	    ul_msg_str(c->in, UL_F_PRODUCT) != NULL &&
+	    strcmp(ul_msg_str(c->in, UL_F_PRODUCT), s->h->conf.product) != 0) {
+		ul_reply_error(c->out, UL_EROLE, "this host (role = host) answers "
+		    "admin reads of its own product only: run uniloginctl on a "
+		    "verifier");
+		send_reply(s, c);
+		return;
+	}
 	if ((c->route->flags & UL_ROUTE_RATE) && !rate_take(s, c)) {
 		ul_log(LOG_NOTICE, "uid %u pid %d: %s refused: more than %u password "
 		    "checks a minute", (unsigned)c->uid, (int)c->pid, name,

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -48,12 +49,15 @@ struct ul_verifier {
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	unsigned sessions;
+	bool stopping;
+	struct session *live[SESSIONS_MAX]; /* to end them at a stop */
 	sem_t kdf;                  /* kdf_parallel places */
 };
 
 struct session {
 	struct ul_verifier *v;
 	int fd;
+	int sock;                   /* the same socket, for a stop's shutdown */
 	char addr[64];
 	struct ul_tls_conn *conn;
 	struct ul_tls_peer peer;
@@ -255,6 +259,11 @@ session_end(struct session *s)
 {
 	struct ul_verifier *v = s->v;
 
+	pthread_mutex_lock(&v->lock);
+	for (unsigned i = 0; i < SESSIONS_MAX; i++)
+		if (v->live[i] == s)
+			v->live[i] = NULL;
+	pthread_mutex_unlock(&v->lock);
 	ul_tls_close(s->conn);
 	if (s->conn == NULL && s->fd >= 0)
 		close(s->fd);
@@ -329,9 +338,11 @@ start_session(struct ul_verifier *v, int fd, const struct sockaddr_storage *sa,
 	pthread_t t;
 
 	pthread_mutex_lock(&v->lock);
-	if (v->sessions >= SESSIONS_MAX) {
+	if (v->sessions >= SESSIONS_MAX || v->stopping) {
 		pthread_mutex_unlock(&v->lock);
-		ul_log(LOG_WARNING, "%u host sessions: one more refused", v->sessions);
+		if (!v->stopping)
+			ul_log(LOG_WARNING, "%u host sessions: one more refused",
+			    v->sessions);
 		close(fd);
 		return;
 	}
@@ -342,7 +353,14 @@ start_session(struct ul_verifier *v, int fd, const struct sockaddr_storage *sa,
 	s = calloc(1, sizeof(*s));
 	if (s != NULL) {
 		s->v = v;
-		s->fd = fd;
+		s->fd = s->sock = fd;
+		pthread_mutex_lock(&v->lock);
+		for (unsigned i = 0; i < SESSIONS_MAX; i++)
+			if (v->live[i] == NULL) {
+				v->live[i] = s;
+				break;
+			}
+		pthread_mutex_unlock(&v->lock);
 		snprintf(s->addr, sizeof(s->addr), "%s:%s", host, port);
 		s->in = ul_msg_new();
 		s->out = ul_msg_new();
@@ -479,14 +497,33 @@ ul_verifier_stop(struct ul_verifier *v)
 	}
 	if (v->listen_fd >= 0)
 		close(v->listen_fd);
-	/* sessions end at their next read; a stop does not wait for hosts
-	 * that keep their sessions open: the process is ending */
 	for (int i = 0; i < 2; i++)
 		if (v->stop_pipe[i] >= 0)
 			close(v->stop_pipe[i]);
+	/* every session ends at its next read or write (a request being
+	 * answered is answered first), before the store closes; one that
+	 * does not within 5 s is left to the process's end */
+	pthread_mutex_lock(&v->lock);
+	v->stopping = true;
+	for (unsigned i = 0; i < SESSIONS_MAX; i++)
+		if (v->live[i] != NULL)
+			shutdown(v->live[i]->sock, SHUT_RDWR);
+	{
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 5;
+		while (v->sessions > 0 &&
+		    pthread_cond_timedwait(&v->idle, &v->lock, &until) == 0)
+			;
+	}
+	pthread_mutex_unlock(&v->lock);
 	if (v->sessions == 0) {
 		ul_tls_free(v->tls);
 		sem_destroy(&v->kdf);
 		free(v);
+	} else {
+		ul_log(LOG_WARNING, "%u host sessions still busy at the stop",
+		    v->sessions);
 	}
 }

@@ -12,8 +12,9 @@
  * role = host: those requests go to the first verifier of `verifiers`
  * that takes a TLS session; once a request was sent it is never sent
  * again (it may have been applied): a verifier that goes away meanwhile
- * fails that request with UL_EUNAVAIL, and the next one tries the list
- * again. */
+ * fails that request with UL_EUNKNOWN ("outcome unknown"), and the next
+ * one tries the list again; with no verifier reachable, UL_EUNREACHABLE
+ * ("nothing changed"): as the provider's answers of a fleet (F2). */
 #ifndef UL_SERVER_VERIFIER_H
 #define UL_SERVER_VERIFIER_H
 
@@ -34,7 +35,7 @@ int ul_relay_new(struct ul_relay **out, const struct ul_conf *c, char *err,
     size_t errlen) __attribute__((warn_unused_result));
 void ul_relay_free(struct ul_relay *r);
 /* Sends c's request with c's uid to a verifier and puts its reply in
- * c->out (or UL_EUNAVAIL with a message when none answered in time). */
+ * c->out (or UL_EUNREACHABLE / UL_EUNKNOWN with a message, above). */
 void ul_relay_run(struct ul_relay *r, struct ul_call *c);
 
 #endif

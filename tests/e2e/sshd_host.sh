@@ -87,4 +87,4 @@ expect_lacks "sshd on a host: no verifier reachable: refused" "$out" "E2E-OK"
 expect_contains "... and the host says why" "$(cat "$T/h1/log")" "no verifier reachable"
 logs=$(cat "$T/h1/log" "$T/v1/log" "$T/v2/log" "$T/sshd.log")
 expect_lacks "S4: no password in the logs" "$logs" "$PASSWORD"
-ul_done
+vf_done

@@ -82,16 +82,10 @@ vf_tls_lines() {
 	printf '%s\n' "tls_ca = $PKI/$1.pem" "tls_cert = $PKI/$2.pem" "tls_key = $PKI/$2.key"
 }
 
-# vf_probe_conf CA NAME: a config file for vprobe with NAME's certificate.
-vf_probe_conf() {
-	vf_tls_lines "$1" "$2" >"$PKI/probe-$2.conf"
-	chmod 644 "$PKI/probe-$2.conf"
-	echo "$PKI/probe-$2.conf"
-}
-
-# vf_probe CA NAME HOST:PORT [N]: vprobe as NAME.
+# vf_probe CA NAME HOST:PORT [N]: vprobe as NAME, trusting CA.
 vf_probe() {
-	"$top_builddir/tests/fleet/vprobe" "$(vf_probe_conf "$1" "$2")" "$3" ${4:+"$4"} 2>&1 || true
+	"$top_builddir/tests/fleet/vprobe" "$PKI/$1.pem" "$PKI/$2.pem" "$PKI/$2.key" \
+		"$3" ${4:+"$4"} 2>&1 || true
 }
 
 # vf_log_count FILE TEXT: how many lines of FILE hold TEXT.
@@ -182,13 +176,15 @@ vf_start() {
 	v1) ;;
 	v*) [ -f "$T/$1/state/keys" ] || { cp "$T/v1/state/keys" "$T/$1/state/keys"; chmod 600 "$T/$1/state/keys"; } ;;
 	esac
-	"$UL_BIN/unilogind" --config "$T/$1/unilogin.conf" --foreground 2>>"$T/$1/log" &
+	# UL_HELPER_WRAP: valgrind (UL_VALGRIND=1, tests/lib.sh) or another
+	${UL_HELPER_WRAP:-} "$UL_BIN/unilogind" --config "$T/$1/unilogin.conf" \
+		--foreground 2>>"$T/$1/log" &
 	echo $! >"$T/$1/pid"
 	vf_helpers="$vf_helpers $1"
 	i=0
 	until vf_ctl "$1" status >/dev/null 2>&1; do
 		i=$((i + 1))
-		if [ "$i" -gt 400 ] || ! kill -0 "$(cat "$T/$1/pid")" 2>/dev/null; then
+		if [ "$i" -gt 2400 ] || ! kill -0 "$(cat "$T/$1/pid")" 2>/dev/null; then
 			echo "$1 did not start:"; sed 's/^/#   /' "$T/$1/log"; exit 99
 		fi
 		sleep 0.025
@@ -202,7 +198,20 @@ vf_stop() {
 	rm -f "$T/$1/pid"
 	kill -CONT "$pid" 2>/dev/null || true
 	kill "-${2:-TERM}" "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	rc=0
+	wait "$pid" 2>/dev/null || rc=$?
+	# a stop must be clean (a crash at the end is a failure too)
+	if [ "${2:-TERM}" = TERM ] && [ "$rc" -ne 0 ] && [ "$rc" -ne 143 ]; then
+		fail "$1's unilogind ended with status $rc"
+		sed 's/^/#   /' "$T/$1/log" | tail -5
+		cat "$T"/valgrind.* 2>/dev/null | sed 's/^/#   /' | head -60
+	fi
+}
+
+# vf_done: stops every helper (each stop must be clean), then ul_done.
+vf_done() {
+	for n in $vf_helpers; do vf_stop "$n"; done
+	ul_done
 }
 
 vf_cleanup() {

@@ -56,4 +56,4 @@ expect_contains "h1's ticket sent by h3 (same verifier, same uid): refused" \
 	"$(wire "$(s h3)" login_code "ticket=$ticket" "code=$rc")" "result=-20"
 expect_contains "... sent by h1: served" "$(wire "$(s h1)" login_code "ticket=$ticket" "code=$rc")" \
 	"result=0"
-ul_done
+vf_done

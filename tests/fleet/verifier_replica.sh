@@ -88,4 +88,4 @@ expect_eq "a host identity may not write a TOTP step (insufficient access)" 50 "
 # and the host serves from that replica: lookups, and logins through v1
 out=$(answers alice@example.com "$PASSWORD" "$(totp "$SECRET" 6)" | vf_pam h1 alice)
 expect_contains "a TOTP login on h1, whose replica holds no secret" "$out" "auth: PAM_SUCCESS"
-ul_done
+vf_done

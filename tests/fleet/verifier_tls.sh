@@ -38,6 +38,8 @@ expect_contains "verifiers must be HOST:PORT" "$(check "role = host" "verifiers 
 expect_contains "verifier_listen takes one address" \
 	"$(check "role = verifier" "verifier_listen = 127.0.0.1:1,127.0.0.1:2")" \
 	"verifier_listen: must be one ADDRESS:PORT"
+expect_contains "standalone takes no certificate" "$(check "tls_ca = $PKI/ca.pem")" \
+	"tls_ca, tls_cert, tls_key and tls_crl go with role = host and role = verifier"
 expect_contains "standalone takes no verifiers" "$(check "verifiers = 127.0.0.1:7000")" \
 	"verifiers and verifier_listen go with role = host and role = verifier"
 

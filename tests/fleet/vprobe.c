@@ -1,5 +1,6 @@
-/* vprobe CONF HOST:PORT [N]: a host's TLS client (helper/server/tls.c)
- * with the tls_ca, tls_cert and tls_key of CONF: connects to a verifier,
+/* vprobe CA CERT KEY HOST:PORT [N]: a host's TLS client
+ * (helper/server/tls.c) with these as tls_ca, tls_cert and tls_key:
+ * connects to a verifier,
  * sends STATUS N times (default 1) on one session and prints
  * "result R" (the last answer's UL_F_RESULT), or what failed.  With N > 1
  * it prints the median round trip too ("rtt_us U"), for bench/run.
@@ -43,23 +44,25 @@ main(int argc, char **argv)
 	struct ul_tls_conn *conn;
 	struct ul_msg *m;
 	char err[512];
-	long n = argc > 3 ? strtol(argv[3], NULL, 10) : 1;
+	long n = argc > 5 ? strtol(argv[5], NULL, 10) : 1;
 	int64_t *us;
 	int r;
 
-	if (argc < 3 || n < 1 || n > 1000000) {
-		fprintf(stderr, "usage: vprobe CONF HOST:PORT [N]\n");
+	if (argc < 5 || n < 1 || n > 1000000) {
+		fprintf(stderr, "usage: vprobe CA CERT KEY HOST:PORT [N]\n");
 		return 2;
 	}
 	if (sodium_init() < 0)
 		return 1;
 	ul_conf_defaults(&conf);
-	if (ul_conf_load(&conf, argv[1], false, err, sizeof(err)) != 0 ||
+	if (ul_conf_set(&conf, "tls_ca", argv[1], err, sizeof(err)) != 0 ||
+	    ul_conf_set(&conf, "tls_cert", argv[2], err, sizeof(err)) != 0 ||
+	    ul_conf_set(&conf, "tls_key", argv[3], err, sizeof(err)) != 0 ||
 	    ul_tls_new(&tls, &conf, false, err, sizeof(err)) != 0) {
 		printf("config: %s\n", err);
 		return 1;
 	}
-	r = ul_tls_connect(tls, argv[2], 3000, &conn, err, sizeof(err));
+	r = ul_tls_connect(tls, argv[4], 3000, &conn, err, sizeof(err));
 	if (r != 0) {
 		printf("connect: %s\n", err);
 		return 1;
