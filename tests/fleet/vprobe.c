@@ -65,12 +65,15 @@ main(int argc, char **argv)
 	r = ul_tls_connect(tls, argv[4], 3000, &conn, err, sizeof(err));
 	if (r != 0) {
 		printf("connect: %s\n", err);
+		ul_tls_free(tls);
 		return 1;
 	}
 	m = ul_msg_new();
 	us = calloc((size_t)n, sizeof(*us));
-	if (m == NULL || us == NULL)
-		return 1;
+	if (m == NULL || us == NULL) {
+		r = 1;
+		goto out;
+	}
 	for (long i = 0; i < n; i++) {
 		int64_t t0 = now_us();
 
@@ -80,7 +83,8 @@ main(int argc, char **argv)
 		    (r = ul_tls_recv_msg(conn, m, 3000)) != 0 ||
 		    (r = ul_msg_decode(m)) != 0) {
 			printf("no answer: %s\n", ul_strerror(r));
-			return 1;
+			r = 1;
+			goto out;
 		}
 		us[i] = now_us() - t0;
 	}
@@ -89,9 +93,11 @@ main(int argc, char **argv)
 		qsort(us, (size_t)n, sizeof(*us), cmp);
 		printf("rtt_us %lld\n", (long long)us[n / 2]);
 	}
+	r = 0;
+out:
 	ul_tls_close(conn);
 	ul_tls_free(tls);
 	ul_msg_free(m);
 	free(us);
-	return 0;
+	return r;
 }

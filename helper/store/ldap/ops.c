@@ -534,7 +534,8 @@ list_read(struct ul_txn *t, char *query, const char *base, int scope,
 		dir_list_drop(t);
 		return r;
 	}
-	qsort(l->keys, l->n, sizeof(char *), key_order);
+	if (l->n > 1)
+		qsort(l->keys, l->n, sizeof(char *), key_order);
 	return 0;
 }
 
