@@ -14,6 +14,15 @@
 #   L1a: 1,000 accounts added from four hosts at once, each uid from the
 #       fleet's counter: 0 duplicates; every host shows each uid as it was
 #       acknowledged, and the provider and every replica hold each once.
+# FLEET_VIA=verifiers (tests/fleet/via_verifiers/races_accounts.sh, issue
+# 16): every host in role = host, relaying to two verifiers (h1, h3 to v1
+# first, h2, h4 to v2).  S3 the same: the wrong passwords go to the hosts,
+# the verifiers count them (lockout_attempts is theirs).  Admin writes
+# run on verifiers only (a host refuses them: issue 16's Decided list), so
+# L1 and L1a are the same adds sent, from each host's point of view, to
+# its verifier: two verifiers adding one unix_user at once, 1,000 uids
+# from the two verifiers at once (hosts 1, 3 through v1, 2, 4 through v2);
+# what every host then shows is read on the host from its own replica.
 set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
@@ -33,7 +42,9 @@ hosts="h1 h2 h3 h4"
 races() { # WHAT ARGS...: races.py on every host's socket; its output
 	what=$1; shift
 	socks=
-	for h in $hosts; do socks="$socks $(fleet_helper_socket "$h")"; done
+	for h in $hosts; do
+		socks="$socks $(fleet_helper_socket "$h") --admin $(fleet_admin_socket "$h")"
+	done
 	drv=0
 	# shellcheck disable=SC2086
 	PYTHONDONTWRITEBYTECODE=1 timeout 300 python3 "$top_srcdir/tests/fleet/races.py" \
