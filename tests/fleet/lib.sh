@@ -11,10 +11,12 @@
 #
 # FLEET_VIA=verifiers (issue 16; tests/fleet/via_verifiers/ set it): the
 # same fleet with every host's helper in role = host, relaying its logins
-# and self-service to two verifiers v1, v2 (role = verifier, store = ldap
-# on p1, the keys) over TLS with a certificate of its own; the replicas
-# c1..c3 made from consumer-host.conf (each replicating as its host's
-# identity cn=hN,ou=hosts, without the secret attributes).  A test that
+# and self-service to two verifiers v1, v2 over TLS with a certificate of
+# its own; the replicas c1..c3 made from consumer-host.conf (each
+# replicating as its host's identity cn=hN,ou=hosts, without the secret
+# attributes).  A verifier (role = verifier, the keys) is configured as a
+# host's helper of issue 15 is: store = ldap reading its own replica with
+# the secrets (s1, s2: consumer.conf) and writing to p1.  A test that
 # adds users or accounts does it where the host's admin writes run
 # (fleet_wctl, fleet_wconf, fleet_admin_socket: the host itself, or its
 # first verifier): a host in role = host makes no admin changes.
