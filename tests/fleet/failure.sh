@@ -26,7 +26,7 @@
 # ACCOUNT_CHECK answer from the host's replica; admin writes (run on a
 # verifier: a host makes none) say "nothing changed" or "outcome unknown";
 # the log that says why logins were refused is the verifier's (it is the
-# one that could not write; the host only passes its answer on).  A
+# one that could not write), and the host's own names its verifier and why.  A
 # verifier itself stopped or killed is tests/fleet/verifier.sh's case.
 set -eu
 : "${top_srcdir:=$(pwd)}"
@@ -48,7 +48,7 @@ N=${UL_FLEET_OUTAGE_N:-20}
 fleet_init
 fleet_load
 fleet_start $FLEET_NAMES
-fleet_synced c1 c2 c3
+fleet_synced $FLEET_REPLICAS
 hosts="h1 h2 h3"
 fleet_helper_start $hosts
 
@@ -63,7 +63,7 @@ done
 (umask 077; fleet_wctl h1 --json tfa enroll tfa@example.com --digits 8 |
 	sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' >"$T/secret")
 fleet_wctl h1 tfa confirm tfa@example.com "$(totp "$(cat "$T/secret")" 8 -30)" >/dev/null
-fleet_synced c1 c2 c3
+fleet_synced $FLEET_REPLICAS
 
 races() { # WHAT ARGS...: races.py on every host's socket
 	what=$1; shift
@@ -96,7 +96,7 @@ expect_contains "provider up: a login with a password alone" "$out" \
 expect_contains "provider up: a legacy account's own password" "$out" \
 	"login_legacy: requests 3 ok 3 unreachable 0 unknown 0 noreply 0 other 0"
 expect_contains "provider up: LOOKUP answers" "$out" "lookup: requests 3 ok 3 "
-fleet_synced c1 c2 c3    # the legacy account it added, on every replica
+fleet_synced $FLEET_REPLICAS    # the legacy account it added, on every replica
 
 # why_log HOST: the log of the helper that refuses HOST's logins when the
 # provider is out: HOST's own, or (FLEET_VIA=verifiers) its verifier's
@@ -111,7 +111,10 @@ why_log() {
 # outage WHICH: each request's answer while the provider is WHICH
 # (stopped, killed)
 outage() {
-	for h in $hosts; do wc -l <"$(why_log "$h")" >"$T/log-lines.$h"; done
+	for h in $hosts; do
+		wc -l <"$(why_log "$h")" >"$T/log-lines.$h"
+		wc -l <"$FLEET_DIR/$h/helper.log" >"$T/host-log-lines.$h"
+	done
 	out=$(races outage --n "$N" --parallel 6 --deadline "$UL_TIMEOUT" --secret-file "$T/secret")
 	for kind in login_password login_wrong login_code login_legacy; do
 		line=$(printf '%s\n' "$out" | grep "^$kind: ")
@@ -142,6 +145,11 @@ outage() {
 		expect_contains "$1: $h's log (or its verifier's) says why logins were refused" \
 			"$(tail -n "+$(($(cat "$T/log-lines.$h") + 1))" "$(why_log "$h")")" \
 			"store: login_code refused: provider"
+		# ... and a host in role = host says it too: its admin looks there
+		[ "$FLEET_VIA" != verifiers ] || expect_contains \
+			"$1: $h's own log says its verifier refused a login, and why" \
+			"$(tail -n "+$(($(cat "$T/host-log-lines.$h") + 1))" "$FLEET_DIR/$h/helper.log")" \
+			": login_code refused: provider unreachable"
 	done
 }
 
@@ -180,7 +188,7 @@ restart_p1() {
 	fleet_start p1
 	expect_eq "$1: the provider takes a write again" "" \
 		"$(fleet_wctl h1 product add "after-$2" 2>&1 >/dev/null)"
-	fleet_synced c1 c2 c3
+	fleet_synced $FLEET_REPLICAS
 }
 
 # back: the same helpers write again

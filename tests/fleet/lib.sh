@@ -50,7 +50,11 @@ esac
 # ... and the verifiers' own replicas s1, s2, with the secrets (consumer.conf),
 # as a verifier runs next to the providers, reading its replica and
 # writing to the active provider like a helper of issue 15
-[ "$FLEET_VIA" != verifiers ] || FLEET_NAMES="$FLEET_NAMES s1 s2"
+FLEET_REPLICAS="c1 c2 c3"   # every replica a helper reads: fleet_synced $FLEET_REPLICAS
+[ "$FLEET_VIA" != verifiers ] || {
+	FLEET_NAMES="$FLEET_NAMES s1 s2"
+	FLEET_REPLICAS="$FLEET_REPLICAS s1 s2"
+}
 
 # A TCP port nothing listens on now (as tests/e2e/sshd.sh picks one).
 fleet_free_port() {

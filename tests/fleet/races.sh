@@ -35,7 +35,7 @@ FLEET_NOSYNC=1    # see fleet_config: the trials need no fsync of each write
 fleet_init
 fleet_load
 fleet_start $FLEET_NAMES
-fleet_synced c1 c2 c3
+fleet_synced $FLEET_REPLICAS
 
 # no lockout in the way: a losing racer's code counts as a failure (S3),
 # the next trial's win starts the count again
@@ -72,7 +72,7 @@ expect_contains "U5: a reset code at two hosts at once: accepted exactly once, 1
 # T4: every replica agrees that the codes are spent: the users' entries
 # hold no recovery code (ten each, all used).  (With FLEET_VIA=verifiers
 # a host's replica never holds one, spent or not: p1 is the check there.)
-fleet_synced c1 c2 c3
+fleet_synced $FLEET_REPLICAS
 for n in p1 c1 c2 c3; do
 	expect_eq "T4: $n holds no recovery code of the 100 users" 0 \
 		"$(fleet_search "$n" "ou=users,$FLEET_SUFFIX" '(mail=race*)' uniRecoveryCode |
@@ -88,6 +88,7 @@ fleet_wctl h1 account add comms pamuser --email pam@example.com >/dev/null
 secret=$(fleet_wctl h1 --json tfa enroll pam@example.com --digits 6 |
 	sed -n 's/.*"secret":"\([^"]*\)".*/\1/p')
 fleet_wctl h1 tfa confirm pam@example.com "$(totp "$secret" 6 -60)" >/dev/null
+fleet_synced $FLEET_REPLICAS    # (written through h1: h2 and h3 read theirs)
 out=$(answers pam@example.com "$PASSWORD" "$(totp "$secret" 6 +30)" | fleet_pam h2 pamuser)
 expect_contains "T3 through PAM: the next step's code on h2 logs in" "$out" "auth: PAM_SUCCESS"
 out=$(answers pam@example.com "$PASSWORD" "$(totp "$secret" 6)" | fleet_pam h3 pamuser)

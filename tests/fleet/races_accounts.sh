@@ -36,7 +36,7 @@ FLEET_NOSYNC=1    # see fleet_config: the trials need no fsync of each write
 fleet_init
 fleet_load
 fleet_start $FLEET_NAMES
-fleet_synced c1 c2 c3
+fleet_synced $FLEET_REPLICAS
 hosts="h1 h2 h3 h4"
 
 races() { # WHAT ARGS...: races.py on every host's socket; its output
@@ -72,7 +72,7 @@ out=$(races lockout --email many@example.com --account many --tries 50)
 expect_contains "S3: 4 hosts x 50 wrong passwords at once, below the limit: all 200 counted" \
 	"$out" "tries 200 counted 200 locked_out 0 other 0"
 key=$(printf '%s\n' "$out" | grep '^counter ')
-fleet_synced c1 c2 c3
+fleet_synced $FLEET_REPLICAS
 for n in p1 c1 c2 c3; do
 	expect_eq "S3: $n: the directory's count is 200 (0 lost increments)" "200 no" \
 		"$(counter "$n" "$key")"
@@ -90,7 +90,7 @@ for k in 1 2 3 4; do
 done
 # the directory itself, on the provider and every replica: 1100 accounts
 # (and lockout's one), 1101 distinct uids and unix_users
-fleet_synced c1 c2 c3
+fleet_synced $FLEET_REPLICAS
 for n in p1 c1 c2 c3; do
 	fleet_search "$n" "ou=products,$FLEET_SUFFIX" '(objectClass=uniAccount)' uniUid uniUnixUser \
 		>"$T/accounts.$n"
@@ -106,7 +106,7 @@ out=$(races lockout --email locked@example.com --account locked --tries 50)
 expect_contains "S3: 4 hosts x 50 wrong passwords at once: exactly 5 counted, 195 told locked out" \
 	"$out" "tries 200 counted 5 locked_out 195 other 0"
 key=$(printf '%s\n' "$out" | grep '^counter ')
-fleet_synced c1 c2 c3
+fleet_synced $FLEET_REPLICAS
 for n in p1 c1 c2 c3; do
 	expect_eq "S3: $n: the counter holds the lockout (the 5th try set it)" "0 yes" \
 		"$(counter "$n" "$key")"
