@@ -18,9 +18,9 @@
 # several at once) and through the real libpam and libnss (pamdrive,
 # getent through nss_wrapper).
 # FLEET_VIA=verifiers (tests/fleet/via_verifiers/failure.sh, issue 16):
-# every host in role = host, relaying to two verifiers (store = ldap on
-# p1; h1, h3 to v1 first, h2 to v2), the provider stopped or killed under
-# the verifiers.  The same answers, each now the verifier's, passed on by
+# every host in role = host, relaying to two verifiers (store = ldap,
+# each reading its own replica s1, s2 and writing to p1; h1, h3 to v1
+# first, h2 to v2), the provider stopped or killed under the verifiers.  The same answers, each now the verifier's, passed on by
 # the host: a login that needs a write is refused (unreachable or
 # unknown, never PAM_SUCCESS) before the deadline; NSS, LOOKUP and
 # ACCOUNT_CHECK answer from the host's replica; admin writes (run on a
@@ -203,7 +203,7 @@ expect_contains "S7: the stream was cut by the kill" "$out" "killed yes"
 wait "$p1" 2>/dev/null || true; rm -f "$FLEET_DIR/p1/pid"
 restart_p1 "S7: after kill -9" stream
 acked=$(wc -l <"$T/acked")
-for n in p1 c1 c2 c3; do
+for n in p1 $FLEET_REPLICAS; do
 	fleet_search "$n" "ou=users,$FLEET_SUFFIX" '(mail=s7-*)' mail | sed -n 's/^mail: //p' |
 		sort >"$T/have.$n"
 	expect_eq "S7: $n holds each of the $acked acknowledged users after the restart" "" \

@@ -22,8 +22,10 @@ tests/fleet/races.sh checks, and "#" lines; the exit status is 0 when the
 run ran (whatever it found), 99 when the driver could not run (a setup
 request refused, or no reply where one is needed).
 
-codes: --confirm users are added (user add on one host), and each
-confirmation code is raced by SELF_VERIFY on two hosts (U2).  Each user
+codes: --confirm users are added (user add on one host) and invited to
+one team account of the product (a verifier serves a host self-service
+for its product's users only), and each confirmation code is raced by
+SELF_VERIFY on two hosts (U2).  Each user
 then gets an authenticator app (8 digits) confirmed with the previous
 step.  --totp trials: LOGIN_BEGIN on two hosts, then the same code of a
 step not used yet sent to both at once with LOGIN_CODE (T3); each user's

@@ -71,9 +71,10 @@ expect_contains "U5: a reset code at two hosts at once: accepted exactly once, 1
 
 # T4: every replica agrees that the codes are spent: the users' entries
 # hold no recovery code (ten each, all used).  (With FLEET_VIA=verifiers
-# a host's replica never holds one, spent or not: p1 is the check there.)
+# a host's replica never holds one, spent or not: p1 and the verifiers'
+# replicas s1, s2 are the check there.)
 fleet_synced $FLEET_REPLICAS
-for n in p1 c1 c2 c3; do
+for n in p1 $FLEET_REPLICAS; do
 	expect_eq "T4: $n holds no recovery code of the 100 users" 0 \
 		"$(fleet_search "$n" "ou=users,$FLEET_SUFFIX" '(mail=race*)' uniRecoveryCode |
 		    grep -c '^uniRecoveryCode' || true)"

@@ -73,7 +73,7 @@ expect_contains "S3: 4 hosts x 50 wrong passwords at once, below the limit: all 
 	"$out" "tries 200 counted 200 locked_out 0 other 0"
 key=$(printf '%s\n' "$out" | grep '^counter ')
 fleet_synced $FLEET_REPLICAS
-for n in p1 c1 c2 c3; do
+for n in p1 $FLEET_REPLICAS; do
 	expect_eq "S3: $n: the directory's count is 200 (0 lost increments)" "200 no" \
 		"$(counter "$n" "$key")"
 done
@@ -91,7 +91,7 @@ done
 # the directory itself, on the provider and every replica: 1100 accounts
 # (and lockout's one), 1101 distinct uids and unix_users
 fleet_synced $FLEET_REPLICAS
-for n in p1 c1 c2 c3; do
+for n in p1 $FLEET_REPLICAS; do
 	fleet_search "$n" "ou=products,$FLEET_SUFFIX" '(objectClass=uniAccount)' uniUid uniUnixUser \
 		>"$T/accounts.$n"
 	expect_eq "L1a: $n holds 1101 accounts with 1101 distinct uids and unix_users" "1101 1101 1101" \
@@ -107,7 +107,7 @@ expect_contains "S3: 4 hosts x 50 wrong passwords at once: exactly 5 counted, 19
 	"$out" "tries 200 counted 5 locked_out 195 other 0"
 key=$(printf '%s\n' "$out" | grep '^counter ')
 fleet_synced $FLEET_REPLICAS
-for n in p1 c1 c2 c3; do
+for n in p1 $FLEET_REPLICAS; do
 	expect_eq "S3: $n: the counter holds the lockout (the 5th try set it)" "0 yes" \
 		"$(counter "$n" "$key")"
 done
