@@ -211,6 +211,7 @@ ul_relay_run(struct ul_relay *r, struct ul_call *c)
 	struct ul_msg *req = ul_msg_new();
 	struct ul_tls_conn *conn = NULL;
 	char err[512] = "no verifier configured";
+	int64_t result;
 	unsigned i;
 	int rc;
 
@@ -249,5 +250,13 @@ ul_relay_run(struct ul_relay *r, struct ul_call *c)
 		    "outcome unknown; try again");
 		return;
 	}
+	/* the verifier's fleet provider could not take the change (F2): the
+	 * verifier logs it, and so does this host, whose admin looks here
+	 * first when its logins fail */
+	if (ul_msg_int(c->out, UL_F_RESULT, &result) == 0 &&
+	    (result == UL_EUNREACHABLE || result == UL_EUNKNOWN))
+		ul_log(LOG_ERR, "verifier %s: %s refused: %s",
+		    r->targets[i].hostport, ul_msg_type_name(c->in->type),
+		    ul_strerror((int)result));
 	give_back(r, i, conn);
 }

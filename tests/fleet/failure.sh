@@ -17,6 +17,17 @@
 # Requests go over the wire (tests/fleet/races.py outage: N of each kind,
 # several at once) and through the real libpam and libnss (pamdrive,
 # getent through nss_wrapper).
+# FLEET_VIA=verifiers (tests/fleet/via_verifiers/failure.sh, issue 16):
+# every host in role = host, relaying to two verifiers (store = ldap,
+# each reading its own replica s1, s2 and writing to p1; h1, h3 to v1
+# first, h2 to v2), the provider stopped or killed under the verifiers.  The same answers, each now the verifier's, passed on by
+# the host: a login that needs a write is refused (unreachable or
+# unknown, never PAM_SUCCESS) before the deadline; NSS, LOOKUP and
+# ACCOUNT_CHECK answer from the host's replica; admin writes (run on a
+# verifier: a host makes none) say "nothing changed" or "outcome unknown";
+# the log that says why logins were refused is the verifier's (it is the
+# one that could not write), and the host's own names its verifier and why.  A
+# verifier itself stopped or killed is tests/fleet/verifier.sh's case.
 set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
@@ -37,27 +48,29 @@ N=${UL_FLEET_OUTAGE_N:-20}
 fleet_init
 fleet_load
 fleet_start $FLEET_NAMES
-fleet_synced c1 c2 c3
+fleet_synced $FLEET_REPLICAS
 hosts="h1 h2 h3"
 fleet_helper_start $hosts
 
 # plain@ (a password alone) and tfa@ (an authenticator app, 8 digits)
 for who in plain tfa; do
-	code=$(fleet_ctl h1 --json user add "$who@example.com" | sed -n 's/.*"confirmation_code":"\([^"]*\)".*/\1/p')
+	code=$(fleet_wctl h1 --json user add "$who@example.com" | sed -n 's/.*"confirmation_code":"\([^"]*\)".*/\1/p')
 	answers "$code" "$PASSWORD" |
-		"$UL_BIN/unilogin" --config "$(fleet_helper_conf h1)" --password-stdin verify "$who@example.com" >/dev/null
-	fleet_ctl h1 product add comms >/dev/null 2>&1 || true
-	fleet_ctl h1 account add comms "$who" --email "$who@example.com" >/dev/null
+		"$UL_BIN/unilogin" --config "$(fleet_wconf h1)" --password-stdin verify "$who@example.com" >/dev/null
+	fleet_wctl h1 product add comms >/dev/null 2>&1 || true
+	fleet_wctl h1 account add comms "$who" --email "$who@example.com" >/dev/null
 done
-(umask 077; fleet_ctl h1 --json tfa enroll tfa@example.com --digits 8 |
+(umask 077; fleet_wctl h1 --json tfa enroll tfa@example.com --digits 8 |
 	sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' >"$T/secret")
-fleet_ctl h1 tfa confirm tfa@example.com "$(totp "$(cat "$T/secret")" 8 -30)" >/dev/null
-fleet_synced c1 c2 c3
+fleet_wctl h1 tfa confirm tfa@example.com "$(totp "$(cat "$T/secret")" 8 -30)" >/dev/null
+fleet_synced $FLEET_REPLICAS
 
 races() { # WHAT ARGS...: races.py on every host's socket
 	what=$1; shift
 	socks=
-	for h in $hosts; do socks="$socks $(fleet_helper_socket "$h")"; done
+	for h in $hosts; do
+		socks="$socks $(fleet_helper_socket "$h") --admin $(fleet_admin_socket "$h")"
+	done
 	drv=0
 	# shellcheck disable=SC2086
 	PYTHONDONTWRITEBYTECODE=1 timeout 300 python3 "$top_srcdir/tests/fleet/races.py" \
@@ -83,10 +96,25 @@ expect_contains "provider up: a login with a password alone" "$out" \
 expect_contains "provider up: a legacy account's own password" "$out" \
 	"login_legacy: requests 3 ok 3 unreachable 0 unknown 0 noreply 0 other 0"
 expect_contains "provider up: LOOKUP answers" "$out" "lookup: requests 3 ok 3 "
+fleet_synced $FLEET_REPLICAS    # the legacy account it added, on every replica
+
+# why_log HOST: the log of the helper that refuses HOST's logins when the
+# provider is out: HOST's own, or (FLEET_VIA=verifiers) its verifier's
+why_log() {
+	if [ "$FLEET_VIA" = verifiers ]; then
+		echo "$FLEET_DIR/$(fleet_host_verifier "$1")/helper.log"
+	else
+		echo "$FLEET_DIR/$1/helper.log"
+	fi
+}
 
 # outage WHICH: each request's answer while the provider is WHICH
 # (stopped, killed)
 outage() {
+	for h in $hosts; do
+		wc -l <"$(why_log "$h")" >"$T/log-lines.$h"
+		wc -l <"$FLEET_DIR/$h/helper.log" >"$T/host-log-lines.$h"
+	done
 	out=$(races outage --n "$N" --parallel 6 --deadline "$UL_TIMEOUT" --secret-file "$T/secret")
 	for kind in login_password login_wrong login_code login_legacy; do
 		line=$(printf '%s\n' "$out" | grep "^$kind: ")
@@ -114,8 +142,14 @@ outage() {
 			"auth: PAM_AUTHINFO_UNAVAIL"
 		expect_lacks "$1: PAM on $h: never PAM_SUCCESS" "$got" "PAM_SUCCESS"
 		expect_eq "$1: NSS on $h answers from the replica" "plain:$plain_uid" "$(nss "$h" plain)"
-		expect_contains "$1: $h's log says why logins were refused" \
-			"$(tail -5 "$FLEET_DIR/$h/helper.log")" "store: login_code refused: provider"
+		expect_contains "$1: $h's log (or its verifier's) says why logins were refused" \
+			"$(tail -n "+$(($(cat "$T/log-lines.$h") + 1))" "$(why_log "$h")")" \
+			"store: login_code refused: provider"
+		# ... and a host in role = host says it too: its admin looks there
+		[ "$FLEET_VIA" != verifiers ] || expect_contains \
+			"$1: $h's own log says its verifier refused a login, and why" \
+			"$(tail -n "+$(($(cat "$T/host-log-lines.$h") + 1))" "$FLEET_DIR/$h/helper.log")" \
+			": login_code refused: provider unreachable"
 	done
 }
 
@@ -125,12 +159,12 @@ kill -STOP "$p1"
 # user lock reads its user on the provider first (no answer: nothing was
 # sent); after a request that waited ldap_timeout the helper holds the
 # provider off for as long (nothing sent: unreachable)
-rc=0; got=$(fleet_ctl h3 product add stopped 2>&1) || rc=$?
+rc=0; got=$(fleet_wctl h3 product add stopped 2>&1) || rc=$?
 echo "# provider stopped: product add: status $rc: $got"
 expect_eq "provider stopped: product add exits 3" 3 "$rc"
 expect_contains "provider stopped: product add sent, no answer: outcome unknown" "$got" \
 	"provider did not answer: outcome unknown"
-rc=0; got=$(fleet_ctl h2 user lock plain@example.com 2>&1) || rc=$?
+rc=0; got=$(fleet_wctl h2 user lock plain@example.com 2>&1) || rc=$?
 echo "# provider stopped: user lock: status $rc: $got"
 expect_eq "provider stopped: user lock exits 3" 3 "$rc"
 expect_contains "provider stopped: user lock (its read had no answer): nothing changed" "$got" \
@@ -140,7 +174,7 @@ kill -CONT "$p1"
 kill -KILL "$p1"; wait "$p1" 2>/dev/null || true; rm -f "$FLEET_DIR/p1/pid"
 outage "provider killed"
 for h in $hosts; do
-	rc=0; got=$(fleet_ctl "$h" user lock plain@example.com 2>&1) || rc=$?
+	rc=0; got=$(fleet_wctl "$h" user lock plain@example.com 2>&1) || rc=$?
 	expect_eq "provider killed: user lock on $h exits 3" 3 "$rc"
 	expect_contains "provider killed: user lock on $h: provider unreachable: nothing changed" \
 		"$got" "provider unreachable: nothing changed"
@@ -153,8 +187,8 @@ done
 restart_p1() {
 	fleet_start p1
 	expect_eq "$1: the provider takes a write again" "" \
-		"$(fleet_ctl h1 product add "after-$2" 2>&1 >/dev/null)"
-	fleet_synced c1 c2 c3
+		"$(fleet_wctl h1 product add "after-$2" 2>&1 >/dev/null)"
+	fleet_synced $FLEET_REPLICAS
 }
 
 # back: the same helpers write again
@@ -169,7 +203,7 @@ expect_contains "S7: the stream was cut by the kill" "$out" "killed yes"
 wait "$p1" 2>/dev/null || true; rm -f "$FLEET_DIR/p1/pid"
 restart_p1 "S7: after kill -9" stream
 acked=$(wc -l <"$T/acked")
-for n in p1 c1 c2 c3; do
+for n in p1 $FLEET_REPLICAS; do
 	fleet_search "$n" "ou=users,$FLEET_SUFFIX" '(mail=s7-*)' mail | sed -n 's/^mail: //p' |
 		sort >"$T/have.$n"
 	expect_eq "S7: $n holds each of the $acked acknowledged users after the restart" "" \

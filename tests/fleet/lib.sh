@@ -9,6 +9,18 @@
 # replica and writes to p1.  Nothing outside $T is written; every helper
 # and every slapd is stopped on exit.
 #
+# FLEET_VIA=verifiers (issue 16; tests/fleet/via_verifiers/ set it): the
+# same fleet with every host's helper in role = host, relaying its logins
+# and self-service to two verifiers v1, v2 over TLS with a certificate of
+# its own; the replicas c1..c3 made from consumer-host.conf (each
+# replicating as its host's identity cn=hN,ou=hosts, without the secret
+# attributes).  A verifier (role = verifier, the keys) is configured as a
+# host's helper of issue 15 is: store = ldap reading its own replica with
+# the secrets (s1, s2: consumer.conf) and writing to p1.  A test that
+# adds users or accounts does it where the host's admin writes run
+# (fleet_wctl, fleet_wconf, fleet_admin_socket: the host itself, or its
+# first verifier): a host in role = host makes no admin changes.
+#
 #   . "$top_srcdir/tests/lib.sh"; . "$top_srcdir/tests/fleet/lib.sh"
 #   fleet_init; fleet_load; fleet_start p1 p2 c1 c2 c3
 #   fleet_search c2 BASE FILTER ATTR...   (as the consumer's local helper)
@@ -29,6 +41,20 @@ FLEET_DIR=$T/ldap
 FLEET_TRIES=${FLEET_TRIES:-400}    # polls of 25 ms: 10 s at most
 fleet_pids=
 fleet_helpers=    # the hosts whose helper runs now
+fleet_verifiers=  # FLEET_VIA=verifiers: the verifiers running now
+FLEET_VIA=${FLEET_VIA:-}
+case $FLEET_VIA in
+''|verifiers) ;;
+*) echo "FLEET_VIA=$FLEET_VIA: only 'verifiers' (or nothing) is known"; exit 99 ;;
+esac
+# ... and the verifiers' own replicas s1, s2, with the secrets (consumer.conf),
+# as a verifier runs next to the providers, reading its replica and
+# writing to the active provider like a helper of issue 15
+FLEET_REPLICAS="c1 c2 c3"   # every replica a helper reads: fleet_synced $FLEET_REPLICAS
+[ "$FLEET_VIA" != verifiers ] || {
+	FLEET_NAMES="$FLEET_NAMES s1 s2"
+	FLEET_REPLICAS="$FLEET_REPLICAS s1 s2"
+}
 
 # A TCP port nothing listens on now (as tests/e2e/sshd.sh picks one).
 fleet_free_port() {
@@ -58,10 +84,35 @@ fleet_init() {
 	done
 	admin_hash=$(slappasswd -s "$(fleet_secret admin)")
 	for n in $FLEET_NAMES; do
-		case $n in p*) example=provider.conf ;; *) example=consumer.conf ;; esac
+		case $n:$FLEET_VIA in
+		p*) example=provider.conf ;;
+		s*) example=consumer.conf ;;
+		*:verifiers) example=consumer-host.conf ;;
+		*) example=consumer.conf ;;
+		esac
 		fleet_config "$FLEET_EXAMPLES/$example" "$n" "$admin_hash" \
 			>"$FLEET_DIR/$n/slapd.conf"
+		# a host replica binds as its host (cn=hN,ou=hosts, fleet_load)
+		[ "$example" != consumer-host.conf ] ||
+			sed -i -e "s|cn=web1,ou=hosts|cn=h${n#c},ou=hosts|" \
+			    -e "s|REPLACE-WITH-THIS-HOST-PASSWORD|$(fleet_secret "h${n#c}")|" \
+			    "$FLEET_DIR/$n/slapd.conf"
 	done
+	[ "$FLEET_VIA" != verifiers ] || fleet_via_init
+}
+
+# fleet_via_init (FLEET_VIA=verifiers): a CA, certificates for the
+# verifiers v1, v2 and the hosts h1..h4 (product comms), the verifiers'
+# ports (tests/fleet/verifier_lib.sh).
+fleet_via_init() {
+	. "$top_srcdir/tests/fleet/verifier_lib.sh"
+	vf_ca ca
+	for _fv in v1 v2; do
+		vf_cert ca "$_fv" verifier
+		mkdir -p "$FLEET_DIR/$_fv"
+		fleet_free_port >"$FLEET_DIR/$_fv/port"
+	done
+	for _fh in h1 h2 h3 h4; do vf_cert ca "$_fh" product:comms; done
 }
 
 # fleet_config EXAMPLE NAME ROOTPW_HASH: the example with the test's names,
@@ -122,7 +173,7 @@ fleet_stop() {
 }
 
 fleet_cleanup() {
-	[ -z "$fleet_helpers" ] || fleet_helper_stop $fleet_helpers
+	[ -z "$fleet_helpers$fleet_verifiers" ] || fleet_helper_stop $fleet_helpers
 	[ ! -d "$FLEET_DIR" ] || fleet_stop $FLEET_NAMES
 	ul_cleanup
 }
@@ -150,6 +201,15 @@ fleet_load() {
 				"$h" "$FLEET_SUFFIX" "$h" "$(slappasswd -s "$(fleet_secret "$h")")"
 		done
 		printf 'dn: ou=readers,%s\nobjectClass: organizationalUnit\nou: readers\n' "$FLEET_SUFFIX"
+		# FLEET_VIA=verifiers: the hosts' own identities, as which their
+		# replicas replicate (consumer-host.conf, acl.conf)
+		[ "$FLEET_VIA" != verifiers ] || {
+			printf '\ndn: ou=hosts,%s\nobjectClass: organizationalUnit\nou: hosts\n' "$FLEET_SUFFIX"
+			for i in 1 2 3; do
+				printf '\ndn: cn=h%s,ou=hosts,%s\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: h%s\nuserPassword: %s\n' \
+					"$i" "$FLEET_SUFFIX" "$i" "$(slappasswd -s "$(fleet_secret "h$i")")"
+			done
+		}
 	} >"$FLEET_DIR/base.ldif"
 	if ! slapadd -q -S 1 -w -f "$FLEET_DIR/p1/slapd.conf" -l "$FLEET_DIR/base.ldif" \
 	    >"$FLEET_DIR/load.log" 2>&1 ||
@@ -239,36 +299,94 @@ fleet_host_replica() { _fk=${1#h}; echo "c$(( (_fk - 1) % 3 + 1 ))"; }
 # fleet_helper_config HOST [KEY = VALUE]...: HOST's unilogin.conf and PAM
 # service; the lines given replace the defaults of the same keys.  The one
 # place where a host's helper is configured (how it reaches the directory,
-# or later a verifier): the tests only start, stop and talk to it.  The
-# KDF is the lowest there is (1 pass, 1 MiB: tests/lib.sh has 8 MiB): the
-# race tests log in thousands of times, and 8 MiB a login was most of the
+# or a verifier): the tests only start, stop and talk to it.  The KDF is
+# the lowest there is (1 pass, 1 MiB: tests/lib.sh has 8 MiB): the race
+# tests log in thousands of times, and 8 MiB a login was most of the
 # helpers' time.
+# FLEET_VIA=verifiers: HOST is in role = host, reading its replica (no
+# secrets) and relaying to its verifiers, odd hosts to v1 first, even ones
+# to v2 first; the lines given go to the verifiers' configs as well (the
+# policy a login meets, lockout or window, is theirs), which take them
+# when they start next (fleet_helper_start, after every host stopped).
 fleet_helper_config() {
 	_fh=$1; shift
 	_fd=$FLEET_DIR/$_fh
 	_fc=$(fleet_host_replica "$_fh")
 	mkdir -p "$_fd/run" "$_fd/pam.d"
 	chmod 700 "$_fd"
-	{
-		for _fline in "$@"; do echo "$_fline"; done
-		for _fline in "product = comms" "socket = $_fd/run/unilogin.sock" \
-		    "state_dir = $_fd/state" "kdf = 1:1" "kdf_parallel = 2" \
-		    "tfa_required = no" "timeout = $UL_TIMEOUT" \
-		    "rate_burst = 100000" "rate_per_minute = 100000" \
-		    "store = ldap" "ldap_read_uri = $(fleet_ldapi "$_fc")" \
-		    "ldap_write_uri = $(fleet_url p1)" "ldap_base = $FLEET_SUFFIX" \
-		    "ldap_bind = simple" \
-		    "ldap_bind_dn = cn=host${_fc#c},ou=helpers,$FLEET_SUFFIX" \
-		    "ldap_bind_password_file = $FLEET_DIR/host${_fc#c}.pw" \
-		    "ldap_timeout = 1"; do
-			_fkey=${_fline%% =*}
-			case " $* " in *" $_fkey = "*) ;; *) echo "$_fline" ;; esac
+	if [ "$FLEET_VIA" = verifiers ]; then
+		_fv=$(fleet_host_verifier "$_fh")
+		_fw=v1; [ "$_fv" = v1 ] && _fw=v2
+		fleet_conf_lines "$_fd" "$@" -- "role = host" \
+			"verifiers = 127.0.0.1:$(cat "$FLEET_DIR/$_fv/port"),127.0.0.1:$(cat "$FLEET_DIR/$_fw/port")" \
+			"ldap_read_uri = $(fleet_ldapi "$_fc")" \
+			"tls_ca = $PKI/ca.pem" "tls_cert = $PKI/$_fh.pem" "tls_key = $PKI/$_fh.key"
+		for _fv in v1 v2; do
+			fleet_conf_lines "$FLEET_DIR/$_fv" "$@" -- "role = verifier" \
+				"verifier_listen = 127.0.0.1:$(cat "$FLEET_DIR/$_fv/port")" \
+				"ldap_read_uri = $(fleet_ldapi "s${_fv#v}")" "ldap_write_uri = $(fleet_url p1)" \
+				"ldap_bind = simple" \
+				"ldap_bind_dn = cn=host${_fv#v},ou=helpers,$FLEET_SUFFIX" \
+				"ldap_bind_password_file = $FLEET_DIR/host${_fv#v}.pw" \
+				"tls_ca = $PKI/ca.pem" "tls_cert = $PKI/$_fv.pem" "tls_key = $PKI/$_fv.key"
 		done
-	} >"$_fd/unilogin.conf"
-	chmod 644 "$_fd/unilogin.conf"
+	else
+		fleet_conf_lines "$_fd" "$@" -- \
+			"ldap_read_uri = $(fleet_ldapi "$_fc")" \
+			"ldap_write_uri = $(fleet_url p1)" "ldap_bind = simple" \
+			"ldap_bind_dn = cn=host${_fc#c},ou=helpers,$FLEET_SUFFIX" \
+			"ldap_bind_password_file = $FLEET_DIR/host${_fc#c}.pw"
+	fi
 	for _fop in auth account password session; do
 		echo "$_fop required $MODULE conf=$_fd/unilogin.conf"
 	done >"$_fd/pam.d/ultest"
+}
+
+# fleet_conf_lines DIR LINE... -- DEFAULT...: DIR/unilogin.conf: the LINEs,
+# then the DEFAULTs and the ones every helper has, each unless a LINE
+# names its key.
+fleet_conf_lines() {
+	_fcd=$1; shift
+	mkdir -p "$_fcd/run"
+	chmod 700 "$_fcd"
+	{
+		_fgiven=
+		while [ "$1" != -- ]; do
+			echo "$1"; _fgiven="$_fgiven ${1%% =*} ="; shift
+		done
+		shift
+		for _fline in "$@" "product = comms" "socket = $_fcd/run/unilogin.sock" \
+		    "state_dir = $_fcd/state" "kdf = 1:1" "kdf_parallel = 2" \
+		    "tfa_required = no" "timeout = $UL_TIMEOUT" \
+		    "rate_burst = 100000" "rate_per_minute = 100000" \
+		    "store = ldap" "ldap_base = $FLEET_SUFFIX" "ldap_timeout = 1"; do
+			_fkey=${_fline%% =*}
+			case "$_fgiven " in *" $_fkey = "*) ;; *) echo "$_fline" ;; esac
+		done
+	} >"$_fcd/unilogin.conf"
+	chmod 644 "$_fcd/unilogin.conf"
+}
+
+# fleet_host_verifier HOST: HOST's first verifier (FLEET_VIA=verifiers).
+fleet_host_verifier() { _fk=${1#h}; echo "v$(( (_fk - 1) % 2 + 1 ))"; }
+
+# fleet_wconf HOST / fleet_wctl HOST ARGS... / fleet_admin_socket HOST:
+# the config, uniloginctl and socket where HOST's admin writes run: HOST
+# itself, or (FLEET_VIA=verifiers) its first verifier.
+fleet_wconf() {
+	if [ "$FLEET_VIA" = verifiers ]; then
+		echo "$FLEET_DIR/$(fleet_host_verifier "$1")/unilogin.conf"
+	else
+		echo "$FLEET_DIR/$1/unilogin.conf"
+	fi
+}
+fleet_wctl() { _fh=$1; shift; "$UL_BIN/uniloginctl" --config "$(fleet_wconf "$_fh")" "$@"; }
+fleet_admin_socket() {
+	if [ "$FLEET_VIA" = verifiers ]; then
+		echo "$FLEET_DIR/$(fleet_host_verifier "$1")/run/unilogin.sock"
+	else
+		fleet_helper_socket "$1"
+	fi
 }
 
 fleet_ctl() { _fh=$1; shift; "$UL_BIN/uniloginctl" --config "$FLEET_DIR/$_fh/unilogin.conf" "$@"; }
@@ -282,20 +400,38 @@ fleet_pam() {
 
 # fleet_helper_start HOST...: each helper (configured with the defaults
 # unless fleet_helper_config came first), one after the other, each
-# waited for until it answers `status` (bounded: 30 s).
+# waited for until it answers `status` (bounded: 30 s).  FLEET_VIA=
+# verifiers: v1 and v2 first, when they do not run yet (v1 makes the keys,
+# v2 gets a copy); a host gets no keys.
 fleet_helper_start() {
+	if [ "$FLEET_VIA" = verifiers ] && [ -z "$fleet_verifiers" ]; then
+		for _fh in "$@"; do
+			[ -f "$FLEET_DIR/$_fh/unilogin.conf" ] || fleet_helper_config "$_fh"
+		done
+		fleet_daemon_start v1 v2
+	fi
+	fleet_daemon_start "$@"
+}
+
+fleet_daemon_start() {
 	for _fh in "$@"; do
 		_fd=$FLEET_DIR/$_fh
 		[ -f "$_fd/unilogin.conf" ] || fleet_helper_config "$_fh"
 		mkdir -p -m 700 "$_fd/state"
-		if [ -f "$FLEET_DIR/keys" ] && [ ! -f "$_fd/state/keys" ]; then
-			cp "$FLEET_DIR/keys" "$_fd/state/keys"
-			chmod 600 "$_fd/state/keys"
-		fi
+		case $FLEET_VIA:$_fh in
+		verifiers:h*) ;;
+		*)	if [ -f "$FLEET_DIR/keys" ] && [ ! -f "$_fd/state/keys" ]; then
+				cp "$FLEET_DIR/keys" "$_fd/state/keys"
+				chmod 600 "$_fd/state/keys"
+			fi ;;
+		esac
 		${UL_HELPER_WRAP:-} "$UL_BIN/unilogind" --config "$_fd/unilogin.conf" \
 			--foreground 2>>"$_fd/helper.log" &
 		echo $! >"$_fd/helper.pid"
-		fleet_helpers="$fleet_helpers $_fh"
+		case $_fh in
+		v*) fleet_verifiers="$fleet_verifiers $_fh" ;;
+		*) fleet_helpers="$fleet_helpers $_fh" ;;
+		esac
 		_fi=0
 		until fleet_ctl "$_fh" status >/dev/null 2>&1; do
 			_fi=$((_fi + 1))
@@ -305,24 +441,38 @@ fleet_helper_start() {
 			fi
 			sleep 0.05
 		done
-		[ -f "$FLEET_DIR/keys" ] || cp -p "$_fd/state/keys" "$FLEET_DIR/keys"
+		[ -f "$FLEET_DIR/keys" ] || [ ! -f "$_fd/state/keys" ] ||
+			cp -p "$_fd/state/keys" "$FLEET_DIR/keys"
 	done
 }
 
 # fleet_helper_stop HOST...: TERM, then how it ended (a crash, or an error
-# valgrind found, fails the test).
+# valgrind found, fails the test).  FLEET_VIA=verifiers: once no host
+# runs, the verifiers too.
 fleet_helper_stop() {
+	fleet_daemon_stop "$@"
+	for _fh in "$@"; do
+		_fleft=
+		for _fo in $fleet_helpers; do [ "$_fo" = "$_fh" ] || _fleft="$_fleft $_fo"; done
+		fleet_helpers=$_fleft
+	done
+	if [ -z "$fleet_helpers" ] && [ -n "$fleet_verifiers" ]; then
+		# shellcheck disable=SC2086
+		fleet_daemon_stop $fleet_verifiers
+		fleet_verifiers=
+	fi
+}
+
+fleet_daemon_stop() {
 	for _fh in "$@"; do
 		_fd=$FLEET_DIR/$_fh
 		[ -f "$_fd/helper.pid" ] || continue
 		_fpid=$(cat "$_fd/helper.pid")
 		rm -f "$_fd/helper.pid"
+		kill -CONT "$_fpid" 2>/dev/null || true
 		kill -TERM "$_fpid" 2>/dev/null || true
 		_frc=0
 		wait "$_fpid" 2>/dev/null || _frc=$?
-		_fleft=
-		for _fo in $fleet_helpers; do [ "$_fo" = "$_fh" ] || _fleft="$_fleft $_fo"; done
-		fleet_helpers=$_fleft
 		if [ "$_frc" -ne 0 ] && [ "$_frc" -ne 143 ]; then
 			fail "the helper of $_fh ended with status $_frc"
 			sed 's/^/#   /' "$_fd/helper.log" | tail -20

@@ -10,6 +10,9 @@ usage: races.py codes    [--users N] [--confirm N] [--totp N] [--recovery N]
        races.py outage   --secret-file F [--n N] [--parallel N] [--deadline S] SOCKET...
        races.py stream   --kill PID --acked FILE [--after N] [--parallel N] SOCKET...
 
+Each SOCKET may be followed by --admin ASOCKET: where that host's admin
+writes run (its verifier when the host is in role = host, which makes no
+admin changes: tests/fleet/lib.sh's FLEET_VIA); without, the host itself.
 The driver is root, so admin requests go over the same sockets.  Two
 requests "at once" leave from two threads released together by a barrier;
 the trials of different users run side by side (--workers threads), so a
@@ -19,8 +22,10 @@ tests/fleet/races.sh checks, and "#" lines; the exit status is 0 when the
 run ran (whatever it found), 99 when the driver could not run (a setup
 request refused, or no reply where one is needed).
 
-codes: --confirm users are added (user add on one host), and each
-confirmation code is raced by SELF_VERIFY on two hosts (U2).  Each user
+codes: --confirm users are added (user add on one host) and invited to
+one team account of the product (a verifier serves a host self-service
+for its product's users only), and each confirmation code is raced by
+SELF_VERIFY on two hosts (U2).  Each user
 then gets an authenticator app (8 digits) confirmed with the previous
 step.  --totp trials: LOGIN_BEGIN on two hosts, then the same code of a
 step not used yet sent to both at once with LOGIN_CODE (T3); each user's
@@ -84,28 +89,35 @@ def log(msg):
 
 
 class Hosts:
-    def __init__(self, sockets):
+    """The hosts' sockets, and where each host's admin writes run (--admin:
+    its verifier, when the host is in role = host; else the host itself).
+    admin=True sends a request there."""
+
+    def __init__(self, sockets, admin=None):
         self.c = [ulwire.Client(s, timeout=60) for s in sockets]
+        self.a = [ulwire.Client(s, timeout=60) for s in admin] if admin else self.c
         self.n = len(sockets)
 
-    def said(self, h, mtype, **kw):
+    def said(self, h, mtype, admin=False, **kw):
         """(result, message) of one request (None: no reply)."""
-        res, r = self.call(h, mtype, **kw)
+        res, r = self.call(h, mtype, admin, **kw)
         return res, r.message if r is not None else "no reply"
 
-    def call(self, h, mtype, **kw):
+    def call(self, h, mtype, admin=False, **kw):
         """The reply's result and the reply (None, None: no reply)."""
+        c = self.a if admin else self.c
         try:
-            r = self.c[h % self.n].call(mtype, **kw)
+            r = c[h % len(c)].call(mtype, **kw)
         except WireError:
             return None, None
         return r.result, r
 
-    def must(self, h, mtype, **kw):
-        res, r = self.call(h, mtype, **kw)
+    def must(self, h, mtype, admin=False, **kw):
+        res, r = self.call(h, mtype, admin, **kw)
         if res != OK:
-            die("%s %s on host %d: %s" % (mtype, kw.get("email", kw.get("account")),
-                                          h % self.n + 1, r))
+            die("%s %s on %s %d: %s" % (mtype, kw.get("email", kw.get("account")),
+                                        "the admin side of host" if admin else "host",
+                                        h % self.n + 1, r))
         return r
 
 
@@ -236,16 +248,27 @@ def code_race(H, pair, u, code, tally):
 def run_codes(a, H):
     users = [User(n) for n in range(1, a.confirm + 1)]
     pool = ThreadPoolExecutor(max_workers=a.workers)
-    H.must(0, "product_add", product=PRODUCT)
+    H.must(0, "product_add", admin=True, product=PRODUCT)
 
     # U2: a confirmation code raced on two hosts
     confirm = Tally("confirm", loser=(EAUTH, ERULE))
 
+    # each user invited to a team account before confirming: a verifier
+    # serves a host self-service of the users of the host's product only
+    # (owners or invited: issue 16), as a teammate joins through its host
+    r = H.must(0, "user_add", admin=True, email="race-owner@example.com")
+    H.must(0, "self_verify", admin=True, email="race-owner@example.com",
+           code=r.get("confirmation_code"), new_password=PASSWORD)
+    H.must(0, "account_add", admin=True, product=PRODUCT, account="raceteam",
+           email="race-owner@example.com")
+
     def one_confirm(u):
-        r = H.must(u.n, "user_add", email=u.email)
+        r = H.must(u.n, "user_add", admin=True, email=u.email)
         code = r.get("confirmation_code")
         if not code:
             die("no confirmation code for %s" % u.email)
+        H.must(u.n, "account_invite", admin=True, product=PRODUCT, account="raceteam",
+               email=u.email)
         pair = (u.n, u.n + 1)
         confirm.add(at_once([lambda h=h: H.said(h, "self_verify", email=u.email, code=code,
                                                 new_password=PASSWORD)
@@ -256,13 +279,14 @@ def run_codes(a, H):
 
     # every user with an account and an authenticator app
     def enroll(u):
-        H.must(u.n, "account_add", product=PRODUCT, account=u.account, email=u.email)
-        r = H.must(u.n, "tfa_enroll", email=u.email, digits=DIGITS)
+        H.must(u.n, "account_add", admin=True, product=PRODUCT, account=u.account,
+               email=u.email)
+        r = H.must(u.n, "tfa_enroll", admin=True, email=u.email, digits=DIGITS)
         u.secret = r.get("secret")
         # the window's oldest step but one: the steps after it are the
         # trials' (T3: a step once, and never an older one after it)
         s = step_now() - a.window + 1
-        r = H.must(u.n, "tfa_confirm", email=u.email, code=totp(u.secret, DIGITS, s))
+        r = H.must(u.n, "tfa_confirm", admin=True, email=u.email, code=totp(u.secret, DIGITS, s))
         u.recovery = r.all("recovery_codes")
         if len(u.recovery) != 10:
             die("%s: %d recovery codes" % (u.email, len(u.recovery)))
@@ -322,7 +346,7 @@ def run_codes(a, H):
     u5 = Tally("reset")
 
     def reset_trial(u):
-        r = H.must(u.n + 2, "user_reset", email=u.email)
+        r = H.must(u.n + 2, "user_reset", admin=True, email=u.email)
         code = r.get("reset_code")
         if not code:
             die("no reset code for %s" % u.email)
@@ -345,14 +369,16 @@ def failure_key(email):
 def run_lockout(a, H):
     u = User(0)
     u.email, u.account = a.email, a.account
-    if H.call(0, "user_show", email=u.email)[0] != OK:
-        r = H.must(0, "user_add", email=u.email)
-        H.must(1, "self_verify", email=u.email, code=r.get("confirmation_code"),
-               new_password=PASSWORD)
-        res, _ = H.call(2, "product_add", product=PRODUCT)
+    # (set up where the hosts' admin writes run)
+    if H.call(0, "user_show", admin=True, email=u.email)[0] != OK:
+        r = H.must(0, "user_add", admin=True, email=u.email)
+        H.must(1, "self_verify", admin=True, email=u.email,
+               code=r.get("confirmation_code"), new_password=PASSWORD)
+        res, _ = H.call(2, "product_add", admin=True, product=PRODUCT)
         if res not in (OK, EEXIST):
             die("product add: %s" % res)
-        H.must(2, "account_add", product=PRODUCT, account=u.account, email=u.email)
+        H.must(2, "account_add", admin=True, product=PRODUCT, account=u.account,
+               email=u.email)
     tries = [h for h in range(H.n) for _ in range(a.tries)]
     results = at_once([lambda h=h: begin(H, h, u, "wrong " + PASSWORD)[1] for h in tries])
     c = Counter(results)
@@ -369,7 +395,7 @@ def run_lockout(a, H):
 def run_accounts(a, H):
     pool = ThreadPoolExecutor(max_workers=a.workers)
     legacy = dict(email="legacy@example.com", legacy_password=PASSWORD)
-    res, _ = H.call(0, "product_add", product=PRODUCT)
+    res, _ = H.call(0, "product_add", admin=True, product=PRODUCT)
     if res not in (OK, EEXIST):
         die("product add: %s" % res)
 
@@ -380,7 +406,7 @@ def run_accounts(a, H):
     def unix_trial(n):
         pair = (n, n + 1)
         unix = "same%04d" % n
-        out = at_once([lambda h=h, k=k: H.said(h, "account_add", product=PRODUCT,
+        out = at_once([lambda h=h, k=k: H.said(h, "account_add", admin=True, product=PRODUCT,
                                                account="%s-%d" % (unix, k), unix_user=unix,
                                                **legacy)
                        for k, h in enumerate(pair)])
@@ -397,7 +423,8 @@ def run_accounts(a, H):
     def uid_batch(job):
         h, names = job
         for name in names:
-            res, r = H.call(h, "account_add", product=PRODUCT, account=name, **legacy)
+            res, r = H.call(h, "account_add", admin=True, product=PRODUCT, account=name,
+                            **legacy)
             with lock:
                 got.append((name, res, r.get("uid") if res == OK else None))
     names = ["uid%05d" % i for i in range(a.uids)]
@@ -409,6 +436,20 @@ def run_accounts(a, H):
         len(got), len(ok), sum(k - 1 for k in uids.values() if k > 1)), flush=True)
 
     lap("uids")
+
+    # every host's replica holds every write acknowledged so far once it
+    # shows one written after them all (a replica applies the provider's
+    # changes in order): the writes were acknowledged on the writer's
+    # own replica (or a verifier's provider), not on the others'
+    sync = "sync-accounts@example.com"
+    H.must(0, "user_add", admin=True, email=sync)
+    for h in range(H.n):
+        for _ in range(400):
+            if H.call(h, "user_show", email=sync)[0] == OK:
+                break
+            time.sleep(0.025)
+        else:
+            die("host %d never showed %s" % (h + 1, sync))
 
     # what every host shows (read from its replica): the winner of each
     # unix_user, the loser absent, each acknowledged uid as acknowledged
@@ -448,16 +489,17 @@ def run_outage(a, H):
     """--n requests of each kind, --parallel at a time, round the hosts,
     each with the helper's own `timeout` as the client's deadline (a reply
     is the helper answering in time): their results."""
-    Hs = Hosts([c.path for c in H.c])
-    for c in Hs.c:
+    Hs = Hosts([c.path for c in H.c], [c.path for c in H.a])
+    for c in Hs.c + Hs.a:
         c.timeout = a.deadline
     plain, tfa = User(0), User(0)
     plain.email, plain.account = "plain@example.com", "plain"
     tfa.email, tfa.account = "tfa@example.com", "tfa"
     tfa.secret = a.secret
+    # (shown by host 1 from its replica: the provider may be out now)
     if "login_legacy" in a.kinds and Hs.call(0, "account_show", product=PRODUCT,
                                              account="oldie")[0] != OK:
-        Hs.must(0, "account_add", product=PRODUCT, account="oldie",
+        Hs.must(0, "account_add", admin=True, product=PRODUCT, account="oldie",
                 email="oldie@example.com", legacy_password=PASSWORD)
 
     def one(job):
@@ -515,7 +557,7 @@ def run_stream(a, H):
             if fails >= 3:
                 return
             email = "s7-%d-%d-%d@example.com" % (h + 1, k, i)
-            res, r = H.call(h, "user_add", email=email)
+            res, r = H.call(h, "user_add", admin=True, email=email)
             with lock:
                 if res == OK:
                     acked.append(email)
@@ -545,6 +587,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("what", choices=["codes", "lockout", "accounts", "outage", "stream"])
     p.add_argument("sockets", nargs="+")
+    p.add_argument("--admin", action="append",
+                   help="where a host's admin writes run (once a host, in order)")
     p.add_argument("--workers", type=int, default=16)
     p.add_argument("--users", type=int, default=100)
     p.add_argument("--confirm", type=int, default=100)
@@ -565,8 +609,10 @@ def main():
     p.add_argument("--kill", type=int)
     p.add_argument("--after", type=int, default=100)
     p.add_argument("--acked")
-    a = p.parse_args()
-    H = Hosts(a.sockets)
+    a = p.parse_intermixed_args()   # SOCKET --admin SOCKET ... in turn
+    if a.admin and len(a.admin) != len(a.sockets):
+        die("--admin: one a host")
+    H = Hosts(a.sockets, a.admin)
     start = time.monotonic()
     if a.what == "codes":
         if a.users > a.confirm:

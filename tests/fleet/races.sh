@@ -14,6 +14,12 @@
 #       once: each accepted exactly once; the directory holds none of
 #       them afterwards;
 #   U5: 100 reset codes, each sent to two hosts at once: each exactly once.
+# FLEET_VIA=verifiers (tests/fleet/via_verifiers/races.sh, issue 16): the
+# same trials with every host in role = host, relaying to two verifiers
+# (h1, h3 to v1 first, h2 to v2): a race between two hosts is a race
+# between two verifiers on the one provider, or two sessions of one; the
+# users, accounts, enrolments and resets are made on the verifiers (a
+# host makes no admin changes), the codes raced through the hosts.
 set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
@@ -29,7 +35,7 @@ FLEET_NOSYNC=1    # see fleet_config: the trials need no fsync of each write
 fleet_init
 fleet_load
 fleet_start $FLEET_NAMES
-fleet_synced c1 c2 c3
+fleet_synced $FLEET_REPLICAS
 
 # no lockout in the way: a losing racer's code counts as a failure (S3),
 # the next trial's win starts the count again
@@ -37,13 +43,17 @@ for h in h1 h2 h3; do
 	fleet_helper_config "$h" "totp_window = 10" "lockout_attempts = 1000"
 done
 fleet_helper_start h1 h2 h3
-socks="$(fleet_helper_socket h1) $(fleet_helper_socket h2) $(fleet_helper_socket h3)"
+socks= admins=
+for h in h1 h2 h3; do
+	socks="$socks $(fleet_helper_socket "$h")"
+	admins="$admins --admin $(fleet_admin_socket "$h")"
+done
 
 drv=0
 # shellcheck disable=SC2086
 PYTHONDONTWRITEBYTECODE=1 timeout 300 python3 "$top_srcdir/tests/fleet/races.py" codes \
 	--workers 16 --users 100 --confirm 100 --totp 1000 --recovery 1000 --reset 100 --window 10 \
-	$socks >"$T/codes.out" 2>&1 || drv=$?
+	$socks $admins >"$T/codes.out" 2>&1 || drv=$?
 sed 's/^/# /' "$T/codes.out"
 expect_eq "the driver ran to its end" 0 "$drv"
 out=$(cat "$T/codes.out")
@@ -60,9 +70,11 @@ expect_contains "U5: a reset code at two hosts at once: accepted exactly once, 1
 	"$out" "reset: trials 100 exactly_one 100 both 0 none 0 other 0"
 
 # T4: every replica agrees that the codes are spent: the users' entries
-# hold no recovery code (ten each, all used)
-fleet_synced c1 c2 c3
-for n in p1 c1 c2 c3; do
+# hold no recovery code (ten each, all used).  (With FLEET_VIA=verifiers
+# a host's replica never holds one, spent or not: p1 and the verifiers'
+# replicas s1, s2 are the check there.)
+fleet_synced $FLEET_REPLICAS
+for n in p1 $FLEET_REPLICAS; do
 	expect_eq "T4: $n holds no recovery code of the 100 users" 0 \
 		"$(fleet_search "$n" "ou=users,$FLEET_SUFFIX" '(mail=race*)' uniRecoveryCode |
 		    grep -c '^uniRecoveryCode' || true)"
@@ -70,13 +82,14 @@ done
 
 # T3 through the real libpam: a user's code of the step after the current
 # one on h2, then the current step's code on h3: the older one is refused
-code=$(fleet_ctl h1 --json user add pam@example.com | sed -n 's/.*"confirmation_code":"\([^"]*\)".*/\1/p')
+code=$(fleet_wctl h1 --json user add pam@example.com | sed -n 's/.*"confirmation_code":"\([^"]*\)".*/\1/p')
 answers "$code" "$PASSWORD" |
-	"$UL_BIN/unilogin" --config "$(fleet_helper_conf h1)" --password-stdin verify pam@example.com >/dev/null
-fleet_ctl h1 account add comms pamuser --email pam@example.com >/dev/null
-secret=$(fleet_ctl h1 --json tfa enroll pam@example.com --digits 6 |
+	"$UL_BIN/unilogin" --config "$(fleet_wconf h1)" --password-stdin verify pam@example.com >/dev/null
+fleet_wctl h1 account add comms pamuser --email pam@example.com >/dev/null
+secret=$(fleet_wctl h1 --json tfa enroll pam@example.com --digits 6 |
 	sed -n 's/.*"secret":"\([^"]*\)".*/\1/p')
-fleet_ctl h1 tfa confirm pam@example.com "$(totp "$secret" 6 -60)" >/dev/null
+fleet_wctl h1 tfa confirm pam@example.com "$(totp "$secret" 6 -60)" >/dev/null
+fleet_synced $FLEET_REPLICAS    # (written through h1: h2 and h3 read theirs)
 out=$(answers pam@example.com "$PASSWORD" "$(totp "$secret" 6 +30)" | fleet_pam h2 pamuser)
 expect_contains "T3 through PAM: the next step's code on h2 logs in" "$out" "auth: PAM_SUCCESS"
 out=$(answers pam@example.com "$PASSWORD" "$(totp "$secret" 6)" | fleet_pam h3 pamuser)

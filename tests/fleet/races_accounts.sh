@@ -14,6 +14,15 @@
 #   L1a: 1,000 accounts added from four hosts at once, each uid from the
 #       fleet's counter: 0 duplicates; every host shows each uid as it was
 #       acknowledged, and the provider and every replica hold each once.
+# FLEET_VIA=verifiers (tests/fleet/via_verifiers/races_accounts.sh, issue
+# 16): every host in role = host, relaying to two verifiers (h1, h3 to v1
+# first, h2, h4 to v2).  S3 the same: the wrong passwords go to the hosts,
+# the verifiers count them (lockout_attempts is theirs).  Admin writes
+# run on verifiers only (a host refuses them: issue 16's Decided list), so
+# L1 and L1a are the same adds sent, from each host's point of view, to
+# its verifier: two verifiers adding one unix_user at once, 1,000 uids
+# from the two verifiers at once (hosts 1, 3 through v1, 2, 4 through v2);
+# what every host then shows is read on the host from its own replica.
 set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
@@ -27,13 +36,15 @@ FLEET_NOSYNC=1    # see fleet_config: the trials need no fsync of each write
 fleet_init
 fleet_load
 fleet_start $FLEET_NAMES
-fleet_synced c1 c2 c3
+fleet_synced $FLEET_REPLICAS
 hosts="h1 h2 h3 h4"
 
 races() { # WHAT ARGS...: races.py on every host's socket; its output
 	what=$1; shift
 	socks=
-	for h in $hosts; do socks="$socks $(fleet_helper_socket "$h")"; done
+	for h in $hosts; do
+		socks="$socks $(fleet_helper_socket "$h") --admin $(fleet_admin_socket "$h")"
+	done
 	drv=0
 	# shellcheck disable=SC2086
 	PYTHONDONTWRITEBYTECODE=1 timeout 300 python3 "$top_srcdir/tests/fleet/races.py" \
@@ -61,8 +72,8 @@ out=$(races lockout --email many@example.com --account many --tries 50)
 expect_contains "S3: 4 hosts x 50 wrong passwords at once, below the limit: all 200 counted" \
 	"$out" "tries 200 counted 200 locked_out 0 other 0"
 key=$(printf '%s\n' "$out" | grep '^counter ')
-fleet_synced c1 c2 c3
-for n in p1 c1 c2 c3; do
+fleet_synced $FLEET_REPLICAS
+for n in p1 $FLEET_REPLICAS; do
 	expect_eq "S3: $n: the directory's count is 200 (0 lost increments)" "200 no" \
 		"$(counter "$n" "$key")"
 done
@@ -79,8 +90,8 @@ for k in 1 2 3 4; do
 done
 # the directory itself, on the provider and every replica: 1100 accounts
 # (and lockout's one), 1101 distinct uids and unix_users
-fleet_synced c1 c2 c3
-for n in p1 c1 c2 c3; do
+fleet_synced $FLEET_REPLICAS
+for n in p1 $FLEET_REPLICAS; do
 	fleet_search "$n" "ou=products,$FLEET_SUFFIX" '(objectClass=uniAccount)' uniUid uniUnixUser \
 		>"$T/accounts.$n"
 	expect_eq "L1a: $n holds 1101 accounts with 1101 distinct uids and unix_users" "1101 1101 1101" \
@@ -95,8 +106,8 @@ out=$(races lockout --email locked@example.com --account locked --tries 50)
 expect_contains "S3: 4 hosts x 50 wrong passwords at once: exactly 5 counted, 195 told locked out" \
 	"$out" "tries 200 counted 5 locked_out 195 other 0"
 key=$(printf '%s\n' "$out" | grep '^counter ')
-fleet_synced c1 c2 c3
-for n in p1 c1 c2 c3; do
+fleet_synced $FLEET_REPLICAS
+for n in p1 $FLEET_REPLICAS; do
 	expect_eq "S3: $n: the counter holds the lockout (the 5th try set it)" "0 yes" \
 		"$(counter "$n" "$key")"
 done

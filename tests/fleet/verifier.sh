@@ -37,6 +37,46 @@ vf_user v1 carol@example.com
 vf_totp v1 alice@example.com
 fleet_synced c1 c2 c3
 
+# fleet status on a host (role = host): its role, no keys to compare, the
+# provider not used (its verifiers write), the state from its replica only
+field() { sed -n "s/^$1: //p"; }
+rc=0; out=$(vf_ctl h1 fleet status 2>&1) || rc=$?
+echo "$out" | sed 's/^/# h1: /'
+expect_eq "fleet status on a host: exit 0" 0 "$rc"
+expect_eq "... role host" "host" "$(echo "$out" | field role)"
+expect_eq "... backend ldap" "ldap" "$(echo "$out" | field backend)"
+expect_eq "... no fingerprint (a host holds no keys)" "" "$(echo "$out" | field fingerprint)"
+expect_eq "... the provider not used" "not used (role = host: its verifiers write)" \
+	"$(echo "$out" | field provider)"
+expect_eq "... its replica reachable" "reachable" "$(echo "$out" | field replica)"
+expect_eq "... no lag (no provider to compare with)" "" "$(echo "$out" | field replication_lag_ms)"
+expect_eq "... the schema version read from the replica (cn=fleet's)" \
+	"$(fleet_search p1 "cn=fleet,ou=meta,$FLEET_SUFFIX" '(objectClass=*)' uniSchemaVersion |
+	    sed -n 's/^uniSchemaVersion: //p')" "$(echo "$out" | field version)"
+# (h1's lockout_attempts and totp_window differ from the verifiers' the
+# directory recorded: a host applies no policy, so none is compared)
+expect_eq "... state ok" "ok" "$(echo "$out" | field state)"
+got=$(vf_ctl h1 --json fleet status | python3 -c 'import json,sys; d=json.load(sys.stdin)
+print(d["role"], "fingerprint" in d, d["provider"], d["replica"], d["state"])')
+expect_eq "... --json: the same" \
+	"host False not used (role = host: its verifiers write) reachable ok" "$got"
+# the state is the replica's alone: the provider stopped changes nothing,
+# the replica stopped makes the directory unreachable (exit 0 still)
+kill -STOP "$(cat "$FLEET_DIR/p1/pid")"
+out=$(vf_ctl h1 fleet status 2>&1 || true)
+kill -CONT "$(cat "$FLEET_DIR/p1/pid")"
+expect_eq "the provider stopped: a host's state still ok" "ok" "$(echo "$out" | field state)"
+kill -STOP "$(cat "$FLEET_DIR/c1/pid")"
+rc=0; out=$(vf_ctl h1 fleet status 2>&1) || rc=$?
+kill -CONT "$(cat "$FLEET_DIR/c1/pid")"
+echo "$out" | sed 's/^/# h1, c1 stopped: /'
+expect_eq "its replica stopped: fleet status still answers (exit 0)" 0 "$rc"
+expect_contains "... replica unreachable" "$(echo "$out" | field replica)" \
+	"unreachable: $(fleet_ldapi c1)"
+expect_eq "... state directory unreachable" "directory unreachable" \
+	"$(echo "$out" | field state)"
+expect_eq "h2 (its own replica) ok meanwhile" "ok" "$(vf_ctl h2 fleet status | field state)"
+
 # admin: reads on a host answer from its replica; changes run on a verifier
 expect_contains "a host answers an admin read" "$(vf_ctl h1 user show alice@example.com 2>&1)" \
 	"alice@example.com"

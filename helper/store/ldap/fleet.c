@@ -126,10 +126,15 @@ read_fleet(struct dir_session *s, struct ul_store *st, const char *fingerprint,
 			    (v[i]->bv_len == strlen(fingerprint) &&
 			    memcmp(v[i]->bv_val, fingerprint, v[i]->bv_len) == 0);
 		ldap_value_free_len(v);
-		v = ldap_get_values_len(s->ld, e, "uniPolicy");
 		o->ndiff = 0;
-		policy_compare(st, v, o);
-		ldap_value_free_len(v);
+		/* a host (role = host) applies none of the policy: its
+		 * verifiers hash, count failures and check codes, so its own
+		 * policy keys are not the fleet's to compare (issue 16) */
+		if (st->conf.role != UL_ROLE_HOST) {
+			v = ldap_get_values_len(s->ld, e, "uniPolicy");
+			policy_compare(st, v, o);
+			ldap_value_free_len(v);
+		}
 	}
 	dir_msgfree(res);
 	return r;
