@@ -11,8 +11,6 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 ul_no_sanitizers "sshd cannot load an instrumented module"
 [ "$(id -u)" -eq 0 ] || ul_skip "needs root (sshd, /etc/pam.d/ultest-sshd-host)"
-grep -q '^#define UL_WITH_LDAP 1' "$top_builddir/config.h" ||
-	ul_skip "unilogind built without LDAP (configure --with-ldap)"
 e2e_need_sshd
 . "$top_srcdir/tests/fleet/lib.sh"
 . "$top_srcdir/tests/fleet/verifier_lib.sh"

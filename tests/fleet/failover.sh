@@ -16,8 +16,6 @@ set -eu
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/fleet/lib.sh"
 . "$top_srcdir/tests/fleet/hosts.sh"
-grep -q '^#define UL_WITH_LDAP 1' "$top_builddir/config.h" ||
-	ul_skip "unilogind built without LDAP (configure --with-ldap)"
 ul_no_sanitizers "libfaketime together with ASan (the helper stalls)"
 FAKETIME_LIB=
 for f in /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.1; do

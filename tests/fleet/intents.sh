@@ -11,8 +11,6 @@ set -eu
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/fleet/lib.sh"
 UNITS=${UNITS:-"test_store_intents test_store_accounts test_store_history test_store_more test_store_sshkeys"}
-grep -q '^#define UL_WITH_LDAP 1' "$top_builddir/config.h" ||
-	ul_skip "unilogind built without LDAP (configure --with-ldap)"
 for unit in $UNITS; do
 	[ -x "$top_builddir/tests/unit/$unit" ] || ul_skip "tests/unit/$unit not built (cmocka)"
 done

@@ -26,6 +26,9 @@
 #   fleet_search c2 BASE FILTER ATTR...   (as the consumer's local helper)
 #   fleet_helper_start h1 h2; fleet_ctl h1 ...; fleet_pam h2 USER < answers
 
+# a build without LDAP (configure --without-ldap) has no fleet to test
+grep -q '^#define UL_WITH_LDAP 1' "$top_builddir/config.h" ||
+	ul_skip "unilogind built without LDAP (configure --with-ldap)"
 SLAPD=$(command -v slapd || echo /usr/sbin/slapd)
 [ -x "$SLAPD" ] || ul_skip "needs slapd: apt-get install slapd ldap-utils"
 for tool in ldapsearch ldapadd ldapmodify slappasswd; do

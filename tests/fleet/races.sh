@@ -24,8 +24,6 @@ set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/fleet/lib.sh"
-grep -q '^#define UL_WITH_LDAP 1' "$top_builddir/config.h" ||
-	ul_skip "unilogind built without LDAP (configure --with-ldap)"
 command -v python3 >/dev/null || ul_skip "python3 is needed for the driver"
 python3 -c 'import ctypes; ctypes.CDLL("liboath.so.0")' 2>/dev/null ||
 	ul_skip "liboath.so.0 is needed for TOTP codes"

@@ -12,8 +12,6 @@
 set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
-grep -q '^#define UL_WITH_LDAP 1' "$top_builddir/config.h" ||
-	ul_skip "unilogind built without LDAP (configure --with-ldap)"
 . "$top_srcdir/tests/fleet/lib.sh"
 command -v slapadd >/dev/null 2>&1 && command -v slapcat >/dev/null 2>&1 ||
 	ul_skip "needs slapadd and slapcat: apt-get install slapd"

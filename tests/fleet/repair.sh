@@ -15,8 +15,6 @@ set -eu
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/fleet/lib.sh"
 . "$top_srcdir/tests/fleet/hosts.sh"
-grep -q '^#define UL_WITH_LDAP 1' "$top_builddir/config.h" ||
-	ul_skip "unilogind built without LDAP (configure --with-ldap)"
 
 fleet_init
 fleet_load

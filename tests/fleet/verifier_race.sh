@@ -9,8 +9,6 @@
 set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
-grep -q '^#define UL_WITH_LDAP 1' "$top_builddir/config.h" ||
-	ul_skip "unilogind built without LDAP (configure --with-ldap)"
 . "$top_srcdir/tests/fleet/lib.sh"
 . "$top_srcdir/tests/fleet/verifier_lib.sh"
 
