@@ -369,6 +369,23 @@ ul_msg_put_mark(struct ul_msg *m, uint16_t tag)
 }
 
 int
+ul_msg_put_field(struct ul_msg *m, const struct ul_msg *from,
+    const struct ul_field *f)
+{
+	switch (ul_field_info(f->tag)->kind) {
+	case UL_KIND_STR:
+	case UL_KIND_SECRET:
+		return ul_msg_put_str(m, f->tag, ul_field_str(from, f));
+	case UL_KIND_INT:
+		return ul_msg_put_int(m, f->tag, ul_field_int(from, f));
+	case UL_KIND_BOOL:
+		return ul_msg_put_bool(m, f->tag, ul_field_int(from, f) != 0);
+	default:
+		return ul_msg_put_mark(m, f->tag);
+	}
+}
+
+int
 ul_msg_finish(struct ul_msg *m)
 {
 	if (m->error != 0)

@@ -186,19 +186,8 @@ encode(const struct ul_call *c, struct ul_msg *m)
 
 	ul_msg_start(m, in->type);
 	for (unsigned i = 0; i < in->nfields; i++) {
-		const struct ul_field *f = &in->fields[i];
-		const struct ul_field_info *info = ul_field_info(f->tag);
-
-		if (f->tag == UL_F_CALLER_UID)
-			continue;
-		if (info->kind == UL_KIND_STR || info->kind == UL_KIND_SECRET)
-			ul_msg_put_str(m, f->tag, ul_field_str(in, f));
-		else if (info->kind == UL_KIND_INT)
-			ul_msg_put_int(m, f->tag, ul_field_int(in, f));
-		else if (info->kind == UL_KIND_BOOL)
-			ul_msg_put_bool(m, f->tag, ul_field_int(in, f) != 0);
-		else
-			ul_msg_put_mark(m, f->tag);
+		if (in->fields[i].tag != UL_F_CALLER_UID)
+			ul_msg_put_field(m, in, &in->fields[i]);
 	}
 	ul_msg_put_int(m, UL_F_CALLER_UID, (int64_t)c->uid);
 	return ul_msg_finish(m);

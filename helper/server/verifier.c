@@ -115,18 +115,11 @@ with_field(struct session *s, const struct ul_msg *in, uint16_t tag,
 	ul_msg_start(m, in->type);
 	for (unsigned i = 0; i < in->nfields; i++) {
 		const struct ul_field *f = &in->fields[i];
-		const struct ul_field_info *info = ul_field_info(f->tag);
 
 		if (f->tag == tag)
 			ul_msg_put_str(m, f->tag, value);
-		else if (info->kind == UL_KIND_STR || info->kind == UL_KIND_SECRET)
-			ul_msg_put_str(m, f->tag, ul_field_str(in, f));
-		else if (info->kind == UL_KIND_INT)
-			ul_msg_put_int(m, f->tag, ul_field_int(in, f));
-		else if (info->kind == UL_KIND_BOOL)
-			ul_msg_put_bool(m, f->tag, ul_field_int(in, f) != 0);
 		else
-			ul_msg_put_mark(m, f->tag);
+			ul_msg_put_field(m, in, f);
 	}
 	if (ul_msg_finish(m) != 0)
 		return UL_ETOOBIG;

@@ -285,6 +285,10 @@ int ul_msg_put_str(struct ul_msg *m, uint16_t tag, const char *s);
 int ul_msg_put_int(struct ul_msg *m, uint16_t tag, int64_t v);
 int ul_msg_put_bool(struct ul_msg *m, uint16_t tag, bool v);
 int ul_msg_put_mark(struct ul_msg *m, uint16_t tag);
+/* Field f of decoded message `from`, put again into m as its kind says
+ * (a request passed on: the relay, a verifier's rewrite). */
+int ul_msg_put_field(struct ul_msg *m, const struct ul_msg *from,
+    const struct ul_field *f);
 int ul_msg_finish(struct ul_msg *m) __attribute__((warn_unused_result));
 
 /* A bookmark, to take back a record that did not fit in a page. */
