@@ -140,17 +140,21 @@ use_code(struct ul_call *c, struct ul_txn *t, void *arg)
 int
 ul_h_login_code(struct ul_call *c)
 {
-	struct code_check *k = sodium_malloc(sizeof(*k));
+	/* one locked buffer per thread, made once and wiped after each use:
+	 * sodium_malloc maps, locks and unmaps pages every time */
+	static _Thread_local struct code_check *buf;
+	struct code_check *k;
 	int r;
 
-	if (k == NULL)
+	if (buf == NULL && (buf = sodium_malloc(sizeof(*buf))) == NULL)
 		return UL_ENOMEM;
+	k = buf;
 	memset(k, 0, sizeof(*k));
 	if (ul_tickets_find(c->h->tickets, ul_msg_str(c->in, UL_F_TICKET), c->uid,
 		c->peer, true, &k->tk) != 0 || k->tk.purpose == UL_TICKET_CHANGE) {
 		ul_log(LOG_NOTICE, "login code from uid %u: unknown or expired ticket",
 		    (unsigned)c->uid);
-		sodium_free(k);
+		sodium_memzero(k, sizeof(*k));
 		return UL_EAUTH;
 	}
 	r = ul_call_write(c, use_code, k);
@@ -158,7 +162,7 @@ ul_h_login_code(struct ul_call *c)
 		/* the code proved it: the holder may now set a new password */
 		k->tk.purpose = UL_TICKET_CHANGE;
 		r = ul_ticket_reply(c, &k->tk, 0);
-		sodium_free(k);
+		sodium_memzero(k, sizeof(*k));
 		return r;
 	}
 	if (r == 0 && k->outcome == 0) {
@@ -169,7 +173,7 @@ ul_h_login_code(struct ul_call *c)
 			ul_msg_put_str(c->out, UL_F_FINGERPRINT, k->tk.sshkey);
 	}
 	r = r != 0 ? r : k->outcome;
-	sodium_free(k);     /* wipes the ticket and the records */
+	sodium_memzero(k, sizeof(*k));      /* the ticket and the records */
 	return r;
 }
 
