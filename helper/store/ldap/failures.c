@@ -59,6 +59,12 @@ dir_failures_get(struct ul_txn *t, const char *key, struct ul_failures *f)
 	s = dir_lock_read(t, &lock);
 	r = read_counter(s, dn, f);
 	pthread_mutex_unlock(lock);
+	/* read on the provider (a write transaction): a reset of this key
+	 * later in it has nothing to delete */
+	if (t->write && r == UL_ENOTFOUND)
+		memcpy(t->no_counter, hex, sizeof(t->no_counter));
+	else if (t->write)
+		t->no_counter[0] = '\0';
 	return r;
 }
 
@@ -137,6 +143,7 @@ dir_failure_count(struct ul_txn *t, const char *key, uint32_t limit,
 
 	memset(f, 0, sizeof(*f));
 	counter_dn(t->st, key, dn, hex);
+	t->no_counter[0] = '\0';
 	s = dir_lock_write(t, &lock);
 	r = ensure_counter(s, dn, hex);
 	for (int i = 0; r == 0 && i < TRIES; i++) {
@@ -162,10 +169,15 @@ dir_failure_reset(struct ul_txn *t, const char *key, int64_t now)
 	int r;
 
 	counter_dn(t->st, key, dn, hex);
+	/* none when this transaction read it: a failure another host counts
+	 * since then is one counted after this success */
+	if (strcmp(t->no_counter, hex) == 0)
+		return 0;
 	snprintf(assertion, sizeof(assertion), "(uniLockedOutUntil<=%" PRId64 ")",
 	    now);
-	/* the counter goes (as on LMDB), unless a lockout holds at now */
-	s = dir_lock_write(t, &lock);
+	/* the counter goes (as on LMDB), unless a lockout holds at now; a
+	 * replica that still shows it holds no lockout past now either */
+	s = dir_lock_write_asserted(t, &lock);
 	r = dir_delete(s, dn, assertion);
 	pthread_mutex_unlock(lock);
 	if (r == UL_ENOTFOUND)

@@ -81,9 +81,13 @@ struct dir_list;
 struct ul_txn {
 	struct ul_store *st;
 	bool write;
-	bool wrote;                 /* an intent went to the provider */
+	bool wrote;                 /* a write later reads here must see:
+	                             * commit waits for the replica */
 	int64_t began;              /* dir_clock_ms(): see hung_at */
 	struct dir_list *list;      /* the last list query's keys (ops.c) */
+	char no_counter[65];        /* a failure key this write transaction
+	                             * read on the provider and found no
+	                             * counter for (failures.c), or "" */
 };
 
 /* store.c: the table (NULL where this version has no operation yet). */
@@ -106,6 +110,13 @@ const char *dir_csn_sid(const char *csn, size_t *len);
  * it cannot be, every call on it is UL_EUNREACHABLE. */
 struct dir_session *dir_lock_read(struct ul_txn *t, pthread_mutex_t **lock);
 struct dir_session *dir_lock_write(struct ul_txn *t, pthread_mutex_t **lock);
+/* The same for the login path's writes (a TOTP step, a failure counter
+ * cleared, a method's use): what a later login depends on is asserted on
+ * the provider (a spent step, a lockout in force), so a replica that shows
+ * them late lets nothing through, and the commit does not wait for the
+ * replica on their account (F1). */
+struct dir_session *dir_lock_write_asserted(struct ul_txn *t,
+    pthread_mutex_t **lock);
 /* rc as dir_session_error says, closing the session when the server went
  * or did not answer in time (then noting it hung: hung_at) */
 int dir_result(struct dir_session *s, int rc, bool sent_write);
@@ -302,6 +313,10 @@ int dir_method_used(struct ul_txn *t, const struct ul_user *u, uint32_t id,
 /* the use noted on a locked provider session (totp_accept, method_used) */
 int dir_note_use(struct dir_session *s, struct ul_store *st,
     const struct ul_user *u, uint32_t id, int64_t now);
+/* the same where the caller read the method's uniMethodUsed value (""
+ * when it has none) on s already: a modify only when it is due */
+int dir_note_use_of(struct dir_session *s, const char *dn, uint32_t id,
+    const char *used, int64_t now);
 
 /* local.c: the host's own store (LMDB in state_dir): remembered hosts,
  * sessions, the audit journal, their upkeep */
@@ -359,6 +374,10 @@ int dir_sshkey_move(struct ul_txn *t, const char *id, const char *email);
 
 /* users.c, failures.c, uids.c, products.c */
 int dir_user_get(struct ul_txn *t, const char *email, struct ul_user *u);
+/* The user entry whose mail is email, with attrs (NULL: all), on a locked
+ * session: *res to free (dir_msgfree) whatever it returns. */
+int dir_user_search(struct dir_session *s, struct ul_store *st,
+    const char *email, char **attrs, LDAPMessage **res, LDAPMessage **e);
 int dir_user_create(struct ul_txn *t, const struct ul_user *u);
 int dir_method_restore(struct ul_txn *t, const char *email,
     const struct ul_method *m);

@@ -129,15 +129,16 @@ read_methods(struct dir_session *s, LDAPMessage *e, struct methods *ms)
 	dir_values_free(v);
 }
 
+static char *method_attrs[] = {"mail", "uniUserId", "uniRememberEpoch",
+    "uniMethod", "uniSealedSeed", "uniMethodUsed", NULL};
+
 /* The methods of the user entry dn (UL_ENOTFOUND: no such user). */
 static int
 load_dn(struct dir_session *s, const char *dn, struct methods *ms)
 {
-	char *attrs[] = {"mail", "uniUserId", "uniRememberEpoch", "uniMethod",
-	    "uniSealedSeed", "uniMethodUsed", NULL};
 	LDAPMessage *res = NULL, *e;
 	int r = dir_search_one(s, dn, LDAP_SCOPE_BASE, "(objectClass=uniUser)",
-	    attrs, &res, &e);
+	    method_attrs, &res, &e);
 
 	memset(ms, 0, sizeof(*ms));
 	if (r == 0)
@@ -161,24 +162,21 @@ load_ref(struct dir_session *s, struct ul_store *st, const struct ul_user *u,
 	return r;
 }
 
-/* By email, for the reads: the user's entry found by its mail. */
+/* By email, for the reads: the user's entry found by its mail, in one
+ * search. */
 static int
 load_email(struct ul_txn *t, const char *email, struct methods *ms)
 {
-	char dn[DIR_USER_DN_MAX];
-	struct ul_user u;
+	LDAPMessage *res, *e;
 	pthread_mutex_t *lock;
-	struct dir_session *s;
-	int r = dir_user_get(t, email, &u);
+	struct dir_session *s = dir_lock_read(t, &lock);
+	int r = dir_user_search(s, t->st, email, method_attrs, &res, &e);
 
+	memset(ms, 0, sizeof(*ms));
 	if (r == 0)
-		r = dir_user_dn(t->st, u.id, dn);
-	sodium_memzero(&u, sizeof(u));
-	if (r != 0)
-		return r;
-	s = dir_lock_read(t, &lock);
-	r = load_dn(s, dn, ms);
+		read_methods(s, e, ms);
 	pthread_mutex_unlock(lock);
+	dir_msgfree(res);
 	return r;
 }
 
@@ -408,28 +406,40 @@ dir_method_remove(struct ul_txn *t, const struct ul_user *u, uint32_t id,
  * uniMethodUsed value (ID$UNIXTIME) replaced, at most once a day (the
  * LMDB backend's grain). */
 int
+dir_note_use_of(struct dir_session *s, const char *dn, uint32_t id,
+    const char *used, int64_t now)
+{
+	const char *at = strchr(used, '$');
+	int64_t last = at != NULL ? strtoll(at + 1, NULL, 10) : 0;
+	char value[64];
+	struct dir_mods b;
+	int r;
+
+	if (last != 0 && now - last < DAY)
+		return 0;
+	snprintf(value, sizeof(value), "%" PRIu32 "$%" PRId64, id, now);
+	dir_mods_init(&b);
+	if (used[0] != '\0')
+		dir_mods_text(&b, LDAP_MOD_DELETE, "uniMethodUsed", used);
+	dir_mods_text(&b, LDAP_MOD_ADD, "uniMethodUsed", value);
+	r = user_modify(s, dn, &b, NULL);
+	/* another host noted it first: it is noted */
+	return r == UL_ECONFLICT ? 0 : r;
+}
+
+int
 dir_note_use(struct dir_session *s, struct ul_store *st,
     const struct ul_user *u, uint32_t id, int64_t now)
 {
-	char dn[DIR_USER_DN_MAX], value[64];
+	char dn[DIR_USER_DN_MAX];
 	struct methods ms;
-	struct dir_mods b;
 	int k, r = load_ref(s, st, u, dn, &ms);
 
 	k = r == 0 ? slot_of(&ms, id) : -1;
 	if (r == 0 && k < 0)
 		r = UL_ECONFLICT;
-	if (r == 0 && (ms.m[k].last_used == 0 || now - ms.m[k].last_used >= DAY)) {
-		snprintf(value, sizeof(value), "%" PRIu32 "$%" PRId64, id, now);
-		dir_mods_init(&b);
-		if (ms.used[k][0] != '\0')
-			dir_mods_text(&b, LDAP_MOD_DELETE, "uniMethodUsed", ms.used[k]);
-		dir_mods_text(&b, LDAP_MOD_ADD, "uniMethodUsed", value);
-		r = user_modify(s, dn, &b, NULL);
-		/* another host noted it first: it is noted */
-		if (r == UL_ECONFLICT)
-			r = 0;
-	}
+	if (r == 0)
+		r = dir_note_use_of(s, dn, id, ms.used[k], now);
 	methods_wipe(&ms);
 	return r;
 }
@@ -439,7 +449,7 @@ dir_method_used(struct ul_txn *t, const struct ul_user *u, uint32_t id,
     int64_t now)
 {
 	pthread_mutex_t *lock;
-	struct dir_session *s = dir_lock_write(t, &lock);
+	struct dir_session *s = dir_lock_write_asserted(t, &lock);
 	int r = dir_note_use(s, t->st, u, id, now);
 
 	pthread_mutex_unlock(lock);

@@ -66,15 +66,28 @@ dir_lock_read(struct ul_txn *t, pthread_mutex_t **lock)
 	return reopened(t, &t->st->replica);
 }
 
-struct dir_session *
-dir_lock_write(struct ul_txn *t, pthread_mutex_t **lock)
+static struct dir_session *
+lock_provider(struct ul_txn *t, pthread_mutex_t **lock, bool read_back)
 {
 	/* a write may change what a list read: it reads again */
 	dir_list_drop(t);
-	t->wrote = true;
+	if (read_back)
+		t->wrote = true;
 	*lock = &t->st->provider_lock;
 	pthread_mutex_lock(*lock);
 	return reopened(t, &t->st->provider);
+}
+
+struct dir_session *
+dir_lock_write(struct ul_txn *t, pthread_mutex_t **lock)
+{
+	return lock_provider(t, lock, true);
+}
+
+struct dir_session *
+dir_lock_write_asserted(struct ul_txn *t, pthread_mutex_t **lock)
+{
+	return lock_provider(t, lock, false);
 }
 
 int

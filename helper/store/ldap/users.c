@@ -92,22 +92,31 @@ read_user(struct dir_session *s, LDAPMessage *e, struct ul_user *u)
 }
 
 int
-dir_user_get(struct ul_txn *t, const char *email, struct ul_user *u)
+dir_user_search(struct dir_session *s, struct ul_store *st, const char *email,
+    char **attrs, LDAPMessage **res, LDAPMessage **e)
 {
 	char filter[UL_EMAIL_MAX * 3 + 64], v[UL_EMAIL_MAX * 3 + 1];
 	char base[DN_MAX];
-	LDAPMessage *res = NULL, *e;
+
+	*res = NULL;
+	if (dir_filter_value(v, sizeof(v), email) != 0)
+		return UL_EINVAL;
+	snprintf(filter, sizeof(filter), "(&(objectClass=uniUser)(mail=%s))", v);
+	snprintf(base, sizeof(base), "ou=users,%s", st->base);
+	return dir_search_one(s, base, LDAP_SCOPE_ONELEVEL, filter, attrs, res, e);
+}
+
+int
+dir_user_get(struct ul_txn *t, const char *email, struct ul_user *u)
+{
+	LDAPMessage *res, *e;
 	pthread_mutex_t *lock;
 	struct dir_session *s;
 	int r;
 
 	memset(u, 0, sizeof(*u));
-	if (dir_filter_value(v, sizeof(v), email) != 0)
-		return UL_EINVAL;
-	snprintf(filter, sizeof(filter), "(&(objectClass=uniUser)(mail=%s))", v);
-	snprintf(base, sizeof(base), "ou=users,%s", t->st->base);
 	s = dir_lock_read(t, &lock);
-	r = dir_search_one(s, base, LDAP_SCOPE_ONELEVEL, filter, NULL, &res, &e);
+	r = dir_user_search(s, t->st, email, NULL, &res, &e);
 	if (r == 0)
 		read_user(s, e, u);
 	pthread_mutex_unlock(lock);
@@ -223,22 +232,30 @@ dir_method_restore(struct ul_txn *t, const char *email,
 /* The method's uniMethod value as the provider has it now. */
 static int
 method_read(struct dir_session *s, const char *dn, uint32_t id, char *out,
-    size_t n)
+    size_t n, char used[64])
 {
-	char *attrs[] = {"uniMethod", NULL}, prefix[16];
+	char *attrs[] = {"uniMethod", "uniMethodUsed", NULL}, prefix[16];
 	LDAPMessage *res = NULL, *e;
 	struct berval **v;
 	int r = dir_search_one(s, dn, LDAP_SCOPE_BASE, "(objectClass=uniUser)",
 	    attrs, &res, &e);
 
 	snprintf(prefix, sizeof(prefix), "%" PRIu32 "$", id);
-	out[0] = '\0';
+	out[0] = used[0] = '\0';
 	v = r == 0 ? ldap_get_values_len(s->ld, e, "uniMethod") : NULL;
 	for (int i = 0; v != NULL && v[i] != NULL; i++)
 		if (v[i]->bv_len < n && strncmp(v[i]->bv_val, prefix,
 		    strlen(prefix)) == 0) {
 			memcpy(out, v[i]->bv_val, v[i]->bv_len);
 			out[v[i]->bv_len] = '\0';
+		}
+	dir_values_free(v);
+	v = r == 0 ? ldap_get_values_len(s->ld, e, "uniMethodUsed") : NULL;
+	for (int i = 0; v != NULL && v[i] != NULL; i++)
+		if (v[i]->bv_len < 64 && v[i]->bv_len > strlen(prefix) &&
+		    strncmp(v[i]->bv_val, prefix, strlen(prefix)) == 0) {
+			memcpy(used, v[i]->bv_val, v[i]->bv_len);
+			used[v[i]->bv_len] = '\0';
 		}
 	dir_values_free(v);
 	dir_msgfree(res);
@@ -259,7 +276,7 @@ dir_totp_accept(struct ul_txn *t, const struct ul_user *u, uint32_t id,
 {
 	char dn[DN_MAX], value[128], assertion[UL_EMAIL_MAX * 3 + 128 * 3 + 96];
 	char mail[UL_EMAIL_MAX * 3 + 1], state[16], floor_sid[DIR_SID_MAX];
-	char csn[64], *csn_attr[] = {"entryCSN", NULL};
+	char csn[64], *csn_attr[] = {"entryCSN", NULL}, used[64] = "";
 	int64_t floor;
 	struct dir_mods b;
 	pthread_mutex_t *lock;
@@ -270,14 +287,14 @@ dir_totp_accept(struct ul_txn *t, const struct ul_user *u, uint32_t id,
 		r = dir_filter_value(mail, sizeof(mail), u->email);
 	if (r != 0)
 		return r;
-	s = dir_lock_write(t, &lock);
+	s = dir_lock_write_asserted(t, &lock);
 	/* at or below the floor a promotion wrote: a step the old provider
 	 * may have accepted (fleet promote) */
 	r = dir_step_floor(s, t->st, &floor, floor_sid);
 	if (r == 0 && step <= floor)
 		r = UL_ECONFLICT;
 	if (r == 0)
-		r = method_read(s, dn, id, value, sizeof(value));
+		r = method_read(s, dn, id, value, sizeof(value), used);
 	snprintf(state, sizeof(state), "$%s$", active ? "active" : "pending");
 	if (r == 0 && strstr(value, state) == NULL)
 		r = UL_ECONFLICT;
@@ -302,7 +319,7 @@ dir_totp_accept(struct ul_txn *t, const struct ul_user *u, uint32_t id,
 		r = UL_EUNREACHABLE;
 	/* its use noted, best effort, apart from what accepts assert */
 	if (r == 0)
-		(void)dir_note_use(s, t->st, u, id, now);
+		(void)dir_note_use_of(s, dn, id, used, now);
 	pthread_mutex_unlock(lock);
 	return r == UL_ENOTFOUND ? UL_ECONFLICT : r;
 }
