@@ -282,6 +282,9 @@ main(int argc, char **argv)
 	bool explicit_conf = false, foreground = false, check = false;
 	int opt, fd, r;
 
+	/* what ul_kdf_workers_start starts: not an option for people */
+	if (argc == 2 && strcmp(argv[1], "--kdf-worker") == 0)
+		return ul_kdf_worker_main(3);
 	while ((opt = getopt_long(argc, argv, "c:fh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf = optarg; explicit_conf = true; break;
@@ -314,6 +317,8 @@ main(int argc, char **argv)
 		ul_log(LOG_ERR, "daemon: %s", strerror(errno));
 		return 1;
 	}
+	if (ul_kdf_workers_start(h.conf.kdf_parallel) != 0)
+		return 1;
 	if (open_state(&h) != 0 || make_dummy_hash(&h) != 0 ||
 	    ul_tickets_new(&h.tickets) != 0 || ul_totp_init() != 0)
 		return 1;
@@ -341,5 +346,6 @@ main(int argc, char **argv)
 	ul_tickets_free(h.tickets);
 	ul_keys_free(h.keys);
 	ul_store_close(h.store);
+	ul_kdf_workers_stop();
 	return r == 0 ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 /* Password hashing (U3): argon2id through libsodium's crypto_pwhash_str at
- * the configured cost.  Called only from the KDF pool's workers, so at most
- * kdf_parallel hashes (and kdf_parallel x kdf memory) run at once. */
+ * the configured cost, in kdf_parallel worker processes.  Called only from
+ * the KDF pool's threads, so at most kdf_parallel hashes (and kdf_parallel
+ * x kdf memory) run at once. */
 #ifndef UL_KDF_H
 #define UL_KDF_H
 
@@ -20,6 +21,13 @@ bool ul_kdf_needs_rehash(const struct ul_conf *c, const char *hash);
  * `sensitive` one: what an import may bring (a bigger one would cost every
  * LOGIN_BEGIN that much). */
 bool ul_kdf_hash_allowed(const struct ul_conf *c, const char *hash);
+/* Starts n KDF worker processes (this program again, as
+ * `unilogind --kdf-worker`): every hash and verify after it runs in one of
+ * them.  0, or UL_ENOMEM (logged) when one could not start. */
+int ul_kdf_workers_start(unsigned n) __attribute__((warn_unused_result));
+void ul_kdf_workers_stop(void);
+/* A worker's life: requests read from fd until it closes. */
+int ul_kdf_worker_main(int fd);
 /* Hashes and verifies run since start. */
 unsigned long ul_kdf_runs(void);
 
