@@ -41,11 +41,17 @@ check_ticket_code(struct ul_call *c, struct ul_txn *t, const struct ul_ticket *t
 	}
 	memset(a, 0, sizeof(*a));
 	role[0] = '\0';
-	if (ul_store_user_get(t, tk->email, u) != 0 || (tk->product[0] != '\0' &&
-	    ul_store_account_get(t, tk->product, tk->account, a) != 0)) {
+	r = ul_store_user_get(t, tk->email, u);
+	if (r == 0 && tk->product[0] != '\0')
+		r = ul_store_account_get(t, tk->product, tk->account, a);
+	if (r == UL_ENOTFOUND) {
 		*why = "the user or account went away";
 		return UL_EAUTH;
 	}
+	/* the store did not answer (a fleet's provider away): not a wrong
+	 * code, nothing counted */
+	if (r != 0)
+		return r;
 	/* the state may have changed since the password: tell it (S2) */
 	r = ul_auth_user_state(u);
 	if (r == 0 && tk->product[0] != '\0' &&

@@ -63,12 +63,12 @@ use_totp(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
 	struct ul_method m;
 	uint32_t after = 0;
 	int64_t step, now = ul_now();
-	int r, found = UL_EAUTH;
+	int r, next, found = UL_EAUTH;
 
 	if (seed == NULL && (seed = sodium_malloc(UL_TOTP_SEED_BYTES)) == NULL)
 		return UL_ENOMEM;
 	while (found == UL_EAUTH &&
-	    (r = ul_store_method_next(t, u->email, &after, &m)) == 0) {
+	    (next = ul_store_method_next(t, u->email, &after, &m)) == 0) {
 		if (m.kind != UL_METHOD_TOTP || m.active == pending)
 			continue;
 		if (ul_totp_open(c->h->keys, u->id, m.id, m.seed_box, seed) != 0)
@@ -83,6 +83,10 @@ use_totp(struct ul_call *c, struct ul_txn *t, const struct ul_user *u,
 		found = r == UL_ECONFLICT ? UL_EAUTH : r;
 		break;
 	}
+	/* the methods could not be read (a fleet's provider away): that,
+	 * not a wrong code */
+	if (found == UL_EAUTH && next != 0 && next != UL_ENOTFOUND)
+		found = next;
 	sodium_memzero(seed, UL_TOTP_SEED_BYTES);
 	sodium_memzero(&m, sizeof(m));
 	return found;
