@@ -86,4 +86,21 @@ out=$(answers alice@example.com | "$PAMDRIVE" -d "$T/pam.d" -o auth ultest-first
 expect_lacks "use_first_pass with no earlier password: no prompt for one" "$out" "Password"
 expect_contains "use_first_pass with no earlier password: refused" "$out" "auth: PAM_AUTH_ERR"
 
+# the KDF worker processes (helper/rules/kdf.c): all of them killed, the
+# next login's hash finds its worker gone, a new one is made and the hash
+# runs there
+live_workers() { ps -o pid=,stat= --ppid $HELPER_PID | awk '$2 !~ /^Z/ {print $1}'; }
+killed=$(live_workers)
+expect_eq "the helper runs kdf_parallel (2) KDF worker processes" 2 "$(echo "$killed" | wc -l)"
+for w in $killed; do kill -9 "$w"; done
+out=$(answers alice@example.com "$PASSWORD" | pam alice)
+expect_contains "KDF workers killed: the next login succeeds" "$out" "auth: PAM_SUCCESS"
+expect_contains "KDF workers killed: the helper says it made another" \
+	"$(cat "$T/helper.log")" "stopped: starting another"
+new=$(live_workers | grep -vxF "$killed" || true)
+[ -n "$new" ] && pass "KDF workers killed: a new worker runs ($new)" ||
+	fail "KDF workers killed: no new worker process"
+out=$(answers alice@example.com 'not the password' 000000 | pam alice)
+expect_contains "KDF workers killed: a wrong password is still refused" "$out" "auth: PAM_AUTH_ERR"
+
 ul_done

@@ -152,6 +152,25 @@ expect_eq "S4: the accepted TOTP code is not in the helper's memory" 0 "$(hits t
 expect_eq "S4: the TOTP seed (raw) is not in the helper's memory" 0 "$(hits seed_raw)"
 expect_eq "S4: the TOTP seed (base32) is not in the helper's memory" 0 "$(hits seed_base32)"
 
+# -- the KDF worker processes (helper/rules/kdf.c): every password of the
+# logins and changes above was hashed or verified in one of them
+workers=$(ps -o pid= --ppid $HPID | tr -d ' ')
+expect_eq "the helper runs kdf_parallel (2) KDF worker processes" 2 "$(echo "$workers" | wc -l)"
+for w in $workers; do
+	expect_contains "worker $w: its command line" "$(ps -o args= -p "$w")" "--kdf-worker"
+	$PY "$T/memscan.py" "$w" control="$(hex "--kdf-worker")" \
+		password="$(hex "$PW")" new_password="$(hex "$NEWPW")" self_password="$(hex "$SELFPW")" \
+		wrong_password="$(hex "$TYPO")" legacy_password="$(hex "$LEGACYPW")" \
+		>"$T/scanw.out" 2>"$T/scanw.err" || { echo "the memory scan failed:"; cat "$T/scanw.err"; exit 99; }
+	echo "# KDF worker $w memory: $(tail -1 "$T/scanw.out")"
+	whits() { awk -v n="$1" '$1 == n {print $2}' "$T/scanw.out"; }
+	[ "$(whits control)" -gt 0 ] && pass "worker $w: control: the scan finds its argv" ||
+		fail "worker $w: control: the scan does not find its argv: the scan is blind"
+	for n in password new_password self_password wrong_password legacy_password; do
+		expect_eq "S4: no $n in KDF worker $w's memory" 0 "$(whits $n)"
+	done
+done
+
 # -- a request cut short: a login frame whose password arrived but whose
 # last bytes never did (the client died, or a slow client hit the 5 s
 # deadline).  The helper closes the connection; the password it received
