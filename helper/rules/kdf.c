@@ -121,6 +121,7 @@ worker_spawn(struct kdf_worker *w)
 	if (r != 0) {
 		close(sv[0]);
 		w->pid = 0;
+		errno = r;      /* what the caller logs */
 		return UL_ENOMEM;
 	}
 	w->fd = sv[0];
