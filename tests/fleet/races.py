@@ -369,15 +369,17 @@ def failure_key(email):
 def run_lockout(a, H):
     u = User(0)
     u.email, u.account = a.email, a.account
-    # (set up where the hosts' admin writes run)
+    # (set up where host 1's admin writes run: each write there waits for
+    # that host's replica, so the next one reads what the last one wrote;
+    # another host's replica may not have it yet)
     if H.call(0, "user_show", admin=True, email=u.email)[0] != OK:
         r = H.must(0, "user_add", admin=True, email=u.email)
-        H.must(1, "self_verify", admin=True, email=u.email,
+        H.must(0, "self_verify", admin=True, email=u.email,
                code=r.get("confirmation_code"), new_password=PASSWORD)
-        res, _ = H.call(2, "product_add", admin=True, product=PRODUCT)
+        res, _ = H.call(0, "product_add", admin=True, product=PRODUCT)
         if res not in (OK, EEXIST):
             die("product add: %s" % res)
-        H.must(2, "account_add", admin=True, product=PRODUCT, account=u.account,
+        H.must(0, "account_add", admin=True, product=PRODUCT, account=u.account,
                email=u.email)
     tries = [h for h in range(H.n) for _ in range(a.tries)]
     results = at_once([lambda h=h: begin(H, h, u, "wrong " + PASSWORD)[1] for h in tries])
