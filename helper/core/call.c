@@ -2,6 +2,7 @@
  * messages, and the audit log (S8). */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,10 +57,27 @@ ul_call_later(struct ul_call *c, void (*run)(struct ul_call *c, void *arg),
 	l->call.in = l->in;
 	l->call.out = l->out;
 	l->call.later = NULL;
+	l->call.kdf_place = NULL;   /* the call's own, given back with it */
 	l->n = n;
 	memcpy(l->arg, arg, n);
 	c->later = l;
 	return 0;
+}
+
+void
+ul_call_kdf_take(struct ul_call *c, sem_t *places)
+{
+	while (sem_wait(places) != 0 && errno == EINTR)
+		;
+	c->kdf_place = places;
+}
+
+void
+ul_call_kdf_give(struct ul_call *c)
+{
+	if (c->kdf_place != NULL)
+		sem_post(c->kdf_place);
+	c->kdf_place = NULL;
 }
 
 void

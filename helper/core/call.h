@@ -7,6 +7,7 @@
 #define UL_CORE_CALL_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -53,6 +54,9 @@ struct ul_call {
 	bool reserve;               /* the route may write on the store's disk
 				     * reserve (the login path, S7) */
 	struct ul_later *later;     /* work to run after the reply has gone */
+	/* the KDF place this call holds (of kdf_parallel), from its lockout
+	 * check to the count of its failure (S3); NULL when none */
+	sem_t *kdf_place;
 	char message[UL_TEXT_MAX + 1];
 	/* the log lines of the audit records of a change, written once it is
 	 * on disk (not on the commit thread, and not for a change undone) */
@@ -69,6 +73,14 @@ typedef int (*ul_handler)(struct ul_call *c);
  * 0, or UL_ENOMEM (nothing will run). */
 int ul_call_later(struct ul_call *c, void (*run)(struct ul_call *c, void *arg),
     const void *arg, size_t n) __attribute__((warn_unused_result));
+/* The KDF lane: a job takes one of kdf_parallel places before it runs
+ * (ul_call_kdf_take) and gives it back when it is done, or earlier, once
+ * no hash of it is left and no failure of it is still to be counted
+ * (ul_call_kdf_give): its commit then waits without keeping a hash out
+ * of its place.  Giving a place not held does nothing. */
+void ul_call_kdf_take(struct ul_call *c, sem_t *places);
+void ul_call_kdf_give(struct ul_call *c);
+
 /* For the server: runs a later job, and frees it (wiped). */
 void ul_later_run(struct ul_later *l);
 void ul_later_free(struct ul_later *l);

@@ -164,13 +164,21 @@ record_outcome(struct ul_call *c, struct ul_txn *t, void *arg)
 /* Records the outcome in one change: the failure counter (or its reset), a
  * re-hash at the new cost, and the audit record.  The counter's intents
  * refuse while the key is locked out: a try that raced with the lockout
- * gets UL_ELOCKEDOUT, whatever its password (S3). */
+ * gets UL_ELOCKEDOUT, whatever its password (S3).  Every hash is done
+ * here; only a failure to count keeps the KDF place until it is on disk,
+ * so that at most kdf_parallel hashes pass a lockout check before the
+ * failures they make are counted (S3's bound); the others let the next
+ * login hash while their commit waits for the disk. */
 static int
 finish_login(struct ul_call *c, struct login *l, int outcome, const char *why,
     const char *rehash)
 {
 	struct outcome o = {.l = l, .outcome = outcome, .why = why, .rehash = rehash};
-	int r = ul_call_write(c, record_outcome, &o);
+	int r;
+
+	if (outcome != UL_EAUTH)
+		ul_call_kdf_give(c);
+	r = ul_call_write(c, record_outcome, &o);
 
 	return r != 0 ? r : o.outcome;
 }

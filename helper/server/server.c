@@ -63,6 +63,7 @@ struct conn {
 	struct ul_job job;
 	bool lane_held;             /* counted in its uid's lane quota */
 	bool relayed;               /* role = host: a verifier answers it */
+	sem_t *kdf_places;          /* the server's, for a KDF-lane job */
 };
 
 /* epoll cookies for the fds that are not connections */
@@ -72,6 +73,7 @@ struct server {
 	struct ul_helper *h;
 	int epfd, listen_fd, sig_fd;
 	struct ul_pool *kdf, *slow, *write;
+	sem_t kdf_places;           /* kdf_parallel, of 2 x as many KDF threads */
 	struct conn *head, *tail;   /* READING and WRITING connections */
 	struct ul_limits *limits;   /* connections and jobs per uid */
 	struct ul_msg *cache[MSG_CACHE];
@@ -221,10 +223,14 @@ run_job(struct ul_job *job)
 {
 	struct conn *c = (struct conn *)((char *)job - offsetof(struct conn, job));
 
-	if (c->relayed)
+	if (c->relayed) {
 		ul_relay_run(c->call.h->relay, &c->call);
-	else
-		ul_dispatch_run(c->route, &c->call);
+		return;
+	}
+	if (c->route->lane == UL_LANE_KDF)
+		ul_call_kdf_take(&c->call, c->kdf_places);
+	ul_dispatch_run(c->route, &c->call);
+	ul_call_kdf_give(&c->call);
 }
 
 struct later_job {
@@ -424,6 +430,7 @@ handle_request(struct server *s, struct conn *c)
 	c->state = BUSY;
 	c->job.run = run_job;
 	c->job.done = NULL;
+	c->kdf_places = &s->kdf_places;
 	ul_pool_submit(lane == UL_LANE_KDF ? s->kdf :
 	    lane == UL_LANE_WRITE ? s->write : s->slow, &c->job);
 }
@@ -693,7 +700,8 @@ server_init(struct server *s, struct ul_helper *h, int listen_fd)
 	if (ul_limits_new(&s->limits) != 0 ||
 	    ul_ratelimit_new(&s->rate, h->conf.rate_burst,
 	    h->conf.rate_per_minute, RATE_UIDS) != 0 ||
-	    ul_pool_new(&s->kdf, h->conf.kdf_parallel, "ul-kdf", 10) != 0 ||
+	    sem_init(&s->kdf_places, 0, h->conf.kdf_parallel) != 0 ||
+	    ul_pool_new(&s->kdf, 2 * h->conf.kdf_parallel, "ul-kdf", 10) != 0 ||
 	    ul_pool_new(&s->slow, 2, "ul-slow", 0) != 0 ||
 	    ul_pool_new(&s->write, UL_WRITE_THREADS, "ul-write", 0) != 0)
 		return UL_ENOMEM;
@@ -725,6 +733,7 @@ server_fini(struct server *s)
 				j->done(j);
 		}
 	}
+	sem_destroy(&s->kdf_places);
 	while (s->head)
 		conn_close(s, s->head);
 	ul_ratelimit_free(s->rate);

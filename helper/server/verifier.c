@@ -238,11 +238,9 @@ serve(struct session *s, struct ul_later **later)
 	}
 	c.reserve = (route->flags & UL_ROUTE_RESERVE) != 0;
 	if (route->lane == UL_LANE_KDF)
-		while (sem_wait(&v->kdf) != 0 && errno == EINTR)
-			;
+		ul_call_kdf_take(&c, &v->kdf);
 	ul_dispatch_run(route, &c);
-	if (route->lane == UL_LANE_KDF)
-		sem_post(&v->kdf);
+	ul_call_kdf_give(&c);
 	*later = c.later;
 	sodium_memzero(&c, sizeof(c));
 }
