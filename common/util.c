@@ -317,13 +317,27 @@ load_local_ids(void)
 	return true;
 }
 
+static _Thread_local bool files_held, files_seen;
+
+void
+ul_files_hold(bool on)
+{
+	files_held = on;
+	files_seen = false;
+}
+
 /* local_ids as the files are now (lock held); false when out of memory. */
 static bool
 fresh_local_ids(void)
 {
-	/* stamps before the read: a change during it is seen next time */
-	struct file_stamp pw = stamp_of("/etc/passwd"), gr = stamp_of("/etc/group");
+	struct file_stamp pw, gr;
 
+	if (files_held && files_seen && local_ids.loaded)
+		return true;
+	files_seen = true;
+	/* stamps before the read: a change during it is seen next time */
+	pw = stamp_of("/etc/passwd");
+	gr = stamp_of("/etc/group");
 	if (!local_ids.loaded || !same_stamp(&pw, &local_ids.pw) ||
 	    !same_stamp(&gr, &local_ids.gr)) {
 		local_ids.loaded = load_local_ids();

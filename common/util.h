@@ -45,6 +45,11 @@ int ul_files_gid(const char *group, gid_t *gid);
  * files again only when one changed (and answer true when memory ran out). */
 bool ul_files_id_taken(uint32_t id);
 bool ul_files_name_taken(const char *name);
+/* ul_files_hold(true): until ul_files_hold(false), the calling thread's
+ * questions look at the files once, at the first (an import batch: the
+ * files as they were when the batch began, not two stat calls for each
+ * of its accounts' uid and name). */
+void ul_files_hold(bool on);
 
 #define UL_STRINGIFY_(x) #x
 #define UL_STRINGIFY(x) UL_STRINGIFY_(x)

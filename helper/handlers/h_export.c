@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "common/util.h"
 #include "helper/rules/export.h"
 #include "helper/handlers/handlers.h"
 #include "helper/rules/names.h"
@@ -253,6 +254,7 @@ import_batch(struct ul_call *c, struct ul_txn *t, void *arg)
 	int r = 0;
 
 	b->n = 0;
+	ul_files_hold(true);
 	for (unsigned i = 0; r == 0 && i < c->in->nfields; i++) {
 		const struct ul_field *f = &c->in->fields[i];
 
@@ -272,6 +274,7 @@ import_batch(struct ul_call *c, struct ul_txn *t, void *arg)
 			    r == UL_EEXIST ? "it is in the store already" :
 			    r == UL_ECONFLICT ? "it needs a line before it" : ul_strerror(r));
 	}
+	ul_files_hold(false);
 	return r;
 }
 

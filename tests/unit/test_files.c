@@ -74,11 +74,40 @@ test_files_as_they_are_now(void **state)
 	assert_false(ul_files_name_taken("staff"));
 }
 
+/* Held (an import batch), the files are looked at once: an edit during
+ * the hold is seen after it. */
+static void
+test_files_held(void **state)
+{
+	(void)state;
+	write_file(passwd, "root:x:0:0:root:/root:/bin/sh\n");
+	write_file(group, "root:x:0:\n");
+	ul_files_hold(true);
+	assert_false(ul_files_id_taken(4242));
+	write_file(passwd, "root:x:0:0:root:/root:/bin/sh\n"
+	    "alice:x:4242:4242::/home/alice:/bin/sh\n");
+	assert_false(ul_files_id_taken(4242));
+	assert_false(ul_files_name_taken("alice"));
+	ul_files_hold(false);
+	assert_true(ul_files_id_taken(4242));
+	assert_true(ul_files_name_taken("alice"));
+	/* a new hold looks again, once */
+	ul_files_hold(true);
+	write_file(passwd, "root:x:0:0:root:/root:/bin/sh\n");
+	assert_false(ul_files_name_taken("alice"));
+	write_file(passwd, "root:x:0:0:root:/root:/bin/sh\n"
+	    "bob:x:4243:4243::/home/bob:/bin/sh\n");
+	assert_false(ul_files_name_taken("bob"));
+	ul_files_hold(false);
+	assert_true(ul_files_name_taken("bob"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_files_as_they_are_now),
+		cmocka_unit_test(test_files_held),
 	};
 	int r;
 
