@@ -36,6 +36,10 @@ for pair in six:6 seven:7 eight:8; do
 	expect_contains "T1: $d digits: the code is asked without echo" "$out" \
 		"prompt(hidden): Verification code: "
 done
+# a method's use is noted (once a day) with the step that used it: here the
+# confirmation's, which a login the same day leaves as it is
+ctl --json tfa list six@example.com >"$T/six.json"
+expect_contains "a method's last use is noted with its step" "$(cat "$T/six.json")" '"last_used":'
 out=$(answers seven@example.com "$PASSWORD" "$(totp "$SECRET" 8 +30)" | pam seven)
 expect_contains "T3: a code of other digits is refused" "$out" "auth: PAM_AUTH_ERR"
 
