@@ -88,12 +88,15 @@ secret=$(fleet_wctl h1 --json tfa enroll pam@example.com --digits 6 |
 	sed -n 's/.*"secret":"\([^"]*\)".*/\1/p')
 fleet_wctl h1 tfa confirm pam@example.com "$(totp "$secret" 6 -60)" >/dev/null
 fleet_synced $FLEET_REPLICAS    # (written through h1: h2 and h3 read theirs)
-out=$(answers pam@example.com "$PASSWORD" "$(totp "$secret" 6 +30)" | fleet_pam h2 pamuser)
+# (the accepted code kept: made again after the step turned, it would be
+# a newer step's, rightly accepted)
+next=$(totp "$secret" 6 +30)
+out=$(answers pam@example.com "$PASSWORD" "$next" | fleet_pam h2 pamuser)
 expect_contains "T3 through PAM: the next step's code on h2 logs in" "$out" "auth: PAM_SUCCESS"
 out=$(answers pam@example.com "$PASSWORD" "$(totp "$secret" 6)" | fleet_pam h3 pamuser)
 expect_contains "T3 through PAM: the current step's code on h3 after it: refused" "$out" \
 	"auth: PAM_AUTH_ERR"
-out=$(answers pam@example.com "$PASSWORD" "$(totp "$secret" 6 +30)" | fleet_pam h1 pamuser)
+out=$(answers pam@example.com "$PASSWORD" "$next" | fleet_pam h1 pamuser)
 expect_contains "T3 through PAM: the accepted step again on h1: refused" "$out" \
 	"auth: PAM_AUTH_ERR"
 
