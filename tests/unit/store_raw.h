@@ -10,7 +10,7 @@
 #include <lmdb.h>
 
 /* helper/store/lmdb/internal.h's UL_STORE_SCHEMA */
-#define UL_TEST_SCHEMA 3
+#define UL_TEST_SCHEMA 4
 
 void raw_begin(const char *dir, MDB_env **env, MDB_txn **txn);
 void raw_commit(MDB_env *env, MDB_txn *txn);

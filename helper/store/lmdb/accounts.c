@@ -116,15 +116,36 @@ account_via(struct ul_txn *t, int db, const struct st_key *k,
 	return r != 0 ? r : lmdb_account_get(t, prod, name, a);
 }
 
+/* Schema 4: an account whose Unix name is its own name has no acct_unix
+ * entry; the account of that name, when its unix_user matches, is the
+ * claim (most accounts: one B-tree walk fewer for every ACCOUNT_CHECK). */
+static bool
+unix_is_name(const struct ul_account *a)
+{
+	return strcmp(a->unix_user, a->name) == 0;
+}
+
 int
 lmdb_account_by_unix(struct ul_txn *t, const char *product,
     const char *unix_user, struct ul_account *a)
 {
+	char prod[UL_PRODUCT_MAX + 1], user[UL_UNIX_USER_MAX + 1];
 	struct st_key k;
+	int r;
 
-	if (st_key_make(&k, product, unix_user) != 0)
+	/* both may be fields of *a: copy them before a is cleared */
+	if (strlen(product) >= sizeof(prod) || strlen(unix_user) >= sizeof(user))
 		return UL_ENOTFOUND;
-	return account_via(t, DB_ACCT_UNIX, &k, product, a);
+	memcpy(prod, product, strlen(product) + 1);
+	memcpy(user, unix_user, strlen(unix_user) + 1);
+	r = lmdb_account_get(t, prod, user, a);
+	if (r == 0 && unix_is_name(a))
+		return 0;
+	if (r != 0 && r != UL_ENOTFOUND)
+		return r;
+	if (st_key_make(&k, prod, user) != 0)
+		return UL_ENOTFOUND;
+	return account_via(t, DB_ACCT_UNIX, &k, prod, a);
 }
 
 int
@@ -183,6 +204,27 @@ index_free_for(struct ul_txn *t, int db, const struct st_key *k,
 	return UL_EEXIST;
 }
 
+/* The Unix name of a (product\0unix_user: ku) is free for a: no other
+ * account names it in acct_unix, nor is it another account's own name and
+ * Unix name (schema 4: that account holds it without an entry). */
+static int
+unix_free_for(struct ul_txn *t, const struct ul_account *a,
+    const struct st_key *ku, const struct st_key *name)
+{
+	struct ul_account other;
+	int r = index_free_for(t, DB_ACCT_UNIX, ku, name);
+
+	if (r != 0 || unix_is_name(a))
+		return r;
+	r = lmdb_account_get(t, a->product, a->unix_user, &other);
+	if (r == 0 && unix_is_name(&other))
+		r = UL_EEXIST;
+	else if (r == 0 || r == UL_ENOTFOUND)
+		r = 0;
+	sodium_memzero(&other, sizeof(other));
+	return r;
+}
+
 /* Removes the index entries of the record as stored, before a put. */
 static int
 unindex(struct ul_txn *t, const struct ul_account *old)
@@ -190,7 +232,8 @@ unindex(struct ul_txn *t, const struct ul_account *old)
 	struct st_key k;
 	int r;
 
-	if (st_key_make(&k, old->product, old->unix_user) == 0 &&
+	if (!unix_is_name(old) &&
+	    st_key_make(&k, old->product, old->unix_user) == 0 &&
 	    (r = st_del(t, DB_ACCT_UNIX, &k)) != 0)
 		return r;
 	k = uid_key(old->uid);
@@ -224,13 +267,14 @@ account_put(struct ul_txn *t, const struct ul_account *old,
 	    (a->owner[0] != '\0' && st_key_make(&ko, a->owner, a->product) != 0) ||
 	    (by_email && st_key3(&ke, a->email, a->product, a->name) != 0))
 		return UL_EINVAL;
-	if ((r = index_free_for(t, DB_ACCT_UNIX, &ku, &name)) != 0 ||
+	if ((r = unix_free_for(t, a, &ku, &name)) != 0 ||
 	    (r = index_free_for(t, DB_ACCT_UID, &kid, &key)) != 0 ||
 	    (a->owner[0] != '\0' && (r = index_free_for(t, DB_OWNED, &ko, &name)) != 0))
 		return r;
 	if (old != NULL && (r = unindex(t, old)) != 0)
 		return r;
-	if ((r = st_put_raw(t, DB_ACCT_UNIX, &ku, name.buf, name.len)) != 0 ||
+	if ((!unix_is_name(a) &&
+	     (r = st_put_raw(t, DB_ACCT_UNIX, &ku, name.buf, name.len)) != 0) ||
 	    (r = st_put_raw(t, DB_ACCT_UID, &kid, key.buf, key.len)) != 0 ||
 	    (a->owner[0] != '\0' &&
 	     (r = st_put_raw(t, DB_OWNED, &ko, name.buf, name.len)) != 0) ||
@@ -679,4 +723,47 @@ lmdb_apikey_next(struct ul_txn *t, const char *email, struct ul_cursor *cur,
 	memset(k, 0, sizeof(*k));
 	r = st_next_id_of(t, DB_APIKEYS_BY_EMAIL, email, cur, id, sizeof(id));
 	return r != 0 ? r : lmdb_apikey_get(t, id, k);
+}
+
+/* Runs each(t, a) on every stored account, in key order, until one
+ * returns non-zero (the schema upgrades at open). */
+int
+st_accounts_each(struct ul_txn *t,
+    int (*each)(struct ul_txn *t, const struct ul_account *a))
+{
+	struct ul_account a;
+	MDB_cursor *c;
+	MDB_val key, v;
+	int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_ACCOUNTS], &c), r = 0;
+
+	if (rc != 0)
+		return st_map_error(rc);
+	for (rc = mdb_cursor_get(c, &key, &v, MDB_FIRST); rc == 0 && r == 0;
+	     rc = mdb_cursor_get(c, &key, &v, MDB_NEXT)) {
+		if ((r = ul_record_account_decode(v.mv_data, v.mv_size, &a)) == 0)
+			r = each(t, &a);
+	}
+	mdb_cursor_close(c);
+	sodium_memzero(&a, sizeof(a));
+	if (r != 0)
+		return r;
+	return rc == MDB_NOTFOUND ? 0 : st_map_error(rc);
+}
+
+static int
+drop_own_unix_name(struct ul_txn *t, const struct ul_account *a)
+{
+	struct st_key k;
+
+	if (!unix_is_name(a) || st_key_make(&k, a->product, a->unix_user) != 0)
+		return 0;
+	return st_del(t, DB_ACCT_UNIX, &k);
+}
+
+/* Schema 4: the acct_unix entries of accounts whose Unix name is their
+ * own name go; lmdb_account_by_unix finds those accounts by name. */
+int
+st_accounts_drop_own_unix_names(struct ul_txn *t)
+{
+	return st_accounts_each(t, drop_own_unix_name);
 }

@@ -126,30 +126,21 @@ lmdb_account_with_email(struct ul_txn *t, const char *email,
 	return r != 0 ? r : lmdb_account_get(t, product, name, a);
 }
 
+static int
+drop_owner_email(struct ul_txn *t, const struct ul_account *a)
+{
+	struct st_key k;
+
+	if (a->email[0] == '\0' || strcmp(a->email, a->owner) != 0 ||
+	    st_key3(&k, a->email, a->product, a->name) != 0)
+		return 0;
+	return st_del(t, DB_ACCT_EMAIL, &k);
+}
+
 /* Schema 3: the acct_email entries of accounts whose email is their
  * owner's go; `owned` finds those accounts. */
 int
 st_accounts_drop_owner_emails(struct ul_txn *t)
 {
-	struct ul_account a;
-	struct st_key k;
-	MDB_cursor *c;
-	MDB_val key, v;
-	int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_ACCOUNTS], &c), r = 0;
-
-	if (rc != 0)
-		return st_map_error(rc);
-	for (rc = mdb_cursor_get(c, &key, &v, MDB_FIRST); rc == 0 && r == 0;
-	     rc = mdb_cursor_get(c, &key, &v, MDB_NEXT)) {
-		if ((r = ul_record_account_decode(v.mv_data, v.mv_size, &a)) != 0)
-			break;
-		if (a.email[0] != '\0' && strcmp(a.email, a.owner) == 0 &&
-		    st_key3(&k, a.email, a.product, a.name) == 0)
-			r = st_del(t, DB_ACCT_EMAIL, &k);
-	}
-	mdb_cursor_close(c);
-	sodium_memzero(&a, sizeof(a));
-	if (r != 0)
-		return r;
-	return rc == MDB_NOTFOUND ? 0 : st_map_error(rc);
+	return st_accounts_each(t, drop_owner_email);
 }

@@ -173,6 +173,8 @@ check_schema(struct ul_store *st, MDB_txn *txn, char *err, size_t errlen)
 		r = st_users_index_ids(&t);
 	if (r == 0 && have < 3)
 		r = st_accounts_drop_owner_emails(&t);
+	if (r == 0 && have < 4)
+		r = st_accounts_drop_own_unix_names(&t);
 	ul_record_wipe(&t.rec);
 	if (r == 0 && have < UL_STORE_SCHEMA)
 		r = put_schema(st, txn, UL_STORE_SCHEMA);

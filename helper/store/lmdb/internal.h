@@ -9,7 +9,8 @@
  *   failures      key -> S3 counter
  *   products      name -> product
  *   accounts      product\0name -> account, with the indexes
- *   acct_unix     product\0unix_user -> name
+ *   acct_unix     product\0unix_user -> name, only for an account whose
+ *                 Unix name is not its own name (accounts.c)
  *   acct_uid      uid(be32) -> product\0name
  *   owned         owner\0product -> name (L3)
  *   acct_email    email\0product\0name -> "" (L2, L4, U6), only for an
@@ -35,8 +36,9 @@
 #include "helper/store/store.h"
 
 /* 2: the user_ids index (paging by a stable key)
- * 3: no acct_email entry for an account whose email is its owner's */
-#define UL_STORE_SCHEMA 3
+ * 3: no acct_email entry for an account whose email is its owner's
+ * 4: no acct_unix entry for an account whose Unix name is its name */
+#define UL_STORE_SCHEMA 4
 
 #define KEY_MAX 512
 /* Address space only: the file grows as it is used.  8 GiB holds several
@@ -131,8 +133,12 @@ void st_batcher_stop(struct ul_store *st);
 
 /* Schema upgrades, at open (env.c -> users.c). */
 int st_users_index_ids(struct ul_txn *t);
+/* accounts.c: each(t, a) on every account until one returns non-zero */
+int st_accounts_each(struct ul_txn *t,
+    int (*each)(struct ul_txn *t, const struct ul_account *a));
+int st_accounts_drop_own_unix_names(struct ul_txn *t);     /* 4 */
 /* by_email.c */
-int st_accounts_drop_owner_emails(struct ul_txn *t);
+int st_accounts_drop_owner_emails(struct ul_txn *t);        /* 3 */
 
 /* The upkeep's parts (users.c, history.c). */
 int st_failures_prune(struct ul_txn *t, int64_t before, unsigned max,
