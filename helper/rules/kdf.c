@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -20,6 +21,7 @@
 #include <sodium.h>
 
 #include "helper/rules/kdf.h"
+#include "helper/rules/kdfmem.h"
 #include "helper/core/log.h"
 
 /* How many hashes and verifies ran: STATUS shows it, so that a test can
@@ -38,7 +40,8 @@ ul_kdf_runs(void)
  * unmaps it at every hash, and two hashing threads of one process wait on
  * each other's map and unmap for the process's address-space lock, as do
  * the event loop's own small maps.  A process each keeps that apart, as
- * the bare-KDF baseline of bench section 4 is.  A request and its answer
+ * the bare-KDF baseline of bench section 4 is, and each worker keeps its
+ * argon2 memory between hashes (kdfmem.c).  A request and its answer
  * travel over a SOCK_SEQPACKET socketpair; both are wiped after use on
  * both sides.  Without workers (unit tests, a start that could not make
  * them) the hash runs in the calling thread. */
@@ -270,7 +273,21 @@ ul_kdf_worker_main(int fd)
 	if (sodium_init() < 0 || (q = sodium_malloc(sizeof(*q))) == NULL ||
 	    (p = sodium_malloc(sizeof(*p))) == NULL)
 		return 1;
+	/* argon2's memory kept between hashes, let go when idle */
+	ul_kdfmem_arm();
 	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		struct ul_kdfmem_stats ks;
+		int pr;
+
+		ul_kdfmem_stats(&ks);
+		pr = poll(&pfd, 1, ks.held > 0 ? KDF_IDLE_MS : -1);
+		if (pr == 0)
+			ul_kdfmem_release();
+		if (pr < 0 && errno != EINTR)
+			break;
+		if (pr <= 0)
+			continue;
 		n = recv(fd, q, sizeof(*q), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
