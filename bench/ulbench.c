@@ -179,6 +179,28 @@ cmd_hash(int argc, char **argv)
 	return 0;
 }
 
+/* The bare KDF's share of the helper's wipe: a KDF worker wipes its kept
+ * argon2 memory after every hash (helper/rules/kdfmem.c), so each bare
+ * verify below is followed by a wipe of as many bytes (the m= of the
+ * hash), of a buffer kept by the process (issue 14: "the bare-KDF
+ * baseline wipes the same amount"). */
+static void
+kdf_wipe(const char *hash)
+{
+	static unsigned char *buf;
+	static size_t len;
+	const char *m = strstr(hash, "$m=");
+
+	if (buf == NULL && m != NULL) {
+		len = (size_t)strtoull(m + 3, NULL, 10) << 10;
+		if ((buf = malloc(len)) == NULL)
+			die("%s", "malloc");
+		memset(buf, 1, len);
+	}
+	if (buf != NULL)
+		sodium_memzero(buf, len);
+}
+
 static int
 cmd_kdftime(int argc, char **argv)
 {
@@ -193,6 +215,7 @@ cmd_kdftime(int argc, char **argv)
 		int64_t t = now_ns();
 
 		fails += crypto_pwhash_str_verify(argv[0], argv[1], strlen(argv[1])) != 0;
+		kdf_wipe(argv[0]);
 		v[i] = now_ns() - t;
 	}
 	printf("{\"fail\":%u,", fails);
@@ -222,9 +245,11 @@ cmd_kdfpar(int argc, char **argv)
 		if (pid < 0)
 			die("%s", "fork");
 		if (pid == 0) {
-			for (unsigned j = 0; j < per; j++)
+			for (unsigned j = 0; j < per; j++) {
 				if (crypto_pwhash_str_verify(argv[0], argv[1], strlen(argv[1])) != 0)
 					_exit(1);
+				kdf_wipe(argv[0]);
+			}
 			_exit(0);
 		}
 	}
@@ -556,8 +581,9 @@ cmd_login(int argc, char **argv)
 			}
 		}
 		t = now_ns();
-		r = crypto_pwhash_str_verify(hash, c->password, strlen(c->password)) == 0
-		    ? pam_login(confdir, base, c->user, &none) : PAM_AUTH_ERR;
+		r = crypto_pwhash_str_verify(hash, c->password, strlen(c->password));
+		kdf_wipe(hash);
+		r = r == 0 ? pam_login(confdir, base, c->user, &none) : PAM_AUTH_ERR;
 		t = now_ns() - t;
 		if (i >= warm) {
 			bl[i - warm] = t;
