@@ -31,6 +31,14 @@ command -v python3 >/dev/null || ul_skip "python3 is needed for the driver"
 [ "$(id -u)" -eq 0 ] || ul_skip "the driver sends admin requests: run as root"
 
 FLEET_NOSYNC=1    # see fleet_config: the trials need no fsync of each write
+# Through verifiers the S3 burst is 200 hashes queued on two verifiers'
+# KDF workers; beside another test under `make -j2 check` on 2 CPUs the
+# last of them waited past the 3 s `timeout` (CI: 2 of 200 counted, then
+# answered "outcome unknown" by their relays).  What this script checks is
+# counts, never a time: the bound stays a bound, only wider here.
+if [ "$FLEET_VIA" = verifiers ] && [ "$UL_TIMEOUT" -lt 10 ]; then
+	UL_TIMEOUT=10
+fi
 fleet_init
 fleet_load
 fleet_start $FLEET_NAMES
