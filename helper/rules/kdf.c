@@ -274,7 +274,7 @@ ul_kdf_worker_main(int fd)
 	    (p = sodium_malloc(sizeof(*p))) == NULL)
 		return 1;
 	/* argon2's memory kept between hashes, let go when idle */
-	ul_kdfmem_arm();
+	ul_kdfmem_arm(true);
 	for (;;) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		struct ul_kdfmem_stats ks;

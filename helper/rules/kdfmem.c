@@ -137,16 +137,9 @@ munmap(void *addr, size_t len)
 }
 
 void
-ul_kdfmem_arm(void)
+ul_kdfmem_arm(bool on)
 {
-	arena.armed = true;
-}
-
-void
-ul_kdfmem_disarm(void)
-{
-	ul_kdfmem_release();
-	arena.armed = false;
+	arena.armed = on;
 }
 
 void

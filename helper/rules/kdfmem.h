@@ -4,6 +4,7 @@
 #ifndef UL_KDFMEM_H
 #define UL_KDFMEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* A KDF worker lets the arena go after this long without a request. */
@@ -17,11 +18,11 @@ struct ul_kdfmem_stats {
 	const void *base;           /* where (the tests read it) */
 };
 
-/* From now on argon2's maps in this process get the arena: only a KDF
- * worker (single-threaded) calls it, and the unit tests. */
-void ul_kdfmem_arm(void);
-/* The tests: back to the C library's maps (the arena let go). */
-void ul_kdfmem_disarm(void);
+/* From now on argon2's maps in this process get the arena (on), or the
+ * C library's maps again (off: an arena held stays until released): only
+ * a KDF worker (single-threaded) calls it, the unit tests and
+ * bench/kdfarena. */
+void ul_kdfmem_arm(bool on);
 /* Unmaps the arena unless a hash holds it. */
 void ul_kdfmem_release(void);
 void ul_kdfmem_stats(struct ul_kdfmem_stats *s);

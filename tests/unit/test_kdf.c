@@ -64,7 +64,7 @@ test_arena_is_kept_wiped_and_let_go(void **state)
 	(void)state;
 	/* a hash of libsodium's own maps, before the arena */
 	assert_int_equal(ul_kdf_hash(&conf, "pw three", plain), 0);
-	ul_kdfmem_arm();
+	ul_kdfmem_arm(true);
 	ul_kdfmem_stats(&s0);
 	assert_int_equal(s0.held, 0);
 	/* it verifies in the arena, and a hash made there... */
@@ -91,7 +91,8 @@ test_arena_is_kept_wiped_and_let_go(void **state)
 	assert_null(s3.base);
 	assert_int_equal(s3.releases, s2.releases + 1);
 	/* ... verifies with libsodium's own maps */
-	ul_kdfmem_disarm();
+	ul_kdfmem_arm(false);
+	ul_kdfmem_release();
 	assert_int_equal(crypto_pwhash_str_verify(kept, "pw four", 7), 0);
 	assert_int_not_equal(crypto_pwhash_str_verify(kept, "pw fouR", 7), 0);
 	assert_int_equal(crypto_pwhash_str_verify(plain, "pw five", 7), 0);
@@ -110,7 +111,7 @@ test_arena_lends_only_argon2s_map(void **state)
 	unsigned char *a, *b, *c;
 
 	(void)state;
-	ul_kdfmem_arm();
+	ul_kdfmem_arm(true);
 	ul_kdfmem_stats(&s0);
 	c = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	a = mmap(NULL, n, PROT_READ | PROT_WRITE, argon2, -1, 0);
@@ -129,7 +130,8 @@ test_arena_lends_only_argon2s_map(void **state)
 	assert_true(all_zero(a, n));
 	assert_ptr_equal(mmap(NULL, n, PROT_READ | PROT_WRITE, argon2, -1, 0), a);
 	assert_int_equal(munmap(a, n), 0);
-	ul_kdfmem_disarm();
+	ul_kdfmem_arm(false);
+	ul_kdfmem_release();
 }
 
 int
