@@ -22,10 +22,31 @@ e2e_sshd_config_head() {
 		"$PORT" "$T/hostkey" "$T/sshd.pid"
 }
 
+# e2e_mark: the first line of every file an end-to-end test writes in
+# /etc, naming the test and its process (e2e_free reads it back)
+e2e_mark() {
+	echo "# written by unilogin's test $(basename "$0") (pid $$) and removed when it ends"
+}
+
+# e2e_free FILE...: skips (77) when FILE exists and another run that is
+# still going wrote it, or something else did; removes, saying so, a FILE
+# whose writer (e2e_mark's pid) is gone: a run killed before its cleanup
+# would otherwise make every later run skip.
+e2e_free() {
+	for f in "$@"; do
+		[ -e "$f" ] || continue
+		pid=$(sed -n "1s/^# written by unilogin's test .* (pid \([0-9][0-9]*\)) .*/\1/p" "$f")
+		[ -n "$pid" ] || ul_skip "$f exists already and is not a test's: left alone"
+		! kill -0 "$pid" 2>/dev/null || ul_skip "$f exists already: written by pid $pid, still running"
+		rm -f "$f"
+		echo "# removed $f, left by a run that is gone (pid $pid)" >&2
+	done
+}
+
 # e2e_stack: the PAM lines of a service, on stdout
 e2e_stack() {
+	e2e_mark
 	cat <<EOF
-# written by unilogin's test $(basename "$0") and removed when it ends
 auth     [success=done user_unknown=ignore authinfo_unavail=die default=die] $MODULE conf=$T/unilogin.conf
 auth     required pam_unix.so
 account  [success=ok user_unknown=ignore default=die] $MODULE conf=$T/unilogin.conf

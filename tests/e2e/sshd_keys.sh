@@ -15,7 +15,7 @@ ul_no_sanitizers "sshd cannot load an instrumented module"
 e2e_need_sshd
 PAMFILE=/etc/pam.d/ultest-ksshd
 KEYSUSER=ultestkeys
-[ -e "$PAMFILE" ] && ul_skip "$PAMFILE exists already: another run?"
+e2e_free "$PAMFILE"
 id "$KEYSUSER" >/dev/null 2>&1 && ul_skip "user $KEYSUSER exists already: another run?"
 
 SSHD_PID= BIN=

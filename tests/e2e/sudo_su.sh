@@ -17,9 +17,7 @@ NAME=ultestpam
 UID_=900000777
 SUDOERS=/etc/sudoers.d/ultest
 PAMFILE=/etc/pam.d/ultest-sudo
-for f in "$SUDOERS" "$PAMFILE"; do
-	[ -e "$f" ] && ul_skip "$f exists already: another run?"
-done
+e2e_free "$SUDOERS" "$PAMFILE"
 id "$NAME" >/dev/null 2>&1 && ul_skip "user $NAME exists already"
 
 e2e_cleanup() {
@@ -37,8 +35,8 @@ ul_totp_user pat@example.com 6
 useradd -M -N -u "$UID_" -s /bin/sh "$NAME" 2>/dev/null
 
 e2e_stack >"$PAMFILE"
-printf 'Defaults:%s pam_service=ultest-sudo, passwd_tries=1, !lecture\n%s ALL=(ALL) ALL\n' \
-	"$NAME" "$NAME" >"$SUDOERS"
+{ e2e_mark; printf 'Defaults:%s pam_service=ultest-sudo, passwd_tries=1, !lecture\n%s ALL=(ALL) ALL\n' \
+	"$NAME" "$NAME"; } >"$SUDOERS"
 chmod 440 "$SUDOERS"
 visudo -cf "$SUDOERS" >/dev/null || { fail "the sudoers drop-in does not parse"; ul_done; }
 
