@@ -17,7 +17,7 @@
 # (group commit); its accepted codes join the journal as `totp` lines.
 # Before the kills, five waves of that load on a helper left running show
 # how many writes a batch holds under it (STATUS counters around each wave
-# of codes); the test prints the average.
+# of codes); the test prints the average and checks it is at least 8.
 . "$top_srcdir/tests/lib.sh"
 command -v oathtool >/dev/null || ul_skip "oathtool is needed for TOTP codes"
 
@@ -137,11 +137,14 @@ set -- $(awk '{ b += $1; w += $2; n++ } END { print n + 0, b + 0, w + 0 }' "$T/l
 echo "# group commit under the load: $1 waves of $LOADERS LOGIN_CODEs at once," \
 	"$3 writes in $2 batches: $(awk -v w="$3" -v b="$2" 'BEGIN { printf "%.1f", b ? w / b : 0 }') a batch"
 expect_eq "the load ran its waves of $LOADERS LOGIN_CODEs at once" 5 "$1"
-# the average itself is the machine's (a bench figure); that batches form
-# at all is the helper's: one commit a write would give 1.0
-awk -v w="$3" -v b="$2" 'BEGIN { exit !(b > 0 && w >= 2 * b) }' &&
-	pass "group commit: at least 2 writes a batch under the load" ||
-	fail "group commit: fewer than 2 writes a batch under the load ($3 in $2)"
+# issue 14: at least 8 writes a batch on average under this load (one
+# commit a write would give 1.0).  With the wave's codes sent back to back
+# by one thread (crashload.py) it gave 11.4-16.8 in seven runs on this
+# project's 2-CPU machine, beside another test too, and 18.8-22.9 in an
+# ASan build; when each of 64 Python threads sent its own, 7.6.
+awk -v w="$3" -v b="$2" 'BEGIN { exit !(b > 0 && w >= 8 * b) }' &&
+	pass "group commit: at least 8 writes a batch under the load" ||
+	fail "group commit: fewer than 8 writes a batch under the load ($3 in $2)"
 
 kills=0 changes=0 missing=0 replay_ok=0 replay_weak=0 refused_up=0 unopened=0
 load_bad=0

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The concurrent load of tests/crash.sh: one client thread per TOTP user.
 In waves until the helper goes away: every thread takes a fresh ticket
-(LOGIN_BEGIN), then all send LOGIN_CODE at once with the code of the
-current step, so that the helper's write lane holds one LOGIN_CODE per user
+(LOGIN_BEGIN), then one thread sends every user's LOGIN_CODE back to
+back with the code of the current step, so that the helper's write lane holds one LOGIN_CODE per user
 at once and commits them in batches (group commit) when the test kills it.
 
     crashload.py SOCKET USERS JOURNAL STATS [WAVES]  (the password on stdin)
@@ -43,10 +43,22 @@ def connect(path):
     return s
 
 
-def exchange(s, frame):
-    """Sends a ready frame on a connected socket and reads its reply."""
+def send_all(pending):
+    """Sends every ready frame of the wave on its connected socket, back to
+    back from one thread: the codes reach the helper within a fraction of
+    a commit, not one Python thread at a time."""
     try:
-        s.sendall(frame)
+        for s, frame in pending:
+            s.sendall(frame)
+    except OSError as e:
+        raise ulwire.WireError(str(e)) from e
+    finally:
+        pending.clear()
+
+
+def reply_of(s):
+    """Reads the reply to the frame sent on s, and closes s."""
+    try:
         head = ulwire._recv_exact(s, 4)
         (n,) = struct.unpack(">I", head)
         if n < 4 or n + 4 > ulwire.FRAME_MAX:
@@ -79,8 +91,11 @@ def main():
     before = [None]
     waves = [0]
 
+    pending = []        # (socket, frame) of each thread, this wave
+
     def burst_starts():
         before[0] = counters(c)
+        send_all(pending)
 
     def burst_ends():
         b, w = counters(c)
@@ -99,15 +114,18 @@ def main():
                     with lock:
                         bad.append("%s: login_begin: %d %s" % (email, r.result, r.message))
                     break
-                # everything but the send before the barrier, so that the
-                # codes reach the helper together
+                # everything but the send before the barrier; the barrier's
+                # last thread sends every thread's frame (burst_starts), so
+                # that the codes reach the helper together
                 step = int(time.time()) // 30
                 code = ulwire.totp(secret, int(digits), step)
                 s = connect(sock)
                 frame = ulwire.encode("login_code", [
                     ("ticket", r.get("ticket")), ("code", code), ("service", "crashload")])
+                with lock:
+                    pending.append((s, frame))
                 ready.wait()
-                r = exchange(s, frame)
+                r = reply_of(s)
                 if r.result not in OUTCOMES:
                     with lock:
                         bad.append("%s: login_code: %d %s" % (email, r.result, r.message))
