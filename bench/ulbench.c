@@ -2,8 +2,8 @@
  * Built only for `make bench`; never installed, never part of make check.
  *
  *   ulbench hash OPS MEM_MIB PASSWORD         one argon2id string
- *   ulbench kdftime HASH PASSWORD N           N bare verifies: ns each (JSON)
- *   ulbench kdfpar HASH PASSWORD NPROC PER    NPROC processes verifying at once
+ *   ulbench kdftime HASH PASSWORD N [kept]    N bare verifies: ns each (JSON)
+ *   ulbench kdfpar HASH PASSWORD NPROC PER [kept]  NPROC processes verifying at once
  *   ulbench gen USERS ACCTS_PER_USER HASH PRODUCT [key|number]
  *                                              an import file (JSONL) on stdout,
  *                                              in export's (key) order or not
@@ -17,7 +17,12 @@
  *                                              each its own user, interleaved
  *                                              with N baselines: one bare
  *                                              verify + an empty PAM
- *                                              transaction (BASESERVICE)
+ *                                              transaction (BASESERVICE),
+ *                                              and N of the same with the
+ *                                              verify in kept memory
+ *   ("kept": libsodium in memory kept by the process and wiped after each
+ *   hash, as the helper's KDF workers hash; without it, libsodium's own map
+ *   and then a wipe of as many bytes: the issue's baseline)
  *   ulbench latency SOCK KIND N PRODUCT USERS [CREDS]
  *                                              N requests of KIND (status,
  *                                              account_check, login_code)
@@ -66,6 +71,7 @@
 #include <sodium.h>
 
 #include "common/client.h"
+#include "helper/rules/kdfmem.h"
 #include "unilogin/error.h"
 #include "unilogin/proto.h"
 
@@ -201,21 +207,51 @@ kdf_wipe(const char *hash)
 		sodium_memzero(buf, len);
 }
 
+/* One bare verify of password against hash: libsodium's own map, then
+ * kdf_wipe (the issue's baseline); or, kept, libsodium in memory kept by
+ * this process and wiped at the end of the hash, as a KDF worker hashes
+ * (helper/rules/kdfmem.c: the helper's own way, without the helper).
+ * 0 when it verified. */
+static int
+bare_verify(const char *hash, const char *password, bool kept)
+{
+	int r;
+
+	ul_kdfmem_arm(kept);
+	r = crypto_pwhash_str_verify(hash, password, strlen(password));
+	ul_kdfmem_arm(false);
+	if (!kept)
+		kdf_wipe(hash);
+	return r;
+}
+
+/* "kept" as an optional last argument of kdftime and kdfpar */
+static bool
+kept_arg(int argc, char **argv, int n)
+{
+	if (argc == n + 1 && strcmp(argv[n], "kept") == 0)
+		return true;
+	if (argc != n)
+		exit(2);
+	return false;
+}
+
 static int
 cmd_kdftime(int argc, char **argv)
 {
 	unsigned n, fails = 0;
 	int64_t *v;
+	bool kept;
 
-	if (argc != 3)
+	if (argc < 3)
 		return 2;
+	kept = kept_arg(argc, argv, 3);
 	n = (unsigned)atoi(argv[2]);
 	v = calloc(n, sizeof(*v));
 	for (unsigned i = 0; i < n; i++) {
 		int64_t t = now_ns();
 
-		fails += crypto_pwhash_str_verify(argv[0], argv[1], strlen(argv[1])) != 0;
-		kdf_wipe(argv[0]);
+		fails += bare_verify(argv[0], argv[1], kept) != 0;
 		v[i] = now_ns() - t;
 	}
 	printf("{\"fail\":%u,", fails);
@@ -232,12 +268,16 @@ cmd_kdfpar(int argc, char **argv)
 {
 	unsigned nproc, per, fails = 0;
 	int64_t t;
-	int st;
+	int st, ready[2], go[2];
+	bool kept;
 
-	if (argc != 4)
+	if (argc < 4)
 		return 2;
+	kept = kept_arg(argc, argv, 4);
 	nproc = (unsigned)atoi(argv[2]);
 	per = (unsigned)atoi(argv[3]);
+	if (pipe(ready) != 0 || pipe(go) != 0)
+		die("%s", "pipe");
 	t = now_ns();
 	for (unsigned i = 0; i < nproc; i++) {
 		pid_t pid = fork();
@@ -245,14 +285,34 @@ cmd_kdfpar(int argc, char **argv)
 		if (pid < 0)
 			die("%s", "fork");
 		if (pid == 0) {
+			char c = 0;
+
+			/* kept: the memory mapped by one hash before the clock
+			 * starts, as a KDF worker under load holds it */
+			close(go[1]);
+			if (kept && bare_verify(argv[0], argv[1], true) != 0)
+				_exit(1);
+			if (write(ready[1], &c, 1) != 1)
+				_exit(1);
+			close(ready[1]);    /* the parent sees EOF once all are in */
+			if (read(go[0], &c, 1) != 0)
+				_exit(1);
 			for (unsigned j = 0; j < per; j++) {
-				if (crypto_pwhash_str_verify(argv[0], argv[1], strlen(argv[1])) != 0)
+				if (bare_verify(argv[0], argv[1], kept) != 0)
 					_exit(1);
-				kdf_wipe(argv[0]);
 			}
 			_exit(0);
 		}
 	}
+	close(ready[1]);
+	for (unsigned i = 0; i < nproc; i++) {
+		char c;
+
+		if (read(ready[0], &c, 1) != 1)
+			break;      /* a child failed: it is counted below */
+	}
+	t = now_ns();
+	close(go[1]);       /* every child starts */
 	while (wait(&st) > 0)
 		fails += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
 	printf("{\"fail\":%u,\"hashes\":%u,\"wall_ns\":%" PRId64 "}\n", fails,
@@ -542,9 +602,9 @@ static int
 cmd_login(int argc, char **argv)
 {
 	const char *confdir, *service, *base, *hash;
-	unsigned n, ncreds, warm = 2, fail = 0, bfail = 0;
+	unsigned n, ncreds, warm = 2, fail = 0, bfail = 0, kfail = 0;
 	struct cred *cr;
-	int64_t *real, *bl;
+	int64_t *real, *bl, *kl;
 	char code[16];
 
 	if (argc != 6)
@@ -559,6 +619,9 @@ cmd_login(int argc, char **argv)
 		die("%s: fewer users than logins", argv[2]);
 	real = calloc(n, sizeof(*real));
 	bl = calloc(n, sizeof(*bl));
+	kl = calloc(n, sizeof(*kl));
+	if (real == NULL || bl == NULL || kl == NULL)
+		die("%s", "calloc");
 	for (unsigned i = 0; i < n + warm; i++) {
 		const struct cred *c = &cr[i];
 		struct answers a = {c->email, c->password, code};
@@ -581,19 +644,29 @@ cmd_login(int argc, char **argv)
 			}
 		}
 		t = now_ns();
-		r = crypto_pwhash_str_verify(hash, c->password, strlen(c->password));
-		kdf_wipe(hash);
+		r = bare_verify(hash, c->password, false);
 		r = r == 0 ? pam_login(confdir, base, c->user, &none) : PAM_AUTH_ERR;
 		t = now_ns() - t;
 		if (i >= warm) {
 			bl[i - warm] = t;
 			bfail += r != PAM_SUCCESS;
 		}
+		/* the same in kept memory: the helper's overhead alone */
+		t = now_ns();
+		r = bare_verify(hash, c->password, true);
+		r = r == 0 ? pam_login(confdir, base, c->user, &none) : PAM_AUTH_ERR;
+		t = now_ns() - t;
+		if (i >= warm) {
+			kl[i - warm] = t;
+			kfail += r != PAM_SUCCESS;
+		}
 	}
-	printf("{\"fail\":%u,\"base_fail\":%u,", fail, bfail);
+	printf("{\"fail\":%u,\"base_fail\":%u,\"kept_fail\":%u,", fail, bfail, kfail);
 	print_samples("real_ns", real, n);
 	printf(",");
 	print_samples("base_ns", bl, n);
+	printf(",");
+	print_samples("kept_ns", kl, n);
 	printf("}\n");
 	return 0;
 }
