@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The concurrent load of tests/crash.sh: one client thread per TOTP user.
 In waves until the helper goes away: every thread takes a fresh ticket
-(LOGIN_BEGIN), then one thread sends every user's LOGIN_CODE back to
-back with the code of the current step, so that the helper's write lane holds one LOGIN_CODE per user
-at once and commits them in batches (group commit) when the test kills it.
+(LOGIN_BEGIN), then one thread sends every user's LOGIN_CODE back to back
+with the code of the current step, so that the helper's write lane holds
+one LOGIN_CODE per user at once and commits them in batches (group commit)
+when the test kills it.
 
     crashload.py SOCKET USERS JOURNAL STATS [WAVES]  (the password on stdin)
 
