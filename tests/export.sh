@@ -74,10 +74,9 @@ sms_login() {
 	pam bob <"$T/in" >"$T/sms.out" &
 	pampid=$!
 	exec 3>"$T/in"
-	before=$(grep -c '^sms ' "$T/outbox")
+	before=$(ul_sent sms)
 	answers bob@example.com "$PASSWORD" "" >&3
-	i=0; while [ "$(grep -c '^sms ' "$T/outbox")" -le "$before" ] && [ $i -lt 100 ]; do
-		sleep 0.05; i=$((i + 1)); done
+	ul_wait_sent sms "$before"
 	answers "$(sent_code 'sms +15551234567')" >&3
 	exec 3>&-
 	wait $pampid || true

@@ -258,7 +258,14 @@ ul_account() {
 # ul_wait_sent KIND BEFORE: waits (bounded, 10 s) until the outbox holds
 # more than BEFORE deliveries of KIND: a self-service request answers
 # first and delivers after (S1), so its code comes a moment later.
-ul_sent() { grep -c "^$1 " "$T/outbox" 2>/dev/null || true; }
+# ul_sent KIND counts the deliveries written whole (a record's "KIND
+# ADDRESS" line, its message, then "--"): a delivery command writes its
+# record in several writes, and a code read between them would be the
+# previous one.
+ul_sent() {
+	awk -v k="$1 " 'substr($0, 1, length(k)) == k { open = 1; next }
+		open && $0 == "--" { n++; open = 0 } END { print n + 0 }' "$T/outbox" 2>/dev/null || echo 0
+}
 ul_wait_sent() {
 	i=0
 	while [ "$(ul_sent "$1")" -le "$2" ] && [ $i -lt 200 ]; do
