@@ -102,15 +102,14 @@ ul_wait_sent sms "$s0"                # a delivery may run after the reply
 sms_code() { awk '/^sms /{getline; c=$0} END{print c}' "$T/outbox"; }
 expect_contains "C3: the delivery command gets sms PHONE" "$(cat "$T/outbox")" "sms +15551234567"
 ctl tfa confirm sms@example.com "$(sms_code)" >/dev/null
-sent_before=$(grep -c '^sms ' "$T/outbox")
+sent_before=$(ul_sent sms)
 # drive the prompts as they come: the code exists only after the empty answer
 mkfifo "$T/in"
 pam sms <"$T/in" >"$T/sms.out" &
 PAMPID=$!
 exec 3>"$T/in"
 answers sms@example.com "$PASSWORD" "" >&3
-i=0; while [ "$(grep -c '^sms ' "$T/outbox")" -le "$sent_before" ] && [ $i -lt 100 ]; do
-	sleep 0.05; i=$((i + 1)); done
+ul_wait_sent sms "$sent_before"       # the record written whole
 code=$(sms_code)
 answers "$code" >&3
 exec 3>&-
