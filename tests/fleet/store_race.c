@@ -5,6 +5,12 @@
  *                                    once, N trials: exactly one accepted
  *                                    in each; then an older step after a
  *                                    newer one: refused (T3, F1)
+ *   store_race memo N CONF CONF      a write transaction on host 1 reads
+ *                                    its user, then the user changes (by
+ *                                    it, or on host 2) before its next
+ *                                    call, N trials: its own write seen, a
+ *                                    step host 2 spent refused, a method
+ *                                    host 2 removed refused (T3, F1)
  *   store_race lockout T LIMIT CONF...  T threads per host count one
  *                                    failure each for one email: prints
  *                                    how many were counted, how many found
@@ -195,6 +201,87 @@ totp(int trials)
 	printf("newer step on host 1: %s\n", r == 0 ? "accepted" : ul_strerror(r));
 	r = ul_store_write(hosts[1], accept_change, &a[1]);
 	printf("older step on host 2: %s\n", r == 0 ? "accepted" : ul_strerror(r));
+	return 0;
+}
+
+/* One write transaction on host 1 that reads its user, then (between
+ * two of its calls) the user changes: by the transaction itself, or on
+ * host 2.  The backend keeps the entry it read for the transaction's next
+ * reads of that user (store = ldap: dir_user_memo): its own write must be
+ * seen, and an entry kept from before host 2's change must let no step
+ * through that host 2 spent, nor a method host 2 removed (T3, F1). */
+static int
+memo(int trials)
+{
+	struct ul_user u = {0}, seen, again;
+	struct ul_method m;
+	struct ul_txn *t;
+	struct accept_arg a;
+	uint8_t id[16];
+	int own = 0, replay = 0, removed = 0, r;
+	int64_t base = time(NULL) / 30;
+
+	snprintf(u.email, sizeof(u.email), "memo-%ld@example.com", (long)getpid());
+	randombytes_buf(id, sizeof(id));
+	sodium_bin2hex(u.id, sizeof(u.id), id, sizeof(id));
+	u.created = time(NULL);
+	u.confirmed = true;
+	r = ul_store_write(hosts[0], create_user, &u);
+	if (r == 0)
+		r = wait_user(1, u.email, &seen);
+	if (r != 0) {
+		fprintf(stderr, "setup: %s\n", ul_strerror(r));
+		return 99;
+	}
+	for (int i = 1; i <= trials; i++) {
+		/* its own write, then the user read again in the same transaction */
+		if (ul_txn_begin(hosts[0], true, &t) != 0)
+			return 99;
+		r = ul_store_user_get(t, u.email, &seen);
+		if (r == 0)
+			r = ul_store_user_set_locked(t, &seen, i % 2 == 1);
+		if (r == 0)
+			r = ul_store_user_get(t, u.email, &again);
+		if (r == 0 && again.locked == (i % 2 == 1))
+			own++;
+		if (ul_txn_commit(t) != 0)
+			return 99;
+		/* host 2 accepts step S between host 1's read and its accept of S */
+		a = (struct accept_arg){seen, base + i};
+		if (ul_txn_begin(hosts[0], true, &t) != 0)
+			return 99;
+		r = ul_store_user_get(t, u.email, &seen);
+		if (r == 0)
+			r = ul_store_method_get(t, u.email, 1, &m);
+		if (r == 0)
+			r = ul_store_write(hosts[1], accept_change, &a);
+		if (r == 0 && ul_store_totp_accept(t, &seen, 1, true, base + i,
+		    time(NULL)) == UL_ECONFLICT)
+			replay++;
+		ul_txn_abort(t);
+	}
+	/* host 2 removes the method between host 1's read and its accept */
+	if (ul_txn_begin(hosts[0], true, &t) != 0)
+		return 99;
+	r = ul_store_user_get(t, u.email, &seen);
+	if (r == 0)
+		r = ul_store_method_get(t, u.email, 1, &m);
+	if (r == 0) {
+		struct ul_txn *t2 = NULL;
+
+		r = ul_txn_begin(hosts[1], true, &t2);
+		if (r == 0 && (r = ul_store_method_remove(t2, &seen, 1,
+		    time(NULL))) == 0)
+			r = ul_txn_commit(t2);
+		else if (r != 0 && t2 != NULL)
+			ul_txn_abort(t2);
+	}
+	if (r == 0 && ul_store_totp_accept(t, &seen, 1, true, base + trials + 5,
+	    time(NULL)) == UL_ECONFLICT)
+		removed = 1;
+	ul_txn_abort(t);
+	printf("memo: trials %d own_write_seen %d spent_step_refused %d "
+	    "removed_method_refused %d\n", trials, own, replay, removed);
 	return 0;
 }
 
@@ -547,6 +634,11 @@ main(int argc, char **argv)
 			open_host(argv[i]);
 		return totp(atoi(argv[2]));
 	}
+	if (argc >= 5 && strcmp(argv[1], "memo") == 0) {
+		for (int i = 3; i < argc && nhosts < HOSTS_MAX; i++)
+			open_host(argv[i]);
+		return memo(atoi(argv[2]));
+	}
 	if (argc >= 5 && strcmp(argv[1], "lockout") == 0) {
 		for (int i = 4; i < argc && nhosts < HOSTS_MAX; i++)
 			open_host(argv[i]);
@@ -591,7 +683,7 @@ main(int argc, char **argv)
 		open_host(argv[2]);
 		return outage();
 	}
-	fprintf(stderr, "usage: store_race totp N CONF CONF... | lockout T LIMIT CONF... | "
+	fprintf(stderr, "usage: store_race totp N CONF CONF... | memo N CONF CONF | lockout T LIMIT CONF... | "
 	    "uids N T CONF... | accounts N CONF CONF | codes N CONF CONF... | keys FP CONF | setup CONF | outage CONF\n");
 	return 2;
 }

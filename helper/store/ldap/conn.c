@@ -130,6 +130,7 @@ dir_session_open(struct dir_session *s, const struct ul_conf *conf,
 	int rc, r;
 
 	s->ld = NULL;
+	s->gen++;
 	s->what = what;
 	s->uri = uri;
 	s->timeout = conf->ldap_timeout;
@@ -164,4 +165,5 @@ dir_session_close(struct dir_session *s)
 	if (s->ld != NULL)
 		ldap_unbind_ext_s(s->ld, NULL, NULL);
 	s->ld = NULL;
+	s->gen++;
 }

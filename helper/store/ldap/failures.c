@@ -195,6 +195,7 @@ dir_failure_forget(struct ul_txn *t, const char *key)
 
 	counter_dn(t->st, key, dn, hex);
 	s = dir_lock_write(t, &lock);
+	s->gen++;
 	rc = s->ld == NULL ? LDAP_SERVER_DOWN : ldap_delete_ext_s(s->ld, dn, NULL,
 	    NULL);
 	if (rc == LDAP_SUCCESS || rc == LDAP_NO_SUCH_OBJECT)
@@ -245,6 +246,7 @@ dir_failures_prune(struct ul_txn *t, int64_t before, unsigned max)
 	    e != NULL && n < max; e = ldap_next_entry(s->ld, e), n++) {
 		char *dn = ldap_get_dn(s->ld, e);
 
+		s->gen++;
 		rc = dn == NULL ? LDAP_OTHER :
 		    ldap_delete_ext_s(s->ld, dn, ctrls, NULL);
 		ldap_memfree(dn);

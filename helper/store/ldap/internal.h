@@ -44,6 +44,10 @@ struct dir_session {
 	 * client's `timeout`; a transaction begun after it tries again
 	 * (F2) */
 	int64_t hung_at;
+	/* moves at every write sent on this session and at every close and
+	 * open: a user entry a transaction kept (dir_user_memo) is used
+	 * again only while it has not moved */
+	uint64_t gen;
 };
 
 /* Connects and binds within ldap_timeout: UL_EUNREACHABLE when the server
@@ -78,6 +82,26 @@ struct ul_store {
  * (store.h: intents are atomic per record, ordered across records). */
 struct dir_list;
 
+#define DIR_USER_DN_MAX (UL_LDAP_DN_MAX + 600)
+
+/* users.c: the one user entry a transaction read last, with all its
+ * attributes, kept so that its next reads of that user (by email or by
+ * name) on the same session cost no round trip: a login reads its user
+ * three times in LOGIN_BEGIN and three in LOGIN_CODE.  It is what the
+ * server held a moment before, as a read again would be a moment later:
+ * nothing a write of a login depends on is taken from it without an
+ * assertion on the provider (a spent step, the method's value, the
+ * email).  Used again only on the session it came from while that
+ * session's gen has not moved (no write sent on it by any transaction,
+ * no reconnect); wiped when the transaction ends. */
+struct dir_user_memo {
+	struct dir_session *s;
+	uint64_t gen;
+	LDAPMessage *res, *e;
+	char mail[UL_EMAIL_MAX + 1];        /* as asked for */
+	char dn[DIR_USER_DN_MAX];           /* dir_user_dn of its uniUserId */
+};
+
 struct ul_txn {
 	struct ul_store *st;
 	bool write;
@@ -88,6 +112,7 @@ struct ul_txn {
 	char no_counter[65];        /* a failure key this write transaction
 	                             * read on the provider and found no
 	                             * counter for (failures.c), or "" */
+	struct dir_user_memo user;  /* users.c */
 };
 
 /* store.c: the table (NULL where this version has no operation yet). */
@@ -270,9 +295,19 @@ int dir_keys_check(struct ul_store *st, const char *fingerprint, char *err,
     size_t errlen);
 int dir_keys_rotated(struct ul_store *st, const char *from, const char *to);
 
-/* users.c: a user's entry, uniUserId=ID,ou=users */
-#define DIR_USER_DN_MAX (UL_LDAP_DN_MAX + 600)
+/* users.c: a user's entry, uniUserId=ID,ou=users (DIR_USER_DN_MAX: above) */
 int dir_user_dn(struct ul_store *st, const char *id, char dn[DIR_USER_DN_MAX]);
+/* The user entry of email / of the entry named dn, with all its
+ * attributes, read on s (locked by the caller) or taken from t's memo:
+ * *e belongs to the memo (never freed by the caller) and holds until
+ * the caller's next call of these or the transaction's end.  0 or
+ * UL_ENOTFOUND or what dir_search_one says. */
+int dir_user_entry(struct ul_txn *t, struct dir_session *s, const char *email,
+    LDAPMessage **e);
+int dir_user_entry_dn(struct ul_txn *t, struct dir_session *s, const char *dn,
+    LDAPMessage **e);
+/* the memo wiped and freed (at commit and abort) */
+void dir_user_memo_drop(struct ul_txn *t);
 int dir_user_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_user *u);
 int dir_pending_get(struct ul_txn *t, const char *new_email,
     char old_email[UL_EMAIL_MAX + 1]);

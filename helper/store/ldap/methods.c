@@ -167,16 +167,15 @@ load_ref(struct dir_session *s, struct ul_store *st, const struct ul_user *u,
 static int
 load_email(struct ul_txn *t, const char *email, struct methods *ms)
 {
-	LDAPMessage *res, *e;
+	LDAPMessage *e;
 	pthread_mutex_t *lock;
 	struct dir_session *s = dir_lock_read(t, &lock);
-	int r = dir_user_search(s, t->st, email, method_attrs, &res, &e);
+	int r = dir_user_entry(t, s, email, &e);
 
 	memset(ms, 0, sizeof(*ms));
 	if (r == 0)
 		read_methods(s, e, ms);
 	pthread_mutex_unlock(lock);
-	dir_msgfree(res);
 	return r;
 }
 

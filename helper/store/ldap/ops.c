@@ -310,6 +310,7 @@ dir_modify_text(struct dir_session *s, const char *dn, LDAPMod **mods,
 		ldap_control_free(ctrls[0]);
 		return UL_ESTORE;
 	}
+	s->gen++;
 	rc = ldap_modify_ext(s->ld, dn, mods, ctrls, NULL, &msgid);
 	ldap_control_free(ctrls[0]);
 	ldap_control_free(ctrls[1]);
@@ -351,6 +352,7 @@ dir_add(struct dir_session *s, const char *dn, LDAPMod **mods)
 
 	if (s->ld == NULL)
 		return UL_EUNREACHABLE;
+	s->gen++;
 	rc = ldap_add_ext_s(s->ld, dn, mods, NULL, NULL);
 	if (rc == LDAP_ALREADY_EXISTS)
 		return UL_EEXIST;
@@ -399,6 +401,7 @@ dir_unclaim(struct dir_session *s, struct ul_store *st, const char *key)
 		return r;
 	if (s->ld == NULL)
 		return UL_EUNREACHABLE;
+	s->gen++;
 	rc = ldap_delete_ext_s(s->ld, dn, NULL, NULL);
 	if (rc == LDAP_NO_SUCH_OBJECT)
 		return 0;
@@ -416,6 +419,7 @@ dir_delete(struct dir_session *s, const char *dn, const char *assertion)
 	if (assertion != NULL && ldap_create_assertion_control(s->ld,
 	    (char *)assertion, 1, &ctrls[0]) != LDAP_SUCCESS)
 		return UL_ESTORE;
+	s->gen++;
 	rc = ldap_delete_ext_s(s->ld, dn, ctrls[0] != NULL ? ctrls : NULL, NULL);
 	ldap_control_free(ctrls[0]);
 	if (rc == LDAP_NO_SUCH_OBJECT)

@@ -54,6 +54,7 @@ dir_txn_commit(struct ul_txn *t)
 	if (t->wrote)
 		(void)dir_replica_catch_up(t->st);
 	dir_list_drop(t);
+	dir_user_memo_drop(t);
 	free(t);
 	return 0;
 }
@@ -62,6 +63,7 @@ static void
 dir_txn_abort(struct ul_txn *t)
 {
 	dir_list_drop(t);
+	dir_user_memo_drop(t);
 	free(t);
 }
 

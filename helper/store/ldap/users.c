@@ -106,21 +106,100 @@ dir_user_search(struct dir_session *s, struct ul_store *st, const char *email,
 	return dir_search_one(s, base, LDAP_SCOPE_ONELEVEL, filter, attrs, res, e);
 }
 
+void
+dir_user_memo_drop(struct ul_txn *t)
+{
+	dir_msgfree(t->user.res);
+	memset(&t->user, 0, sizeof(t->user));
+}
+
+static bool
+memo_holds(const struct ul_txn *t, const struct dir_session *s)
+{
+	return t->user.e != NULL && t->user.s == s && t->user.gen == s->gen;
+}
+
+/* What a search on s found, kept in t's memo (the one before let go);
+ * the gen is the one before the search: a write sent meanwhile moved it */
+static int
+memo_keep(struct ul_txn *t, struct dir_session *s, uint64_t gen, int r,
+    LDAPMessage *res, LDAPMessage *e, const char *email)
+{
+	char id[UL_USER_ID_MAX + 1];
+
+	dir_user_memo_drop(t);
+	if (r != 0) {
+		dir_msgfree(res);
+		return r;
+	}
+	dir_text(s, e, "uniUserId", id, sizeof(id));
+	if (dir_user_dn(t->st, id, t->user.dn) != 0) {
+		dir_msgfree(res);
+		return UL_ESTORE;
+	}
+	snprintf(t->user.mail, sizeof(t->user.mail), "%s", email);
+	t->user.s = s;
+	t->user.gen = gen;
+	t->user.res = res;
+	t->user.e = e;
+	return 0;
+}
+
+int
+dir_user_entry(struct ul_txn *t, struct dir_session *s, const char *email,
+    LDAPMessage **e)
+{
+	LDAPMessage *res, *found;
+	uint64_t gen = s->gen;
+	int r;
+
+	if (memo_holds(t, s) && strcmp(t->user.mail, email) == 0) {
+		*e = t->user.e;
+		return 0;
+	}
+	r = dir_user_search(s, t->st, email, NULL, &res, &found);
+	r = memo_keep(t, s, gen, r, res, found, email);
+	*e = r == 0 ? t->user.e : NULL;
+	return r;
+}
+
+int
+dir_user_entry_dn(struct ul_txn *t, struct dir_session *s, const char *dn,
+    LDAPMessage **e)
+{
+	LDAPMessage *res, *found;
+	char mail[UL_EMAIL_MAX + 1];
+	uint64_t gen = s->gen;
+	int r;
+
+	if (memo_holds(t, s) && strcmp(t->user.dn, dn) == 0) {
+		*e = t->user.e;
+		return 0;
+	}
+	r = dir_search_one(s, dn, LDAP_SCOPE_BASE, "(objectClass=uniUser)", NULL,
+	    &res, &found);
+	mail[0] = '\0';
+	if (r == 0)
+		dir_text(s, found, "mail", mail, sizeof(mail));
+	r = memo_keep(t, s, gen, r, res, found, mail);
+	*e = r == 0 ? t->user.e : NULL;
+	return r;
+}
+
 int
 dir_user_get(struct ul_txn *t, const char *email, struct ul_user *u)
 {
-	LDAPMessage *res, *e;
+	LDAPMessage *e;
 	pthread_mutex_t *lock;
 	struct dir_session *s;
 	int r;
 
 	memset(u, 0, sizeof(*u));
 	s = dir_lock_read(t, &lock);
-	r = dir_user_search(s, t->st, email, NULL, &res, &e);
+	r = dir_user_entry(t, s, email, &e);
 	if (r == 0)
 		read_user(s, e, u);
 	pthread_mutex_unlock(lock);
-	dir_msgfree(res);
 	return r;
 }
 
@@ -229,16 +308,16 @@ dir_method_restore(struct ul_txn *t, const char *email,
 	return r == UL_ECONFLICT ? UL_EEXIST : r;
 }
 
-/* The method's uniMethod value as the provider has it now. */
+/* The method's uniMethod value as the provider has it (or had it a
+ * moment before: the transaction's memo; the accept asserts it). */
 static int
-method_read(struct dir_session *s, const char *dn, uint32_t id, char *out,
-    size_t n, char used[64])
+method_read(struct ul_txn *t, struct dir_session *s, const char *dn,
+    uint32_t id, char *out, size_t n, char used[64])
 {
-	char *attrs[] = {"uniMethod", "uniMethodUsed", NULL}, prefix[16];
-	LDAPMessage *res = NULL, *e;
+	char prefix[16];
+	LDAPMessage *e;
 	struct berval **v;
-	int r = dir_search_one(s, dn, LDAP_SCOPE_BASE, "(objectClass=uniUser)",
-	    attrs, &res, &e);
+	int r = dir_user_entry_dn(t, s, dn, &e);
 
 	snprintf(prefix, sizeof(prefix), "%" PRIu32 "$", id);
 	out[0] = used[0] = '\0';
@@ -258,7 +337,6 @@ method_read(struct dir_session *s, const char *dn, uint32_t id, char *out,
 			used[v[i]->bv_len] = '\0';
 		}
 	dir_values_free(v);
-	dir_msgfree(res);
 	if (r == 0 && out[0] == '\0')
 		r = UL_ECONFLICT;
 	return r;
@@ -294,7 +372,7 @@ dir_totp_accept(struct ul_txn *t, const struct ul_user *u, uint32_t id,
 	if (r == 0 && step <= floor)
 		r = UL_ECONFLICT;
 	if (r == 0)
-		r = method_read(s, dn, id, value, sizeof(value), used);
+		r = method_read(t, s, dn, id, value, sizeof(value), used);
 	snprintf(state, sizeof(state), "$%s$", active ? "active" : "pending");
 	if (r == 0 && strstr(value, state) == NULL)
 		r = UL_ECONFLICT;
