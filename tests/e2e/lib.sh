@@ -16,7 +16,7 @@ e2e_need_sshd() {
 # e2e_sshd_config_head: picks a free loopback PORT, makes $T/hostkey and
 # prints the lines every test sshd_config starts with.
 e2e_sshd_config_head() {
-	PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	PORT=$(FREEPORT_TAKEN=$T/ports /usr/bin/python3 "$top_srcdir/tests/freeport.py")
 	ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
 	printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s\nUsePAM yes\n' \
 		"$PORT" "$T/hostkey" "$T/sshd.pid"

@@ -67,9 +67,10 @@ FLEET_REPLICAS="c1 c2 c3"   # every replica a helper reads: fleet_synced $FLEET_
 	FLEET_REPLICAS="$FLEET_REPLICAS s1 s2"
 }
 
-# A TCP port nothing listens on now (as tests/e2e/sshd.sh picks one).
+# A TCP port nothing is bound to now, below the ephemeral ports
+# (tests/freeport.py says why).
 fleet_free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	FREEPORT_TAKEN=$T/ports /usr/bin/python3 "$top_srcdir/tests/freeport.py"
 }
 
 # fleet_secret NAME: a password of the test's own for NAME (a file 0600).

@@ -16,7 +16,7 @@ mkdir -p "$PKI"
 chmod 700 "$PKI"
 
 vf_free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	FREEPORT_TAKEN=$T/ports /usr/bin/python3 "$top_srcdir/tests/freeport.py"
 }
 
 # vf_ca NAME: a CA (P-256), and an empty CRL of it.
