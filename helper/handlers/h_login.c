@@ -102,6 +102,11 @@ load_login(struct ul_call *c, struct login *l)
 	r = ul_call_read(c, &t);
 	if (r != 0)
 		return r;
+	/* the three reads below at once where each is a round trip */
+	if (l->email_valid)
+		ul_store_prefetch(t, &(struct ul_prefetch){.email = l->email,
+		    .counter = true, .product = ul_call_arg(c, UL_F_PRODUCT),
+		    .unix_user = ul_call_arg(c, UL_F_UNIX_USER)});
 	r = ul_find_account(c, t, &l->account);
 	if (r == 0 && l->email_valid) {
 		r = ul_store_user_get(t, l->email, &l->user);
@@ -324,16 +329,22 @@ ul_h_account_check(struct ul_call *c)
 	struct ul_account a UL_WIPED(ul_wipe_account);
 	struct ul_user u UL_WIPED(ul_wipe_user);
 	struct ul_txn *t;
+	bool named = raw != NULL && raw[0] != '\0';
+	bool valid = named && ul_email_normalise(raw, email) == 0;
 	int r = ul_call_read(c, &t);
 
 	if (r != 0)
 		return r;
+	/* the account and the user at once where each is a round trip */
+	if (valid)
+		ul_store_prefetch(t, &(struct ul_prefetch){.email = email,
+		    .product = ul_call_arg(c, UL_F_PRODUCT),
+		    .unix_user = ul_call_arg(c, UL_F_UNIX_USER)});
 	r = ul_find_account(c, t, &a);
 	if (r == 0)
 		r = ul_auth_account_state(t, &a);
-	if (r == 0 && raw != NULL && raw[0] != '\0') {
-		if (ul_email_normalise(raw, email) != 0 ||
-		    ul_store_user_get(t, email, &u) != 0 ||
+	if (r == 0 && named) {
+		if (!valid || ul_store_user_get(t, email, &u) != 0 ||
 		    ul_auth_role(t, &a, email, role, sizeof(role)) == NULL)
 			r = UL_EAUTH;
 		else

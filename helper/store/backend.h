@@ -109,7 +109,8 @@
 /* and those that return nothing (close: the store; abort: the transaction). */
 #define UL_STORE_OPS_VOID(X) \
 	X(void, ul_store_close, close, (struct ul_store *st), (st)) \
-	X(void, ul_txn_abort, txn_abort, (struct ul_txn *t), (t))
+	X(void, ul_txn_abort, txn_abort, (struct ul_txn *t), (t)) \
+	X(void, ul_store_prefetch, prefetch, (struct ul_txn *t, const struct ul_prefetch *p), (t, p))
 
 #define UL_STORE_OP_MEMBER(ret, name, member, params, args) ret (*member) params;
 struct ul_store_ops {

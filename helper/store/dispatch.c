@@ -79,6 +79,12 @@ ul_txn_abort(struct ul_txn *t)
 		ops_of_txn(t)->txn_abort(t);
 }
 
+void
+ul_store_prefetch(struct ul_txn *t, const struct ul_prefetch *p)
+{
+	ops_of_txn(t)->prefetch(t, p);
+}
+
 #define BY_STORE(ret, name, member, params, args) \
 	ret name params { return ops_of_store(st)->member args; }
 #define BY_TXN(ret, name, member, params, args) \

@@ -4,9 +4,10 @@
 # p1), driven through store.h by tests/fleet/store_race.
 #   T3: one TOTP step sent to two hosts at once, 1,000 trials: exactly one
 #       accepted in each; an older step after a newer one: refused.
-#   The user entry a transaction keeps for its next reads: its own write
-#       seen; a step spent or a method removed on another host between
-#       the read and the accept: refused.
+#   The user entry a transaction keeps for its next reads, and what a
+#       prefetch fetched: its own write and its own failure count seen; a
+#       step spent or a method removed on another host between the read
+#       and the accept: refused.
 #   S3: 4 hosts x 50 tries at once for one email: with lockout_attempts 5,
 #       exactly 5 counted (the 5th locks out) and 195 told "locked out";
 #       with a limit above 200, 200 counted and the count is 200 (no
@@ -60,8 +61,8 @@ expect_contains "an older step after it is refused on host 2" "$out" \
 
 out=$("$RACE" memo 50 "$T/host1.conf" "$T/host2.conf" 2>&1) || true
 echo "# $out"
-expect_contains "a user read again in one transaction: its own write seen, a step spent or a method removed on host 2 meanwhile refused, 50 of 50" \
-	"$out" "memo: trials 50 own_write_seen 50 spent_step_refused 50 removed_method_refused 1"
+expect_contains "a user read again in one transaction (after a prefetch): its own write and its own failure count seen, a step spent or a method removed on host 2 meanwhile refused, 50 of 50" \
+	"$out" "memo: trials 50 own_write_seen 50 own_count_seen 50 spent_step_refused 50 removed_method_refused 1"
 
 out=$("$RACE" codes 1000 "$T/host1.conf" "$T/host2.conf" 2>&1) || true
 echo "$out" | sed 's/^/# /'

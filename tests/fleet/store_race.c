@@ -204,21 +204,32 @@ totp(int trials)
 	return 0;
 }
 
+/* The reads of a login asked at once (ul_store_prefetch) in t. */
+static void
+prefetch(struct ul_txn *t, const char *email)
+{
+	ul_store_prefetch(t, &(struct ul_prefetch){.email = email, .counter = true,
+	    .totp = true});
+}
+
 /* One write transaction on host 1 that reads its user, then (between
  * two of its calls) the user changes: by the transaction itself, or on
  * host 2.  The backend keeps the entry it read for the transaction's next
- * reads of that user (store = ldap: dir_user_memo): its own write must be
- * seen, and an entry kept from before host 2's change must let no step
- * through that host 2 spent, nor a method host 2 removed (T3, F1). */
+ * reads of that user (store = ldap: dir_user_memo), and what a prefetch
+ * fetched for its first reads: its own write must be seen (the user's
+ * lock, a failure counted), and an entry kept from before host 2's change
+ * must let no step through that host 2 spent, nor a method host 2
+ * removed (T3, F1, S3). */
 static int
 memo(int trials)
 {
 	struct ul_user u = {0}, seen, again;
 	struct ul_method m;
+	struct ul_failures f, after;
 	struct ul_txn *t;
 	struct accept_arg a;
 	uint8_t id[16];
-	int own = 0, replay = 0, removed = 0, r;
+	int own = 0, counted = 0, replay = 0, removed = 0, r;
 	int64_t base = time(NULL) / 30;
 
 	snprintf(u.email, sizeof(u.email), "memo-%ld@example.com", (long)getpid());
@@ -237,6 +248,7 @@ memo(int trials)
 		/* its own write, then the user read again in the same transaction */
 		if (ul_txn_begin(hosts[0], true, &t) != 0)
 			return 99;
+		prefetch(t, u.email);
 		r = ul_store_user_get(t, u.email, &seen);
 		if (r == 0)
 			r = ul_store_user_set_locked(t, &seen, i % 2 == 1);
@@ -246,10 +258,23 @@ memo(int trials)
 			own++;
 		if (ul_txn_commit(t) != 0)
 			return 99;
+		/* a failure counted after the prefetch fetched the counter, before
+		 * anything read it: the read after the count shows the count */
+		if (ul_txn_begin(hosts[0], true, &t) != 0)
+			return 99;
+		prefetch(t, u.email);
+		r = ul_store_failure_count(t, u.email, 1000000, 60, time(NULL), &f);
+		if (r == 0)
+			r = ul_store_failures_get(t, u.email, &after);
+		if (r == 0 && f.count == (uint32_t)i && after.count == f.count)
+			counted++;
+		if (ul_txn_commit(t) != 0)
+			return 99;
 		/* host 2 accepts step S between host 1's read and its accept of S */
 		a = (struct accept_arg){seen, base + i};
 		if (ul_txn_begin(hosts[0], true, &t) != 0)
 			return 99;
+		prefetch(t, u.email);
 		r = ul_store_user_get(t, u.email, &seen);
 		if (r == 0)
 			r = ul_store_method_get(t, u.email, 1, &m);
@@ -263,6 +288,7 @@ memo(int trials)
 	/* host 2 removes the method between host 1's read and its accept */
 	if (ul_txn_begin(hosts[0], true, &t) != 0)
 		return 99;
+	prefetch(t, u.email);
 	r = ul_store_user_get(t, u.email, &seen);
 	if (r == 0)
 		r = ul_store_method_get(t, u.email, 1, &m);
@@ -280,8 +306,9 @@ memo(int trials)
 	    time(NULL)) == UL_ECONFLICT)
 		removed = 1;
 	ul_txn_abort(t);
-	printf("memo: trials %d own_write_seen %d spent_step_refused %d "
-	    "removed_method_refused %d\n", trials, own, replay, removed);
+	printf("memo: trials %d own_write_seen %d own_count_seen %d "
+	    "spent_step_refused %d removed_method_refused %d\n", trials, own,
+	    counted, replay, removed);
 	return 0;
 }
 

@@ -69,10 +69,9 @@ read_account(struct dir_session *s, LDAPMessage *e, struct ul_account *a)
 	dir_text(s, e, "uniShell", a->shell, sizeof(a->shell));
 }
 
-/* The one account filter finds under base. */
+/* The one account q finds (from t's prefetch when it holds q). */
 static int
-find_one(struct ul_txn *t, const char *base, int scope, const char *filter,
-    struct ul_account *a)
+find_q(struct ul_txn *t, const struct dir_query *q, struct ul_account *a)
 {
 	LDAPMessage *res = NULL, *e;
 	pthread_mutex_t *lock;
@@ -81,7 +80,7 @@ find_one(struct ul_txn *t, const char *base, int scope, const char *filter,
 
 	memset(a, 0, sizeof(*a));
 	s = dir_lock_read(t, &lock);
-	r = dir_search_one(s, base, scope, filter, NULL, &res, &e);
+	r = dir_search_q(t, s, q, &res, &e);
 	if (r == 0)
 		read_account(s, e, a);
 	pthread_mutex_unlock(lock);
@@ -89,33 +88,57 @@ find_one(struct ul_txn *t, const char *base, int scope, const char *filter,
 	return r;
 }
 
+/* The one account filter finds under base. */
+static int
+find_one(struct ul_txn *t, const char *base, int scope, const char *filter,
+    struct ul_account *a)
+{
+	struct dir_query q;
+
+	memset(a, 0, sizeof(*a));
+	if (dir_query_set(&q, base, scope, filter, NULL) != 0)
+		return UL_EINVAL;
+	return find_q(t, &q, a);
+}
+
+int
+dir_account_query(struct ul_store *st, const char *product, const char *name,
+    const char *unix_user, struct dir_query *q)
+{
+	char base[DN_MAX], v[ESC(UL_UNIX_USER_MAX)], filter[sizeof(v) + 64];
+
+	if (name != NULL)
+		return account_dn(st, product, name, base) != 0 ? UL_EINVAL :
+		    dir_query_set(q, base, LDAP_SCOPE_BASE,
+		    "(objectClass=uniAccount)", NULL);
+	if (product_base(st, product, base) != 0 ||
+	    dir_filter_value(v, sizeof(v), unix_user) != 0)
+		return UL_EINVAL;
+	snprintf(filter, sizeof(filter),
+	    "(&(objectClass=uniAccount)(uniUnixUser=%s))", v);
+	return dir_query_set(q, base, LDAP_SCOPE_ONELEVEL, filter, NULL);
+}
+
 int
 dir_account_get(struct ul_txn *t, const char *product, const char *name,
     struct ul_account *a)
 {
-	char dn[DN_MAX];
-	int r = account_dn(t->st, product, name, dn);
+	struct dir_query q;
+	int r = dir_account_query(t->st, product, name, NULL, &q);
 
 	memset(a, 0, sizeof(*a));
-	return r != 0 ? r : find_one(t, dn, LDAP_SCOPE_BASE,
-	    "(objectClass=uniAccount)", a);
+	return r != 0 ? r : find_q(t, &q, a);
 }
 
 int
 dir_account_by_unix(struct ul_txn *t, const char *product,
     const char *unix_user, struct ul_account *a)
 {
-	char base[DN_MAX], v[ESC(UL_UNIX_USER_MAX)], filter[sizeof(v) + 64];
-	int r = product_base(t->st, product, base);
+	struct dir_query q;
+	int r = dir_account_query(t->st, product, NULL, unix_user, &q);
 
 	memset(a, 0, sizeof(*a));
-	if (r == 0)
-		r = dir_filter_value(v, sizeof(v), unix_user);
-	if (r != 0)
-		return UL_EINVAL;
-	snprintf(filter, sizeof(filter),
-	    "(&(objectClass=uniAccount)(uniUnixUser=%s))", v);
-	return find_one(t, base, LDAP_SCOPE_ONELEVEL, filter, a);
+	return r != 0 ? r : find_q(t, &q, a);
 }
 
 int

@@ -30,12 +30,28 @@ counter_dn(struct ul_store *st, const char *key, char dn[DN_MAX],
 	snprintf(dn, DN_MAX, "uniFailKey=%s,ou=failures,%s", hex, st->base);
 }
 
+#define COUNTER_FILTER "(objectClass=uniFailureCounter)"
+
+void
+dir_failure_query(struct ul_store *st, const char *key, struct dir_query *q)
+{
+	char dn[DN_MAX], hex[65];
+
+	counter_dn(st, key, dn, hex);
+	(void)dir_query_set(q, dn, LDAP_SCOPE_BASE, COUNTER_FILTER, NULL);
+}
+
+/* t: a prefetch may hold it (NULL: ask) */
 static int
-read_counter(struct dir_session *s, const char *dn, struct ul_failures *f)
+read_counter(struct ul_txn *t, struct dir_session *s, const char *dn,
+    struct ul_failures *f)
 {
 	LDAPMessage *res = NULL, *e;
-	int r = dir_search_one(s, dn, LDAP_SCOPE_BASE,
-	    "(objectClass=uniFailureCounter)", NULL, &res, &e);
+	struct dir_query q;
+	int r = dir_query_set(&q, dn, LDAP_SCOPE_BASE, COUNTER_FILTER, NULL);
+
+	if (r == 0)
+		r = dir_search_q(t, s, &q, &res, &e);
 
 	memset(f, 0, sizeof(*f));
 	if (r == 0) {
@@ -57,7 +73,7 @@ dir_failures_get(struct ul_txn *t, const char *key, struct ul_failures *f)
 
 	counter_dn(t->st, key, dn, hex);
 	s = dir_lock_read(t, &lock);
-	r = read_counter(s, dn, f);
+	r = read_counter(t, s, dn, f);
 	pthread_mutex_unlock(lock);
 	/* read on the provider (a write transaction): a reset of this key
 	 * later in it has nothing to delete */
@@ -123,7 +139,7 @@ count_once(struct dir_session *s, const char *dn, uint32_t limit,
 	}
 	if (r != UL_ECONFLICT)
 		return r;
-	r = read_counter(s, dn, f);
+	r = read_counter(NULL, s, dn, f);
 	if (r == 0 && f->locked_out_until > now)
 		r = UL_ELOCKEDOUT;
 	else if (r == 0)

@@ -236,7 +236,7 @@ dir_fleet_status(struct ul_store *st, const char *fingerprint,
 		char sid[DIR_SID_MAX];
 
 		np = dir_context_csns(s, st->base, pcsn, DIR_CSNS);
-		(void)dir_step_floor(s, st, &o->step_floor, sid);
+		(void)dir_step_floor(NULL, s, st, &o->step_floor, sid);
 	}
 	o->provider_ok = r == 0;
 	if (r != 0)
@@ -266,11 +266,23 @@ replica:
  * promoted.  A TOTP accept on another provider (the name moved, no
  * promotion yet) is not a login: the floor is not there yet (T3). */
 
-int
-dir_step_floor(struct dir_session *s, struct ul_store *st, int64_t *floor,
-    char sid[DIR_SID_MAX])
+static char *floor_attrs[] = {"uniStepFloor", "entryCSN", NULL};
+
+void
+dir_floor_query(struct ul_store *st, struct dir_query *q)
 {
-	char dn[META_DN_MAX], *attrs[] = {"uniStepFloor", "entryCSN", NULL};
+	char dn[META_DN_MAX];
+
+	fleet_dn(st, "step-floor", dn);
+	(void)dir_query_set(q, dn, LDAP_SCOPE_BASE, "(objectClass=uniMeta)",
+	    floor_attrs);
+}
+
+int
+dir_step_floor(struct ul_txn *t, struct dir_session *s, struct ul_store *st,
+    int64_t *floor, char sid[DIR_SID_MAX])
+{
+	struct dir_query q;
 	char csn[64];
 	LDAPMessage *res = NULL, *e;
 	const char *p;
@@ -279,9 +291,8 @@ dir_step_floor(struct dir_session *s, struct ul_store *st, int64_t *floor,
 
 	*floor = 0;
 	sid[0] = '\0';
-	fleet_dn(st, "step-floor", dn);
-	r = dir_search_one(s, dn, LDAP_SCOPE_BASE, "(objectClass=uniMeta)", attrs,
-	    &res, &e);
+	dir_floor_query(st, &q);
+	r = dir_search_q(t, s, &q, &res, &e);
 	if (r == 0) {
 		*floor = dir_int(s, e, "uniStepFloor");
 		dir_text(s, e, "entryCSN", csn, sizeof(csn));
@@ -337,7 +348,7 @@ dir_fleet_promote(struct ul_store *st, int64_t floor, int64_t *was,
 	s = dir_lock_write(&t, &lock);
 	r = dir_floor_ensure(s, st);
 	if (r == 0)
-		r = dir_step_floor(s, st, was, sid);
+		r = dir_step_floor(NULL, s, st, was, sid);
 	/* written even when it stays (a second promotion, or one back to a
 	 * provider promoted before): its entryCSN then names this provider;
 	 * raised, never lowered (tried again when another raised it) */
@@ -355,7 +366,7 @@ dir_fleet_promote(struct ul_store *st, int64_t floor, int64_t *was,
 			break;
 		}
 		if (r == UL_ECONFLICT)
-			r = dir_step_floor(s, st, was, sid);
+			r = dir_step_floor(NULL, s, st, was, sid);
 	}
 	pthread_mutex_unlock(lock);
 	return r;

@@ -84,6 +84,31 @@ struct dir_list;
 
 #define DIR_USER_DN_MAX (UL_LDAP_DN_MAX + 600)
 
+/* ops.c: one search as its reader asks it (dir_search_q), so that what a
+ * prefetch asked is found again by the same words: base, scope, filter
+ * and the attrs array itself (a static list of the reader's, or NULL). */
+#define DIR_QUERY_BASE_MAX (UL_LDAP_DN_MAX + 1200)
+#define DIR_QUERY_FILTER_MAX (UL_EMAIL_MAX * 3 + 256)
+struct dir_query {
+	char base[DIR_QUERY_BASE_MAX];
+	int scope;
+	char filter[DIR_QUERY_FILTER_MAX];
+	char **attrs;
+};
+
+/* What a prefetch (ul_store_prefetch) found for one query: used once, by
+ * the first dir_search_q of that query on the same session while its gen
+ * has not moved; wiped when the transaction ends. */
+#define DIR_FETCHED_MAX 4
+struct dir_fetched {
+	struct dir_query q;
+	struct dir_session *s;
+	uint64_t gen;
+	int r;                      /* 0, or UL_ENOTFOUND */
+	LDAPMessage *res;
+	bool used;
+};
+
 /* users.c: the one user entry a transaction read last, with all its
  * attributes, kept so that its next reads of that user (by email or by
  * name) on the same session cost no round trip: a login reads its user
@@ -113,6 +138,8 @@ struct ul_txn {
 	                             * read on the provider and found no
 	                             * counter for (failures.c), or "" */
 	struct dir_user_memo user;  /* users.c */
+	struct dir_fetched fetched[DIR_FETCHED_MAX];        /* ops.c */
+	int nfetched;
 };
 
 /* store.c: the table (NULL where this version has no operation yet). */
@@ -156,6 +183,21 @@ int dir_filter_value(char *out, size_t n, const char *value);
  * *res, or UL_ENOTFOUND. */
 int dir_search_one(struct dir_session *s, const char *base, int scope,
     const char *filter, char **attrs, LDAPMessage **res, LDAPMessage **e);
+/* The same for q, answered from t's prefetch when it holds q (t may be
+ * NULL: no prefetch). */
+int dir_search_q(struct ul_txn *t, struct dir_session *s,
+    const struct dir_query *q, LDAPMessage **res, LDAPMessage **e);
+/* A query of base, scope and filter (UL_EINVAL: too long) */
+int dir_query_set(struct dir_query *q, const char *base, int scope,
+    const char *filter, char **attrs);
+/* The n queries sent at once on s (locked by the caller) and their
+ * answers kept in t (what was kept before let go); nothing is kept of a
+ * query the server refused.  A server that does not answer within
+ * ldap_timeout: the session is closed as hung (dir_session_hung), so
+ * that the reads after it do not each wait again. */
+void dir_prefetch(struct ul_txn *t, struct dir_session *s,
+    const struct dir_query *q, int n);
+void dir_fetched_drop(struct ul_txn *t);
 /* An attribute's first value as text / a number (0 when absent). */
 /* ldap_msgfree and ldap_value_free_len, with what they held wiped
  * first (secrets: password hashes, sealed seeds, code hashes) */
@@ -285,8 +327,10 @@ int dir_policy_record(struct dir_session *s, struct ul_store *st);
  * server id that wrote it last ("": none), cn=step-floor made when
  * missing, and whether a CSN is of server `sid` ("" : any) */
 #define DIR_SID_MAX 8
-int dir_step_floor(struct dir_session *s, struct ul_store *st, int64_t *floor,
-    char sid[DIR_SID_MAX]);
+int dir_step_floor(struct ul_txn *t, struct dir_session *s,
+    struct ul_store *st, int64_t *floor, char sid[DIR_SID_MAX]);
+/* the query dir_step_floor asks (for a prefetch) */
+void dir_floor_query(struct ul_store *st, struct dir_query *q);
 int dir_floor_ensure(struct dir_session *s, struct ul_store *st);
 bool dir_csn_of(const char *csn, const char *sid);
 
@@ -308,6 +352,11 @@ int dir_user_entry_dn(struct ul_txn *t, struct dir_session *s, const char *dn,
     LDAPMessage **e);
 /* the memo wiped and freed (at commit and abort) */
 void dir_user_memo_drop(struct ul_txn *t);
+/* the query dir_user_entry asks for email (for a prefetch) */
+int dir_user_query(struct ul_store *st, const char *email,
+    struct dir_query *q);
+/* the table's prefetch: ul_store_prefetch */
+void dir_prefetch_login(struct ul_txn *t, const struct ul_prefetch *p);
 int dir_user_next(struct ul_txn *t, struct ul_cursor *cur, struct ul_user *u);
 int dir_pending_get(struct ul_txn *t, const char *new_email,
     char old_email[UL_EMAIL_MAX + 1]);
@@ -409,10 +458,6 @@ int dir_sshkey_move(struct ul_txn *t, const char *id, const char *email);
 
 /* users.c, failures.c, uids.c, products.c */
 int dir_user_get(struct ul_txn *t, const char *email, struct ul_user *u);
-/* The user entry whose mail is email, with attrs (NULL: all), on a locked
- * session: *res to free (dir_msgfree) whatever it returns. */
-int dir_user_search(struct dir_session *s, struct ul_store *st,
-    const char *email, char **attrs, LDAPMessage **res, LDAPMessage **e);
 int dir_user_create(struct ul_txn *t, const struct ul_user *u);
 int dir_method_restore(struct ul_txn *t, const char *email,
     const struct ul_method *m);
@@ -425,6 +470,9 @@ int dir_failure_count(struct ul_txn *t, const char *key, uint32_t limit,
     uint32_t seconds, int64_t now, struct ul_failures *f);
 int dir_failure_reset(struct ul_txn *t, const char *key, int64_t now);
 int dir_failure_forget(struct ul_txn *t, const char *key);
+/* the query dir_failures_get asks for key (for a prefetch) */
+void dir_failure_query(struct ul_store *st, const char *key,
+    struct dir_query *q);
 int dir_uid_allocate(struct ul_txn *t, uint32_t min, uint32_t max,
     uint32_t *uid);
 int dir_uid_floor(struct ul_txn *t, uint32_t next);
@@ -441,6 +489,10 @@ int dir_account_get(struct ul_txn *t, const char *product, const char *name,
 int dir_account_by_unix(struct ul_txn *t, const char *product,
     const char *unix_user, struct ul_account *a);
 int dir_account_by_uid(struct ul_txn *t, uint32_t uid, struct ul_account *a);
+/* the query dir_account_get (unix_user NULL) or dir_account_by_unix (name
+ * NULL) asks (for a prefetch) */
+int dir_account_query(struct ul_store *st, const char *product,
+    const char *name, const char *unix_user, struct dir_query *q);
 int dir_account_owned(struct ul_txn *t, const char *email, const char *product,
     struct ul_account *a);
 int dir_account_next(struct ul_txn *t, const char *product,

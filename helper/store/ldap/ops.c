@@ -157,6 +157,120 @@ dir_search_one(struct dir_session *s, const char *base, int scope,
 	return *e != NULL ? 0 : UL_ENOTFOUND;
 }
 
+int
+dir_query_set(struct dir_query *q, const char *base, int scope,
+    const char *filter, char **attrs)
+{
+	if (strlen(base) >= sizeof(q->base) || strlen(filter) >= sizeof(q->filter))
+		return UL_EINVAL;
+	memcpy(q->base, base, strlen(base) + 1);
+	memcpy(q->filter, filter, strlen(filter) + 1);
+	q->scope = scope;
+	q->attrs = attrs;
+	return 0;
+}
+
+static bool
+same_query(const struct dir_query *a, const struct dir_query *b)
+{
+	return a->scope == b->scope && a->attrs == b->attrs &&
+	    strcmp(a->base, b->base) == 0 && strcmp(a->filter, b->filter) == 0;
+}
+
+int
+dir_search_q(struct ul_txn *t, struct dir_session *s,
+    const struct dir_query *q, LDAPMessage **res, LDAPMessage **e)
+{
+	for (int i = 0; t != NULL && i < t->nfetched; i++) {
+		struct dir_fetched *f = &t->fetched[i];
+
+		if (f->used || f->s != s || f->gen != s->gen || s->ld == NULL ||
+		    !same_query(&f->q, q))
+			continue;
+		f->used = true;
+		*res = f->res;
+		f->res = NULL;
+		*e = f->r == 0 ? ldap_first_entry(s->ld, *res) : NULL;
+		return *e != NULL ? 0 : UL_ENOTFOUND;
+	}
+	return dir_search_one(s, q->base, q->scope, q->filter, q->attrs, res, e);
+}
+
+void
+dir_fetched_drop(struct ul_txn *t)
+{
+	for (int i = 0; i < t->nfetched; i++)
+		dir_msgfree(t->fetched[i].res);
+	t->nfetched = 0;
+	memset(t->fetched, 0, sizeof(t->fetched));
+}
+
+/* What one answer says, as dir_search_one would: 0, UL_ENOTFOUND, or
+ * NOT_KEPT (the reader asks again and meets the error itself) */
+#define NOT_KEPT 1
+static int
+fetched_outcome(struct dir_session *s, LDAPMessage *res)
+{
+	int err = LDAP_OTHER;
+
+	if (ldap_parse_result(s->ld, res, &err, NULL, NULL, NULL, NULL, 0) !=
+	    LDAP_SUCCESS)
+		return NOT_KEPT;
+	if (err == LDAP_NO_SUCH_OBJECT)
+		return UL_ENOTFOUND;
+	if (err != LDAP_SUCCESS)
+		return NOT_KEPT;
+	return ldap_first_entry(s->ld, res) != NULL ? 0 : UL_ENOTFOUND;
+}
+
+void
+dir_prefetch(struct ul_txn *t, struct dir_session *s,
+    const struct dir_query *q, int n)
+{
+	int msgid[DIR_FETCHED_MAX], sent = 0, i;
+	int64_t deadline = dir_clock_ms() + (int64_t)s->timeout * 1000;
+	uint64_t gen = s->gen;
+
+	dir_fetched_drop(t);
+	if (s->ld == NULL || n > DIR_FETCHED_MAX)
+		return;
+	for (; sent < n; sent++)
+		if (ldap_search_ext(s->ld, q[sent].base, q[sent].scope, q[sent].filter,
+		    q[sent].attrs, 0, NULL, NULL, NULL, 2, &msgid[sent]) !=
+		    LDAP_SUCCESS)
+			break;
+	for (i = 0; i < sent; i++) {
+		int64_t left = deadline - dir_clock_ms();
+		struct timeval tv = {.tv_sec = left > 0 ? left / 1000 : 0,
+		    .tv_usec = left > 0 ? (left % 1000) * 1000 : 0};
+		LDAPMessage *res = NULL;
+		int rc = ldap_result(s->ld, msgid[i], LDAP_MSG_ALL, &tv, &res);
+		int r;
+
+		if (rc <= 0) {
+			/* no answer in time, or the connection went: what is
+			 * still out is of no use, and neither is the session */
+			for (int k = i; k < sent; k++)
+				ldap_abandon_ext(s->ld, msgid[k], NULL, NULL);
+			if (rc == 0)
+				dir_session_hung(s);
+			else
+				dir_session_close(s);
+			break;
+		}
+		r = fetched_outcome(s, res);
+		if (r == NOT_KEPT) {
+			dir_msgfree(res);
+			continue;
+		}
+		t->fetched[t->nfetched++] = (struct dir_fetched){.q = q[i], .s = s,
+		    .gen = gen, .r = r, .res = res};
+	}
+	/* a write sent on s meanwhile (none can be: s is locked) or a close */
+	if (s->gen != gen)
+		dir_fetched_drop(t);
+}
+
 /* ---- wiping what libldap read ----
  * Entries carry password hashes, sealed seeds and code hashes: each
  * entry's BER buffer (what the server sent) and each value copied out of

@@ -55,6 +55,7 @@ dir_txn_commit(struct ul_txn *t)
 		(void)dir_replica_catch_up(t->st);
 	dir_list_drop(t);
 	dir_user_memo_drop(t);
+	dir_fetched_drop(t);
 	free(t);
 	return 0;
 }
@@ -64,6 +65,7 @@ dir_txn_abort(struct ul_txn *t)
 {
 	dir_list_drop(t);
 	dir_user_memo_drop(t);
+	dir_fetched_drop(t);
 	free(t);
 }
 
@@ -97,6 +99,7 @@ const struct ul_store_ops dir_ops = {
 	.txn_commit = dir_txn_commit,
 	.txn_abort = dir_txn_abort,
 	.write = dir_write,
+	.prefetch = dir_prefetch_login,
 	.user_get = dir_user_get,
 	.user_create = dir_user_create,
 	.method_restore = dir_method_restore,

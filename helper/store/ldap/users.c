@@ -92,18 +92,16 @@ read_user(struct dir_session *s, LDAPMessage *e, struct ul_user *u)
 }
 
 int
-dir_user_search(struct dir_session *s, struct ul_store *st, const char *email,
-    char **attrs, LDAPMessage **res, LDAPMessage **e)
+dir_user_query(struct ul_store *st, const char *email, struct dir_query *q)
 {
 	char filter[UL_EMAIL_MAX * 3 + 64], v[UL_EMAIL_MAX * 3 + 1];
 	char base[DN_MAX];
 
-	*res = NULL;
 	if (dir_filter_value(v, sizeof(v), email) != 0)
 		return UL_EINVAL;
 	snprintf(filter, sizeof(filter), "(&(objectClass=uniUser)(mail=%s))", v);
 	snprintf(base, sizeof(base), "ou=users,%s", st->base);
-	return dir_search_one(s, base, LDAP_SCOPE_ONELEVEL, filter, attrs, res, e);
+	return dir_query_set(q, base, LDAP_SCOPE_ONELEVEL, filter, NULL);
 }
 
 void
@@ -150,6 +148,7 @@ dir_user_entry(struct ul_txn *t, struct dir_session *s, const char *email,
     LDAPMessage **e)
 {
 	LDAPMessage *res, *found;
+	struct dir_query q;
 	uint64_t gen = s->gen;
 	int r;
 
@@ -157,7 +156,10 @@ dir_user_entry(struct ul_txn *t, struct dir_session *s, const char *email,
 		*e = t->user.e;
 		return 0;
 	}
-	r = dir_user_search(s, t->st, email, NULL, &res, &found);
+	*e = NULL;
+	if (dir_user_query(t->st, email, &q) != 0)
+		return UL_EINVAL;
+	r = dir_search_q(t, s, &q, &res, &found);
 	r = memo_keep(t, s, gen, r, res, found, email);
 	*e = r == 0 ? t->user.e : NULL;
 	return r;
@@ -184,6 +186,34 @@ dir_user_entry_dn(struct ul_txn *t, struct dir_session *s, const char *dn,
 	r = memo_keep(t, s, gen, r, res, found, mail);
 	*e = r == 0 ? t->user.e : NULL;
 	return r;
+}
+
+/* The reads of a login asked at once (ul_store_prefetch): the user by
+ * email, its failure counter, the account, the step floor; on the
+ * provider in a write transaction, on the replica otherwise
+ * (dir_lock_read).  The user's answer goes to the memo at its first read. */
+void
+dir_prefetch_login(struct ul_txn *t, const struct ul_prefetch *p)
+{
+	struct dir_query q[DIR_FETCHED_MAX];
+	pthread_mutex_t *lock;
+	struct dir_session *s;
+	int n = 0;
+
+	if (p->email == NULL || dir_user_query(t->st, p->email, &q[n]) != 0)
+		return;
+	n++;
+	if (p->counter)
+		dir_failure_query(t->st, p->email, &q[n++]);
+	if (p->product != NULL && (p->account != NULL || p->unix_user != NULL) &&
+	    dir_account_query(t->st, p->product, p->account, p->unix_user,
+	    &q[n]) == 0)
+		n++;
+	if (p->totp && t->write)
+		dir_floor_query(t->st, &q[n++]);
+	s = dir_lock_read(t, &lock);
+	dir_prefetch(t, s, q, n);
+	pthread_mutex_unlock(lock);
 }
 
 int
@@ -368,7 +398,7 @@ dir_totp_accept(struct ul_txn *t, const struct ul_user *u, uint32_t id,
 	s = dir_lock_write_asserted(t, &lock);
 	/* at or below the floor a promotion wrote: a step the old provider
 	 * may have accepted (fleet promote) */
-	r = dir_step_floor(s, t->st, &floor, floor_sid);
+	r = dir_step_floor(t, s, t->st, &floor, floor_sid);
 	if (r == 0 && step <= floor)
 		r = UL_ECONFLICT;
 	if (r == 0)

@@ -419,6 +419,14 @@ lmdb_txn_abort(struct ul_txn *t)
 	txn_free(t);
 }
 
+/* every read is in the map already */
+void
+lmdb_prefetch(struct ul_txn *t, const struct ul_prefetch *p)
+{
+	(void)t;
+	(void)p;
+}
+
 int
 st_get(struct ul_txn *t, int db, const struct st_key *k, MDB_val *v)
 {
