@@ -304,14 +304,14 @@ int ul_txn_commit(struct ul_txn *t) __attribute__((warn_unused_result));
 void ul_txn_abort(struct ul_txn *t);
 
 /* The reads a login is about to make in t, named so that a backend whose
- * every read is a round trip (store = ldap) asks them all at once: the
+ * every read is a round trip (a directory) asks them all at once: the
  * user of `email`, with `counter` its failure counter (key `email`), an
  * account (by product and name, or by product and unix_user; NULL: none)
  * and, with `totp`, what a TOTP accept reads.  Only a hint: each read is
  * still made and answers as it would have (from what the server held when
  * the hint came, a moment before); a read that finds nothing fetched, or
- * that comes after a write, asks again.  LMDB reads are in memory:
- * nothing to do. */
+ * that comes after a write, asks again.  A backend whose reads are in
+ * memory has nothing to do. */
 struct ul_prefetch {
 	const char *email;
 	bool counter;
