@@ -160,28 +160,40 @@ wait_user(int h, const char *email, struct ul_user *u)
 	return r;
 }
 
+/* A confirmed user with TOTP method 1, made on host 1, as host 2's
+ * replica shows it (*seen); its email PREFIX-PID@example.com. */
 static int
-totp(int trials)
+totp_user(const char *prefix, struct ul_user *seen)
 {
-	struct ul_user u = {0}, seen;
+	struct ul_user u = {0};
 	uint8_t id[16];
-	struct accept_arg a[2];
-	struct worker w[2];
-	int one = 0, both = 0, none = 0, r;
-	int64_t base = time(NULL) / 30;
+	int r;
 
-	snprintf(u.email, sizeof(u.email), "race-%ld@example.com", (long)getpid());
+	snprintf(u.email, sizeof(u.email), "%s-%ld@example.com", prefix,
+	    (long)getpid());
 	randombytes_buf(id, sizeof(id));
 	sodium_bin2hex(u.id, sizeof(u.id), id, sizeof(id));
 	u.created = time(NULL);
 	u.confirmed = true;
 	r = ul_store_write(hosts[0], create_user, &u);
 	if (r == 0)
-		r = wait_user(1, u.email, &seen);
-	if (r != 0) {
+		r = wait_user(1, u.email, seen);
+	if (r != 0)
 		fprintf(stderr, "setup: %s\n", ul_strerror(r));
+	return r;
+}
+
+static int
+totp(int trials)
+{
+	struct ul_user seen;
+	struct accept_arg a[2];
+	struct worker w[2];
+	int one = 0, both = 0, none = 0, r;
+	int64_t base = time(NULL) / 30;
+
+	if (totp_user("race", &seen) != 0)
 		return 99;
-	}
 	for (int i = 1; i <= trials; i++) {
 		a[0] = (struct accept_arg){seen, base + i};
 		race(w, 2, accept_change, &a[0]);
@@ -223,27 +235,16 @@ prefetch(struct ul_txn *t, const char *email)
 static int
 memo(int trials)
 {
-	struct ul_user u = {0}, seen, again;
+	struct ul_user u, seen, again;
 	struct ul_method m;
 	struct ul_failures f, after;
 	struct ul_txn *t;
 	struct accept_arg a;
-	uint8_t id[16];
 	int own = 0, counted = 0, replay = 0, removed = 0, r;
 	int64_t base = time(NULL) / 30;
 
-	snprintf(u.email, sizeof(u.email), "memo-%ld@example.com", (long)getpid());
-	randombytes_buf(id, sizeof(id));
-	sodium_bin2hex(u.id, sizeof(u.id), id, sizeof(id));
-	u.created = time(NULL);
-	u.confirmed = true;
-	r = ul_store_write(hosts[0], create_user, &u);
-	if (r == 0)
-		r = wait_user(1, u.email, &seen);
-	if (r != 0) {
-		fprintf(stderr, "setup: %s\n", ul_strerror(r));
+	if (totp_user("memo", &u) != 0)
 		return 99;
-	}
 	for (int i = 1; i <= trials; i++) {
 		/* its own write, then the user read again in the same transaction */
 		if (ul_txn_begin(hosts[0], true, &t) != 0)
