@@ -118,7 +118,8 @@ use_code(struct ul_call *c, struct ul_txn *t, void *arg)
 	 * once where each is a round trip; a ticket of a wrong password
 	 * asks the same (S1) */
 	ul_store_prefetch(t, &(struct ul_prefetch){.email = k->tk.email,
-	    .counter = true, .product = k->tk.product[0] != '\0' ? k->tk.product : NULL,
+	    .counter = true,
+	    .product = k->tk.product[0] != '\0' ? k->tk.product : NULL,
 	    .account = k->tk.account, .totp = true});
 	if (ul_auth_locked_out(t, k->tk.email)) {
 		k->outcome = UL_ELOCKEDOUT;
