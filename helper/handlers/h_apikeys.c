@@ -32,7 +32,8 @@ new_key(struct ul_call *c, struct ul_txn *t, void *arg)
 
 	if (r == UL_ENOTFOUND)
 		r = ul_call_say(c, r, "no account %s of %s", k->account, k->product);
-	else if (r == 0 && ul_auth_role(t, &a, k->email, role, sizeof(role)) == NULL)
+	else if (r == 0 && (r = ul_auth_role(t, &a, k->email, role,
+	    sizeof(role))) == UL_ENOTFOUND)
 		r = ul_call_say(c, UL_ERULE, "T8: %s has no access to account %s of %s",
 		    k->email, k->account, k->product);
 	if (r == 0)

@@ -54,9 +54,13 @@ check_ticket_code(struct ul_call *c, struct ul_txn *t, const struct ul_ticket *t
 		return r;
 	/* the state may have changed since the password: tell it (S2) */
 	r = ul_auth_user_state(u);
-	if (r == 0 && tk->product[0] != '\0' &&
-	    ul_auth_role(t, a, u->email, role, rolelen) == NULL)
-		r = UL_EAUTH;
+	if (r == 0 && tk->product[0] != '\0') {
+		r = ul_auth_role(t, a, u->email, role, rolelen);
+		if (r == UL_ENOTFOUND)
+			r = UL_EAUTH;
+		else if (r != 0)
+			return r;   /* the store did not answer, as above */
+	}
 	if (r == 0 && tk->product[0] != '\0')
 		r = ul_auth_account_state(t, a);
 	if (r != 0) {
@@ -295,9 +299,11 @@ check_key(struct ul_call *c, struct ul_txn *t, struct ul_apikey *k,
 	    (k->expires != 0 && k->expires <= ul_now()) ||
 	    strcmp(k->product, a->product) != 0 || strcmp(k->account, a->name) != 0)
 		return UL_EAUTH;
-	if (ul_store_user_get(t, k->email, &u) != 0 ||
-	    ul_auth_role(t, a, k->email, role, rolelen) == NULL)
+	if (ul_store_user_get(t, k->email, &u) != 0)
 		return UL_EAUTH;
+	r = ul_auth_role(t, a, k->email, role, rolelen);
+	if (r != 0)
+		return r == UL_ENOTFOUND ? UL_EAUTH : r;
 	r = ul_auth_user_state(&u);
 	return r != 0 ? r : ul_auth_account_state(t, a);
 }

@@ -204,7 +204,9 @@ decide(struct ul_call *c, struct login *l, const char **why)
 	*why = r != 0 ? ul_strerror(r) : NULL;
 	if (r != 0 || (r = ul_call_read(c, &t)) != 0)
 		return r;
-	if (ul_auth_role(t, &l->account, l->email, l->role, sizeof(l->role)) == NULL) {
+	/* a store that did not answer is no wrong password: not counted */
+	r = ul_auth_role(t, &l->account, l->email, l->role, sizeof(l->role));
+	if (r == UL_ENOTFOUND) {
 		*why = "no access to this account";
 		r = UL_EAUTH;
 	}
@@ -345,9 +347,9 @@ ul_h_account_check(struct ul_call *c)
 		r = ul_auth_account_state(t, &a);
 	if (r == 0 && named) {
 		if (!valid || ul_store_user_get(t, email, &u) != 0 ||
-		    ul_auth_role(t, &a, email, role, sizeof(role)) == NULL)
+		    (r = ul_auth_role(t, &a, email, role, sizeof(role))) == UL_ENOTFOUND)
 			r = UL_EAUTH;
-		else
+		else if (r == 0)
 			r = ul_auth_user_state(&u);
 	}
 	ul_txn_abort(t);

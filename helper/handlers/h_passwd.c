@@ -107,8 +107,16 @@ begin_unified(struct ul_call *c, const struct ul_account *a, const char *raw,
 		out = ul_auth_locked_out(t, email);
 		if (found && ul_tfa_state(t, email, &s) != 0)
 			found = false;
-		if (found && a != NULL && ul_auth_role(t, a, email, role, sizeof(role)) == NULL)
-			state = UL_EAUTH;       /* no access: as a wrong password (S1) */
+		if (found && a != NULL &&
+		    (r = ul_auth_role(t, a, email, role, sizeof(role))) != 0) {
+			/* no access: as a wrong password (S1); a store that
+			 * did not answer: told as such, nothing hashed */
+			if (r != UL_ENOTFOUND) {
+				ul_txn_abort(t);
+				return r;
+			}
+			state = UL_EAUTH;
+		}
 	}
 	ul_txn_abort(t);
 	if (out)

@@ -53,7 +53,8 @@ store_key(struct ul_call *c, struct ul_txn *t, void *arg)
 		r = ul_store_account_get(t, k->product, k->account, &a);
 		if (r == UL_ENOTFOUND)
 			r = ul_call_say(c, r, "no account %s of %s", k->account, k->product);
-		else if (r == 0 && ul_auth_role(t, &a, k->email, role, sizeof(role)) == NULL)
+		else if (r == 0 && (r = ul_auth_role(t, &a, k->email, role,
+		    sizeof(role))) == UL_ENOTFOUND)
 			r = ul_call_say(c, UL_ERULE, "K1: %s has no access to account %s of %s",
 			    k->email, k->account, k->product);
 	}
@@ -381,10 +382,13 @@ check_key_login(struct ul_call *c, struct ul_txn *t, struct key_login *l)
 	    ul_store_sshkey_by_fingerprint(t, info.fingerprint, &l->k) != 0 ||
 	    !key_opens(&l->k, &l->a) ||
 	    ul_store_user_get(t, l->k.email, &l->u) != 0 ||
-	    ul_auth_role(t, &l->a, l->k.email, l->role, sizeof(l->role)) == NULL) {
+	    (r = ul_auth_role(t, &l->a, l->k.email, l->role,
+	    sizeof(l->role))) == UL_ENOTFOUND) {
 		l->why = "no unified user's key for this account";
 		return UL_ENOTFOUND;
 	}
+	if (r != 0)
+		return r;   /* the store did not answer */
 	if (ul_auth_locked_out(t, l->k.email))
 		return UL_ELOCKEDOUT;
 	if ((r = ul_auth_user_state(&l->u)) != 0 ||

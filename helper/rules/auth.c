@@ -31,23 +31,25 @@ ul_auth_account_state(struct ul_txn *t, const struct ul_account *a)
 	return 0;
 }
 
-const char *
+int
 ul_auth_role(struct ul_txn *t, const struct ul_account *a, const char *email,
     char *buf, size_t n)
 {
 	char role[UL_ROLE_MAX + 1];
+	int r;
 
-	if (a->owner[0] != '\0' && strcmp(a->owner, email) == 0) {
+	buf[0] = '\0';
+	if (a->owner[0] == '\0')
+		return UL_ENOTFOUND;    /* a legacy account: no unified user's */
+	if (strcmp(a->owner, email) == 0) {
 		snprintf(buf, n, "owner");
-		return buf;
+		return 0;
 	}
 	/* a teammate of a linked account, with the role given at invite (L7) */
-	if (a->owner[0] != '\0' &&
-	    ul_store_member_get(t, a->product, a->name, email, role) == 0) {
+	r = ul_store_member_get(t, a->product, a->name, email, role);
+	if (r == 0)
 		snprintf(buf, n, "%s", role);
-		return buf;
-	}
-	return NULL;
+	return r == UL_EINVAL ? UL_ENOTFOUND : r;   /* EINVAL: no such name */
 }
 
 int

@@ -12,10 +12,12 @@
  * UL_EBANNED. */
 int ul_auth_account_state(struct ul_txn *t, const struct ul_account *a);
 
-/* The role through which `email` may use account a (L7): "owner", a
- * teammate's role, or NULL for no access. */
-const char *ul_auth_role(struct ul_txn *t, const struct ul_account *a,
-    const char *email, char *buf, size_t n);
+/* The role through which `email` may use account a (L7), in buf:
+ * "owner" or a teammate's role.  Returns 0, UL_ENOTFOUND for no access, or
+ * the store's failure (UL_EUNREACHABLE, ...) when it could not tell: a
+ * store that did not answer is not a refusal to count. */
+int ul_auth_role(struct ul_txn *t, const struct ul_account *a,
+    const char *email, char *buf, size_t n) __attribute__((warn_unused_result));
 
 /* U2, U7: 0, UL_ENOTCONFIRMED or UL_ELOCKED. */
 int ul_auth_user_state(const struct ul_user *u);
