@@ -16,11 +16,12 @@ def child_pids(pid):
     return out
 
 
-def proc_cpu_s(pid):
-    """CPU time of a process, all threads (utime + stime), and of its
-    living children (the helper's KDF worker processes), in seconds."""
+def proc_cpu_s(pid, children=True):
+    """CPU time of a process, all threads (utime + stime), and (unless
+    children is False) of its living children (the helper's KDF worker
+    processes), in seconds."""
     total = 0.0
-    for p in [pid] + child_pids(pid):
+    for p in [pid] + (child_pids(pid) if children else []):
         try:
             with open("/proc/%d/stat" % p) as f:
                 fields = f.read().rsplit(")", 1)[1].split()
