@@ -283,8 +283,19 @@ main(int argc, char **argv)
 	int opt, fd, r;
 
 	/* what ul_kdf_workers_start starts: not an option for people */
-	if (argc == 2 && strcmp(argv[1], "--kdf-worker") == 0)
+	if (argc == 2 && strcmp(argv[1], "--kdf-worker") == 0) {
+		int type = 0;
+		socklen_t len = sizeof(type);
+
+		if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+		    type != SOCK_SEQPACKET) {
+			fprintf(stderr, "unilogind: --kdf-worker is how unilogind starts "
+			    "its own KDF worker processes (their socket as file "
+			    "descriptor 3), not an option to run by hand\n");
+			return 2;
+		}
 		return ul_kdf_worker_main(3);
+	}
 	while ((opt = getopt_long(argc, argv, "c:fh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf = optarg; explicit_conf = true; break;

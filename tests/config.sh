@@ -71,6 +71,14 @@ out=$("$UL_BIN/unilogind" --config "$T/bad.conf" --foreground 2>&1) && rc=0 || r
 expect_eq "a bad config stops the helper" 2 "$rc"
 expect_contains "and says where" "$out" "$T/bad.conf:"
 
+# --kdf-worker is the helper's own (its KDF worker processes): run by
+# hand, without their socket as fd 3, it says so
+out=$("$UL_BIN/unilogind" --kdf-worker 2>&1 3>&-) && rc=0 || rc=$?
+expect_eq "--kdf-worker by hand: exit 2" 2 "$rc"
+expect_contains "... and says what it is" "$out" "not an option to run by hand"
+out=$("$UL_BIN/unilogind" --kdf-worker 2>&1 3</dev/null) && rc=0 || rc=$?
+expect_eq "--kdf-worker with a file as fd 3: exit 2" 2 "$rc"
+
 # a config others may write is refused: it decides where secrets go
 cp "$T/unilogin.conf" "$T/open.conf"; chmod 666 "$T/open.conf"
 out=$("$UL_BIN/unilogind" --config "$T/open.conf" --check-config 2>&1) && rc=0 || rc=$?
