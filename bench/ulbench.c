@@ -291,7 +291,6 @@ cmd_kdfpar(int argc, char **argv)
 	per = (unsigned)atoi(argv[3]);
 	if (pipe(ready) != 0 || pipe(go) != 0 || pipe(res) != 0)
 		die("%s", "pipe");
-	t = now_ns();
 	for (unsigned i = 0; i < nproc; i++) {
 		pid_t pid = fork();
 

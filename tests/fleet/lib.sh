@@ -84,6 +84,16 @@ fleet_secret() {
 fleet_url() { cat "$FLEET_DIR/$1/url"; }            # ldap://127.0.0.1:PORT/
 fleet_ldapi() { cat "$FLEET_DIR/$1/ldapi.url"; }        # ldapi://%2F...
 
+# fleet_need_driver [totp]: skips (77) unless the wire driver can run: python3,
+# root (it sends admin requests) and, with totp, liboath for its codes.
+fleet_need_driver() {
+	command -v python3 >/dev/null || ul_skip "python3 is needed for the driver"
+	[ "${1:-}" != totp ] ||
+		python3 -c 'import ctypes; ctypes.CDLL("liboath.so.0")' 2>/dev/null ||
+		ul_skip "liboath.so.0 is needed for TOTP codes"
+	[ "$(id -u)" -eq 0 ] || ul_skip "the driver sends admin requests: run as root"
+}
+
 # fleet_init: ports, directories and every slapd's config.
 fleet_init() {
 	mkdir -p "$FLEET_DIR"

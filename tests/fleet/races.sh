@@ -24,10 +24,7 @@ set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/fleet/lib.sh"
-command -v python3 >/dev/null || ul_skip "python3 is needed for the driver"
-python3 -c 'import ctypes; ctypes.CDLL("liboath.so.0")' 2>/dev/null ||
-	ul_skip "liboath.so.0 is needed for TOTP codes"
-[ "$(id -u)" -eq 0 ] || ul_skip "the driver sends admin requests: run as root"
+fleet_need_driver totp
 
 FLEET_NOSYNC=1    # see fleet_config: the trials need no fsync of each write
 fleet_init

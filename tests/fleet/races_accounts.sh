@@ -27,8 +27,7 @@ set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/fleet/lib.sh"
-command -v python3 >/dev/null || ul_skip "python3 is needed for the driver"
-[ "$(id -u)" -eq 0 ] || ul_skip "the driver sends admin requests: run as root"
+fleet_need_driver
 
 FLEET_NOSYNC=1    # see fleet_config: the trials need no fsync of each write
 # Through verifiers the S3 burst is 200 hashes queued on two verifiers'

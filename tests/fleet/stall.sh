@@ -13,8 +13,7 @@ set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/fleet/lib.sh"
-command -v python3 >/dev/null || ul_skip "python3 is needed for the driver"
-[ "$(id -u)" -eq 0 ] || ul_skip "the driver sends admin requests: run as root"
+fleet_need_driver
 
 fleet_init
 fleet_load
@@ -35,7 +34,7 @@ fleet_ctl h1 account add comms ann --email ann@example.com >/dev/null
 fleet_ctl h1 account invite comms ann ben@example.com --role billing >/dev/null
 fleet_synced c1
 
-counters() { # the failure counters on the provider: "KEY COUNT" lines
+counters() { # the failure counters on the provider: one count a line
 	fleet_search p1 "ou=failures,$FLEET_SUFFIX" '(uniFailCount=*)' uniFailCount |
 		sed -n 's/^uniFailCount: //p'
 }
