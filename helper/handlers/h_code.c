@@ -289,17 +289,23 @@ check_key(struct ul_call *c, struct ul_txn *t, struct ul_apikey *k,
 	uint8_t h[UL_CODE_HASH_BYTES];
 	const char *secret;
 	struct ul_user u;
+	bool found;
 	int r;
 
-	if (parse_key(ul_msg_str(c->in, UL_F_PASSWORD), id, &secret) != 0 ||
-	    ul_store_apikey_get(t, id, k) != 0)
+	if (parse_key(ul_msg_str(c->in, UL_F_PASSWORD), id, &secret) != 0)
 		return UL_EAUTH;
+	/* a store that did not answer is no wrong key */
+	r = ul_store_apikey_get(t, id, k);
+	if (r != 0)
+		return r == UL_ENOTFOUND || r == UL_EINVAL ? UL_EAUTH : r;
 	ul_code_hash(c->h->keys, "apikey", id, secret, h);
 	if (sodium_memcmp(h, k->hash, sizeof(h)) != 0 ||
 	    (k->expires != 0 && k->expires <= ul_now()) ||
 	    strcmp(k->product, a->product) != 0 || strcmp(k->account, a->name) != 0)
 		return UL_EAUTH;
-	if (ul_store_user_get(t, k->email, &u) != 0)
+	if ((r = ul_auth_user_get(t, k->email, &u, &found)) != 0)
+		return r;
+	if (!found)
 		return UL_EAUTH;
 	r = ul_auth_role(t, a, k->email, role, rolelen);
 	if (r != 0)

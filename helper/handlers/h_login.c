@@ -346,8 +346,13 @@ ul_h_account_check(struct ul_call *c)
 	if (r == 0)
 		r = ul_auth_account_state(t, &a);
 	if (r == 0 && named) {
-		if (!valid || ul_store_user_get(t, email, &u) != 0 ||
-		    (r = ul_auth_role(t, &a, email, role, sizeof(role))) == UL_ENOTFOUND)
+		bool found = false;
+
+		if (valid)
+			r = ul_auth_user_get(t, email, &u, &found);
+		/* a store that did not answer is told as such, not as no access */
+		if (r == 0 && (!found ||
+		    (r = ul_auth_role(t, &a, email, role, sizeof(role))) == UL_ENOTFOUND))
 			r = UL_EAUTH;
 		else if (r == 0)
 			r = ul_auth_user_state(&u);

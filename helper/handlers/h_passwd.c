@@ -103,10 +103,15 @@ begin_unified(struct ul_call *c, const struct ul_account *a, const char *raw,
 	if ((r = ul_call_read(c, &t)) != 0)
 		return r;
 	if (valid) {
-		found = ul_store_user_get(t, email, &u) == 0;
+		r = ul_auth_user_get(t, email, &u, &found);
+		if (r == 0 && found)
+			r = ul_tfa_state(t, email, &s);
+		if (r != 0) {
+			/* the store did not answer: nothing hashed or counted */
+			ul_txn_abort(t);
+			return r;
+		}
 		out = ul_auth_locked_out(t, email);
-		if (found && ul_tfa_state(t, email, &s) != 0)
-			found = false;
 		if (found && a != NULL &&
 		    (r = ul_auth_role(t, a, email, role, sizeof(role))) != 0) {
 			/* no access: as a wrong password (S1); a store that

@@ -53,6 +53,16 @@ ul_auth_role(struct ul_txn *t, const struct ul_account *a, const char *email,
 }
 
 int
+ul_auth_user_get(struct ul_txn *t, const char *email, struct ul_user *u,
+    bool *found)
+{
+	int r = ul_store_user_get(t, email, u);
+
+	*found = r == 0;
+	return r == UL_ENOTFOUND || r == UL_EINVAL ? 0 : r;
+}
+
+int
 ul_auth_user_state(const struct ul_user *u)
 {
 	if (!u->confirmed)
@@ -195,13 +205,18 @@ ul_auth_self(struct ul_call *c, struct ul_user *u)
 		return UL_EINVAL;
 	if ((r = ul_call_read(c, &t)) != 0)
 		return r;
-	found = ul_store_user_get(t, email, u) == 0;
-	out = ul_auth_locked_out(t, email);
-	r = found ? ul_tfa_state(t, email, &s) : 0;
+	r = ul_auth_user_get(t, email, u, &found);
+	if (r == 0 && found)
+		r = ul_tfa_state(t, email, &s);
+	out = r == 0 && ul_auth_locked_out(t, email);
 	ul_txn_abort(t);
+	/* a store that did not answer (F2): told as such (the tools exit
+	 * 3); nothing hashed, nothing counted */
+	if (r != 0)
+		return r;
 	if (out)
 		return UL_ELOCKEDOUT;
-	if (ul_auth_password(c, found ? u->pwhash : NULL, pw) != 0 || r != 0)
+	if (ul_auth_password(c, found ? u->pwhash : NULL, pw) != 0)
 		return self_failed(c, email);
 	r = ul_auth_user_state(u);
 	if (r != 0)

@@ -19,6 +19,12 @@ int ul_auth_account_state(struct ul_txn *t, const struct ul_account *a);
 int ul_auth_role(struct ul_txn *t, const struct ul_account *a,
     const char *email, char *buf, size_t n) __attribute__((warn_unused_result));
 
+/* The unified user of `email`, in u: 0 with *found true, or 0 with
+ * *found false when there is none, or the store's failure when it could
+ * not tell (a fleet's directory away): never a wrong password to count. */
+int ul_auth_user_get(struct ul_txn *t, const char *email, struct ul_user *u,
+    bool *found) __attribute__((warn_unused_result));
+
 /* U2, U7: 0, UL_ENOTCONFIRMED or UL_ELOCKED. */
 int ul_auth_user_state(const struct ul_user *u);
 

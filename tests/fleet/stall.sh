@@ -8,7 +8,8 @@
 # ticket for the code prompt, S1) and no failure counted against a right
 # password.  Once the replica answers again, the same login passes with
 # the teammate's role, and a wrong password is counted on the provider
-# (so the counter read here can see one).
+# (so the counter read here can see one).  Self-service with the replica
+# stopped is told the same way, and counts nothing.
 set -eu
 : "${top_srcdir:=$(pwd)}"
 . "$top_srcdir/tests/lib.sh"
@@ -86,6 +87,28 @@ expect_contains "L7: the replica back: the teammate logs in with its role" \
 out=$(login "not the password")
 expect_contains "S1: a wrong password gets the code prompt's ticket" "$out" "result -21 "
 expect_eq "S3: ... and its failure is counted on the provider" "1" "$(counters)"
+
+# self-service (`unilogin accounts`, `unilogin passwd`) with the replica
+# stopped: the user's read has no answer within ldap_timeout: told as the
+# directory away (exit 3), not as a wrong email or password, and nothing
+# counted on the provider (it is up: a failure could be written there)
+before=$(counters)
+kill -STOP "$(cat "$FLEET_DIR/c1/pid")"
+for cmd in accounts passwd; do
+	rc=0
+	got=$(answers ann@example.com "$PASSWORD" "" "a new password 1" |
+		"$UL_BIN/unilogin" --config "$(fleet_helper_conf h1)" --password-stdin \
+		"$cmd" 2>&1) || rc=$?
+	echo "# replica stopped: unilogin $cmd: status $rc: $got"
+	expect_eq "F2: replica stopped: unilogin $cmd exits 3 (the directory away)" 3 "$rc"
+	expect_lacks "F2: ... not a wrong email or password" "$got" "wrong email or password"
+done
+kill -CONT "$(cat "$FLEET_DIR/c1/pid")"
+expect_eq "S3: ... and no failure counted for them" "$before" "$(counters)"
+rc=0
+answers ann@example.com "$PASSWORD" "" | "$UL_BIN/unilogin" --config "$(fleet_helper_conf h1)" \
+	--password-stdin accounts >/dev/null 2>&1 || rc=$?
+expect_eq "the replica back: unilogin accounts works" 0 "$rc"
 
 fleet_helper_stop h1
 fleet_stop p1 p2 c1
