@@ -59,7 +59,8 @@ if [ -e "$T/gate/block" ]; then
 	while [ ! -e "$T/gate/go" ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done
 	[ -e "$T/gate/go" ] || echo "timeout \$1 \$2" >>"$T/outbox"
 fi
-{ echo "\$1 \$2"; printf '%s\n' "\$msg"; echo "--"; } >>"$T/outbox"
+# one delivery at a time: several finish together (a held pool let go)
+(flock 9; { echo "\$1 \$2"; printf '%s\n' "\$msg"; echo "--"; } >&9) 9>>"$T/outbox"
 EOF
 	chmod 755 "$T/deliver"
 	: >"$T/outbox"

@@ -10,7 +10,7 @@ for f in /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.
 done
 [ -n "$FAKETIME_LIB" ] || ul_skip "libfaketime (package faketime) is needed"
 
-printf '#!/bin/sh\n{ echo "$1 $2"; cat; echo "--"; } >>"%s/outbox"\n' "$T" >"$T/deliver"
+printf '#!/bin/sh\n(flock 9; { echo "$1 $2"; cat; echo "--"; } >&9) 9>>"%s/outbox"\n' "$T" >"$T/deliver"
 chmod 755 "$T/deliver"
 echo "+0" >"$T/clock"
 UL_HELPER_WRAP="env LD_PRELOAD=$ASAN_PRELOAD${ASAN_PRELOAD:+:}$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$T/clock FAKETIME_NO_CACHE=1"

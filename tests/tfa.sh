@@ -8,7 +8,8 @@ command -v python3 >/dev/null || ul_skip "python3 is needed to read the store ra
 cat >"$T/deliver" <<EOF
 #!/bin/sh
 # the test's delivery command: KIND ADDRESS in argv, the message on stdin
-{ echo "\$1 \$2"; cat; echo "--"; } >>"$T/outbox"
+# one delivery at a time: several finish together (a held pool let go)
+(flock 9; { echo "\$1 \$2"; cat; echo "--"; } >&9) 9>>"$T/outbox"
 EOF
 chmod 755 "$T/deliver"
 ul_config "tfa_required = yes" "lockout_seconds = 3" "remember_days = 30" \

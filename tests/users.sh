@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/lib.sh"
 command -v oathtool >/dev/null || ul_skip "oathtool is needed for TOTP codes"
 
-printf '#!/bin/sh\n{ echo "$1 $2"; cat; echo "--"; } >>"%s/outbox"\n' "$T" >"$T/deliver"
+printf '#!/bin/sh\n(flock 9; { echo "$1 $2"; cat; echo "--"; } >&9) 9>>"%s/outbox"\n' "$T" >"$T/deliver"
 chmod 755 "$T/deliver"
 ul_config "delivery_command = $T/deliver" "lockout_attempts = 50"
 ul_start
